@@ -1,0 +1,117 @@
+/**
+ * Conventions checked by a script, not by memory (run in CI):
+ *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md);
+ *  2. no wall clock, Math.random or raw timers outside core's clock and random source;
+ *  3. no console in library code (only the CLI talks to the terminal);
+ *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used.
+ * Exits 1 and lists every violation.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const src = join(root, 'src');
+
+const INNER = ['core', 'model', 'bus', 'journal'];
+export const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  model: ['core'],
+  bus: ['core', 'model'],
+  journal: ['core', 'model', 'bus'],
+  data: [...INNER],
+  portfolio: [...INNER, 'data'],
+  risk: [...INNER, 'data', 'portfolio'],
+  agents: [...INNER, 'data', 'portfolio'],
+  orchestrator: [...INNER, 'data', 'portfolio', 'agents', 'risk'],
+  execution: [...INNER, 'data', 'portfolio', 'risk'],
+  // Venues see only core, model and the venue port (which lives in model).
+  venues: ['core', 'model'],
+  kernel: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues'],
+  cli: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues', 'kernel', 'api'],
+  api: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues', 'kernel'],
+  web: [],
+};
+
+const CLOCK_FILES = new Set(['core/clock.ts', 'core/random.ts']);
+const FORBIDDEN_TIME = [
+  { re: /\bDate\.now\s*\(/, what: 'Date.now()' },
+  { re: /\bnew Date\s*\(\s*\)/, what: 'new Date()' },
+  { re: /\bMath\.random\s*\(/, what: 'Math.random()' },
+  { re: /(?<![.\w])(setTimeout|setInterval|setImmediate)\s*\(/, what: 'a raw timer' },
+  { re: /\bperformance\.now\s*\(/, what: 'performance.now()' },
+];
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (/\.(ts|tsx|js|mjs)$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+export function checkConventions(): string[] {
+  const problems: string[] = [];
+  const usedCodes = new Set<string>();
+  for (const file of walk(src)) {
+    const rel = relative(src, file).split(sep).join('/');
+    const component = rel.split('/')[0] ?? '';
+    const raw = readFileSync(file, 'utf8');
+    const text = stripComments(raw);
+    const lines = text.split('\n');
+    const isTest = rel.endsWith('.test.ts');
+    for (const m of raw.matchAll(/CONCORD_ERR_[A-Z0-9_]+/g)) {
+      // Documentation prose and template prefixes are not codes.
+      if (!m[0].endsWith('_')) usedCodes.add(m[0]);
+    }
+    if (!(component in ALLOWED)) {
+      problems.push(`${rel}: folder src/${component} is not in the dependency map of scripts/check-conventions.ts`);
+      continue;
+    }
+    lines.forEach((line, i) => {
+      const where = `src/${rel}:${i + 1}`;
+      for (const m of line.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        const target = relative(src, resolve(file, '..', m[1] ?? '')).split(sep).join('/');
+        const targetComponent = target.split('/')[0] ?? '';
+        if (target.startsWith('..')) {
+          problems.push(`${where}: imports outside src/ (${m[1]})`);
+        } else if (targetComponent !== component && !ALLOWED[component]?.includes(targetComponent)) {
+          problems.push(`${where}: ${component} must not depend on ${targetComponent} (dependencies point inward)`);
+        }
+      }
+      if (!CLOCK_FILES.has(rel) && !isTest) {
+        for (const f of FORBIDDEN_TIME) {
+          if (f.re.test(line)) problems.push(`${where}: ${f.what} outside core's clock/random (use Clock or Random)`);
+        }
+      }
+      if (component !== 'cli' && !isTest && /\bconsole\.(log|error|warn|info|debug)\s*\(/.test(line)) {
+        problems.push(`${where}: console in library code (return data or emit an event; only src/cli prints)`);
+      }
+    });
+  }
+  const docs = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+  const documented = new Set<string>();
+  for (const m of docs.matchAll(/^#{2,4}\s+`?(CONCORD_ERR_[A-Z0-9_]+)`?/gm)) documented.add(m[1] ?? '');
+  for (const code of usedCodes) {
+    if (!documented.has(code)) problems.push(`docs/errors.md: ${code} is used in src/ but not documented (add a "### ${code}" section)`);
+  }
+  for (const code of documented) {
+    if (!usedCodes.has(code)) problems.push(`docs/errors.md: ${code} is documented but no longer used in src/`);
+  }
+  return problems;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('check-conventions.ts')) {
+  const problems = checkConventions();
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`${p}\n`);
+    process.stderr.write(`\n${problems.length} convention violation(s)\n`);
+    process.exit(1);
+  }
+  process.stdout.write('conventions: ok\n');
+}

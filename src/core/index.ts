@@ -1,0 +1,6 @@
+export * from './clock.ts';
+export * from './decimal.ts';
+export * from './errors.ts';
+export * from './hash.ts';
+export * from './ids.ts';
+export * from './random.ts';
