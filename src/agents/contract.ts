@@ -88,3 +88,42 @@ export interface AgentDeps {
   readonly random: Random;
   readonly instruments: readonly Instrument[];
 }
+
+/** How a supervised call to `process()` ended. Anything but `ok` is a failure the supervisor handles. */
+export type AgentCallStatus = 'ok' | 'timeout' | 'error' | 'invalid' | 'skipped';
+
+export interface AgentCallResult {
+  readonly agentId: string;
+  readonly status: AgentCallStatus;
+  /** Present when status is `ok`. */
+  readonly decision?: Decision;
+  /** Why the call failed or was skipped (quarantined, backing off, stopped). */
+  readonly error?: string;
+}
+
+/** The orchestrator's view of the supervisor: call one agent under a deadline. */
+export interface AgentCaller {
+  call(agentId: string, context: AgentContext, options: AgentCallOptions): Promise<AgentCallResult>;
+}
+
+export interface AgentCallOptions {
+  /** Real-time budget for this call in ms. */
+  readonly deadlineMs: number;
+  /**
+   * Replay: force the outcome a journaled run saw (e.g. a missed deadline), so a
+   * replay reproduces it whatever the machine's speed. `none` disables the deadline.
+   */
+  readonly forced?: 'timeout' | 'none';
+}
+
+/**
+ * A registered agent type. `configSchema` validates the agent's config section
+ * (errors name the field); `create` builds a fresh instance (also used on restart).
+ */
+export interface AgentDefinition<C = unknown> {
+  readonly type: string;
+  readonly description: string;
+  readonly role: AgentRole;
+  readonly configSchema: import('zod').ZodType<C>;
+  create(id: string, config: C, deps: AgentDeps): Agent;
+}

@@ -5,3 +5,4 @@ export * from './intent.ts';
 export * from './market.ts';
 export * from './order.ts';
 export * from './venue.ts';
+export * from './book.ts';
