@@ -1,0 +1,155 @@
+/**
+ * The desk's config: one file (JSON), validated at load. Every error names the
+ * field path and what was expected (CONCORD_ERR_CONFIG_INVALID), and nothing starts.
+ * Component sections (risk, triggers, agents' own configs) are validated by their
+ * components' schemas; their errors are re-rooted under the section's path here.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConcordError, isConcordError } from '../core/index.ts';
+
+export const MODES = ['sandbox', 'backtest', 'paper', 'shadow', 'live'] as const;
+export type Mode = (typeof MODES)[number];
+
+const agentSpecSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'lowercase letters, digits and dashes, at most 48'),
+    type: z.string().min(1),
+    config: z.record(z.string(), z.unknown()).default({}),
+    isolated: z.boolean().default(false),
+    deadlineMs: z.number().positive().max(60_000).optional(),
+  })
+  .strict();
+
+export type AgentSpec = z.infer<typeof agentSpecSchema>;
+
+export const DEFAULT_AGENTS: AgentSpec[] = [
+  { id: 'regime', type: 'market-regime', config: {}, isolated: false },
+  { id: 'arbitrage', type: 'cross-venue-arbitrage', config: {}, isolated: false },
+  { id: 'momentum-fast', type: 'momentum', config: { lookback: 20 }, isolated: false },
+  { id: 'momentum-slow', type: 'momentum', config: { lookback: 120 }, isolated: false },
+  { id: 'mean-reversion', type: 'mean-reversion', config: {}, isolated: false },
+  { id: 'mean-reversion-wide', type: 'mean-reversion', config: { window: 300 }, isolated: false },
+  { id: 'risk', type: 'risk-assessor', config: {}, isolated: false },
+  { id: 'spread-watcher', type: 'example', config: {}, isolated: false },
+];
+
+export const deskConfigSchema = z
+  .object({
+    mode: z.enum(MODES).default('sandbox'),
+    seed: z.int().min(0).max(2 ** 31 - 1).default(7),
+    /** Start of simulated time (ISO-8601 UTC or ms since epoch). */
+    startTime: z.union([z.iso.datetime(), z.int().nonnegative()]).default('2024-01-01T00:00:00Z'),
+    journal: z
+      .object({
+        dir: z.string().min(1).default('.concord'),
+        /** Flush (durably, ending with a state checkpoint) at least this often in desk time. */
+        flushEveryMs: z.int().positive().default(1000),
+        maxBatch: z.int().positive().max(100_000).default(2048),
+      })
+      .strict()
+      .prefault({}),
+    market: z
+      .object({
+        tickMs: z.int().positive().max(60_000).default(100),
+      })
+      .strict()
+      .prefault({}),
+    venues: z
+      .object({
+        latencyMs: z.number().nonnegative().max(10_000).default(5),
+        /** Starting balances per simulated venue. */
+        balances: z.record(z.string(), z.number().nonnegative()).default({ USDT: 100_000, BTC: 2 }),
+      })
+      .strict()
+      .prefault({}),
+    agents: z.array(agentSpecSchema).min(1).default(DEFAULT_AGENTS),
+    agentDeadlineMs: z.number().positive().max(60_000).default(250),
+    orchestrator: z.record(z.string(), z.unknown()).default({}),
+    triggers: z.record(z.string(), z.unknown()).default({}),
+    risk: z.record(z.string(), z.unknown()).default({}),
+    execution: z
+      .object({
+        legPolicy: z.enum(['hedge', 'unwind', 'none']).default('hedge'),
+      })
+      .strict()
+      .prefault({}),
+    live: z
+      .object({
+        /** Live trading is opt-in twice: here and with --live on the command line. */
+        enabled: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type DeskConfig = z.infer<typeof deskConfigSchema>;
+
+/** Validates a raw config object; throws CONCORD_ERR_CONFIG_INVALID naming the first bad field. */
+export function parseDeskConfig(raw: unknown, source = 'config'): DeskConfig {
+  const result = deskConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw zodToConfigError(result.error, source);
+  const ids = new Set<string>();
+  result.data.agents.forEach((a, i) => {
+    if (ids.has(a.id)) {
+      throw configError(`agents.${i}.id`, 'a unique agent id', a.id, source);
+    }
+    ids.add(a.id);
+  });
+  return result.data;
+}
+
+export function loadDeskConfig(path: string): DeskConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConcordError('CONCORD_ERR_CONFIG_NOT_FOUND', `cannot read config file ${path}`, {
+      details: { path },
+      cause,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, {
+      details: { path: '', expected: 'JSON', file: path },
+      cause,
+    });
+  }
+  return parseDeskConfig(raw, path);
+}
+
+export function startTimeMs(config: DeskConfig): number {
+  return typeof config.startTime === 'number' ? config.startTime : Date.parse(config.startTime);
+}
+
+export function configError(path: string, expected: string, received: unknown, source = 'config'): ConcordError {
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `${source}: field "${path}" is invalid: expected ${expected}, received ${JSON.stringify(received)}`,
+    { details: { path, expected, received, source } },
+  );
+}
+
+export function zodToConfigError(error: z.ZodError, source: string, prefix = ''): ConcordError {
+  const issue = error.issues[0];
+  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((s) => s !== '').join('.');
+  const message = issue?.message ?? 'invalid value';
+  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path || '(root)'}" is invalid: ${message}`, {
+    details: { path, expected: message, issues: error.issues.length, source },
+  });
+}
+
+/** Re-roots a component's CONCORD_ERR_CONFIG_INVALID under `prefix` (e.g. `risk`). */
+export function rerootConfigError(err: unknown, prefix: string): unknown {
+  if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) return err;
+  const inner = typeof err.details.path === 'string' ? err.details.path : '';
+  const path = inner === '' ? prefix : `${prefix}.${inner}`;
+  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `field "${path}" is invalid: ${err.shortMessage}`, {
+    details: { ...err.details, path },
+    cause: err,
+  });
+}
