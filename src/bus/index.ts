@@ -1,0 +1,4 @@
+export * from './bus.ts';
+export * from './match.ts';
+export * from './topics.ts';
+export * from './types.ts';

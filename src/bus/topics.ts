@@ -1,0 +1,100 @@
+/**
+ * The switchboard: the only place topic strings are built. Nobody else writes a
+ * topic literal, so renaming a topic or finding every publisher is one search.
+ *
+ * Segment values are sanitised: a dot, wildcard (`*`, `>`) or whitespace inside a
+ * value becomes `_` (so `BTC.USDT` and `BTC_USDT` share a topic; venues' symbols
+ * do not contain dots in practice). An empty value is an error.
+ */
+import { ConcordError } from '../core/index.ts';
+import { UNSAFE_SEGMENT_CHARS } from './match.ts';
+
+const UNSAFE_GLOBAL = /[.*>\s]/g;
+
+/** Makes one value safe to use as a single topic segment. */
+export function segment(value: string | number): string {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (text.length === 0) {
+    throw new ConcordError(
+      'CONCORD_ERR_BUS_TOPIC_INVALID',
+      'a topic segment cannot be empty: pass a venue, symbol or id',
+      {
+        details: { value },
+      },
+    );
+  }
+  return UNSAFE_SEGMENT_CHARS.test(text) ? text.replace(UNSAFE_GLOBAL, '_') : text;
+}
+
+/** Kinds of market data carried on `data.<kind>.<venue>.<symbol>`; other strings are allowed. */
+export type DataKind = 'book' | 'quote' | 'trade' | 'bar' | 'funding' | 'pool' | 'lending' | (string & {});
+
+/** Order lifecycle events, past tense (imperative commands live on rpc topics). */
+export type OrderEventName =
+  | 'submitted'
+  | 'accepted'
+  | 'rejected'
+  | 'denied'
+  | 'canceled'
+  | 'expired'
+  | 'filled'
+  | 'partially_filled'
+  | 'unknown'
+  | 'updated'
+  | (string & {});
+
+export const topics = {
+  /** `data.<kind>.<venue>.<symbol>`: one market-data stream. */
+  data: (kind: DataKind, venue: string, symbol: string): string =>
+    `data.${segment(kind)}.${segment(venue)}.${segment(symbol)}`,
+  /** `trigger.<kind>`: the trigger filter decided a change is worth thinking about. */
+  trigger: (kind: string): string => `trigger.${segment(kind)}`,
+  /** `decision.<agentId>`: an agent's proposed decision. */
+  decision: (agentId: string): string => `decision.${segment(agentId)}`,
+  /** `consensus.<name>`: the orchestrator's consolidated result (e.g. `plan`). */
+  consensus: (name: string): string => `consensus.${segment(name)}`,
+  /** `order.<eventName>.<venue>`: order lifecycle events. */
+  order: (eventName: OrderEventName, venue: string): string =>
+    `order.${segment(eventName)}.${segment(venue)}`,
+  /** `fill.<venue>`. */
+  fill: (venue: string): string => `fill.${segment(venue)}`,
+  /** `risk.<kind>`: denials, limit breaches, desk state changes. */
+  risk: (kind: string): string => `risk.${segment(kind)}`,
+  /** `portfolio.<kind>`: positions, balances, pnl. */
+  portfolio: (kind: string): string => `portfolio.${segment(kind)}`,
+  /** `outcome.<agentId>`: realised outcome of an agent's decision, for learning. */
+  outcome: (agentId: string): string => `outcome.${segment(agentId)}`,
+  /** `agent.lifecycle.<agentId>`. */
+  agentLifecycle: (agentId: string): string => `agent.lifecycle.${segment(agentId)}`,
+  /** `chain.<eventName>.<chainId>`: on-chain transaction events. */
+  chain: (eventName: string, chainId: string | number): string =>
+    `chain.${segment(eventName)}.${segment(chainId)}`,
+  /** `system.<name>`: kernel, journal, clock and health events. */
+  system: (name: string): string => `system.${segment(name)}`,
+  /** `rpc.<service>.<method>`: request/reply endpoints (`bus.handle` / `bus.request`). */
+  rpc: (service: string, method: string): string => `rpc.${segment(service)}.${segment(method)}`,
+} as const;
+
+/** `*` where a value is left out. */
+function part(value: string | number | undefined): string {
+  return value === undefined ? '*' : segment(value);
+}
+
+/** Subscription patterns for the topics above; an omitted argument is a `*` wildcard. */
+export const patterns = {
+  everything: '>',
+  data: (kind?: DataKind, venue?: string, symbol?: string): string =>
+    `data.${part(kind)}.${part(venue)}.${part(symbol)}`,
+  triggers: 'trigger.*',
+  decisions: 'decision.*',
+  consensus: 'consensus.*',
+  orders: (eventName?: OrderEventName, venue?: string): string => `order.${part(eventName)}.${part(venue)}`,
+  fills: 'fill.*',
+  risk: 'risk.*',
+  portfolio: 'portfolio.*',
+  outcomes: 'outcome.*',
+  agentLifecycle: 'agent.lifecycle.*',
+  chain: (eventName?: string, chainId?: string | number): string =>
+    `chain.${part(eventName)}.${part(chainId)}`,
+  system: 'system.*',
+} as const;
