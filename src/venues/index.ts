@@ -1,0 +1,5 @@
+/**
+ * Venues: adapters behind the VenuePort. `simulated/` holds the matching engine
+ * used in sandbox, backtest and paper modes, and the synthetic sandbox market.
+ */
+export * from './simulated/index.ts';

@@ -1,0 +1,2 @@
+export * from './simulated-venue.ts';
+export * from './synthetic-market.ts';

@@ -1,0 +1,659 @@
+/**
+ * A simulated spot venue: a matching engine that fills orders against its own
+ * copy of a replayed L2 book (fed through `onMarketEvent`).
+ *
+ * - Latency: a submit or cancel reaches the engine `latencyMs` later on the
+ *   injected Clock and sees the book as it is then. Events go to subscribers
+ *   synchronously inside that clock callback, in a deterministic order.
+ * - Takers walk the visible levels at the levels' prices (never better, never
+ *   more than shown) and consume them from the venue's copy, so the same
+ *   liquidity is not taken twice before the market replaces it.
+ * - Resting orders queue conservatively: a buy at p fills (as maker, at p) only
+ *   when the best ask moves to ≤ p (taking the depth at ≤ p) or a trade prints
+ *   below p (up to the trade's size); merely touching p is not enough.
+ * - Spot balances: buys need quote incl. fee, sells need base; resting orders
+ *   reserve what they may spend. Fees are charged in the quote currency.
+ * - Refusals are venue-style `order.rejected` events with a code string
+ *   (see SimulatedRejectCode), never exceptions.
+ *
+ * Prices and quantities are exact Decimals: book floats are converted at the
+ * instrument's tick (prices) and floored to its lot (sizes).
+ */
+import { type Clock, ConcordError, Decimal, type DecimalInput } from '../../core/index.ts';
+import type {
+  Fill,
+  Instrument,
+  InstrumentId,
+  Level,
+  Liquidity,
+  MarketEvent,
+  OrderRequest,
+  OrderStatus,
+  Side,
+  SpotInstrument,
+  VenueBalance,
+  VenueCapabilities,
+  VenueId,
+  VenueOrderEvent,
+  VenueOrderState,
+  VenuePort,
+  VenuePosition,
+} from '../../model/index.ts';
+import { OrderBook } from '../../model/index.ts';
+
+export type SimulatedRejectCode =
+  | 'UNKNOWN_INSTRUMENT'
+  | 'DUPLICATE_CLIENT_ORDER_ID'
+  | 'INVALID_ORDER'
+  | 'BAD_PRECISION'
+  | 'MIN_NOTIONAL'
+  | 'INSUFFICIENT_FUNDS'
+  | 'POST_ONLY_WOULD_CROSS';
+
+export interface SimulatedVenueOptions {
+  readonly id: VenueId;
+  readonly clock: Clock;
+  /** Instruments traded here; only spot instruments accept orders. */
+  readonly instruments: readonly Instrument[];
+  /** Starting balances per asset (total = available). */
+  readonly balances: Readonly<Record<string, DecimalInput>>;
+  /** One-way delay from submit/cancel to the matching engine, in ms of the clock (default 0). */
+  readonly latencyMs?: number;
+  /** Prefix of venue order ids and trade ids (default: the venue id). */
+  readonly idPrefix?: string;
+}
+
+interface Market {
+  readonly instrument: SpotInstrument;
+  readonly book: OrderBook;
+  readonly tickDecimals: number;
+  /** Resting orders, in arrival order. */
+  readonly resting: SimOrder[];
+}
+
+interface SimOrder {
+  readonly request: OrderRequest;
+  readonly venueOrderId: string;
+  status: OrderStatus;
+  filled: Decimal;
+  readonly fills: Fill[];
+  /** Quote (buy) or base (sell) reserved while resting. */
+  locked: Decimal;
+  /** Quote reserved per unit for a resting buy: price × (1 + max(maker fee, 0)). */
+  lockPerUnit: Decimal;
+}
+
+interface Account {
+  total: Decimal;
+  locked: Decimal;
+}
+
+/** One slice of a taker sweep, before it is executed. */
+interface SweepSlice {
+  readonly levelPrice: number;
+  readonly levelSize: Decimal;
+  readonly price: Decimal;
+  readonly quantity: Decimal;
+}
+
+const OPEN: ReadonlySet<OrderStatus> = new Set(['ACCEPTED', 'PARTIALLY_FILLED']);
+
+export class SimulatedVenue implements VenuePort {
+  readonly id: VenueId;
+  readonly has: VenueCapabilities = Object.freeze({
+    market: true,
+    limit: true,
+    ioc: true,
+    fok: true,
+    postOnly: true,
+    cancel: true,
+    fetchOrder: true,
+  });
+  private readonly clock: Clock;
+  private readonly latencyMs: number;
+  private readonly idPrefix: string;
+  private readonly instrumentList: readonly Instrument[];
+  private readonly markets = new Map<InstrumentId, Market>();
+  private readonly accounts = new Map<string, Account>();
+  private readonly positions = new Map<InstrumentId, Decimal>();
+  /** Every clientOrderId ever submitted, including those still in flight. */
+  private readonly submitted = new Set<string>();
+  /** Orders that reached the engine, in arrival order. */
+  private readonly orders = new Map<string, SimOrder>();
+  private handlers: ReadonlyArray<(event: VenueOrderEvent) => void> = [];
+  private orderCount = 0;
+  private tradeCount = 0;
+
+  constructor(options: SimulatedVenueOptions) {
+    const latencyMs = options.latencyMs ?? 0;
+    if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
+      throw configError(`latencyMs must be a finite number ≥ 0, got ${latencyMs}`, { latencyMs });
+    }
+    this.id = options.id;
+    this.clock = options.clock;
+    this.latencyMs = latencyMs;
+    this.idPrefix = options.idPrefix ?? options.id;
+    this.instrumentList = options.instruments.slice();
+    for (const instrument of options.instruments) {
+      if (instrument.venue !== options.id) {
+        throw configError(
+          `instrument ${instrument.id} belongs to venue ${instrument.venue}, not ${options.id}`,
+          {
+            instrumentId: instrument.id,
+          },
+        );
+      }
+      if (instrument.kind !== 'spot') continue;
+      this.markets.set(instrument.id, {
+        instrument,
+        book: new OrderBook(instrument.id),
+        tickDecimals: instrument.tickSize.decimalPlaces(),
+        resting: [],
+      });
+    }
+    for (const asset of Object.keys(options.balances).sort()) {
+      const amount = Decimal.from(options.balances[asset] as DecimalInput);
+      if (amount.isNegative())
+        throw configError(`balance of ${asset} must not be negative, got ${amount}`, { asset });
+      this.accounts.set(asset, { total: amount, locked: Decimal.ZERO });
+    }
+  }
+
+  instruments(): readonly Instrument[] {
+    return this.instrumentList;
+  }
+
+  /** The venue's own copy of a book (read it, do not change it). */
+  book(instrumentId: InstrumentId): OrderBook | undefined {
+    return this.markets.get(instrumentId)?.book;
+  }
+
+  onOrderEvent(handler: (event: VenueOrderEvent) => void): () => void {
+    this.handlers = [...this.handlers, handler];
+    return () => {
+      this.handlers = this.handlers.filter((h) => h !== handler);
+    };
+  }
+
+  /**
+   * Resolves once the request is on its way; its fate arrives as events after
+   * `latencyMs`. A repeated clientOrderId is rejected with DUPLICATE_CLIENT_ORDER_ID
+   * and leaves the first order untouched.
+   */
+  async submitOrder(request: OrderRequest): Promise<void> {
+    const duplicate = this.submitted.has(request.clientOrderId);
+    this.submitted.add(request.clientOrderId);
+    this.clock.setTimeout(() => {
+      if (duplicate)
+        this.emitRejected(request.clientOrderId, 'DUPLICATE_CLIENT_ORDER_ID', 'clientOrderId already used');
+      else this.arrive(request);
+    }, this.latencyMs);
+  }
+
+  /**
+   * Cancels an open order after `latencyMs`. Canceling an order that is already
+   * done is a no-op (no event); an id never submitted is an error.
+   */
+  async cancelOrder(clientOrderId: string): Promise<void> {
+    if (!this.submitted.has(clientOrderId)) {
+      throw new ConcordError(
+        'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
+        `no order with clientOrderId ${clientOrderId} was submitted to ${this.id}`,
+        {
+          details: { venue: this.id, clientOrderId },
+        },
+      );
+    }
+    this.clock.setTimeout(() => {
+      const order = this.orders.get(clientOrderId);
+      if (order === undefined || !OPEN.has(order.status)) return;
+      this.closeOrder(order, 'CANCELED');
+      this.emit({
+        type: 'order.canceled',
+        clientOrderId,
+        venueOrderId: order.venueOrderId,
+        ts: this.clock.now(),
+      });
+    }, this.latencyMs);
+  }
+
+  /** An order that has not reached the engine yet is unknown here, as on a real venue. */
+  async fetchOrder(clientOrderId: string): Promise<VenueOrderState | undefined> {
+    const order = this.orders.get(clientOrderId);
+    return order === undefined ? undefined : stateOf(order);
+  }
+
+  async fetchOpenOrders(): Promise<readonly VenueOrderState[]> {
+    const open: VenueOrderState[] = [];
+    for (const order of this.orders.values()) if (OPEN.has(order.status)) open.push(stateOf(order));
+    return open;
+  }
+
+  async fetchBalances(): Promise<readonly VenueBalance[]> {
+    return [...this.accounts.keys()].sort().map((asset) => {
+      const account = this.accounts.get(asset) as Account;
+      return { asset, total: account.total, available: account.total.sub(account.locked) };
+    });
+  }
+
+  /** Net quantity bought minus sold per instrument through this venue. */
+  async fetchPositions(): Promise<readonly VenuePosition[]> {
+    return [...this.positions.keys()].sort().map((instrumentId) => ({
+      instrumentId,
+      quantity: this.positions.get(instrumentId) as Decimal,
+    }));
+  }
+
+  /** Keeps the venue's book current and fills resting orders the market trades through. */
+  onMarketEvent(event: MarketEvent): void {
+    const market = this.markets.get(event.instrumentId);
+    if (market === undefined) return;
+    switch (event.type) {
+      case 'book.snapshot':
+        market.book.applySnapshot(event.bids, event.asks, event.sequence, event.ts);
+        if (market.resting.length > 0) this.matchRestingAgainstBook(market);
+        return;
+      case 'book.delta':
+        market.book.applyDelta(event.bids, event.asks, event.sequence, event.ts);
+        if (market.resting.length > 0) this.matchRestingAgainstBook(market);
+        return;
+      case 'trade':
+        if (market.resting.length > 0) this.matchRestingAgainstTrade(market, event.price, event.size);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ── arrival ────────────────────────────────────────────────────────────
+
+  private arrive(request: OrderRequest): void {
+    const order: SimOrder = {
+      request,
+      venueOrderId: `${this.idPrefix}-o-${++this.orderCount}`,
+      status: 'SUBMITTED',
+      filled: Decimal.ZERO,
+      fills: [],
+      locked: Decimal.ZERO,
+      lockPerUnit: Decimal.ZERO,
+    };
+    this.orders.set(request.clientOrderId, order);
+    const market = this.markets.get(request.instrumentId);
+    if (market === undefined) {
+      this.reject(
+        order,
+        'UNKNOWN_INSTRUMENT',
+        `${request.instrumentId} is not a spot instrument of ${this.id}`,
+      );
+      return;
+    }
+    const refusal = this.checkOrder(market, request);
+    if (refusal !== undefined) {
+      this.reject(order, refusal[0], refusal[1]);
+      return;
+    }
+
+    const { book } = market;
+    const limit = request.type === 'limit' ? (request.price as Decimal) : undefined;
+    if (request.timeInForce === 'POST_ONLY') {
+      const opposite = request.side === 'buy' ? book.bestAsk() : book.bestBid();
+      if (
+        opposite !== undefined &&
+        limit !== undefined &&
+        crosses(request.side, limit, this.priceOf(market, opposite))
+      ) {
+        this.reject(
+          order,
+          'POST_ONLY_WOULD_CROSS',
+          `post-only ${request.side} at ${limit} would cross the book at ${opposite}`,
+        );
+        return;
+      }
+    }
+
+    const plan =
+      request.timeInForce === 'POST_ONLY'
+        ? []
+        : this.planSweep(market, request.side, request.quantity, limit);
+    const planned = Decimal.sum(plan.map((s) => s.quantity));
+    const fundsProblem = this.checkFunds(market, request, plan);
+    if (fundsProblem !== undefined) {
+      this.reject(order, 'INSUFFICIENT_FUNDS', fundsProblem);
+      return;
+    }
+
+    order.status = 'ACCEPTED';
+    this.emit({
+      type: 'order.accepted',
+      clientOrderId: request.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      ts: this.clock.now(),
+    });
+
+    const fillOrKill = request.timeInForce === 'FOK';
+    if (!(fillOrKill && planned.lt(request.quantity))) {
+      for (const slice of plan) {
+        this.consume(market, request.side, slice);
+        this.fill(market, order, slice.price, slice.quantity, 'taker');
+      }
+    }
+    if (order.filled.eq(request.quantity)) return;
+
+    const rests =
+      request.type === 'limit' && (request.timeInForce === 'GTC' || request.timeInForce === 'POST_ONLY');
+    if (!rests) {
+      this.closeOrder(order, 'EXPIRED');
+      this.emit({
+        type: 'order.expired',
+        clientOrderId: request.clientOrderId,
+        venueOrderId: order.venueOrderId,
+        ts: this.clock.now(),
+      });
+      return;
+    }
+    this.rest(market, order, limit as Decimal);
+  }
+
+  /** Shape, precision and minimum notional; undefined when the order is acceptable. */
+  private checkOrder(market: Market, request: OrderRequest): [SimulatedRejectCode, string] | undefined {
+    const { instrument } = market;
+    if (request.type === 'limit' && request.price === undefined)
+      return ['INVALID_ORDER', 'a limit order needs a price'];
+    if (request.type === 'market' && request.timeInForce === 'POST_ONLY') {
+      return ['INVALID_ORDER', 'a market order cannot be post-only'];
+    }
+    const { quantity, price } = request;
+    if (!quantity.isPositive() || !quantity.isMultipleOf(instrument.lotSize)) {
+      return [
+        'BAD_PRECISION',
+        `quantity ${quantity} is not a positive multiple of lot size ${instrument.lotSize}`,
+      ];
+    }
+    if (
+      request.type === 'limit' &&
+      price !== undefined &&
+      (!price.isPositive() || !price.isMultipleOf(instrument.tickSize))
+    ) {
+      return [
+        'BAD_PRECISION',
+        `price ${price} is not a positive multiple of tick size ${instrument.tickSize}`,
+      ];
+    }
+    const reference = request.type === 'limit' ? price : this.touchPrice(market, request.side);
+    if (reference !== undefined && reference.mul(quantity).lt(instrument.minNotional)) {
+      return [
+        'MIN_NOTIONAL',
+        `notional ${reference.mul(quantity)} is below the minimum ${instrument.minNotional}`,
+      ];
+    }
+    return undefined;
+  }
+
+  /** Spot funds: buys need quote incl. fee (at the limit, or the sweep's cost for market), sells need base. */
+  private checkFunds(market: Market, request: OrderRequest, plan: readonly SweepSlice[]): string | undefined {
+    const { instrument } = market;
+    if (request.side === 'sell') {
+      const available = this.available(instrument.base);
+      return available.lt(request.quantity)
+        ? `selling ${request.quantity} ${instrument.base} needs that much available, have ${available}`
+        : undefined;
+    }
+    let need: Decimal;
+    if (request.type === 'limit') {
+      const worstFee = Decimal.max(Decimal.max(instrument.takerFee, instrument.makerFee), Decimal.ZERO);
+      need = (request.price as Decimal).mul(request.quantity).mul(Decimal.ONE.add(worstFee), 'ceil');
+    } else {
+      // Summed slice by slice, exactly as the fills will be booked.
+      need = Decimal.ZERO;
+      for (const slice of plan) {
+        const notional = slice.price.mul(slice.quantity);
+        need = need.add(notional).add(notional.mul(instrument.takerFee));
+      }
+    }
+    const available = this.available(instrument.quote);
+    return available.lt(need)
+      ? `needs ${need} ${instrument.quote} incl. fees, have ${available} available`
+      : undefined;
+  }
+
+  // ── matching ───────────────────────────────────────────────────────────
+
+  /** What a taker would get walking the visible levels, never past `limit`. Does not change the book. */
+  private planSweep(market: Market, side: Side, quantity: Decimal, limit: Decimal | undefined): SweepSlice[] {
+    const levels = side === 'buy' ? market.book.asks() : market.book.bids();
+    const lot = market.instrument.lotSize;
+    const slices: SweepSlice[] = [];
+    let remaining = quantity;
+    for (const [levelPrice, size] of levels) {
+      if (!remaining.isPositive()) break;
+      const price = this.priceOf(market, levelPrice);
+      if (limit !== undefined && !crosses(side, limit, price)) break;
+      const levelSize = exactSize(size);
+      const take = Decimal.min(levelSize.roundToStep(lot, 'down'), remaining);
+      if (!take.isPositive()) continue;
+      slices.push({ levelPrice, levelSize, price, quantity: take });
+      remaining = remaining.sub(take);
+    }
+    return slices;
+  }
+
+  /** Takes `slice.quantity` off a level of the venue's own book; dust below one lot goes too. */
+  private consume(market: Market, takerSide: Side, slice: SweepSlice): void {
+    const left = slice.levelSize.sub(slice.quantity);
+    const size = left.lt(market.instrument.lotSize) ? 0 : left.toNumber();
+    setLevel(market.book, takerSide === 'buy' ? 'ask' : 'bid', slice.levelPrice, size);
+  }
+
+  /** A resting buy at p takes asks at ≤ p (a sell, bids at ≥ p), filling at p as maker. */
+  private matchRestingAgainstBook(market: Market): void {
+    const { book } = market;
+    const lot = market.instrument.lotSize;
+    for (const order of market.resting.slice()) {
+      const side = order.request.side;
+      const limit = order.request.price as Decimal;
+      let filled = Decimal.ZERO;
+      let remaining = order.request.quantity.sub(order.filled);
+      for (;;) {
+        if (!remaining.isPositive()) break;
+        const touch = side === 'buy' ? book.bestAsk() : book.bestBid();
+        if (touch === undefined) break;
+        const price = this.priceOf(market, touch);
+        if (!crosses(side, limit, price)) break;
+        const levelSize = exactSize(book.sizeAt(side === 'buy' ? 'ask' : 'bid', touch));
+        const take = Decimal.min(levelSize.roundToStep(lot, 'down'), remaining);
+        this.consume(market, side, { levelPrice: touch, levelSize, price, quantity: take });
+        if (!take.isPositive()) continue;
+        filled = filled.add(take);
+        remaining = remaining.sub(take);
+      }
+      if (filled.isPositive()) this.fillResting(market, order, filled);
+    }
+  }
+
+  /** A trade printing strictly through a resting order's price fills it, up to the trade's size. */
+  private matchRestingAgainstTrade(market: Market, tradePrice: number, tradeSize: number): void {
+    const price = this.priceOf(market, tradePrice);
+    let budget = exactSize(tradeSize).roundToStep(market.instrument.lotSize, 'down');
+    for (const order of market.resting.slice()) {
+      if (!budget.isPositive()) return;
+      const limit = order.request.price as Decimal;
+      const through = order.request.side === 'buy' ? price.lt(limit) : price.gt(limit);
+      if (!through) continue;
+      const take = Decimal.min(budget, order.request.quantity.sub(order.filled));
+      budget = budget.sub(take);
+      this.fillResting(market, order, take);
+    }
+  }
+
+  private fillResting(market: Market, order: SimOrder, quantity: Decimal): void {
+    const price = order.request.price as Decimal;
+    const { base } = market.instrument;
+    if (order.request.side === 'buy') {
+      this.release(
+        order,
+        market.instrument.quote,
+        Decimal.min(order.locked, quantity.mul(order.lockPerUnit, 'ceil')),
+      );
+    } else {
+      this.release(order, base, Decimal.min(order.locked, quantity));
+    }
+    this.fill(market, order, price, quantity, 'maker');
+    if (order.status === 'FILLED') this.unrest(market, order);
+  }
+
+  private rest(market: Market, order: SimOrder, limit: Decimal): void {
+    const remaining = order.request.quantity.sub(order.filled);
+    const { instrument } = market;
+    if (order.request.side === 'buy') {
+      order.lockPerUnit = limit.mul(Decimal.ONE.add(Decimal.max(instrument.makerFee, Decimal.ZERO)), 'ceil');
+      this.lock(order, instrument.quote, remaining.mul(order.lockPerUnit, 'ceil'));
+    } else {
+      this.lock(order, instrument.base, remaining);
+    }
+    market.resting.push(order);
+  }
+
+  private unrest(market: Market, order: SimOrder): void {
+    const i = market.resting.indexOf(order);
+    if (i >= 0) market.resting.splice(i, 1);
+  }
+
+  private closeOrder(order: SimOrder, status: 'CANCELED' | 'EXPIRED'): void {
+    order.status = status;
+    const market = this.markets.get(order.request.instrumentId);
+    if (market === undefined) return;
+    const asset = order.request.side === 'buy' ? market.instrument.quote : market.instrument.base;
+    this.release(order, asset, order.locked);
+    this.unrest(market, order);
+  }
+
+  // ── money ──────────────────────────────────────────────────────────────
+
+  /** Books one fill: balances, position, order state, then the event. */
+  private fill(
+    market: Market,
+    order: SimOrder,
+    price: Decimal,
+    quantity: Decimal,
+    liquidity: Liquidity,
+  ): void {
+    const { instrument } = market;
+    const request = order.request;
+    const notional = price.mul(quantity);
+    const fee = notional.mul(liquidity === 'maker' ? instrument.makerFee : instrument.takerFee);
+    const quote = this.account(instrument.quote);
+    const base = this.account(instrument.base);
+    if (request.side === 'buy') {
+      quote.total = quote.total.sub(notional).sub(fee);
+      base.total = base.total.add(quantity);
+    } else {
+      quote.total = quote.total.add(notional).sub(fee);
+      base.total = base.total.sub(quantity);
+    }
+    const position = this.positions.get(instrument.id) ?? Decimal.ZERO;
+    this.positions.set(
+      instrument.id,
+      request.side === 'buy' ? position.add(quantity) : position.sub(quantity),
+    );
+    order.filled = order.filled.add(quantity);
+    order.status = order.filled.eq(request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
+    const event: Fill = {
+      clientOrderId: request.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      tradeId: `${this.idPrefix}-t-${++this.tradeCount}`,
+      instrumentId: instrument.id,
+      venue: this.id,
+      side: request.side,
+      price,
+      quantity,
+      fee,
+      feeCurrency: instrument.quote,
+      liquidity,
+      ts: this.clock.now(),
+    };
+    order.fills.push(event);
+    this.emit({ type: 'order.filled', fill: event });
+  }
+
+  private account(asset: string): Account {
+    let account = this.accounts.get(asset);
+    if (account === undefined) {
+      account = { total: Decimal.ZERO, locked: Decimal.ZERO };
+      this.accounts.set(asset, account);
+    }
+    return account;
+  }
+
+  private available(asset: string): Decimal {
+    const account = this.accounts.get(asset);
+    return account === undefined ? Decimal.ZERO : account.total.sub(account.locked);
+  }
+
+  private lock(order: SimOrder, asset: string, amount: Decimal): void {
+    const account = this.account(asset);
+    account.locked = account.locked.add(amount);
+    order.locked = order.locked.add(amount);
+  }
+
+  private release(order: SimOrder, asset: string, amount: Decimal): void {
+    if (amount.isZero()) return;
+    const account = this.account(asset);
+    account.locked = account.locked.sub(amount);
+    order.locked = order.locked.sub(amount);
+  }
+
+  // ── helpers ────────────────────────────────────────────────────────────
+
+  private reject(order: SimOrder, code: SimulatedRejectCode, reason: string): void {
+    order.status = 'REJECTED';
+    this.emitRejected(order.request.clientOrderId, code, reason);
+  }
+
+  private emitRejected(clientOrderId: string, code: SimulatedRejectCode, reason: string): void {
+    this.emit({ type: 'order.rejected', clientOrderId, code, reason, ts: this.clock.now() });
+  }
+
+  private emit(event: VenueOrderEvent): void {
+    for (const handler of this.handlers) handler(event);
+  }
+
+  private priceOf(market: Market, price: number): Decimal {
+    return Decimal.fromNumberRounded(price, market.tickDecimals);
+  }
+
+  private touchPrice(market: Market, side: Side): Decimal | undefined {
+    const touch = side === 'buy' ? market.book.bestAsk() : market.book.bestBid();
+    return touch === undefined ? undefined : this.priceOf(market, touch);
+  }
+}
+
+/** True when a taker `side` with `limit` may trade at `price` (buy: price ≤ limit; sell: price ≥ limit). */
+function crosses(side: Side, limit: Decimal, price: Decimal): boolean {
+  return side === 'buy' ? price.lte(limit) : price.gte(limit);
+}
+
+/** A book size as the exact decimal its float prints as (shortest round trip). */
+function exactSize(size: number): Decimal {
+  return Decimal.tryFrom(size) ?? Decimal.fromNumberRounded(size, 18);
+}
+
+function setLevel(book: OrderBook, side: 'bid' | 'ask', price: number, size: number): void {
+  const level: Level[] = [[price, size]];
+  if (side === 'bid') book.applyDelta(level, [], book.sequence, book.ts);
+  else book.applyDelta([], level, book.sequence, book.ts);
+}
+
+function stateOf(order: SimOrder): VenueOrderState {
+  return {
+    clientOrderId: order.request.clientOrderId,
+    venueOrderId: order.venueOrderId,
+    instrumentId: order.request.instrumentId,
+    status: order.status,
+    filledQuantity: order.filled,
+    fills: order.fills.slice(),
+  };
+}
+
+function configError(message: string, details: Record<string, unknown>): ConcordError {
+  return new ConcordError('CONCORD_ERR_SIMULATED_VENUE_CONFIG', message, { details });
+}
