@@ -1,0 +1,4 @@
+export * from './codec.ts';
+export * from './order-manager.ts';
+export * from './plan.ts';
+export * from './ports.ts';
