@@ -1,0 +1,16 @@
+/**
+ * The built-in agents. Adding one is a folder under library/ plus one import and
+ * one entry below (see example/README.md).
+ */
+import type { AgentDefinition } from '../contract.ts';
+import { AgentRegistry } from '../registry.ts';
+import { spreadWatcher } from './example/index.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type.
+export const builtinAgents: readonly AgentDefinition<any>[] = [spreadWatcher];
+
+export function createBuiltinRegistry(): AgentRegistry {
+  const registry = new AgentRegistry();
+  for (const definition of builtinAgents) registry.register(definition);
+  return registry;
+}
