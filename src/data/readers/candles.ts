@@ -1,0 +1,269 @@
+/**
+ * Candle files → `bar` events, validated row by row:
+ *  - JSON arrays of `[ts_ms, open, high, low, close, volume]` (freqtrade; a null volume, as in
+ *    mark-price files, counts as 0);
+ *  - JSON arrays of objects `{time|timestamp, open, high, low, close, volume}` (Bybit, BitMEX
+ *    exports; time in s or ms; newest-first files are put in time order);
+ *  - CSV with a header naming `timestamp` (or time/date), open, high, low, close[, volume];
+ *    timestamps are epoch s/ms or `YYYY-MM-DD[ T]HH:MM[:SS[.frac]]`, UTC unless a zone is given.
+ * Each bar must have positive prices, high ≥ max(open, close), low ≤ min(open, close),
+ * volume ≥ 0, and open times strictly ascending. The interval is the option, else the
+ * smallest step between bars (cross-checked with an interval in the file name).
+ *
+ * Error `line` is the CSV line, or the 1-based record number for JSON arrays.
+ */
+import { ConcordError } from '../../core/index.ts';
+import type { Bar, InstrumentId } from '../../model/index.ts';
+import { parseInterval } from '../bars.ts';
+import { dataParseError, outOfOrderError, SkipLog } from './errors.ts';
+import { fileStem, readTextFile, splitLines } from './lines.ts';
+
+export interface CandleReadOptions {
+  /** Default: `recording:<file stem without interval>`, e.g. `recording:XRP_ETH`. */
+  readonly instrumentId?: InstrumentId;
+  readonly intervalMs?: number;
+  /** Skip (and count in `skipped`) invalid rows instead of throwing. */
+  readonly lenient?: boolean;
+  readonly skipped?: SkipLog;
+}
+
+interface Row {
+  readonly line: number;
+  readonly ts: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
+export function readCandles(path: string, options: CandleReadOptions = {}): Generator<Bar, void, undefined> {
+  const text = readTextFile(path);
+  const rows = /\.csv(\.gz)?$/i.test(path) ? csvRows(path, text) : jsonRows(path, text);
+  return barsFrom(path, rows, options);
+}
+
+/** `XRP_ETH-1m.json` → `recording:XRP_ETH`. */
+export function defaultInstrumentId(path: string): InstrumentId {
+  const stem = fileStem(path).replace(
+    /[-_](\d+[smhdw]|trades|candles|funding_rate|funding|mark|futures)(?=[-_]|$)/gi,
+    '',
+  );
+  return `recording:${stem}`;
+}
+
+function* barsFrom(
+  path: string,
+  rows: readonly (Row | ConcordError)[],
+  options: CandleReadOptions,
+): Generator<Bar, void, undefined> {
+  const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
+  const intervalMs = options.intervalMs ?? inferInterval(path, rows);
+  const skipped = options.skipped ?? new SkipLog();
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    try {
+      if (row instanceof ConcordError) throw row;
+      checkBar(path, row);
+      if (row.ts <= previous) throw outOfOrderError(path, row.line, previous, row.ts, 'bar open time');
+      previous = row.ts;
+      yield {
+        type: 'bar',
+        ts: row.ts,
+        instrumentId,
+        intervalMs,
+        open: row.open,
+        high: row.high,
+        low: row.low,
+        close: row.close,
+        volume: row.volume,
+      };
+    } catch (err) {
+      if (options.lenient !== true || !(err instanceof ConcordError)) throw err;
+      skipped.add(err);
+    }
+  }
+}
+
+function checkBar(file: string, r: Row): void {
+  const { open, high, low, close, volume } = r;
+  if (!(open > 0 && high > 0 && low > 0 && close > 0) || !Number.isFinite(open + high + low + close)) {
+    throw dataParseError(
+      file,
+      r.line,
+      `prices must be positive finite numbers (o=${open} h=${high} l=${low} c=${close})`,
+    );
+  }
+  if (!(volume >= 0 && volume < Number.POSITIVE_INFINITY))
+    throw dataParseError(file, r.line, `volume must be ≥ 0, got ${volume}`);
+  if (!(high >= open && high >= close))
+    throw dataParseError(file, r.line, `high ${high} is below open ${open} or close ${close}`);
+  if (!(low <= open && low <= close))
+    throw dataParseError(file, r.line, `low ${low} is above open ${open} or close ${close}`);
+  if (!Number.isFinite(r.ts)) throw dataParseError(file, r.line, 'timestamp is not a valid time');
+}
+
+function inferInterval(path: string, rows: readonly (Row | ConcordError)[]): number {
+  let smallest = Number.POSITIVE_INFINITY;
+  let prev: number | undefined;
+  for (const row of rows) {
+    if (row instanceof ConcordError || !Number.isFinite(row.ts)) continue;
+    if (prev !== undefined && row.ts > prev && row.ts - prev < smallest) smallest = row.ts - prev;
+    prev = row.ts;
+  }
+  const token = /(?:^|[-_])(\d+[smhdw])(?=[-_.]|$)/i.exec(fileStem(path))?.[1];
+  const named = token === undefined ? undefined : parseInterval(token.toLowerCase());
+  if (named !== undefined && (smallest === Number.POSITIVE_INFINITY || smallest % named === 0)) return named;
+  if (smallest < Number.POSITIVE_INFINITY) return smallest;
+  throw new ConcordError(
+    'CONCORD_ERR_DATA_INTERVAL',
+    `cannot infer the bar interval of ${path} (fewer than two bars); pass intervalMs`,
+    {
+      details: { file: path },
+    },
+  );
+}
+
+function parseJson(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const line = at === undefined ? 0 : lineAt(text, Number(at));
+    throw dataParseError(path, line, `invalid JSON (truncated file?): ${(err as Error).message}`, err);
+  }
+}
+
+/** JSON arrays of rows, shared with the trade readers. */
+export function jsonArray(path: string, text: string): unknown[] {
+  const data = parseJson(path, text);
+  if (!Array.isArray(data)) throw dataParseError(path, 1, 'expected a JSON array of rows');
+  return data;
+}
+
+function lineAt(text: string, position: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < position; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+function jsonRows(path: string, text: string): (Row | ConcordError)[] {
+  const data = jsonArray(path, text);
+  const rows = data.map((item, i) => jsonRow(path, item, i + 1));
+  const first = rows.find((r): r is Row => !(r instanceof ConcordError));
+  const last = rows.findLast((r): r is Row => !(r instanceof ConcordError));
+  // Exchange exports are often newest first; put them in time order (records keep their numbers).
+  if (first !== undefined && last !== undefined && first.ts > last.ts) rows.reverse();
+  return rows;
+}
+
+function jsonRow(path: string, item: unknown, record: number): Row | ConcordError {
+  if (Array.isArray(item)) {
+    if (item.length < 5) return dataParseError(path, record, 'expected [ts, open, high, low, close, volume]');
+    return {
+      line: record,
+      ts: num(item[0]),
+      open: num(item[1]),
+      high: num(item[2]),
+      low: num(item[3]),
+      close: num(item[4]),
+      volume: item[5] === null || item[5] === undefined ? 0 : num(item[5]),
+    };
+  }
+  if (item !== null && typeof item === 'object') {
+    const o = item as Record<string, unknown>;
+    const time = o.time ?? o.timestamp ?? o.ts ?? o.t;
+    return {
+      line: record,
+      ts: typeof time === 'string' && !/^\d+(\.\d+)?$/.test(time) ? parseTime(time) : epochMs(num(time)),
+      open: num(o.open ?? o.o),
+      high: num(o.high ?? o.h),
+      low: num(o.low ?? o.l),
+      close: num(o.close ?? o.c),
+      volume: o.volume === null || o.volume === undefined ? 0 : num(o.volume),
+    };
+  }
+  return dataParseError(path, record, 'expected an array or an object per candle');
+}
+
+function csvRows(path: string, text: string): (Row | ConcordError)[] {
+  const lines = splitLines(text);
+  const header = lines.next();
+  if (header.done === true) throw dataParseError(path, 1, 'empty CSV file');
+  const names = header.value.split(',').map((h) => h.trim().toLowerCase());
+  const col = (...candidates: string[]) => names.findIndex((n) => candidates.includes(n));
+  const iTime = col('timestamp', 'time', 'date', 'datetime', 'ts', 'open_time');
+  const iOpen = col('open', 'o');
+  const iHigh = col('high', 'h');
+  const iLow = col('low', 'l');
+  const iClose = col('close', 'c');
+  const iVolume = col('volume', 'v');
+  if (iTime < 0 || iOpen < 0 || iHigh < 0 || iLow < 0 || iClose < 0) {
+    throw dataParseError(
+      path,
+      1,
+      `CSV header must name timestamp, open, high, low, close (got "${header.value}")`,
+    );
+  }
+  const rows: (Row | ConcordError)[] = [];
+  let line = 1;
+  for (const text of lines) {
+    line++;
+    if (text.length === 0) continue;
+    const f = text.split(',');
+    if (f.length < names.length) {
+      rows.push(
+        dataParseError(path, line, `expected ${names.length} fields, got ${f.length} (truncated line?)`),
+      );
+      continue;
+    }
+    const time = f[iTime] as string;
+    rows.push({
+      line,
+      ts: /^\d+(\.\d+)?$/.test(time) ? epochMs(+time) : parseTime(time),
+      open: num(f[iOpen]),
+      high: num(f[iHigh]),
+      low: num(f[iLow]),
+      close: num(f[iClose]),
+      volume: iVolume < 0 ? 0 : num(f[iVolume]),
+    });
+  }
+  return rows;
+}
+
+const TIME_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** `2021-12-31 23:01:00.000000` (UTC when no zone is given) → epoch ms; NaN when not a time. */
+export function parseTime(text: string): number {
+  const m = TIME_RE.exec(text.trim());
+  if (m === null) return Number.NaN;
+  const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
+  let ms =
+    Date.UTC(
+      +(m[1] as string),
+      +(m[2] as string) - 1,
+      +(m[3] as string),
+      +(m[4] ?? 0),
+      +(m[5] ?? 0),
+      +(m[6] ?? 0),
+    ) + fraction;
+  const zone = m[8];
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const offset = (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * 60_000;
+    ms -= digits[0] === '-' ? -offset : offset;
+  }
+  return ms;
+}
+
+/** Epoch seconds or milliseconds → ms (values below 1e11 are seconds: before 1973 in ms). */
+export function epochMs(value: number): number {
+  return value < 1e11 ? value * 1000 : value;
+}
+
+function num(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim().length > 0) return +value;
+  return Number.NaN;
+}
