@@ -25,6 +25,8 @@ import type { InstrumentId, MarketEvent } from '../model/index.ts';
 import { parseConfigSection } from './config.ts';
 
 const BPS = 10_000;
+/** Float noise allowance, so a move of exactly the threshold (10.0 bp computed as 9.999…) counts. */
+const EPSILON_BPS = 1e-9;
 
 export const TriggerFilterConfigSchema = z
   .object({
@@ -154,7 +156,7 @@ export class TriggerFilter {
           return;
         }
         const changeBps = Math.abs(event.rate - state.refFundingRate) * BPS;
-        if (changeBps >= c.fundingChangeBps) this.pend('funding', changeBps);
+        if (changeBps + EPSILON_BPS >= c.fundingChangeBps) this.pend('funding', changeBps);
         return;
       }
       case 'lending': {
@@ -168,7 +170,7 @@ export class TriggerFilter {
             Math.abs(event.supplyApy - state.refSupplyApy),
             Math.abs(event.borrowApy - state.refBorrowApy),
           ) * BPS;
-        if (changeBps >= c.apyChangeBps) this.pend('apy-change', changeBps);
+        if (changeBps + EPSILON_BPS >= c.apyChangeBps) this.pend('apy-change', changeBps);
         return;
       }
       default:
@@ -180,7 +182,7 @@ export class TriggerFilter {
     if (Number.isNaN(state.refMid)) state.refMid = mid;
     else {
       const moveBps = (Math.abs(mid - state.refMid) / state.refMid) * BPS;
-      if (moveBps >= this.config.priceMoveBps) {
+      if (moveBps + EPSILON_BPS >= this.config.priceMoveBps) {
         this.pend('price-move', moveBps);
         return;
       }
@@ -189,7 +191,7 @@ export class TriggerFilter {
     if (Number.isNaN(state.refSpreadBps)) state.refSpreadBps = spreadBps;
     else {
       const changeBps = Math.abs(spreadBps - state.refSpreadBps);
-      if (changeBps >= this.config.spreadChangeBps) this.pend('spread', changeBps);
+      if (changeBps + EPSILON_BPS >= this.config.spreadChangeBps) this.pend('spread', changeBps);
     }
   }
 
