@@ -3,8 +3,11 @@
  * other agents and tests can call it directly.
  *
  * Trend: the drift t-statistic of log prices, i.e. the mean log return over the
- * recent window divided by its standard error (std / √n). Under a driftless
- * random walk it is roughly N(0, 1), unlike an OLS fit on price levels, whose
+ * recent window divided by its standard error σ / √n, with σ the market's normal
+ * volatility (the baseline's; the window's own when there is no baseline yet).
+ * Measuring against the baseline makes a crash, whose volatility expands with
+ * the move, a trend rather than noise. Under a driftless random walk at normal
+ * volatility it is roughly N(0, 1), unlike an OLS fit on price levels, whose
  * t-statistic is large on any random walk (spurious regression).
  * Volatility: realized volatility of the recent window against the realized
  * volatility of the `baselineWindow` returns before it.
@@ -38,7 +41,7 @@ export interface RegimeClassification {
   readonly label: RegimeLabel;
   /** Confidence in the label, 0.5..1 (0.5 = right at a threshold). */
   readonly strength: number;
-  /** Drift t-statistic of the recent window. */
+  /** Drift t-statistic of the recent window (standard error at the baseline volatility when there is one). */
   readonly trendT: number;
   /** Mean log return per sample over the recent window. */
   readonly drift: number;
@@ -80,7 +83,8 @@ export function classifyRegime(
   const baselineVolatility = baseline === undefined ? Number.NaN : baseline.std;
 
   const volatility = recent.std;
-  const standardError = volatility / Math.sqrt(recent.count);
+  const normalVolatility = baselineVolatility > 0 ? baselineVolatility : volatility;
+  const standardError = normalVolatility / Math.sqrt(recent.count);
   const trendT =
     standardError > 0 ? recent.mean / standardError : recent.mean === 0 ? 0 : Math.sign(recent.mean) * 1e9;
   const volatilityRatio = baselineVolatility > 0 ? volatility / baselineVolatility : 1;
