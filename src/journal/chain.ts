@@ -1,0 +1,89 @@
+/** Hash-chain arithmetic shared by writers and the verifier. */
+import { sha256Hex } from '../core/index.ts';
+import type { ChainBreak } from './types.ts';
+
+export function recordHash(
+  prevHash: string,
+  seq: number,
+  ts: number,
+  type: string,
+  payloadJson: string,
+): string {
+  return sha256Hex(prevHash + '\n' + seq + '\n' + ts + '\n' + type + '\n' + payloadJson);
+}
+
+/** A row as read back from storage; anything may be wrong with it. */
+export interface StoredRow {
+  readonly seq: unknown;
+  readonly ts: unknown;
+  readonly type: unknown;
+  readonly payload: unknown;
+  readonly prev_hash: unknown;
+  readonly hash: unknown;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Checks one stored row against the chain so far. Returns the first problem, or
+ * undefined when the row is the expected next link.
+ */
+export function checkRow(
+  row: StoredRow,
+  expectedSeq: number,
+  expectedPrevHash: string,
+): ChainBreak | undefined {
+  const { seq, ts, type, payload, prev_hash: prevHash, hash } = row;
+  if (
+    typeof seq !== 'number' ||
+    !Number.isSafeInteger(seq) ||
+    typeof ts !== 'number' ||
+    !Number.isFinite(ts) ||
+    typeof type !== 'string' ||
+    typeof payload !== 'string' ||
+    typeof prevHash !== 'string' ||
+    typeof hash !== 'string' ||
+    !HEX64.test(prevHash) ||
+    !HEX64.test(hash)
+  ) {
+    return {
+      seq: typeof seq === 'number' ? seq : expectedSeq,
+      reason: 'malformed',
+      actual: describeRow(row),
+    };
+  }
+  if (seq !== expectedSeq)
+    return { seq: expectedSeq, reason: 'seq-gap', expected: String(expectedSeq), actual: String(seq) };
+  if (prevHash !== expectedPrevHash) {
+    return { seq, reason: 'prev-hash-mismatch', expected: expectedPrevHash, actual: prevHash };
+  }
+  const recomputed = recordHash(prevHash, seq, ts, type, payload);
+  if (recomputed !== hash) return { seq, reason: 'hash-mismatch', expected: recomputed, actual: hash };
+  try {
+    JSON.parse(payload);
+  } catch {
+    return { seq, reason: 'malformed', actual: 'payload is not JSON' };
+  }
+  return undefined;
+}
+
+function describeRow(row: StoredRow): string {
+  return Object.entries(row)
+    .map(([k, v]) => `${k}: ${typeof v}`)
+    .join(', ');
+}
+
+export function describeBreak(b: ChainBreak): string {
+  switch (b.reason) {
+    case 'hash-mismatch':
+      return `record ${b.seq} was changed after it was written: its stored hash does not match its contents`;
+    case 'prev-hash-mismatch':
+      return `record ${b.seq} does not link to record ${b.seq - 1}: a record before it was changed, removed or reordered`;
+    case 'seq-gap':
+      return `record ${b.seq} is missing (found ${b.actual} where ${b.expected} was expected)`;
+    case 'malformed':
+      return `record ${b.seq} is malformed (${b.actual ?? 'unexpected column types'})`;
+    case 'unreadable':
+      return `the journal could not be read at record ${b.seq}: ${b.actual ?? 'unknown storage error'}`;
+  }
+}
