@@ -82,6 +82,8 @@ export class Lifecycle {
       );
     }
     this.current = to;
+    // The flag belongs to FAULTED: whatever leaves it (only a reset can) clears it.
+    if (from === 'FAULTED') this.isQuarantined = false;
     const t: LifecycleTransition = { from, to, reason };
     this.onTransition?.(t);
     return t;
@@ -102,8 +104,6 @@ export class Lifecycle {
 
   /** Operator action: FAULTED → READY, clearing the quarantine. */
   reset(reason = 'operator reset'): LifecycleTransition {
-    if (!canTransition(this.current, 'READY')) return this.transition('READY', reason);
-    this.isQuarantined = false;
     return this.transition('READY', reason);
   }
 }
