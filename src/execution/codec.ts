@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { ConcordError, Decimal } from '../core/index.ts';
 import type { Fill, Order } from '../model/index.ts';
 
-const decimalString = z.string().refine((s) => Decimal.tryFrom(s) !== undefined, { message: 'expected a decimal string' });
+const decimalString = z
+  .string()
+  .refine((s) => Decimal.tryFrom(s) !== undefined, { message: 'expected a decimal string' });
 const side = z.enum(['buy', 'sell']);
 const status = z.enum([
   'INITIALIZED',

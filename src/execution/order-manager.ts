@@ -41,11 +41,18 @@ import {
   type VenueOrderState,
   type VenuePort,
 } from '../model/index.ts';
-import { fillFromJson, fillJsonSchema, fillToJson, orderFromJson, orderJsonSchema, orderToJson, parseOrThrow } from './codec.ts';
+import {
+  fillFromJson,
+  fillJsonSchema,
+  fillToJson,
+  orderFromJson,
+  orderJsonSchema,
+  orderToJson,
+  parseOrThrow,
+} from './codec.ts';
 import {
   isPlanFinished,
   type LegRiskPolicy,
-  type PlanJson,
   type PlanLegState,
   type PlanMode,
   type PlanState,
@@ -106,7 +113,10 @@ export interface PlanContext {
   readonly decisionId: string;
   readonly ts: number;
   /** One per plan leg, in the same order. */
-  readonly legs: readonly { readonly instrument: OrderableInstrument; readonly referencePrice: number | undefined }[];
+  readonly legs: readonly {
+    readonly instrument: OrderableInstrument;
+    readonly referencePrice: number | undefined;
+  }[];
   readonly policy?: LegRiskPolicy;
   readonly mode?: PlanMode;
 }
@@ -150,7 +160,9 @@ const STATUS_EVENT: Readonly<Record<OrderStatus, string>> = {
   UNKNOWN: 'order.unknown',
 };
 
-type Prepared = { readonly outcome: 'ready'; readonly order: Order; readonly request: OrderRequest } | SubmitResult;
+type Prepared =
+  | { readonly outcome: 'ready'; readonly order: Order; readonly request: OrderRequest }
+  | SubmitResult;
 
 export class OrderManager {
   private readonly venues: ReadonlyMap<VenueId, VenuePort>;
@@ -218,7 +230,11 @@ export class OrderManager {
   }
 
   stats(): ExecutionStats {
-    return { duplicateFills: this.duplicateFills, overfills: this.overfills, rejectedEvents: this.rejectedEvents };
+    return {
+      duplicateFills: this.duplicateFills,
+      overfills: this.overfills,
+      rejectedEvents: this.rejectedEvents,
+    };
   }
 
   /** Called after each fill is applied (the kernel feeds the portfolio). Returns an unsubscribe function. */
@@ -322,7 +338,9 @@ export class OrderManager {
     intent: OrderIntent,
     instrument: OrderableInstrument,
     referencePrice: number | undefined,
-  ): { ok: true; quantity: Decimal; price: Decimal | undefined } | { ok: false; quantity?: Decimal; denial: Denial } {
+  ):
+    | { ok: true; quantity: Decimal; price: Decimal | undefined }
+    | { ok: false; quantity?: Decimal; denial: Denial } {
     const invalid = (message: string, details: Record<string, unknown>) => ({
       ok: false as const,
       denial: { code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID', rule: 'intent', message, details },
@@ -337,22 +355,34 @@ export class OrderManager {
       return invalid('a limit order needs a limitPrice', { instrument: instrument.id });
     }
     if (intent.type === 'market' && intent.limitPrice !== undefined) {
-      return invalid('a market order must not carry a limitPrice (use a limit order with IOC)', { instrument: instrument.id });
+      return invalid('a market order must not carry a limitPrice (use a limit order with IOC)', {
+        instrument: instrument.id,
+      });
     }
     let quantity = intent.quantity;
     let price = intent.type === 'limit' ? intent.limitPrice : undefined;
     if (this.gridPolicy === 'round-safe') {
       // Never bigger, never more aggressive than asked.
       if (quantity.isPositive()) quantity = quantity.roundToStep(instrument.lotSize, 'down');
-      if (price?.isPositive()) price = price.roundToStep(instrument.tickSize, intent.side === 'buy' ? 'floor' : 'ceil');
+      if (price?.isPositive())
+        price = price.roundToStep(instrument.tickSize, intent.side === 'buy' ? 'floor' : 'ceil');
     }
     try {
       assertOrderPrecision(instrument, quantity, price);
     } catch (err) {
       if (!isConcordError(err)) throw err;
-      return { ok: false, quantity, denial: { code: err.code, rule: 'precision', message: err.shortMessage, details: { ...err.details } } };
+      return {
+        ok: false,
+        quantity,
+        denial: { code: err.code, rule: 'precision', message: err.shortMessage, details: { ...err.details } },
+      };
     }
-    if (price === undefined && referencePrice !== undefined && Number.isFinite(referencePrice) && referencePrice > 0) {
+    if (
+      price === undefined &&
+      referencePrice !== undefined &&
+      Number.isFinite(referencePrice) &&
+      referencePrice > 0
+    ) {
       const notional = Decimal.fromNumberRounded(referencePrice, 12).mul(quantity);
       if (notional.lt(instrument.minNotional)) {
         return {
@@ -362,7 +392,11 @@ export class OrderManager {
             code: 'CONCORD_ERR_ORDER_MIN_NOTIONAL',
             rule: 'precision',
             message: `estimated notional ${notional} at the reference price is below the minimum ${instrument.minNotional}`,
-            details: { instrument: instrument.id, notional: notional.toString(), minNotional: instrument.minNotional.toString() },
+            details: {
+              instrument: instrument.id,
+              notional: notional.toString(),
+              minNotional: instrument.minNotional.toString(),
+            },
           },
         };
       }
@@ -466,23 +500,35 @@ export class OrderManager {
     }
   }
 
-  private knownOrder(clientOrderId: string, eventType: string, fromVenue: VenueId | undefined): Order | undefined {
+  private knownOrder(
+    clientOrderId: string,
+    eventType: string,
+    fromVenue: VenueId | undefined,
+  ): Order | undefined {
     const order = this.ordersById.get(clientOrderId);
     if (order === undefined) {
-      this.refuseEvent('CONCORD_ERR_EXECUTION_UNKNOWN_ORDER', `venue event ${eventType} names order ${clientOrderId}, which this desk never created`, {
-        clientOrderId,
-        event: eventType,
-        venue: fromVenue,
-      });
+      this.refuseEvent(
+        'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER',
+        `venue event ${eventType} names order ${clientOrderId}, which this desk never created`,
+        {
+          clientOrderId,
+          event: eventType,
+          venue: fromVenue,
+        },
+      );
       return undefined;
     }
     if (fromVenue !== undefined && fromVenue !== order.venue) {
-      this.refuseEvent('CONCORD_ERR_EXECUTION_FILL_MISMATCH', `venue ${fromVenue} reported ${eventType} for order ${clientOrderId}, which lives on ${order.venue}`, {
-        clientOrderId,
-        event: eventType,
-        venue: fromVenue,
-        orderVenue: order.venue,
-      });
+      this.refuseEvent(
+        'CONCORD_ERR_EXECUTION_FILL_MISMATCH',
+        `venue ${fromVenue} reported ${eventType} for order ${clientOrderId}, which lives on ${order.venue}`,
+        {
+          clientOrderId,
+          event: eventType,
+          venue: fromVenue,
+          orderVenue: order.venue,
+        },
+      );
       return undefined;
     }
     return order;
@@ -490,12 +536,16 @@ export class OrderManager {
 
   private venueTransition(order: Order, to: OrderStatus, eventType: string, ts: number): boolean {
     if (!canTransition(order.status, to)) {
-      this.refuseEvent('CONCORD_ERR_ORDER_TRANSITION', `venue event ${eventType} would move order ${order.clientOrderId} from ${order.status} to ${to}; ignored`, {
-        clientOrderId: order.clientOrderId,
-        event: eventType,
-        from: order.status,
-        to,
-      });
+      this.refuseEvent(
+        'CONCORD_ERR_ORDER_TRANSITION',
+        `venue event ${eventType} would move order ${order.clientOrderId} from ${order.status} to ${to}; ignored`,
+        {
+          clientOrderId: order.clientOrderId,
+          event: eventType,
+          from: order.status,
+          to,
+        },
+      );
       return false;
     }
     this.transition(order, to, ts);
@@ -516,10 +566,14 @@ export class OrderManager {
       !fill.quantity.isPositive() ||
       !fill.price.isPositive()
     ) {
-      this.refuseEvent('CONCORD_ERR_EXECUTION_FILL_MISMATCH', `fill ${fill.tradeId} does not match order ${order.clientOrderId} (instrument, side, or a non-positive price or quantity)`, {
-        clientOrderId: order.clientOrderId,
-        fill: fillToJson(fill),
-      });
+      this.refuseEvent(
+        'CONCORD_ERR_EXECUTION_FILL_MISMATCH',
+        `fill ${fill.tradeId} does not match order ${order.clientOrderId} (instrument, side, or a non-positive price or quantity)`,
+        {
+          clientOrderId: order.clientOrderId,
+          fill: fillToJson(fill),
+        },
+      );
       return;
     }
     const filled = order.filledQuantity.add(fill.quantity);
@@ -547,13 +601,21 @@ export class OrderManager {
         handler(fill, order);
       } catch (err) {
         // A fill handler failing means downstream state (portfolio) is behind: say so loudly.
-        this.events.emit('execution.handler-failed', { error: toConcordError(err).toJSON(), clientOrderId: order.clientOrderId, tradeId: fill.tradeId });
+        this.events.emit('execution.handler-failed', {
+          error: toConcordError(err).toJSON(),
+          clientOrderId: order.clientOrderId,
+          tradeId: fill.tradeId,
+        });
       }
     }
     if (to === 'FILLED') this.afterTerminal(order);
   }
 
-  private refuseEvent(code: `CONCORD_ERR_${string}`, message: string, details: Record<string, unknown>): void {
+  private refuseEvent(
+    code: `CONCORD_ERR_${string}`,
+    message: string,
+    details: Record<string, unknown>,
+  ): void {
     this.rejectedEvents++;
     this.events.emit('order.event-rejected', { code, message, details });
   }
@@ -564,11 +626,15 @@ export class OrderManager {
     const order = this.requireOrder(clientOrderId);
     if (isTerminal(order.status) || order.status === 'INITIALIZED') return { outcome: 'not-open', order };
     // SUBMITTED and UNKNOWN have no PENDING_CANCEL edge: ask the venue anyway, the status follows its events.
-    if (canTransition(order.status, 'PENDING_CANCEL')) this.transition(order, 'PENDING_CANCEL', this.clock.now());
+    if (canTransition(order.status, 'PENDING_CANCEL'))
+      this.transition(order, 'PENDING_CANCEL', this.clock.now());
     this.emitOrder('order.cancel-requested', order);
     const port = this.venues.get(order.venue);
     try {
-      if (port === undefined) throw new ConcordError('CONCORD_ERR_EXECUTION_NO_VENUE', `no venue port for "${order.venue}"`, { details: { venue: order.venue } });
+      if (port === undefined)
+        throw new ConcordError('CONCORD_ERR_EXECUTION_NO_VENUE', `no venue port for "${order.venue}"`, {
+          details: { venue: order.venue },
+        });
       await port.cancelOrder(clientOrderId);
     } catch (err) {
       const error = toConcordError(err);
@@ -597,7 +663,10 @@ export class OrderManager {
     const port = this.venues.get(order.venue);
     let state: VenueOrderState | undefined;
     try {
-      if (port === undefined) throw new ConcordError('CONCORD_ERR_EXECUTION_NO_VENUE', `no venue port for "${order.venue}"`, { details: { venue: order.venue } });
+      if (port === undefined)
+        throw new ConcordError('CONCORD_ERR_EXECUTION_NO_VENUE', `no venue port for "${order.venue}"`, {
+          details: { venue: order.venue },
+        });
       state = await port.fetchOrder(clientOrderId);
     } catch (err) {
       return { outcome: 'failed', order, error: toConcordError(err) };
@@ -613,18 +682,26 @@ export class OrderManager {
         this.afterTerminal(order);
         return { outcome: 'resolved', order };
       }
-      return this.mismatch(order, 'the venue has no record of an order it had acknowledged', { status: order.status });
-    }
-    if (order.venueOrderId === undefined && state.venueOrderId !== '') order.venueOrderId = state.venueOrderId;
-    for (const fill of state.fills) this.applyFill(fill, order.venue);
-    if (order.filledQuantity.lt(state.filledQuantity)) {
-      return this.mismatch(order, `the venue reports ${state.filledQuantity} filled but only ${order.filledQuantity} arrived as fills`, {
-        venueFilled: state.filledQuantity.toString(),
-        filled: order.filledQuantity.toString(),
+      return this.mismatch(order, 'the venue has no record of an order it had acknowledged', {
+        status: order.status,
       });
     }
+    if (order.venueOrderId === undefined && state.venueOrderId !== '')
+      order.venueOrderId = state.venueOrderId;
+    for (const fill of state.fills) this.applyFill(fill, order.venue);
+    if (order.filledQuantity.lt(state.filledQuantity)) {
+      return this.mismatch(
+        order,
+        `the venue reports ${state.filledQuantity} filled but only ${order.filledQuantity} arrived as fills`,
+        {
+          venueFilled: state.filledQuantity.toString(),
+          filled: order.filledQuantity.toString(),
+        },
+      );
+    }
     const target: OrderStatus = state.status === 'SUBMITTED' ? 'ACCEPTED' : state.status;
-    if (target === order.status || target === 'PARTIALLY_FILLED' || target === 'FILLED') return { outcome: 'resolved', order };
+    if (target === order.status || target === 'PARTIALLY_FILLED' || target === 'FILLED')
+      return { outcome: 'resolved', order };
     if (target === 'ACCEPTED' || target === 'CANCELED' || target === 'EXPIRED' || target === 'REJECTED') {
       if (canTransition(order.status, target)) {
         this.transition(order, target, ts);
@@ -633,7 +710,11 @@ export class OrderManager {
         return { outcome: 'resolved', order };
       }
     }
-    return this.mismatch(order, `the venue reports ${state.status}, which order status ${order.status} cannot move to`, { venueStatus: state.status });
+    return this.mismatch(
+      order,
+      `the venue reports ${state.status}, which order status ${order.status} cannot move to`,
+      { venueStatus: state.status },
+    );
   }
 
   /** Same as `reconcileOrder`: resolves an UNKNOWN order from what the venue reports. */
@@ -649,9 +730,13 @@ export class OrderManager {
   }
 
   private mismatch(order: Order, message: string, details: Record<string, unknown>): ReconcileResult {
-    const error = new ConcordError('CONCORD_ERR_EXECUTION_RECONCILE_MISMATCH', `order ${order.clientOrderId}: ${message}; an operator must check the venue`, {
-      details: { clientOrderId: order.clientOrderId, venue: order.venue, ...details },
-    });
+    const error = new ConcordError(
+      'CONCORD_ERR_EXECUTION_RECONCILE_MISMATCH',
+      `order ${order.clientOrderId}: ${message}; an operator must check the venue`,
+      {
+        details: { clientOrderId: order.clientOrderId, venue: order.venue, ...details },
+      },
+    );
     this.events.emit('order.reconcile-mismatch', { order: orderToJson(order), error: error.toJSON() });
     return { outcome: 'mismatch', order, error };
   }
@@ -659,9 +744,13 @@ export class OrderManager {
   private requireOrder(clientOrderId: string): Order {
     const order = this.ordersById.get(clientOrderId);
     if (order === undefined) {
-      throw new ConcordError('CONCORD_ERR_EXECUTION_UNKNOWN_ORDER', `no order with client order id ${clientOrderId}; list them with orders()`, {
-        details: { clientOrderId },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER',
+        `no order with client order id ${clientOrderId}; list them with orders()`,
+        {
+          details: { clientOrderId },
+        },
+      );
     }
     return order;
   }
@@ -673,9 +762,13 @@ export class OrderManager {
     const existing = this.plansById.get(ctx.decisionId);
     if (existing !== undefined) return { outcome: 'duplicate', plan: existing };
     if (plan.legs.length === 0 || ctx.legs.length !== plan.legs.length) {
-      throw new ConcordError('CONCORD_ERR_EXECUTION_INTENT_INVALID', `plan "${plan.label}" has ${plan.legs.length} legs but the context describes ${ctx.legs.length}; give one instrument and reference price per leg`, {
-        details: { label: plan.label, legs: plan.legs.length, contextLegs: ctx.legs.length },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_EXECUTION_INTENT_INVALID',
+        `plan "${plan.label}" has ${plan.legs.length} legs but the context describes ${ctx.legs.length}; give one instrument and reference price per leg`,
+        {
+          details: { label: plan.label, legs: plan.legs.length, contextLegs: ctx.legs.length },
+        },
+      );
     }
     const state: PlanState = {
       planId: ctx.decisionId,
@@ -735,7 +828,17 @@ export class OrderManager {
 
   private prepareLeg(plan: PlanState, leg: number): Prepared {
     const l = plan.legs[leg] as PlanLegState;
-    return this.prepare(l.intent, { decisionId: plan.planId, leg, ts: plan.ts, referencePrice: l.referencePrice, instrument: l.instrument }, false);
+    return this.prepare(
+      l.intent,
+      {
+        decisionId: plan.planId,
+        leg,
+        ts: plan.ts,
+        referencePrice: l.referencePrice,
+        instrument: l.instrument,
+      },
+      false,
+    );
   }
 
   private async sendLeg(plan: PlanState, leg: number): Promise<void> {
@@ -816,12 +919,32 @@ export class OrderManager {
       if (plan.policy === 'hedge') {
         // Complete the lagging leg at market up to the best-filled leg's fraction.
         const missing = quantity.mul(max, 'down').sub(filled).roundToStep(lot, 'down');
-        if (missing.isPositive()) corrections.push({ leg, intent: { kind: 'order', instrumentId: l.instrument.id, side: l.intent.side, type: 'market', quantity: missing } });
+        if (missing.isPositive())
+          corrections.push({
+            leg,
+            intent: {
+              kind: 'order',
+              instrumentId: l.instrument.id,
+              side: l.intent.side,
+              type: 'market',
+              quantity: missing,
+            },
+          });
       } else if (plan.policy === 'unwind') {
         // Take the leading legs back down to the worst-filled leg's fraction.
         const excess = filled.sub(quantity.mul(min ?? Decimal.ZERO, 'up')).roundToStep(lot, 'down');
         if (excess.isPositive()) {
-          corrections.push({ leg, intent: { kind: 'order', instrumentId: l.instrument.id, side: oppositeSide(l.intent.side), type: 'market', quantity: excess, reduceOnly: true } });
+          corrections.push({
+            leg,
+            intent: {
+              kind: 'order',
+              instrumentId: l.instrument.id,
+              side: oppositeSide(l.intent.side),
+              type: 'market',
+              quantity: excess,
+              reduceOnly: true,
+            },
+          });
         }
       }
     });
@@ -840,7 +963,13 @@ export class OrderManager {
       this.planByOrderId.set(id, plan);
       const l = plan.legs[c.leg] as PlanLegState;
       const referencePrice = this.latestPrice?.(l.instrument.id) ?? l.referencePrice;
-      prepared.push(this.prepare(c.intent, { decisionId: plan.planId, leg: legNumber, ts, referencePrice, instrument: l.instrument }, plan.policy === 'unwind'));
+      prepared.push(
+        this.prepare(
+          c.intent,
+          { decisionId: plan.planId, leg: legNumber, ts, referencePrice, instrument: l.instrument },
+          plan.policy === 'unwind',
+        ),
+      );
     }
     this.events.emit('plan.hedged', {
       plan: planToJson(plan),
@@ -861,7 +990,9 @@ export class OrderManager {
 
   /** Runs a send started from an event handler; a throw there is a bug, reported rather than lost. */
   private detach(work: Promise<unknown>): void {
-    work.catch((err: unknown) => this.events.emit('execution.internal-error', { error: toConcordError(err).toJSON() }));
+    work.catch((err: unknown) =>
+      this.events.emit('execution.internal-error', { error: toConcordError(err).toJSON() }),
+    );
   }
 
   private finishPlan(plan: PlanState, status: PlanState['status']): void {
@@ -898,10 +1029,21 @@ export class OrderManager {
   /** Replaces the manager's state with a snapshot (validated: it comes from storage). */
   restore(snapshot: unknown): void {
     const s = snapshot as Partial<ExecutionSnapshot> | null;
-    if (s === null || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.orders) || !Array.isArray(s.plans) || !Array.isArray(s.seenTrades)) {
-      throw new ConcordError('CONCORD_ERR_EXECUTION_STATE_INVALID', 'cannot restore execution state: expected { version: 1, orders: [], plans: [], seenTrades: [] }', {
-        details: { what: 'snapshot' },
-      });
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      s.version !== 1 ||
+      !Array.isArray(s.orders) ||
+      !Array.isArray(s.plans) ||
+      !Array.isArray(s.seenTrades)
+    ) {
+      throw new ConcordError(
+        'CONCORD_ERR_EXECUTION_STATE_INVALID',
+        'cannot restore execution state: expected { version: 1, orders: [], plans: [], seenTrades: [] }',
+        {
+          details: { what: 'snapshot' },
+        },
+      );
     }
     const orders = s.orders.map((o) => orderFromJson(parseOrThrow(orderJsonSchema, o, 'order')));
     const plans = s.plans.map((p) => planFromJson(p));

@@ -43,7 +43,9 @@ export function isPlanFinished(status: PlanStatus): boolean {
 }
 
 const DECIMAL_KEYS = ['tickSize', 'lotSize', 'minNotional', 'makerFee', 'takerFee', 'contractSize'] as const;
-const decimalString = z.string().refine((s) => Decimal.tryFrom(s) !== undefined, { message: 'expected a decimal string' });
+const decimalString = z
+  .string()
+  .refine((s) => Decimal.tryFrom(s) !== undefined, { message: 'expected a decimal string' });
 
 const intentSchema = z.object({
   kind: z.literal('order'),

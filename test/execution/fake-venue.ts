@@ -15,7 +15,15 @@ import { OrderManager, type OrderManagerOptions, type PreTradeCheck } from '../.
 export type SubmitBehaviour = 'ok' | 'timeout' | 'reject' | 'throw' | 'retryable';
 
 export class FakeVenue implements VenuePort {
-  readonly has = { market: true, limit: true, ioc: true, fok: true, postOnly: true, cancel: true, fetchOrder: true };
+  readonly has = {
+    market: true,
+    limit: true,
+    ioc: true,
+    fok: true,
+    postOnly: true,
+    cancel: true,
+    fetchOrder: true,
+  };
   readonly submitted: OrderRequest[] = [];
   readonly canceled: string[] = [];
   readonly fetched: string[] = [];
@@ -84,7 +92,13 @@ export class FakeVenue implements VenuePort {
   }
 
   reject(clientOrderId: string, ts = 1): void {
-    this.emit({ type: 'order.rejected', clientOrderId, reason: 'insufficient funds', code: 'INSUFFICIENT_FUNDS', ts });
+    this.emit({
+      type: 'order.rejected',
+      clientOrderId,
+      reason: 'insufficient funds',
+      code: 'INSUFFICIENT_FUNDS',
+      ts,
+    });
   }
 
   makeFill(request: OrderRequest, quantity: string, price: string, tradeId?: string): Fill {
@@ -172,6 +186,11 @@ export function sell(quantity: string, limitPrice?: string, instrument: SpotInst
   return { ...buy(quantity, limitPrice, instrument), side: 'sell' as const };
 }
 
-export function ctx(decisionId: string, leg = 0, instrument: SpotInstrument = BTC_A, referencePrice: number | undefined = 60_000) {
+export function ctx(
+  decisionId: string,
+  leg = 0,
+  instrument: SpotInstrument = BTC_A,
+  referencePrice: number | undefined = 60_000,
+) {
   return { decisionId, leg, ts: 1_000, referencePrice, instrument };
 }

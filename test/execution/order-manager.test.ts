@@ -19,9 +19,22 @@ describe('OrderManager: submit', () => {
   });
 
   it('denies an order the pre-trade check refuses, and never sends it', async () => {
-    const denial = { code: 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', rule: 'max-notional', message: 'too big', details: { max: 1000 } };
+    const denial = {
+      code: 'NOTIONAL_EXCEEDS_MAX_PER_ORDER',
+      rule: 'max-notional',
+      message: 'too big',
+      details: { max: 1000 },
+    };
     const seen: unknown[] = [];
-    const { a, manager, events } = harness({}, { check: (o) => (seen.push(o), { ok: false, denial }) });
+    const { a, manager, events } = harness(
+      {},
+      {
+        check: (o) => {
+          seen.push(o);
+          return { ok: false, denial };
+        },
+      },
+    );
     const result = await manager.submitIntent(buy('0.5'), ctx('d1'));
     expect(result.outcome).toBe('denied');
     expect(a.submitted).toHaveLength(0);
@@ -30,16 +43,25 @@ describe('OrderManager: submit', () => {
     const denied = events.find((e) => e.type === 'order.denied');
     expect(denied?.payload.denial).toEqual(denial);
     expect(seen).toEqual([
-      expect.objectContaining({ instrumentId: BTC_A.id, venue: 'a', side: 'buy', referencePrice: 60_000, quantity: Decimal.from('0.5') }),
+      expect.objectContaining({
+        instrumentId: BTC_A.id,
+        venue: 'a',
+        side: 'buy',
+        referencePrice: 60_000,
+        quantity: Decimal.from('0.5'),
+      }),
     ]);
   });
 
   it('fails closed when the pre-trade check throws', async () => {
-    const { a, manager } = harness({}, {
-      check: () => {
-        throw new Error('rule blew up');
+    const { a, manager } = harness(
+      {},
+      {
+        check: () => {
+          throw new Error('rule blew up');
+        },
       },
-    });
+    );
     const result = await manager.submitIntent(buy('0.5'), ctx('d1'));
     expect(result.outcome === 'denied' && result.denial.code).toBe('CONCORD_ERR_EXECUTION_CHECK_FAILED');
     expect(a.submitted).toHaveLength(0);
@@ -47,7 +69,10 @@ describe('OrderManager: submit', () => {
 
   it('refuses a second submit of the same decision leg (sequential and concurrent)', async () => {
     const { a, manager } = harness();
-    const [first, second] = await Promise.all([manager.submitIntent(buy('1'), ctx('d1')), manager.submitIntent(buy('1'), ctx('d1'))]);
+    const [first, second] = await Promise.all([
+      manager.submitIntent(buy('1'), ctx('d1')),
+      manager.submitIntent(buy('1'), ctx('d1')),
+    ]);
     const third = await manager.submitIntent(buy('2'), ctx('d1'));
     expect(first.outcome).toBe('submitted');
     expect(second.outcome).toBe('duplicate');
@@ -159,7 +184,12 @@ describe('OrderManager: unknown outcomes and reconciliation', () => {
     const one = await manager.submitIntent(buy('1', '60000'), ctx('d1'));
     const two = await manager.submitIntent(buy('1', '60000'), ctx('d2'));
     const base = { instrumentId: BTC_A.id, venueOrderId: 'v', fills: [] };
-    a.venueStates.set(one.order.clientOrderId, { ...base, clientOrderId: one.order.clientOrderId, status: 'ACCEPTED', filledQuantity: Decimal.ZERO });
+    a.venueStates.set(one.order.clientOrderId, {
+      ...base,
+      clientOrderId: one.order.clientOrderId,
+      status: 'ACCEPTED',
+      filledQuantity: Decimal.ZERO,
+    });
     const partial = a.makeFill(a.submitted[1]!, '0.4', '59999');
     a.venueStates.set(two.order.clientOrderId, {
       ...base,
@@ -259,7 +289,11 @@ describe('OrderManager: venue events and fills', () => {
     a.emit({ type: 'order.filled', fill: { ...a.makeFill(request, '0.1', '60000'), side: 'sell' } });
     expect(manager.order(request.clientOrderId)?.status).toBe('FILLED');
     const codes = events.filter((e) => e.type === 'order.event-rejected').map((e) => e.payload.code);
-    expect(codes).toEqual(['CONCORD_ERR_ORDER_TRANSITION', 'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER', 'CONCORD_ERR_EXECUTION_FILL_MISMATCH']);
+    expect(codes).toEqual([
+      'CONCORD_ERR_ORDER_TRANSITION',
+      'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER',
+      'CONCORD_ERR_EXECUTION_FILL_MISMATCH',
+    ]);
     expect(manager.stats().rejectedEvents).toBe(3);
   });
 
@@ -330,7 +364,9 @@ describe('OrderManager: cancel', () => {
 
   it('throws a coded error for an unknown client order id', async () => {
     const { manager } = harness();
-    await expect(manager.cancel('nope')).rejects.toMatchObject({ code: 'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER' });
+    await expect(manager.cancel('nope')).rejects.toMatchObject({
+      code: 'CONCORD_ERR_EXECUTION_UNKNOWN_ORDER',
+    });
   });
 });
 
@@ -344,7 +380,12 @@ describe('OrderManager: venue registry', () => {
 
   it('accepts venues as a Map', () => {
     const { a } = harness();
-    const m = new OrderManager({ venues: new Map([['a', a]]), preTradeCheck: { check: () => ({ ok: true }) }, events: { emit: () => {} }, clock: { now: () => 0 } as never });
+    const m = new OrderManager({
+      venues: new Map([['a', a]]),
+      preTradeCheck: { check: () => ({ ok: true }) },
+      events: { emit: () => {} },
+      clock: { now: () => 0 } as never,
+    });
     expect(m.orders()).toEqual([]);
   });
 });

@@ -4,7 +4,12 @@ import type { LegRiskPolicy, PlanMode, PreTradeCheck } from '../../src/execution
 import type { PlanIntent } from '../../src/model/index.ts';
 import { BTC_A, BTC_B, buy, harness, sell } from './fake-venue.ts';
 
-const arb: PlanIntent = { kind: 'plan', label: 'cross-venue arb', legs: [buy('1', undefined, BTC_A), sell('1', undefined, BTC_B)], expectedNetEdge: 0.001 };
+const arb: PlanIntent = {
+  kind: 'plan',
+  label: 'cross-venue arb',
+  legs: [buy('1', undefined, BTC_A), sell('1', undefined, BTC_B)],
+  expectedNetEdge: 0.001,
+};
 
 function planCtx(policy: LegRiskPolicy, mode: PlanMode = 'sequential') {
   return {
@@ -45,11 +50,23 @@ describe('plans', () => {
     const hedgeId = leg(2);
     expect(b.submitted.map((o) => o.clientOrderId)).toEqual([leg(1), hedgeId]);
     const hedge = b.last();
-    expect([hedge.side, hedge.type, hedge.quantity.toString(), hedge.instrumentId]).toEqual(['sell', 'market', '1', BTC_B.id]);
+    expect([hedge.side, hedge.type, hedge.quantity.toString(), hedge.instrumentId]).toEqual([
+      'sell',
+      'market',
+      '1',
+      BTC_B.id,
+    ]);
     const failed = events.find((e) => e.type === 'plan.leg-failed');
-    expect(failed?.payload).toMatchObject({ leg: 1, status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS: insufficient funds' });
+    expect(failed?.payload).toMatchObject({
+      leg: 1,
+      status: 'REJECTED',
+      reason: 'INSUFFICIENT_FUNDS: insufficient funds',
+    });
     const hedged = events.find((e) => e.type === 'plan.hedged');
-    expect(hedged?.payload).toMatchObject({ policy: 'hedge', orders: [{ clientOrderId: hedgeId, forLeg: 1, side: 'sell', quantity: '1' }] });
+    expect(hedged?.payload).toMatchObject({
+      policy: 'hedge',
+      orders: [{ clientOrderId: hedgeId, forLeg: 1, side: 'sell', quantity: '1' }],
+    });
     expect(manager.plan('p1')?.status).toBe('hedging');
     b.fill(hedge, '1', '60005');
     expect(manager.plan('p1')?.status).toBe('hedged');
@@ -59,7 +76,12 @@ describe('plans', () => {
 
   it('unwind: flattens the filled leg back, reduce-only, and reports exposure if that fails', async () => {
     const checks: unknown[] = [];
-    const check: PreTradeCheck = { check: (o) => (checks.push(o), { ok: true }) };
+    const check: PreTradeCheck = {
+      check: (o) => {
+        checks.push(o);
+        return { ok: true };
+      },
+    };
     const { a, b, manager, events } = harness({}, check);
     await manager.submitPlan(arb, planCtx('unwind'));
     a.fill(a.last(), '1', '60000');
@@ -81,7 +103,11 @@ describe('plans', () => {
     expect(a.submitted).toHaveLength(1);
     expect(b.submitted).toHaveLength(1);
     expect(manager.plan('p1')?.status).toBe('exposed');
-    expect(types().filter((t) => t.startsWith('plan.'))).toEqual(['plan.started', 'plan.leg-failed', 'plan.completed']);
+    expect(types().filter((t) => t.startsWith('plan.'))).toEqual([
+      'plan.started',
+      'plan.leg-failed',
+      'plan.completed',
+    ]);
   });
 
   it('sequential: a failed first leg ends the plan, the second is never sent', async () => {
@@ -94,19 +120,28 @@ describe('plans', () => {
 
   it('sequential: a leg denied by the gate after an earlier leg filled is hedged', async () => {
     const check: PreTradeCheck = {
-      check: (o) => (o.venue === 'b' ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } } : { ok: true }),
+      check: (o) =>
+        o.venue === 'b'
+          ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } }
+          : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
     await manager.submitPlan(arb, planCtx('unwind'));
     a.fill(a.last(), '1', '60000');
     expect(b.submitted).toHaveLength(0);
-    expect(events.find((e) => e.type === 'plan.leg-failed')?.payload).toMatchObject({ leg: 1, status: 'DENIED' });
+    expect(events.find((e) => e.type === 'plan.leg-failed')?.payload).toMatchObject({
+      leg: 1,
+      status: 'DENIED',
+    });
     expect(a.last().clientOrderId).toBe(leg(2));
   });
 
   it('parallel: a denied leg means no leg is sent', async () => {
     const check: PreTradeCheck = {
-      check: (o) => (o.venue === 'b' ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } } : { ok: true }),
+      check: (o) =>
+        o.venue === 'b'
+          ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } }
+          : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
     await manager.submitPlan(arb, planCtx('hedge', 'parallel'));
@@ -147,6 +182,8 @@ describe('plans', () => {
 
   it('refuses a plan whose context does not describe every leg', async () => {
     const { manager } = harness();
-    await expect(manager.submitPlan(arb, { ...planCtx('hedge'), legs: [] })).rejects.toMatchObject({ code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID' });
+    await expect(manager.submitPlan(arb, { ...planCtx('hedge'), legs: [] })).rejects.toMatchObject({
+      code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID',
+    });
   });
 });
