@@ -53,6 +53,8 @@ function rec(
 }
 
 const trustOne = () => 1;
+const qtyOf = (intent: Intent | undefined): string => (intent as OrderIntent).quantity.toString();
+const legsOf = (intent: Intent | undefined): readonly OrderIntent[] => (intent as PlanIntent).legs;
 
 describe('consolidate: orders', () => {
   it('accepts a side holding ≥ threshold of the weight, with the weighted median quantity', () => {
@@ -68,7 +70,7 @@ describe('consolidate: orders', () => {
     const acc = r.accepted[0];
     expect(acc?.intent).toMatchObject({ kind: 'order', side: 'buy' });
     // buy weights 0.9 (qty 1) and 0.8 (qty 3): half of 1.7 is reached at qty 1.
-    expect((acc?.intent as OrderIntent).quantity.toString()).toBe('1');
+    expect(qtyOf(acc?.intent)).toBe('1');
     expect(acc?.agentIds).toEqual(['a', 'b']);
     expect(acc?.weights).toEqual([0.9, 0.8]);
     expect(r.conflicts).toEqual([
@@ -123,7 +125,7 @@ describe('consolidate: orders', () => {
 
   it('sums one decision’s same-side orders on an instrument', () => {
     const r = consolidate([rec('a', [order(BTC, 'buy', 1), order(BTC, 'buy', 2)])], trustOne);
-    expect((r.accepted[0]?.intent as OrderIntent).quantity.toString()).toBe('3');
+    expect(qtyOf(r.accepted[0]?.intent)).toBe('3');
   });
 
   it('lets risk agents veto an instrument and cap another, recording agent and reason', () => {
@@ -136,7 +138,7 @@ describe('consolidate: orders', () => {
     );
     expect(r.accepted).toHaveLength(1);
     expect(r.accepted[0]?.intent).toMatchObject({ instrumentId: ETH, side: 'sell' });
-    expect((r.accepted[0]?.intent as OrderIntent).quantity.toString()).toBe('4');
+    expect(qtyOf(r.accepted[0]?.intent)).toBe('4');
     expect(r.accepted[0]?.reason).toMatch(/capped from 10 to 4 by risk \(exposure\)/);
     expect(r.vetoes).toEqual([
       { agentId: 'risk', decisionId: expect.any(String), instrumentId: BTC, reason: 'drawdown' },
@@ -159,7 +161,7 @@ describe('consolidate: orders', () => {
       ],
       trustOne,
     );
-    expect((capped.accepted[0]?.intent as OrderIntent).quantity.toString()).toBe('2');
+    expect(qtyOf(capped.accepted[0]?.intent)).toBe('2');
     expect(capped.caps.find((c) => c.agentId === 'r2')?.effects).toHaveLength(1);
     expect(capped.caps.find((c) => c.agentId === 'r1')?.effects).toHaveLength(0);
   });
@@ -183,7 +185,7 @@ describe('consolidate: plans and pass-through intents', () => {
     const r = consolidate([rec('x', [arb(1, 1)], 0.5), rec('y', [arb(2, 2)], 0.6)], trustOne);
     expect(r.accepted).toHaveLength(1);
     expect(r.accepted[0]?.agentIds).toEqual(['x', 'y']);
-    expect((r.accepted[0]?.intent as PlanIntent).legs[0]?.quantity.toString()).toBe('2'); // the heaviest plan
+    expect(legsOf(r.accepted[0]?.intent)[0]?.quantity.toString()).toBe('2'); // the heaviest plan
     const weak = consolidate([rec('x', [arb(1, 1)], 0.1)], trustOne);
     expect(weak.accepted).toEqual([]);
     expect(weak.rejected[0]?.reason).toMatch(/below the minimum/);
@@ -206,7 +208,7 @@ describe('consolidate: plans and pass-through intents', () => {
 
   it('scales every leg of a capped plan by the same factor', () => {
     const r = consolidate([rec('x', [arb(4, 2)]), rec('r', [cap('a:BTC', 1)], 1, 'risk')], trustOne);
-    const legs = (r.accepted[0]?.intent as PlanIntent).legs;
+    const legs = legsOf(r.accepted[0]?.intent);
     expect(legs.map((l) => l.quantity.toString())).toEqual(['1', '0.5']);
     expect(r.caps[0]?.effects).toHaveLength(2);
   });
