@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, Decimal, isConcordError } from '../../src/core/index.ts';
+import { canonicalJson, isConcordError } from '../../src/core/index.ts';
 import { type MarketEvent, OrderBook } from '../../src/model/index.ts';
-import { DEFAULT_SYNTHETIC_VENUES, type Regime, SyntheticMarket } from '../../src/venues/index.ts';
+import {
+  DEFAULT_SYNTHETIC_VENUES,
+  type Regime,
+  SyntheticMarket,
+  type SyntheticVenueProfile,
+} from '../../src/venues/index.ts';
 
 const START = 1_700_000_000_000;
 const TEN_MINUTES = 6000;
@@ -227,7 +232,7 @@ describe('SyntheticMarket', () => {
         seed: 1,
         startTs: START,
         tickMs: 0,
-        venues: [{ ...(DEFAULT_SYNTHETIC_VENUES[0] as never), halfSpreadBp: 0 }],
+        venues: [{ ...(DEFAULT_SYNTHETIC_VENUES[0] as SyntheticVenueProfile), halfSpreadBp: 0 }],
       });
       expect.unreachable();
     } catch (err) {

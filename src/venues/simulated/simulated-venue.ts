@@ -380,7 +380,7 @@ export class SimulatedVenue implements VenuePort {
       ];
     }
     const reference = request.type === 'limit' ? price : this.touchPrice(market, request.side);
-    if (reference !== undefined && reference.mul(quantity).lt(instrument.minNotional)) {
+    if (reference?.mul(quantity).lt(instrument.minNotional)) {
       return [
         'MIN_NOTIONAL',
         `notional ${reference.mul(quantity)} is below the minimum ${instrument.minNotional}`,
