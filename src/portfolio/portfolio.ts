@@ -229,6 +229,15 @@ export class Portfolio {
     this.notePrice(pos, price, true);
   }
 
+  /**
+   * Prices an asset in the equity currency without a position (e.g. a deposited coin that is never
+   * traded); `venue` limits it to that venue's balance. Marks of traded instruments set this too.
+   */
+  setAssetPrice(asset: string, price: number, venue?: VenueId): void {
+    assertPrice(asset, price);
+    this.assetPrices.set(venue === undefined ? asset : `${venue}|${asset}`, price);
+  }
+
   // ── views (PortfolioView for agents, and the risk engine) ────────────
 
   /** Signed position as a float (agents, risk hot path). */

@@ -265,6 +265,14 @@ describe('Portfolio: views', () => {
     p.mark(BTC_SPOT.id, 150);
     expect(p.equity()).toBe(2 * 150 - 100);
   });
+
+  it('values an untraded deposit once its asset has a price', () => {
+    const p = new Portfolio({ balances: [{ venue: 'sim-a', asset: 'ETH', amount: '2' }] });
+    p.setAssetPrice('ETH', 3000);
+    expect(p.equity()).toBe(6000);
+    p.setAssetPrice('ETH', 3100, 'sim-a');
+    expect(p.equity()).toBe(6200);
+  });
 });
 
 describe('Portfolio: attribution', () => {
