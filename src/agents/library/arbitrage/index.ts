@@ -17,7 +17,7 @@ import type {
 } from '../../../model/index.ts';
 import { isOrderable } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition, BookView } from '../../contract.ts';
-import { wholeLots } from '../momentum/sizing.ts';
+import { lotsWithin, wholeLots } from '../momentum/sizing.ts';
 import { fmt } from '../regime/stats.ts';
 import { type CrossWalk, marginalEdge, walkCross } from './walk.ts';
 
@@ -163,7 +163,10 @@ export function evaluateCross(
   const asks = buyBook.asks(params.maxLevels);
   const bids = sellBook.bids(params.maxLevels);
   const greedy = walkCross(asks, bids, buyFee, sellFee, params.maxQuantity, params.minNetEdge);
-  const lots = wholeLots(greedy.quantity, pair.lotFloat);
+  const lots = Math.min(
+    wholeLots(greedy.quantity, pair.lotFloat),
+    lotsWithin(params.maxQuantity, pair.lotFloat),
+  );
   if (lots <= 0) return undefined;
   const quantity = pair.lot.mul(lots);
   // Re-walk for exactly the rounded quantity: it drops the worst units, so the edge only improves.

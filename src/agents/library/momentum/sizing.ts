@@ -49,7 +49,18 @@ const LOT_EPSILON = 1e-9;
 /** Whole lots in `quantity` (float, base units), rounded down; 0 when less than one lot. */
 export function wholeLots(quantity: number, lotSize: number): number {
   if (!(quantity > 0) || !(lotSize > 0)) return 0;
-  return Math.floor(quantity / lotSize + LOT_EPSILON);
+  const lots = Math.floor(quantity / lotSize + LOT_EPSILON);
+  // The epsilon may round a genuinely smaller quantity (a cap like 0.086999999999) up: never exceed it beyond float noise.
+  return lots * lotSize > quantity * (1 + 1e-12) ? lots - 1 : lots;
+}
+
+/** Whole lots that fit under a hard cap (a configured maximum): never a float hair above it. */
+export function lotsWithin(cap: number, lotSize: number): number {
+  if (!(cap > 0) || !(lotSize > 0)) return 0;
+  let lots = Math.floor(cap / lotSize);
+  if ((lots + 1) * lotSize <= cap) lots++;
+  if (lots * lotSize > cap) lots--;
+  return lots;
 }
 
 /** `quantity` rounded down to the lot grid as an exact Decimal, or undefined when that is zero. */
