@@ -45,9 +45,12 @@ export class Decimal {
   }
 
   /** Like `from`, but rounds numbers with more than 18 decimals instead of rejecting them. */
-  static fromNumberRounded(value: number, decimals = DECIMAL_SCALE): Decimal {
+  static fromNumberRounded(value: number, decimals = DECIMAL_SCALE, rounding: RoundingMode = 'half-even'): Decimal {
     if (!Number.isFinite(value)) throw invalid(value, 'a finite number');
-    return Decimal.from(value.toFixed(Math.min(decimals, 18)));
+    // The shortest round-trip text of a double is its intended decimal (0.1, not 0.1000000000000000055…).
+    const exact = Decimal.parse(String(value), value, true);
+    const places = Math.max(0, Math.min(decimals, DECIMAL_SCALE));
+    return places === DECIMAL_SCALE ? exact : exact.roundToStep(Decimal.fromUnits(10n ** BigInt(DECIMAL_SCALE - places)), rounding);
   }
 
   static tryFrom(value: unknown): Decimal | undefined {
@@ -58,7 +61,7 @@ export class Decimal {
     }
   }
 
-  private static parse(text: string, original: unknown): Decimal {
+  private static parse(text: string, original: unknown, roundExcess = false): Decimal {
     const m = DECIMAL_RE.exec(text);
     if (m === null || (m[2] === undefined && (m[3] === undefined || m[3] === ''))) {
       throw invalid(original, 'a decimal number such as "123.45"');
@@ -75,7 +78,8 @@ export class Decimal {
     if (fractionLength > DECIMAL_SCALE) {
       // Trailing zeros beyond the scale are harmless; anything else would be silently rounded.
       const extra = digits.slice(digits.length - (fractionLength - DECIMAL_SCALE));
-      if (/[^0]/.test(extra)) throw invalid(original, `at most ${DECIMAL_SCALE} decimal places`);
+      if (/[^0]/.test(extra) && !roundExcess) throw invalid(original, `at most ${DECIMAL_SCALE} decimal places`);
+      // Beyond 10^-18 a double has nothing meaningful left: truncate.
       digits = digits.slice(0, digits.length - (fractionLength - DECIMAL_SCALE));
       fractionLength = DECIMAL_SCALE;
     }
@@ -167,8 +171,11 @@ export class Decimal {
     return places;
   }
 
+  /** Nearest double; exact for values with up to ~15 significant digits. */
   toNumber(): number {
-    return Number(this.toString());
+    const whole = this.units / ONE;
+    const frac = this.units % ONE;
+    return Number(whole) + Number(frac) / 1e18;
   }
 
   toString(): string {

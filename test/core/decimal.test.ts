@@ -86,3 +86,22 @@ describe('Decimal', () => {
     expect(Decimal.from('0.00012').decimalPlaces()).toBe(5);
   });
 });
+
+describe('Decimal and floats', () => {
+  it('fromNumberRounded keeps the intended decimal of a double and rounds to the places asked', () => {
+    expect(Decimal.fromNumberRounded(0.1).toString()).toBe('0.1');
+    expect(Decimal.fromNumberRounded(61234.567, 2).toString()).toBe('61234.57');
+    expect(Decimal.fromNumberRounded(1e-20).toString()).toBe('0');
+    expect(Decimal.fromNumberRounded(2.5e-7).toString()).toBe('0.00000025');
+    expect(() => Decimal.fromNumberRounded(Number.NaN)).toThrow(/CONCORD_ERR_DECIMAL_INVALID/);
+  });
+
+  it('toNumber is the nearest double of short decimals', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), (x) => {
+        const rounded = Number(x.toFixed(6));
+        return Decimal.fromNumberRounded(rounded).toNumber() === rounded;
+      }),
+    );
+  });
+});
