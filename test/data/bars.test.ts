@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aggregateTrades, alignTime, BarAggregator, parseInterval, readCandles, readTrades, resampleBars } from '../../src/data/index.ts';
+import {
+  aggregateTrades,
+  alignTime,
+  BarAggregator,
+  parseInterval,
+  readCandles,
+  readTrades,
+  resampleBars,
+} from '../../src/data/index.ts';
 import type { Bar } from '../../src/model/index.ts';
 import { dataFile, thrown } from './helpers.ts';
 
@@ -11,7 +19,9 @@ describe('bars from trades', () => {
     const trades = [...readTrades(dataFile('candles/freqtrade/XRP_ETH-trades.json.gz'))];
     expect(trades.length).toBe(12_477);
     const bars = aggregateTrades(trades, 60_000);
-    const reference = new Map([...readCandles(dataFile('candles/freqtrade/XRP_ETH-1m.json'))].map((b) => [b.ts, b]));
+    const reference = new Map(
+      [...readCandles(dataFile('candles/freqtrade/XRP_ETH-1m.json'))].map((b) => [b.ts, b]),
+    );
     expect(bars.length).toBe(2469);
     let compared = 0;
     for (const bar of bars) {
@@ -52,14 +62,26 @@ describe('bars from trades', () => {
 describe('resampling', () => {
   const trades = fc
     .array(
-      fc.record({ dt: fc.integer({ min: 0, max: 90_000 }), price: fc.integer({ min: 1, max: 1000 }), size: fc.integer({ min: 1, max: 100 }) }),
+      fc.record({
+        dt: fc.integer({ min: 0, max: 90_000 }),
+        price: fc.integer({ min: 1, max: 1000 }),
+        size: fc.integer({ min: 1, max: 100 }),
+      }),
       { minLength: 1, maxLength: 200 },
     )
     .map((rows) => {
       let ts = 1_700_000_000_000;
       return rows.map((r) => {
         ts += r.dt;
-        return { type: 'trade', ts, instrumentId: 'x', price: r.price / 8, size: r.size, aggressor: 'buy', tradeId: '' } as const;
+        return {
+          type: 'trade',
+          ts,
+          instrumentId: 'x',
+          price: r.price / 8,
+          size: r.size,
+          aggressor: 'buy',
+          tradeId: '',
+        } as const;
       });
     });
 
@@ -68,15 +90,21 @@ describe('resampling', () => {
       fc.property(trades, (ts) => {
         const oneMinute = aggregateTrades(ts, 60_000);
         expect(resampleBars(oneMinute, 300_000)).toEqual(aggregateTrades(ts, 300_000));
-        expect(resampleBars(resampleBars(oneMinute, 300_000), 900_000)).toEqual(resampleBars(oneMinute, 900_000));
+        expect(resampleBars(resampleBars(oneMinute, 300_000), 900_000)).toEqual(
+          resampleBars(oneMinute, 900_000),
+        );
       }),
     );
   });
 
   it('resampling the traded real 1m candles to 5m reproduces the 5m file', () => {
     // The 1m file forward-fills empty minutes (volume 0, open = previous close); those are not trades.
-    const oneMinute = [...readCandles(dataFile('candles/freqtrade/XRP_ETH-1m.json'))].filter((b) => b.volume > 0);
-    const five = new Map([...readCandles(dataFile('candles/freqtrade/XRP_ETH-5m.json'))].map((b) => [b.ts, b]));
+    const oneMinute = [...readCandles(dataFile('candles/freqtrade/XRP_ETH-1m.json'))].filter(
+      (b) => b.volume > 0,
+    );
+    const five = new Map(
+      [...readCandles(dataFile('candles/freqtrade/XRP_ETH-5m.json'))].map((b) => [b.ts, b]),
+    );
     const resampled = resampleBars(oneMinute, 300_000);
     let compared = 0;
     for (const bar of resampled) {

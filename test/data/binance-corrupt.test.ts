@@ -1,6 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BinanceFeedReader, BookManager, binanceSequenceMode, readBinanceFeed } from '../../src/data/index.ts';
+import {
+  BinanceFeedReader,
+  BookManager,
+  binanceSequenceMode,
+  readBinanceFeed,
+} from '../../src/data/index.ts';
 import { BINANCE, dataFile, gunzipLines, thrown, tmpDir, writeGz } from './helpers.ts';
 
 const ID = 'binance-spot:BTCUSDT';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BinanceFeedReader, BookManager, binanceSequenceMode, MarketData, readBinanceFeed } from '../../src/data/index.ts';
+import {
+  BinanceFeedReader,
+  BookManager,
+  binanceSequenceMode,
+  MarketData,
+  readBinanceFeed,
+} from '../../src/data/index.ts';
 import type { MarketEvent } from '../../src/model/index.ts';
 import { BINANCE, dataFile, gunzipLines, tmpDir, writeGz } from './helpers.ts';
 
@@ -14,16 +20,45 @@ function replay(paths: string[], manager = new BookManager({ modeFor: binanceSeq
 }
 
 const cases = [
-  { name: 'spot BTCUSDT', file: BINANCE.spot, id: 'binance-spot:BTCUSDT', mode: 'update-range', deltas: 3451, quotes: 28040, trades: 9757 },
-  { name: 'USDⓈ-M BTCUSDT', file: BINANCE.usdm, id: 'binance-usdm:BTCUSDT', mode: 'previous-id', deltas: 6551, quotes: 66089, trades: 21313 },
-  { name: 'COIN-M BTCUSD_PERP', file: BINANCE.coinm, id: 'binance-coinm:BTCUSD_PERP', mode: 'previous-id', deltas: 26847, quotes: 19136, trades: 2286 },
+  {
+    name: 'spot BTCUSDT',
+    file: BINANCE.spot,
+    id: 'binance-spot:BTCUSDT',
+    mode: 'update-range',
+    deltas: 3451,
+    quotes: 28040,
+    trades: 9757,
+  },
+  {
+    name: 'USDⓈ-M BTCUSDT',
+    file: BINANCE.usdm,
+    id: 'binance-usdm:BTCUSDT',
+    mode: 'previous-id',
+    deltas: 6551,
+    quotes: 66089,
+    trades: 21313,
+  },
+  {
+    name: 'COIN-M BTCUSD_PERP',
+    file: BINANCE.coinm,
+    id: 'binance-coinm:BTCUSD_PERP',
+    mode: 'previous-id',
+    deltas: 26847,
+    quotes: 19136,
+    trades: 2286,
+  },
 ] as const;
 
 describe('replaying the whole Binance recordings', () => {
   for (const c of cases) {
     it(`rebuilds the ${c.name} book with no gap, and every checkable bookTicker matches it`, () => {
       const { reader, manager, counts } = replay([dataFile(c.file)]);
-      expect(counts).toEqual({ 'book.snapshot': 1, 'book.delta': c.deltas, quote: c.quotes, trade: c.trades });
+      expect(counts).toEqual({
+        'book.snapshot': 1,
+        'book.delta': c.deltas,
+        quote: c.quotes,
+        trade: c.trades,
+      });
       expect(reader.lines).toBe(1 + c.deltas + c.quotes + c.trades);
       const stats = manager.stats(c.id);
       expect(stats).toBeDefined();
@@ -42,7 +77,9 @@ describe('replaying the whole Binance recordings', () => {
       expect(stats.bookTickerMismatches).toBe(0);
       // The comparison must actually have happened, many times.
       expect(stats.bookTickerChecks).toBeGreaterThan(2500);
-      console.info(`${c.name}: ${stats.bookTickerChecks} bookTicker comparisons, ${stats.updates} deltas applied`);
+      console.info(
+        `${c.name}: ${stats.bookTickerChecks} bookTicker comparisons, ${stats.updates} deltas applied`,
+      );
       const book = manager.book(c.id);
       expect(book?.isCrossed()).toBe(false);
       expect(book?.mid()).toBeGreaterThan(50_000);
@@ -83,12 +120,30 @@ describe('replaying the whole Binance recordings', () => {
   it('maps fields: deltas carry U/u/pu, quotes carry u, trades take the aggressor from m, ts is E', () => {
     const events = [...new BinanceFeedReader([dataFile(BINANCE.coinm)]).readSync()].slice(0, 60);
     const delta = events.find((e) => e.type === 'book.delta');
-    expect(delta).toMatchObject({ ts: 1723161257440, firstSequence: 1007198631260, sequence: 1007198631565, previousSequence: 1007198631198 });
+    expect(delta).toMatchObject({
+      ts: 1723161257440,
+      firstSequence: 1007198631260,
+      sequence: 1007198631565,
+      previousSequence: 1007198631198,
+    });
     if (delta?.type === 'book.delta') expect(delta.bids[0]).toEqual([61773.6, 1001]);
     const quote = events.find((e) => e.type === 'quote');
-    expect(quote).toMatchObject({ sequence: 1007198632021, bid: 61804.7, bidSize: 35, ask: 61804.8, askSize: 1645, ts: 1723161257476 });
+    expect(quote).toMatchObject({
+      sequence: 1007198632021,
+      bid: 61804.7,
+      bidSize: 35,
+      ask: 61804.8,
+      askSize: 1645,
+      ts: 1723161257476,
+    });
     const trade = events.find((e) => e.type === 'trade');
-    expect(trade).toMatchObject({ price: 61804.8, size: 4, aggressor: 'buy', tradeId: '849714402', ts: 1723161257687 });
+    expect(trade).toMatchObject({
+      price: 61804.8,
+      size: 4,
+      aggressor: 'buy',
+      tradeId: '849714402',
+      ts: 1723161257687,
+    });
   }, 120_000);
 
   it('uses the local receive time when asked, which never goes backwards', () => {

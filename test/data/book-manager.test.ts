@@ -12,7 +12,13 @@ const snap = (sequence: number, bids: Level[] = [[100, 1]], asks: Level[] = [[10
   bids,
   asks,
 });
-const delta = (first: number, last: number, bids: Level[] = [], asks: Level[] = [], previous?: number): BookDelta => ({
+const delta = (
+  first: number,
+  last: number,
+  bids: Level[] = [],
+  asks: Level[] = [],
+  previous?: number,
+): BookDelta => ({
   type: 'book.delta',
   ts: 0,
   instrumentId: ID,
@@ -168,42 +174,55 @@ describe('BookManager bookTicker check', () => {
 /** Property: splitting one stream of level updates into contiguous deltas of any size gives the same book. */
 describe('BookManager properties', () => {
   const updates = fc.array(
-    fc.record({ side: fc.constantFrom('bid', 'ask'), tick: fc.integer({ min: 1, max: 40 }), size: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({
+      side: fc.constantFrom('bid', 'ask'),
+      tick: fc.integer({ min: 1, max: 40 }),
+      size: fc.integer({ min: 0, max: 5 }),
+    }),
     { minLength: 1, maxLength: 80 },
   );
   // Bids live below 1000, asks above: the book never crosses.
-  const level = (u: { side: string; tick: number; size: number }): Level => [u.side === 'bid' ? 1000 - u.tick : 1000 + u.tick, u.size];
+  const level = (u: { side: string; tick: number; size: number }): Level => [
+    u.side === 'bid' ? 1000 - u.tick : 1000 + u.tick,
+    u.size,
+  ];
 
   it('applying updates in any contiguous grouping gives the same book as one by one', () => {
     fc.assert(
-      fc.property(updates, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 80 }), (us, groupSizes) => {
-        const oneByOne = new BookManager();
-        const grouped = new BookManager();
-        oneByOne.applySnapshot(snap(0, [], []));
-        grouped.applySnapshot(snap(0, [], []));
-        us.forEach((u, i) => {
-          const l = level(u);
-          oneByOne.applyDelta(delta(i + 1, i + 1, u.side === 'bid' ? [l] : [], u.side === 'ask' ? [l] : []));
-        });
-        let start = 0;
-        let g = 0;
-        while (start < us.length) {
-          const n = Math.min(groupSizes[g++ % groupSizes.length] as number, us.length - start);
-          const part = us.slice(start, start + n);
-          grouped.applyDelta(
-            delta(
-              start + 1,
-              start + n,
-              part.filter((u) => u.side === 'bid').map(level),
-              part.filter((u) => u.side === 'ask').map(level),
-            ),
-          );
-          start += n;
-        }
-        expect(grouped.stats(ID)?.gaps).toBe(0);
-        expect(grouped.book(ID)?.bids()).toEqual(oneByOne.book(ID)?.bids());
-        expect(grouped.book(ID)?.asks()).toEqual(oneByOne.book(ID)?.asks());
-      }),
+      fc.property(
+        updates,
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 80 }),
+        (us, groupSizes) => {
+          const oneByOne = new BookManager();
+          const grouped = new BookManager();
+          oneByOne.applySnapshot(snap(0, [], []));
+          grouped.applySnapshot(snap(0, [], []));
+          us.forEach((u, i) => {
+            const l = level(u);
+            oneByOne.applyDelta(
+              delta(i + 1, i + 1, u.side === 'bid' ? [l] : [], u.side === 'ask' ? [l] : []),
+            );
+          });
+          let start = 0;
+          let g = 0;
+          while (start < us.length) {
+            const n = Math.min(groupSizes[g++ % groupSizes.length] as number, us.length - start);
+            const part = us.slice(start, start + n);
+            grouped.applyDelta(
+              delta(
+                start + 1,
+                start + n,
+                part.filter((u) => u.side === 'bid').map(level),
+                part.filter((u) => u.side === 'ask').map(level),
+              ),
+            );
+            start += n;
+          }
+          expect(grouped.stats(ID)?.gaps).toBe(0);
+          expect(grouped.book(ID)?.bids()).toEqual(oneByOne.book(ID)?.bids());
+          expect(grouped.book(ID)?.asks()).toEqual(oneByOne.book(ID)?.asks());
+        },
+      ),
     );
   });
 

@@ -23,7 +23,10 @@ export function tmpDir(): string {
 }
 
 export function gunzipLines(path: string): string[] {
-  return gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter((l) => l.length > 0);
+  return gunzipSync(readFileSync(path))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 export function writeGz(path: string, lines: readonly string[], trailingNewline = true): string {

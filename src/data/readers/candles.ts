@@ -58,7 +58,7 @@ function* barsFrom(
   options: CandleReadOptions,
 ): Generator<Bar, void, undefined> {
   const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
-  const intervalMs = options.intervalMs ?? inferInterval(path, rows);
+  const intervalMs = options.intervalMs ?? intervalOrFirstError(path, rows, options.lenient === true);
   const skipped = options.skipped ?? new SkipLog();
   let previous = Number.NEGATIVE_INFINITY;
   for (const row of rows) {
@@ -101,6 +101,16 @@ function checkBar(file: string, r: Row): void {
   if (!(low <= open && low <= close))
     throw dataParseError(file, r.line, `low ${low} is above open ${open} or close ${close}`);
   if (!Number.isFinite(r.ts)) throw dataParseError(file, r.line, 'timestamp is not a valid time');
+}
+
+/** A broken row explains a failed inference better than "too few bars" does. */
+function intervalOrFirstError(path: string, rows: readonly (Row | ConcordError)[], lenient: boolean): number {
+  try {
+    return inferInterval(path, rows);
+  } catch (err) {
+    const broken = rows.find((r): r is ConcordError => r instanceof ConcordError);
+    throw !lenient && broken !== undefined ? broken : err;
+  }
 }
 
 function inferInterval(path: string, rows: readonly (Row | ConcordError)[]): number {
@@ -150,10 +160,12 @@ function lineAt(text: string, position: number): number {
 function jsonRows(path: string, text: string): (Row | ConcordError)[] {
   const data = jsonArray(path, text);
   const rows = data.map((item, i) => jsonRow(path, item, i + 1));
+  // Exchange exports of objects are often newest first: put them in time order (records keep their numbers).
+  // Arrays of arrays (freqtrade) are always oldest first, so a time going back there is an error.
   const first = rows.find((r): r is Row => !(r instanceof ConcordError));
   const last = rows.findLast((r): r is Row => !(r instanceof ConcordError));
-  // Exchange exports are often newest first; put them in time order (records keep their numbers).
-  if (first !== undefined && last !== undefined && first.ts > last.ts) rows.reverse();
+  if (!Array.isArray(data[0]) && first !== undefined && last !== undefined && first.ts > last.ts)
+    rows.reverse();
   return rows;
 }
 
