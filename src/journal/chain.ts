@@ -1,7 +1,11 @@
 /** Hash-chain arithmetic shared by writers and the verifier. */
-import { sha256Hex } from '../core/index.ts';
+import { hash } from 'node:crypto';
 import type { ChainBreak } from './types.ts';
 
+/**
+ * sha256 hex of prevHash, seq, ts, type and payloadJson joined by newlines: the same digest as
+ * core's sha256Hex, but the one-shot crypto.hash is 2-3x faster than createHash on this hot path.
+ */
 export function recordHash(
   prevHash: string,
   seq: number,
@@ -9,7 +13,7 @@ export function recordHash(
   type: string,
   payloadJson: string,
 ): string {
-  return sha256Hex(prevHash + '\n' + seq + '\n' + ts + '\n' + type + '\n' + payloadJson);
+  return hash('sha256', prevHash + '\n' + seq + '\n' + ts + '\n' + type + '\n' + payloadJson, 'hex');
 }
 
 /** A row as read back from storage; anything may be wrong with it. */

@@ -2,3 +2,4 @@ export * from './chain.ts';
 export * from './sqlite.ts';
 export * from './types.ts';
 export * from './verify.ts';
+export * from './bridge.ts';
