@@ -64,26 +64,39 @@ export const fillJsonSchema = z.object({
 });
 export type FillJson = z.infer<typeof fillJsonSchema>;
 
+/** Decimal → string, with the common zero case free (it is every new order's filled/notional/fees). */
+function decimalText(d: Decimal): string {
+  return d.units === 0n ? '0' : d.toString();
+}
+
+/** An order's quantity and price never change: their strings are computed once per order. */
+const fixedText = new WeakMap<Readonly<Order>, { quantity: string; price: string | undefined }>();
+
 export function orderToJson(o: Readonly<Order>): OrderJson {
+  let fixed = fixedText.get(o);
+  if (fixed === undefined) {
+    fixed = { quantity: o.quantity.toString(), price: o.price?.toString() };
+    fixedText.set(o, fixed);
+  }
   const json: OrderJson = {
     clientOrderId: o.clientOrderId,
     instrumentId: o.instrumentId,
     venue: o.venue,
     side: o.side,
     type: o.type,
-    quantity: o.quantity.toString(),
+    quantity: fixed.quantity,
     timeInForce: o.timeInForce,
     decisionId: o.decisionId,
     leg: o.leg,
     ts: o.ts,
     status: o.status,
-    filledQuantity: o.filledQuantity.toString(),
-    filledNotional: o.filledNotional.toString(),
-    fees: o.fees.toString(),
+    filledQuantity: decimalText(o.filledQuantity),
+    filledNotional: decimalText(o.filledNotional),
+    fees: decimalText(o.fees),
     updatedTs: o.updatedTs,
   };
   // Optional keys are left out rather than set to undefined, so JSON round trips compare equal.
-  if (o.price !== undefined) json.price = o.price.toString();
+  if (fixed.price !== undefined) json.price = fixed.price;
   if (o.reduceOnly !== undefined) json.reduceOnly = o.reduceOnly;
   if (o.venueOrderId !== undefined) json.venueOrderId = o.venueOrderId;
   if (o.reason !== undefined) json.reason = o.reason;
@@ -91,28 +104,28 @@ export function orderToJson(o: Readonly<Order>): OrderJson {
 }
 
 export function orderFromJson(j: OrderJson): Order {
-  const order: Order = {
+  // Same key order and presence as orders made by the manager (one hidden class).
+  return {
     clientOrderId: j.clientOrderId,
     instrumentId: j.instrumentId,
     venue: j.venue,
     side: j.side,
     type: j.type,
     quantity: Decimal.from(j.quantity),
+    price: j.price === undefined ? undefined : Decimal.from(j.price),
     timeInForce: j.timeInForce,
+    reduceOnly: j.reduceOnly,
     decisionId: j.decisionId,
     leg: j.leg,
     ts: j.ts,
     status: j.status,
+    venueOrderId: j.venueOrderId,
     filledQuantity: Decimal.from(j.filledQuantity),
     filledNotional: Decimal.from(j.filledNotional),
     fees: Decimal.from(j.fees),
     updatedTs: j.updatedTs,
-    ...(j.price === undefined ? {} : { price: Decimal.from(j.price) }),
-    ...(j.reduceOnly === undefined ? {} : { reduceOnly: j.reduceOnly }),
+    reason: j.reason,
   };
-  if (j.venueOrderId !== undefined) order.venueOrderId = j.venueOrderId;
-  if (j.reason !== undefined) order.reason = j.reason;
-  return order;
 }
 
 export function fillToJson(f: Fill): FillJson {

@@ -269,6 +269,10 @@ export class OrderManager {
     const quantity = shaped.quantity ?? intent.quantity;
     const price = shaped.ok ? shaped.price : intent.limitPrice;
     const wantsReduceOnly = reduceOnly || intent.reduceOnly === true;
+    // Plain literals with every key present: one hidden class, no spread copies on the hot path.
+    const timeInForce = intent.timeInForce ?? (intent.type === 'market' ? 'IOC' : 'GTC');
+    // Spot venues have no reduce-only flag; the risk check still sees it.
+    const venueReduceOnly = wantsReduceOnly && ctx.instrument.kind !== 'spot' ? true : undefined;
     const request: OrderRequest = {
       clientOrderId: id,
       instrumentId: ctx.instrument.id,
@@ -276,21 +280,33 @@ export class OrderManager {
       side: intent.side,
       type: intent.type,
       quantity,
-      ...(price === undefined ? {} : { price }),
-      timeInForce: intent.timeInForce ?? (intent.type === 'market' ? 'IOC' : 'GTC'),
-      // Spot venues have no reduce-only flag; the risk check still sees it.
-      ...(wantsReduceOnly && ctx.instrument.kind !== 'spot' ? { reduceOnly: true } : {}),
+      price,
+      timeInForce,
+      reduceOnly: venueReduceOnly,
       decisionId: ctx.decisionId,
       leg: ctx.leg,
       ts: ctx.ts,
     };
     const order: Order = {
-      ...request,
+      clientOrderId: id,
+      instrumentId: ctx.instrument.id,
+      venue: ctx.instrument.venue,
+      side: intent.side,
+      type: intent.type,
+      quantity,
+      price,
+      timeInForce,
+      reduceOnly: venueReduceOnly,
+      decisionId: ctx.decisionId,
+      leg: ctx.leg,
+      ts: ctx.ts,
       status: 'INITIALIZED',
+      venueOrderId: undefined,
       filledQuantity: Decimal.ZERO,
       filledNotional: Decimal.ZERO,
       fees: Decimal.ZERO,
       updatedTs: ctx.ts,
+      reason: undefined,
     };
     this.ordersById.set(id, order);
     this.openById.set(id, order);
@@ -310,9 +326,9 @@ export class OrderManager {
       venue: order.venue,
       side: order.side,
       quantity,
-      ...(price === undefined ? {} : { price }),
+      price,
       referencePrice: ctx.referencePrice,
-      ...(wantsReduceOnly ? { reduceOnly: true } : {}),
+      reduceOnly: wantsReduceOnly,
     });
     if (verdict !== undefined) return this.deny(order, verdict);
     return { outcome: 'ready', order, request };
@@ -368,7 +384,8 @@ export class OrderManager {
         price = price.roundToStep(instrument.tickSize, intent.side === 'buy' ? 'floor' : 'ceil');
     }
     try {
-      assertOrderPrecision(instrument, quantity, price);
+      // Exact bigint fast path; the model's check runs only to explain a failure.
+      if (!onGrid(instrument, quantity, price)) assertOrderPrecision(instrument, quantity, price);
     } catch (err) {
       if (!isConcordError(err)) throw err;
       return {
@@ -1098,6 +1115,17 @@ export class OrderManager {
   static isPlanFinished(plan: Readonly<PlanState>): boolean {
     return isPlanFinished(plan.status);
   }
+}
+
+const UNIT_SCALE = 10n ** 18n;
+
+/** True when quantity (and price) are positive multiples of lot (tick) and the notional reaches the minimum, exactly. */
+function onGrid(instrument: OrderableInstrument, quantity: Decimal, price: Decimal | undefined): boolean {
+  const q = quantity.units;
+  if (q <= 0n || q % instrument.lotSize.units !== 0n) return false;
+  if (price === undefined) return true;
+  const p = price.units;
+  return p > 0n && p % instrument.tickSize.units === 0n && p * q >= instrument.minNotional.units * UNIT_SCALE;
 }
 
 /** Average fill price, exact to 18 decimals (half-even), or undefined before the first fill. */

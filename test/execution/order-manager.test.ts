@@ -97,6 +97,17 @@ describe('OrderManager: submit', () => {
     expect(a.submitted).toHaveLength(0);
   });
 
+  it('denies a limit order below the minimum notional, and a quantity that rounds to zero', async () => {
+    const { a, manager } = harness({ gridPolicy: 'round-safe' });
+    const low = await manager.submitIntent(buy('0.001', '4999.99'), ctx('d1')); // 4.99999 < 5
+    const zero = await manager.submitIntent(buy('0.0009', '60000'), ctx('d2'));
+    const exact = await manager.submitIntent(buy('0.001', '5000'), ctx('d3')); // exactly 5
+    expect(low.outcome === 'denied' && low.denial.code).toBe('CONCORD_ERR_ORDER_MIN_NOTIONAL');
+    expect(zero.outcome === 'denied' && zero.denial.code).toBe('CONCORD_ERR_ORDER_PRECISION');
+    expect(exact.outcome).toBe('submitted');
+    expect(a.submitted).toHaveLength(1);
+  });
+
   it('with round-safe grid policy, rounds quantity down and a limit price away from the market, never up in size', async () => {
     const { a, manager } = harness({ gridPolicy: 'round-safe' });
     await manager.submitIntent(buy('1.0019', '60000.019'), ctx('d1'));
