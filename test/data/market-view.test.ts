@@ -37,7 +37,7 @@ describe('MarketData', () => {
         fc.integer({ min: 0, max: 40 }),
         (capacity, prices, n) => {
           const md = new MarketData({ historyCapacity: capacity });
-          prices.forEach((p, i) => md.apply(trade(i, p)));
+          for (const [i, p] of prices.entries()) md.apply(trade(i, p));
           const expected = prices.slice(Math.max(0, prices.length - Math.min(n, capacity)));
           expect(md.midHistory(ID, n)).toEqual(n === 0 ? [] : expected);
           expect(md.lastPrice(ID)).toBe(prices.length > 0 ? prices[prices.length - 1] : undefined);
