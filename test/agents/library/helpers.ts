@@ -16,7 +16,7 @@ import type {
   TriggerKind,
 } from '../../../src/agents/contract.ts';
 import type { Instrument, InstrumentId, Intent, OrderIntent } from '../../../src/model/index.ts';
-import { OrderBook, spotInstrument, type Level } from '../../../src/model/index.ts';
+import { type OrderBook, spotInstrument, type Level } from '../../../src/model/index.ts';
 
 /** Absolute path of a shared recording; fails naming the file when it is missing. */
 export function dataFile(relative: string): string {
@@ -98,7 +98,13 @@ export function depthEvents(lines: readonly RawLine[]): DepthEvent[] {
       snapshotId = id;
       const bids = levels(message.bids);
       const asks = levels(message.asks);
-      events.push({ ms, apply: (book) => (book.applySnapshot(bids, asks, id, ms), true) });
+      events.push({
+        ms,
+        apply: (book) => {
+          book.applySnapshot(bids, asks, id, ms);
+          return true;
+        },
+      });
       continue;
     }
     const stream = String(message.stream ?? '');
@@ -107,7 +113,13 @@ export function depthEvents(lines: readonly RawLine[]): DepthEvent[] {
     if (data.u <= snapshotId) continue;
     const bids = levels(data.b);
     const asks = levels(data.a);
-    events.push({ ms, apply: (book) => (book.applyDelta(bids, asks, data.u, ms), true) });
+    events.push({
+      ms,
+      apply: (book) => {
+        book.applyDelta(bids, asks, data.u, ms);
+        return true;
+      },
+    });
   }
   return events;
 }
