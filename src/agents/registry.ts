@@ -9,7 +9,8 @@ import type { Agent, AgentDefinition, AgentDeps } from './contract.ts';
 export class AgentRegistry {
   private readonly definitions = new Map<string, AgentDefinition<unknown>>();
 
-  constructor(definitions: readonly AgentDefinition<never>[] = []) {
+  // biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of any config type.
+  constructor(definitions: readonly AgentDefinition<any>[] = []) {
     for (const d of definitions) this.register(d);
   }
 

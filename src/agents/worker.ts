@@ -52,36 +52,39 @@ export async function startIsolatedAgent(options: IsolatedAgentOptions): Promise
   };
   const worker = new Worker(WORKER_ENTRY_URL, { workerData: boot });
   const ready = await new Promise<{ meta: AgentMeta; snapshot: unknown }>((resolve, reject) => {
+    // Only our own listeners are removed: Worker keeps internal ones (removeAllListeners breaks messaging).
+    const cleanup = () => {
+      timer.cancel();
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
     const fail = (reason: string) => {
+      cleanup();
       void worker.terminate();
       reject(
         new ConcordError(
           'CONCORD_ERR_AGENT_WORKER',
           `isolated agent ${options.id} (type ${options.type}) failed to start: ${reason}`,
-          {
-            details: { agentId: options.id, type: options.type, reason },
-          },
+          { details: { agentId: options.id, type: options.type, reason } },
         ),
       );
     };
+    const onMessage = (m: FromWorker) => {
+      if (m.kind !== 'ready')
+        return fail(m.kind === 'boot-failed' ? m.error : `unexpected first message ${m.kind}`);
+      cleanup();
+      resolve({ meta: m.meta, snapshot: m.snapshot });
+    };
+    const onError = (err: Error) => fail(err.message);
+    const onExit = (code: number) => fail(`worker exited with code ${code}`);
     const timer = setBootTimer(options.bootTimeoutMs ?? 30_000, () =>
       fail('no ready message before the boot timeout'),
     );
-    worker.once('message', (m: FromWorker) => {
-      timer.cancel();
-      if (m.kind === 'ready') resolve({ meta: m.meta, snapshot: m.snapshot });
-      else fail(m.kind === 'boot-failed' ? m.error : `unexpected first message ${m.kind}`);
-    });
-    worker.once('error', (err) => {
-      timer.cancel();
-      fail(err.message);
-    });
-    worker.once('exit', (code) => {
-      timer.cancel();
-      fail(`worker exited with code ${code}`);
-    });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
-  worker.removeAllListeners();
   return new IsolatedAgent(options, worker, ready.meta, ready.snapshot);
 }
 
