@@ -163,31 +163,35 @@ export function consolidate(
   const out: ConsolidationResult = { accepted: [], rejected: [], conflicts: [], vetoes: [], caps: [] };
   const advice = new RiskAdvice(out);
   const orders = new Map<string, OrderVote[]>();
-  const plans = new Map<string, GroupedVote<PlanIntent>[]>();
-  const passThrough = new Map<string, PassThroughGroup>();
+  let plans: Map<string, GroupedVote<PlanIntent>[]> | undefined;
+  let passThrough: Map<string, PassThroughGroup> | undefined;
 
   for (let rank = 0; rank < sorted.length; rank++) {
     const record = sorted[rank] as RoledDecisionRecord;
     const weight = decisionWeight(record, trust);
-    const byInstrument = new Map<string, OrderVote>();
+    let recordVotes: OrderVote[] | undefined;
     for (const intent of record.intents) {
-      const reject = (reason: string) => out.rejected.push(rejection(intent, record, reason));
       if (record.role === 'risk') {
         if (intent.kind === 'risk-advice') advice.add(intent, record);
-        else reject('risk agents advise (veto or cap); they do not propose trades');
+        else
+          out.rejected.push(
+            rejection(intent, record, 'risk agents advise (veto or cap); they do not propose trades'),
+          );
         continue;
       }
       if (intent.kind === 'risk-advice') {
-        reject('only risk agents can veto or cap');
+        out.rejected.push(rejection(intent, record, 'only risk agents can veto or cap'));
         continue;
       }
       if (weight === 0) {
-        reject('no weight: confidence × trust is 0');
+        out.rejected.push(rejection(intent, record, 'no weight: confidence × trust is 0'));
         continue;
       }
-      if (intent.kind === 'order') addOrderVote(byInstrument, orders, intent, record, weight, rank);
-      else if (intent.kind === 'plan') pushTo(plans, intent.label, { record, weight, rank, intent });
-      else addPassThrough(passThrough, intent, { record, weight, rank, intent });
+      if (intent.kind === 'order')
+        recordVotes = addOrderVote(recordVotes, orders, intent, record, weight, rank);
+      else if (intent.kind === 'plan')
+        pushTo((plans ??= new Map()), intent.label, { record, weight, rank, intent });
+      else addPassThrough((passThrough ??= new Map()), intent, { record, weight, rank, intent });
     }
   }
 
@@ -195,39 +199,45 @@ export function consolidate(
   for (const instrumentId of [...orders.keys()].sort(compareText)) {
     resolveInstrument(instrumentId, orders.get(instrumentId) as OrderVote[], config, advice, disputed, out);
   }
-  for (const label of [...plans.keys()].sort(compareText)) {
-    resolvePlan(label, plans.get(label) as GroupedVote<PlanIntent>[], config, advice, disputed, out);
+  if (plans !== undefined) {
+    for (const label of [...plans.keys()].sort(compareText)) {
+      resolvePlan(label, plans.get(label) as GroupedVote<PlanIntent>[], config, advice, disputed, out);
+    }
   }
-  resolvePassThrough(passThrough, config, advice, out);
+  if (passThrough !== undefined) resolvePassThrough(passThrough, config, advice, out);
   return out;
 }
 
+/** Adds an order to the decision's vote on its instrument; returns the decision's votes so far. */
 function addOrderVote(
-  byInstrument: Map<string, OrderVote>,
+  recordVotes: OrderVote[] | undefined,
   orders: Map<string, OrderVote[]>,
   intent: OrderIntent,
   record: RoledDecisionRecord,
   weight: number,
   rank: number,
-): void {
-  const existing = byInstrument.get(intent.instrumentId);
-  if (existing === undefined) {
-    const vote: OrderVote = {
-      record,
-      weight,
-      rank,
-      side: intent.side,
-      quantity: intent.quantity,
-      intents: [intent],
-      selfConflict: false,
-    };
-    byInstrument.set(intent.instrumentId, vote);
-    pushTo(orders, intent.instrumentId, vote);
-    return;
+): OrderVote[] {
+  // A decision rarely has more than a couple of orders: a linear scan beats a Map here.
+  const votes = recordVotes ?? [];
+  for (const existing of votes) {
+    if (existing.intents[0]?.instrumentId !== intent.instrumentId) continue;
+    existing.intents.push(intent);
+    if (existing.side !== intent.side) existing.selfConflict = true;
+    else existing.quantity = existing.quantity.add(intent.quantity);
+    return votes;
   }
-  existing.intents.push(intent);
-  if (existing.side !== intent.side) existing.selfConflict = true;
-  else existing.quantity = existing.quantity.add(intent.quantity);
+  const vote: OrderVote = {
+    record,
+    weight,
+    rank,
+    side: intent.side,
+    quantity: intent.quantity,
+    intents: [intent],
+    selfConflict: false,
+  };
+  votes.push(vote);
+  pushTo(orders, intent.instrumentId, vote);
+  return votes;
 }
 
 function resolveInstrument(
@@ -238,18 +248,14 @@ function resolveInstrument(
   disputed: Set<string>,
   out: ConsolidationResult,
 ): void {
-  const rejectVotes = (list: readonly OrderVote[], reason: string) => {
-    for (const v of list)
-      for (const intent of v.intents) out.rejected.push(rejection(intent, v.record, reason));
-  };
   const selfConflicting = votes.filter((v) => v.selfConflict);
-  rejectVotes(selfConflicting, `the decision proposes both buy and sell on ${instrumentId}`);
+  rejectOrderVotes(out, selfConflicting, `the decision proposes both buy and sell on ${instrumentId}`);
   const voting = votes.filter((v) => !v.selfConflict);
   if (voting.length === 0) return;
 
   const veto = advice.vetoFor(instrumentId);
   if (veto !== undefined) {
-    rejectVotes(voting, vetoReason(veto));
+    rejectOrderVotes(out, voting, vetoReason(veto));
     return;
   }
 
@@ -270,9 +276,11 @@ function resolveInstrument(
         : undefined;
   const shares = `buy ${fmt(buyWeight)} (${pct(buyShare)}), sell ${fmt(sellWeight)} (${pct(sellShare)})`;
   const noWinnerReason =
-    total < config.minOrderWeight || Math.max(buyWeight, sellWeight) < config.minOrderWeight
-      ? `no side reached the minimum weight ${fmt(config.minOrderWeight)}: ${shares}`
-      : `no side reached ${pct(config.consensusThreshold)} of the weight: ${shares}`;
+    winner !== undefined
+      ? ''
+      : Math.max(buyWeight, sellWeight) < config.minOrderWeight
+        ? `no side reached the minimum weight ${fmt(config.minOrderWeight)}: ${shares}`
+        : `no side reached ${pct(config.consensusThreshold)} of the weight: ${shares}`;
 
   if (buyWeight > 0 && sellWeight > 0) {
     disputed.add(instrumentId);
@@ -288,11 +296,12 @@ function resolveInstrument(
     });
   }
   if (winner === undefined) {
-    rejectVotes(voting, noWinnerReason);
+    rejectOrderVotes(out, voting, noWinnerReason);
     return;
   }
   const winners = voting.filter((v) => v.side === winner);
-  rejectVotes(
+  rejectOrderVotes(
+    out,
     voting.filter((v) => v.side !== winner),
     `lost the vote on ${instrumentId} to ${winner}: ${shares}`,
   );
@@ -304,10 +313,10 @@ function resolveInstrument(
   if (cap?.maxQuantity.lt(quantity)) {
     quantity = cap.maxQuantity.isNegative() ? Decimal.ZERO : cap.maxQuantity;
     cap.effects.push({ instrumentId, from: median, to: quantity });
-    capNote = `; capped from ${median} to ${quantity} by ${cap.agentId} (${cap.reason})`;
+    capNote = `; capped by ${cap.agentId} (${cap.reason})`;
   }
   if (!quantity.isPositive()) {
-    rejectVotes(winners, `capped to zero by ${cap?.agentId} (${cap?.reason})`);
+    rejectOrderVotes(out, winners, `capped to zero by ${cap?.agentId} (${cap?.reason})`);
     return;
   }
   const heaviest = heaviestVote(winners);
@@ -315,7 +324,7 @@ function resolveInstrument(
   out.accepted.push({
     intent,
     ...contributors(winners),
-    reason: `${winner} consensus on ${instrumentId}: ${shares}; weighted median quantity ${median}${capNote}`,
+    reason: `${winner} consensus on ${instrumentId}: ${shares}; weighted-median quantity${capNote}`,
   });
 }
 
@@ -342,28 +351,33 @@ function resolvePlan(
   disputed: ReadonlySet<string>,
   out: ConsolidationResult,
 ): void {
-  const rejectAll = (reason: string) => {
-    for (const v of votes) out.rejected.push(rejection(v.intent, v.record, reason));
-  };
   const heaviest = heaviestVote(votes);
   const legs = heaviest.intent.legs;
   for (const leg of legs) {
     const veto = advice.vetoFor(leg.instrumentId);
     if (veto !== undefined) {
-      rejectAll(vetoReason(veto));
+      rejectGroup(out, votes, vetoReason(veto));
       return;
     }
   }
   for (const leg of legs) {
     if (disputed.has(leg.instrumentId)) {
-      rejectAll(`plan ${label} trades ${leg.instrumentId}, which the agents dispute (see conflicts)`);
+      rejectGroup(
+        out,
+        votes,
+        `plan ${label} trades ${leg.instrumentId}, which the agents dispute (see conflicts)`,
+      );
       return;
     }
   }
   let weight = 0;
   for (const v of votes) weight += v.weight;
   if (weight < config.minPlanWeight) {
-    rejectAll(`plan ${label} weight ${fmt(weight)} is below the minimum ${fmt(config.minPlanWeight)}`);
+    rejectGroup(
+      out,
+      votes,
+      `plan ${label} weight ${fmt(weight)} is below the minimum ${fmt(config.minPlanWeight)}`,
+    );
     return;
   }
 
@@ -390,7 +404,7 @@ function resolvePlan(
       quantity: Decimal.fromUnits((leg.quantity.units * allowed.units) / bindingQuantity.units),
     }));
     if (scaled.some((leg) => !leg.quantity.isPositive())) {
-      rejectAll(`plan ${label} capped to zero by ${cap.agentId} (${cap.reason})`);
+      rejectGroup(out, votes, `plan ${label} capped to zero by ${cap.agentId} (${cap.reason})`);
       return;
     }
     legs.forEach((leg, i) => {
@@ -457,21 +471,17 @@ function resolvePassThrough(
   out: ConsolidationResult,
 ): void {
   const keys = [...groups.keys()].sort(compareText);
-  const weightOf = (g: PassThroughGroup) => g.votes.reduce((sum, v) => sum + v.weight, 0);
   const reported = new Set<string>();
   for (const key of keys) {
     const group = groups.get(key) as PassThroughGroup;
-    const rejectAll = (reason: string) => {
-      for (const v of group.votes) out.rejected.push(rejection(v.intent, v.record, reason));
-    };
     const veto = advice.vetoFor(group.target);
     if (veto !== undefined) {
-      rejectAll(vetoReason(veto));
+      rejectGroup(out, group.votes, vetoReason(veto));
       continue;
     }
     const { opposite } = passThroughKey((group.votes[0] as GroupedVote<Intent>).intent);
     const rival = opposite === undefined ? undefined : groups.get(`${group.target}\u0000${opposite}`);
-    const weight = weightOf(group);
+    const weight = groupWeight(group);
     if (rival !== undefined) {
       const pairKey = [group.direction, rival.direction].sort(compareText).join('|') + group.target;
       if (!reported.has(pairKey)) {
@@ -480,16 +490,20 @@ function resolvePassThrough(
         out.conflicts.push({
           instrumentId: group.target,
           sides: [first.direction, second.direction],
-          weights: { [first.direction]: weightOf(first), [second.direction]: weightOf(second) },
+          weights: { [first.direction]: groupWeight(first), [second.direction]: groupWeight(second) },
           winner: 'none',
           reason: `opposite ${first.direction} and ${second.direction} on ${group.target} cancel out`,
         });
       }
-      rejectAll(`${group.direction} on ${group.target} is opposed by ${rival.direction}`);
+      rejectGroup(out, group.votes, `${group.direction} on ${group.target} is opposed by ${rival.direction}`);
       continue;
     }
     if (weight < config.minPlanWeight) {
-      rejectAll(`${group.direction} weight ${fmt(weight)} is below the minimum ${fmt(config.minPlanWeight)}`);
+      rejectGroup(
+        out,
+        group.votes,
+        `${group.direction} weight ${fmt(weight)} is below the minimum ${fmt(config.minPlanWeight)}`,
+      );
       continue;
     }
     out.accepted.push({
@@ -503,28 +517,37 @@ function resolvePassThrough(
 /** Vetoes and caps from risk agents, looked up per instrument (`*` applies to all). */
 class RiskAdvice {
   private globalVeto: VetoRecord | undefined;
-  private readonly vetoes = new Map<string, VetoRecord>();
+  private vetoes: Map<string, VetoRecord> | undefined;
   private globalCap: CapRecord | undefined;
-  private readonly caps = new Map<string, CapRecord>();
+  private caps: Map<string, CapRecord> | undefined;
 
   constructor(private readonly out: ConsolidationResult) {}
 
   add(intent: Extract<Intent, { kind: 'risk-advice' }>, record: RoledDecisionRecord): void {
-    const base = {
-      agentId: record.agentId,
-      decisionId: record.decisionId,
-      instrumentId: intent.instrumentId,
-      reason: intent.reason,
-    };
     if (intent.veto) {
-      this.out.vetoes.push(base);
-      if (intent.instrumentId === '*') this.globalVeto ??= base;
-      else if (!this.vetoes.has(intent.instrumentId)) this.vetoes.set(intent.instrumentId, base);
+      const veto: VetoRecord = {
+        agentId: record.agentId,
+        decisionId: record.decisionId,
+        instrumentId: intent.instrumentId,
+        reason: intent.reason,
+      };
+      this.out.vetoes.push(veto);
+      this.vetoes ??= new Map();
+      if (intent.instrumentId === '*') this.globalVeto ??= veto;
+      else if (!this.vetoes.has(intent.instrumentId)) this.vetoes.set(intent.instrumentId, veto);
       return;
     }
     if (intent.maxQuantity === undefined) return;
-    const cap: CapRecord = { ...base, maxQuantity: intent.maxQuantity, effects: [] };
+    const cap: CapRecord = {
+      agentId: record.agentId,
+      decisionId: record.decisionId,
+      instrumentId: intent.instrumentId,
+      maxQuantity: intent.maxQuantity,
+      reason: intent.reason,
+      effects: [],
+    };
     this.out.caps.push(cap);
+    this.caps ??= new Map();
     if (intent.instrumentId === '*') {
       if (this.globalCap === undefined || cap.maxQuantity.lt(this.globalCap.maxQuantity))
         this.globalCap = cap;
@@ -536,17 +559,32 @@ class RiskAdvice {
   }
 
   vetoFor(instrumentId: string): VetoRecord | undefined {
-    return this.globalVeto ?? this.vetoes.get(instrumentId);
+    return this.globalVeto ?? this.vetoes?.get(instrumentId);
   }
 
   /** The tightest cap on the instrument (its own or `*`). */
   capFor(instrumentId: string): CapRecord | undefined {
-    const own = this.caps.get(instrumentId);
+    const own = this.caps?.get(instrumentId);
     const global = this.globalCap;
     if (own === undefined) return global;
     if (global === undefined) return own;
     return global.maxQuantity.lt(own.maxQuantity) ? global : own;
   }
+}
+
+function rejectOrderVotes(out: ConsolidationResult, votes: readonly OrderVote[], reason: string): void {
+  for (const v of votes)
+    for (const intent of v.intents) out.rejected.push(rejection(intent, v.record, reason));
+}
+
+function rejectGroup(out: ConsolidationResult, votes: readonly GroupedVote<Intent>[], reason: string): void {
+  for (const v of votes) out.rejected.push(rejection(v.intent, v.record, reason));
+}
+
+function groupWeight(group: PassThroughGroup): number {
+  let w = 0;
+  for (const v of group.votes) w += v.weight;
+  return w;
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -578,10 +616,11 @@ function vetoReason(veto: VetoRecord): string {
   return `vetoed by ${veto.agentId} on ${veto.instrumentId}: ${veto.reason}`;
 }
 
+/** Reasons are built on the hot path: rounding + String is several times cheaper than toFixed. */
 function fmt(x: number): string {
-  return x.toFixed(3);
+  return String(Math.round(x * 1000) / 1000);
 }
 
 function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
+  return `${Math.round(x * 100)}%`;
 }

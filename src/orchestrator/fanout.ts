@@ -112,19 +112,26 @@ export function fanOut(
   return Promise.all(calls);
 }
 
-async function callSafely(
+function callSafely(
   caller: AgentCaller,
   agentId: string,
   context: AgentContext,
   options: AgentCallOptions,
 ): Promise<AgentCallResult> {
+  // Not an async function: one promise per call instead of two, on the tick-to-order path.
   try {
-    return await caller.call(agentId, context, options);
+    return caller
+      .call(agentId, context, options)
+      .then(undefined, (err: unknown) => callerFailure(agentId, err));
   } catch (err) {
-    return {
-      agentId,
-      status: 'error',
-      error: `agent caller failed: ${err instanceof Error ? err.message : String(err)}`,
-    };
+    return Promise.resolve(callerFailure(agentId, err));
   }
+}
+
+function callerFailure(agentId: string, err: unknown): AgentCallResult {
+  return {
+    agentId,
+    status: 'error',
+    error: `agent caller failed: ${err instanceof Error ? err.message : String(err)}`,
+  };
 }

@@ -90,7 +90,7 @@ describe('consolidate: orders', () => {
     );
     expect(r.accepted).toEqual([]);
     expect(r.conflicts[0]?.winner).toBe('none');
-    expect(r.conflicts[0]?.reason).toMatch(/no side reached 70\.0%/);
+    expect(r.conflicts[0]?.reason).toMatch(/no side reached 70%/);
     expect(r.rejected).toHaveLength(2);
   });
 
@@ -139,7 +139,7 @@ describe('consolidate: orders', () => {
     expect(r.accepted).toHaveLength(1);
     expect(r.accepted[0]?.intent).toMatchObject({ instrumentId: ETH, side: 'sell' });
     expect(qtyOf(r.accepted[0]?.intent)).toBe('4');
-    expect(r.accepted[0]?.reason).toMatch(/capped from 10 to 4 by risk \(exposure\)/);
+    expect(r.accepted[0]?.reason).toMatch(/capped by risk \(exposure\)/);
     expect(r.vetoes).toEqual([
       { agentId: 'risk', decisionId: expect.any(String), instrumentId: BTC, reason: 'drawdown' },
     ]);

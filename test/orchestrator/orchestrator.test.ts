@@ -130,6 +130,16 @@ describe('fan-out', () => {
     expect(results.map((r) => r.status)).toEqual(['ok', 'error']);
     expect(results[1]?.error).toMatch(/no agent ghost/);
   });
+
+  it('also survives a caller that throws synchronously', async () => {
+    const caller: AgentCaller = {
+      call: () => {
+        throw new Error('sync boom');
+      },
+    };
+    const results = await fanOut([agent('a', buy('buy', 1))], context(trigger()), caller, { deadlineMs: 5 });
+    expect(results).toEqual([{ agentId: 'a', status: 'error', error: 'agent caller failed: sync boom' }]);
+  });
 });
 
 describe('Orchestrator', () => {
