@@ -189,9 +189,13 @@ export function consolidate(
       }
       if (intent.kind === 'order')
         recordVotes = addOrderVote(recordVotes, orders, intent, record, weight, rank);
-      else if (intent.kind === 'plan')
-        pushTo((plans ??= new Map()), intent.label, { record, weight, rank, intent });
-      else addPassThrough((passThrough ??= new Map()), intent, { record, weight, rank, intent });
+      else if (intent.kind === 'plan') {
+        plans ??= new Map();
+        pushTo(plans, intent.label, { record, weight, rank, intent });
+      } else {
+        passThrough ??= new Map();
+        addPassThrough(passThrough, intent, { record, weight, rank, intent });
+      }
     }
   }
 

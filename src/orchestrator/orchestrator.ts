@@ -202,6 +202,14 @@ export class Orchestrator {
     if (parsed.data.decisionCount > this.decisionCount) this.decisionCount = parsed.data.decisionCount;
   }
 
+  /**
+   * Tells the orchestrator the current agents (registration order), so outcomes reach
+   * their `learn()` even before the agent's first think. `think` does this on its own.
+   */
+  setAgents(agents: readonly Agent[]): void {
+    this.indexFor(agents);
+  }
+
   /** Stops pending outcome judgements. */
   stop(): void {
     this.outcomes?.cancelAll();

@@ -250,13 +250,12 @@ describe('Orchestrator', () => {
   it('keeps counting trust when an agent’s learn() throws', () => {
     const errors: string[] = [];
     const orch = new Orchestrator({ clock: new SimulatedClock(0), onLearnError: (id) => errors.push(id) });
-    // Agents become known to the orchestrator through think(); here through a direct index build.
     const bad = agent('bad', buy('buy', 1), {
       learn: () => {
         throw new Error('boom');
       },
     });
-    (orch as unknown as { indexFor(a: Agent[]): unknown }).indexFor([bad]);
+    orch.setAgents([bad]);
     orch.recordOutcome({
       decisionId: 'd-1',
       agentId: 'bad',
