@@ -66,7 +66,9 @@ export interface SimulatedVenueOptions {
 interface Market {
   readonly instrument: SpotInstrument;
   readonly book: OrderBook;
-  readonly tickDecimals: number;
+  /** Tick and lot as floats, to turn book floats into whole ticks and lots without parsing strings. */
+  readonly tick: number;
+  readonly lot: number;
   /** Resting orders, in arrival order. */
   readonly resting: SimOrder[];
 }
@@ -81,6 +83,8 @@ interface SimOrder {
   locked: Decimal;
   /** Quote reserved per unit for a resting buy: price × (1 + max(maker fee, 0)). */
   lockPerUnit: Decimal;
+  /** The limit as a float, to skip exact checks cheaply on every market update (grid prices compare exactly). */
+  limitNumber: number;
 }
 
 interface Account {
@@ -91,7 +95,7 @@ interface Account {
 /** One slice of a taker sweep, before it is executed. */
 interface SweepSlice {
   readonly levelPrice: number;
-  readonly levelSize: Decimal;
+  readonly levelSize: number;
   readonly price: Decimal;
   readonly quantity: Decimal;
 }
@@ -147,7 +151,8 @@ export class SimulatedVenue implements VenuePort {
       this.markets.set(instrument.id, {
         instrument,
         book: new OrderBook(instrument.id),
-        tickDecimals: instrument.tickSize.decimalPlaces(),
+        tick: nearestDouble(instrument.tickSize),
+        lot: nearestDouble(instrument.lotSize),
         resting: [],
       });
     }
@@ -276,6 +281,7 @@ export class SimulatedVenue implements VenuePort {
       fills: [],
       locked: Decimal.ZERO,
       lockPerUnit: Decimal.ZERO,
+      limitNumber: request.price === undefined ? Number.NaN : nearestDouble(request.price),
     };
     this.orders.set(request.clientOrderId, order);
     const market = this.markets.get(request.instrumentId);
@@ -421,17 +427,15 @@ export class SimulatedVenue implements VenuePort {
   /** What a taker would get walking the visible levels, never past `limit`. Does not change the book. */
   private planSweep(market: Market, side: Side, quantity: Decimal, limit: Decimal | undefined): SweepSlice[] {
     const levels = side === 'buy' ? market.book.asks() : market.book.bids();
-    const lot = market.instrument.lotSize;
     const slices: SweepSlice[] = [];
     let remaining = quantity;
     for (const [levelPrice, size] of levels) {
       if (!remaining.isPositive()) break;
       const price = this.priceOf(market, levelPrice);
       if (limit !== undefined && !crosses(side, limit, price)) break;
-      const levelSize = exactSize(size);
-      const take = Decimal.min(levelSize.roundToStep(lot, 'down'), remaining);
+      const take = Decimal.min(this.visibleQuantity(market, size), remaining);
       if (!take.isPositive()) continue;
-      slices.push({ levelPrice, levelSize, price, quantity: take });
+      slices.push({ levelPrice, levelSize: size, price, quantity: take });
       remaining = remaining.sub(take);
     }
     return slices;
@@ -439,15 +443,14 @@ export class SimulatedVenue implements VenuePort {
 
   /** Takes `slice.quantity` off a level of the venue's own book; dust below one lot goes too. */
   private consume(market: Market, takerSide: Side, slice: SweepSlice): void {
-    const left = slice.levelSize.sub(slice.quantity);
-    const size = left.lt(market.instrument.lotSize) ? 0 : left.toNumber();
+    const left = exactSize(slice.levelSize).sub(slice.quantity);
+    const size = left.lt(market.instrument.lotSize) ? 0 : nearestDouble(left);
     setLevel(market.book, takerSide === 'buy' ? 'ask' : 'bid', slice.levelPrice, size);
   }
 
   /** A resting buy at p takes asks at ≤ p (a sell, bids at ≥ p), filling at p as maker. */
   private matchRestingAgainstBook(market: Market): void {
     const { book } = market;
-    const lot = market.instrument.lotSize;
     for (const order of market.resting.slice()) {
       const side = order.request.side;
       const limit = order.request.price as Decimal;
@@ -456,11 +459,12 @@ export class SimulatedVenue implements VenuePort {
       for (;;) {
         if (!remaining.isPositive()) break;
         const touch = side === 'buy' ? book.bestAsk() : book.bestBid();
-        if (touch === undefined) break;
+        if (touch === undefined || (side === 'buy' ? touch > order.limitNumber : touch < order.limitNumber))
+          break;
         const price = this.priceOf(market, touch);
         if (!crosses(side, limit, price)) break;
-        const levelSize = exactSize(book.sizeAt(side === 'buy' ? 'ask' : 'bid', touch));
-        const take = Decimal.min(levelSize.roundToStep(lot, 'down'), remaining);
+        const levelSize = book.sizeAt(side === 'buy' ? 'ask' : 'bid', touch);
+        const take = Decimal.min(this.visibleQuantity(market, levelSize), remaining);
         this.consume(market, side, { levelPrice: touch, levelSize, price, quantity: take });
         if (!take.isPositive()) continue;
         filled = filled.add(take);
@@ -472,8 +476,15 @@ export class SimulatedVenue implements VenuePort {
 
   /** A trade printing strictly through a resting order's price fills it, up to the trade's size. */
   private matchRestingAgainstTrade(market: Market, tradePrice: number, tradeSize: number): void {
+    if (
+      !market.resting.some((o) =>
+        o.request.side === 'buy' ? tradePrice < o.limitNumber : tradePrice > o.limitNumber,
+      )
+    ) {
+      return;
+    }
     const price = this.priceOf(market, tradePrice);
-    let budget = exactSize(tradeSize).roundToStep(market.instrument.lotSize, 'down');
+    let budget = this.visibleQuantity(market, tradeSize);
     for (const order of market.resting.slice()) {
       if (!budget.isPositive()) return;
       const limit = order.request.price as Decimal;
@@ -617,8 +628,20 @@ export class SimulatedVenue implements VenuePort {
     for (const handler of this.handlers) handler(event);
   }
 
+  /** A book price as an exact Decimal on the tick grid (book prices are on it; anything else rounds to the nearest tick). */
   private priceOf(market: Market, price: number): Decimal {
-    return Decimal.fromNumberRounded(price, market.tickDecimals);
+    const ticks = Math.round(price / market.tick);
+    if (!Number.isSafeInteger(ticks))
+      return Decimal.fromNumberRounded(price, 18).roundToStep(market.instrument.tickSize);
+    return Decimal.fromUnits(market.instrument.tickSize.units * BigInt(ticks));
+  }
+
+  /** The whole lots a book size shows, as an exact Decimal (sub-lot dust cannot be taken). */
+  private visibleQuantity(market: Market, size: number): Decimal {
+    // The epsilon absorbs binary noise (0.3 / 0.0001 = 2999.9999999999995) without ever adding a lot.
+    const lots = Math.floor(size / market.lot + 1e-9);
+    if (!Number.isSafeInteger(lots)) return exactSize(size).roundToStep(market.instrument.lotSize, 'down');
+    return lots <= 0 ? Decimal.ZERO : Decimal.fromUnits(market.instrument.lotSize.units * BigInt(lots));
   }
 
   private touchPrice(market: Market, side: Side): Decimal | undefined {
@@ -656,4 +679,12 @@ function stateOf(order: SimOrder): VenueOrderState {
 
 function configError(message: string, details: Record<string, unknown>): ConcordError {
   return new ConcordError('CONCORD_ERR_SIMULATED_VENUE_CONFIG', message, { details });
+}
+
+/**
+ * The double nearest a Decimal's exact value (parsing its decimal text is correctly
+ * rounded), so it compares exactly with book floats that are on the same grid.
+ */
+function nearestDouble(value: Decimal): number {
+  return Number(value.toString());
 }

@@ -168,7 +168,11 @@ interface Grid {
 function gridOf(step: Decimal): Grid {
   const places = step.decimalPlaces();
   const denominator = 10 ** places;
-  return { numerator: Number(step.units / 10n ** BigInt(18 - places)), denominator, step: step.toNumber() };
+  return {
+    numerator: Number(step.units / 10n ** BigInt(18 - places)),
+    denominator,
+    step: Number(step.toString()),
+  };
 }
 
 /** Grid units → the double nearest the exact decimal value (one correctly rounded division). */
