@@ -56,6 +56,11 @@ export interface VenuePair {
   /** Lot grid both legs share: the coarser lot (pairs whose lots do not nest are left out). */
   readonly lot: Decimal;
   readonly lotFloat: number;
+  /** Taker fees and minimum notionals as floats, converted once (Decimal.toNumber goes through a string). */
+  readonly firstFee: number;
+  readonly secondFee: number;
+  readonly firstMinNotional: number;
+  readonly secondMinNotional: number;
 }
 
 /** Spot, and linear perpetuals/futures with one base unit per contract: quantities mean the same on both legs. */
@@ -73,9 +78,18 @@ function sharedLot(a: OrderableInstrument, b: OrderableInstrument): Decimal | un
 function makePair(a: OrderableInstrument, b: OrderableInstrument): VenuePair | undefined {
   if (a.venue === b.venue || a.base !== b.base || a.quote !== b.quote) return undefined;
   const lot = sharedLot(a, b);
-  return lot === undefined
-    ? undefined
-    : { key: `${a.base}/${a.quote}`, first: a, second: b, lot, lotFloat: lot.toNumber() };
+  if (lot === undefined) return undefined;
+  return {
+    key: `${a.base}/${a.quote}`,
+    first: a,
+    second: b,
+    lot,
+    lotFloat: lot.toNumber(),
+    firstFee: a.takerFee.toNumber(),
+    secondFee: b.takerFee.toNumber(),
+    firstMinNotional: a.minNotional.toNumber(),
+    secondMinNotional: b.minNotional.toNumber(),
+  };
 }
 
 /** Every pair of listings of the same base/quote on different venues (or only the configured pairs). */
@@ -156,8 +170,9 @@ export function evaluateCross(
   const bestAsk = buyBook.bestAsk();
   const bestBid = sellBook.bestBid();
   if (bestAsk === undefined || bestBid === undefined) return undefined;
-  const buyFee = buy.takerFee.toNumber();
-  const sellFee = sell.takerFee.toNumber();
+  const buyIsFirst = buy === pair.first;
+  const buyFee = buyIsFirst ? pair.firstFee : pair.secondFee;
+  const sellFee = buyIsFirst ? pair.secondFee : pair.firstFee;
   const top = marginalEdge(bestAsk, bestBid, buyFee, sellFee);
   if (!(top > 0) || top < params.minNetEdge) return undefined;
   const asks = buyBook.asks(params.maxLevels);
@@ -179,8 +194,9 @@ export function evaluateCross(
     params.minNetEdge,
   );
   if (!(walk.netEdge >= params.minNetEdge) || !(walk.netEdge > 0)) return undefined;
-  if (walk.buyNotional < buy.minNotional.toNumber() || walk.sellNotional < sell.minNotional.toNumber())
-    return undefined;
+  const buyMinNotional = buyIsFirst ? pair.firstMinNotional : pair.secondMinNotional;
+  const sellMinNotional = buyIsFirst ? pair.secondMinNotional : pair.firstMinNotional;
+  if (walk.buyNotional < buyMinNotional || walk.sellNotional < sellMinNotional) return undefined;
   return { pair, buy, sell, quantity, walk, buyFee, sellFee };
 }
 
@@ -315,7 +331,7 @@ export class ArbitrageAgent implements Agent {
       if (a === undefined || b === undefined) continue;
       const ab = grossBps(a.bestAsk(), b.bestBid());
       const ba = grossBps(b.bestAsk(), a.bestBid());
-      const fees = (pair.first.takerFee.toNumber() + pair.second.takerFee.toNumber()) * 1e4;
+      const fees = (pair.firstFee + pair.secondFee) * 1e4;
       parts.push(
         `${pair.first.id}→${pair.second.id} ${fmt(ab)} bp, ${pair.second.id}→${pair.first.id} ${fmt(ba)} bp gross vs fees ${fmt(fees)} bp`,
       );

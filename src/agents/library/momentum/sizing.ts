@@ -63,11 +63,23 @@ export function lotsWithin(cap: number, lotSize: number): number {
   return lots;
 }
 
+// Decimal.toNumber goes through a string; lot sizes are few and immutable, so convert each once.
+const lotFloats = new WeakMap<Decimal, number>();
+
+function floatOf(lotSize: Decimal): number {
+  let value = lotFloats.get(lotSize);
+  if (value === undefined) {
+    value = lotSize.toNumber();
+    lotFloats.set(lotSize, value);
+  }
+  return value;
+}
+
 /** `quantity` rounded down to the lot grid as an exact Decimal, or undefined when that is zero. */
 export function toLotQuantity(
   quantity: number,
   lotSize: Decimal,
-  lotSizeFloat = lotSize.toNumber(),
+  lotSizeFloat = floatOf(lotSize),
 ): Decimal | undefined {
   const lots = wholeLots(quantity, lotSizeFloat);
   return lots > 0 ? lotSize.mul(lots) : undefined;
