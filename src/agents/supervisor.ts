@@ -277,7 +277,8 @@ export class AgentSupervisor implements AgentCaller {
       return { agentId, status: 'skipped', error: this.skipReason(slot) };
     const generation = slot.generation;
     if (options.forced === 'timeout') {
-      return this.fail(slot, generation, 'timeout', 'forced timeout (replay of a journaled missed deadline)');
+      // Same words as a real miss, so a replay journals byte-identical events.
+      return this.fail(slot, generation, 'timeout', missedDeadline(options.deadlineMs));
     }
     const deadlineMs = options.forced === 'none' ? undefined : options.deadlineMs;
     let answer: unknown;
@@ -285,20 +286,16 @@ export class AgentSupervisor implements AgentCaller {
       const started = monotonicMs();
       const out = agent.process(context);
       if (isThenable(out)) {
-        answer = deadlineMs === undefined ? await out : await this.race(out, deadlineMs);
-        if (answer === TIMED_OUT)
-          return this.fail(slot, generation, 'timeout', `no answer within the ${deadlineMs} ms deadline`);
+        if (deadlineMs === undefined) answer = await out;
+        else {
+          answer = await this.race(out, deadlineMs);
+          if (answer === TIMED_OUT) return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
+        }
       } else {
         answer = out;
-        const took = monotonicMs() - started;
         // A synchronous answer cannot be interrupted, but a late one is still stale.
-        if (deadlineMs !== undefined && took > deadlineMs) {
-          return this.fail(
-            slot,
-            generation,
-            'timeout',
-            `answered after ${took.toFixed(1)} ms, past the ${deadlineMs} ms deadline`,
-          );
+        if (deadlineMs !== undefined && monotonicMs() - started > deadlineMs) {
+          return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
         }
       }
     } catch (err) {
@@ -667,6 +664,11 @@ function checkPolicy(policy: SupervisorPolicy): SupervisorPolicy {
     );
   }
   return policy;
+}
+
+/** Deterministic wording (no measured durations): timeout events are journaled and replayed. */
+function missedDeadline(deadlineMs: number): string {
+  return `missed the ${deadlineMs} ms deadline`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

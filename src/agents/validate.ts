@@ -3,8 +3,9 @@
  * Decision is schema-checked (zod) before anything downstream sees it, then the
  * agent's own `validateDecision` runs. Anything else is 'invalid', never a crash.
  *
- * Hot path: most calls return "no action" (no intents); that shape is checked by
- * hand without zod. A property test keeps the fast path and the schema in step.
+ * Hot path: most answers are "no action" or plain orders; those shapes are
+ * checked by hand without zod (≈0.1 µs instead of ≈3 µs). A property test keeps
+ * the fast path and the schema in step.
  */
 import { z } from 'zod';
 import { Decimal } from '../core/index.ts';
@@ -97,7 +98,7 @@ export type DecisionValidation =
 
 /** Schema check only (no agent-specific rules); exported for tests and the worker boundary. */
 export function checkDecisionShape(value: unknown): DecisionValidation {
-  const fast = fastCheckNoAction(value);
+  const fast = fastCheckDecision(value);
   if (fast !== undefined) return fast;
   const parsed = decisionSchema.safeParse(value);
   if (parsed.success) return { ok: true, decision: value as Decision };
@@ -178,28 +179,49 @@ function firstUncoveredInstrument(
 }
 
 /**
- * Decides the common "no intents" decision without zod. Returns undefined when the
- * value has intents or is not a plain object, leaving the verdict to the schema
- * (which also words the reason).
+ * Accepts, without zod, the common shapes: a decision whose intents are all plain
+ * orders (most often none). Returns undefined for anything else, leaving the
+ * verdict (and the wording of the reason) to the schema. It may only say "valid"
+ * where the schema would; a property test checks that they agree.
  */
-function fastCheckNoAction(value: unknown): DecisionValidation | undefined {
+function fastCheckDecision(value: unknown): DecisionValidation | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const d = value as Record<string, unknown>;
   const intents = d.intents;
-  if (!Array.isArray(intents) || intents.length !== 0) return undefined;
+  if (!Array.isArray(intents)) return undefined;
   const confidence = d.confidence;
   const expectedReturn = d.expectedReturn;
   const reasoning = d.reasoning;
   if (
-    typeof confidence === 'number' &&
-    confidence >= 0 &&
-    confidence <= 1 &&
-    typeof expectedReturn === 'number' &&
-    Number.isFinite(expectedReturn) &&
-    typeof reasoning === 'string' &&
-    reasoning.length <= MAX_REASONING_CHARS
+    !(typeof confidence === 'number' && confidence >= 0 && confidence <= 1) ||
+    !(typeof expectedReturn === 'number' && Number.isFinite(expectedReturn)) ||
+    !(typeof reasoning === 'string' && reasoning.length <= MAX_REASONING_CHARS)
   ) {
-    return { ok: true, decision: value as Decision };
+    return undefined;
   }
-  return undefined;
+  for (let i = 0; i < intents.length; i++) if (!isPlainValidOrder(intents[i])) return undefined;
+  return { ok: true, decision: value as Decision };
+}
+
+const SIDES = new Set(['buy', 'sell']);
+const TIME_IN_FORCE = new Set(['GTC', 'IOC', 'FOK', 'POST_ONLY']);
+
+function isPlainValidOrder(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const o = value as Record<string, unknown>;
+  if (o.kind !== 'order') return false;
+  if (typeof o.instrumentId !== 'string' || o.instrumentId.length === 0) return false;
+  if (typeof o.side !== 'string' || !SIDES.has(o.side)) return false;
+  if (o.type !== 'market' && o.type !== 'limit') return false;
+  if (!(o.quantity instanceof Decimal) || !o.quantity.isPositive()) return false;
+  const limit = o.limitPrice;
+  if (limit === undefined) {
+    if (o.type === 'limit') return false;
+  } else if (!(limit instanceof Decimal) || !limit.isPositive()) {
+    return false;
+  }
+  if (o.timeInForce !== undefined && (typeof o.timeInForce !== 'string' || !TIME_IN_FORCE.has(o.timeInForce)))
+    return false;
+  if (o.reduceOnly !== undefined && typeof o.reduceOnly !== 'boolean') return false;
+  return true;
 }

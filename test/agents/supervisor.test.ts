@@ -252,7 +252,7 @@ describe('AgentSupervisor: deadlines', () => {
     const r = await supervisor.call(id, context(), { deadlineMs: 50 });
     const took = performance.now() - started;
     expect(r.status).toBe('timeout');
-    expect(r.error).toContain('50 ms');
+    expect(r.error).toBe('missed the 50 ms deadline');
     expect(took).toBeGreaterThanOrEqual(45);
     expect(took).toBeLessThan(50 + 250);
     expect(clock.now()).toBe(0);
@@ -268,7 +268,7 @@ describe('AgentSupervisor: deadlines', () => {
     await supervisor.start();
     const r = await supervisor.call(id, context(), { deadlineMs: 5 });
     expect(r.status).toBe('timeout');
-    expect(r.error).toContain('past the 5 ms deadline');
+    expect(r.error).toBe('missed the 5 ms deadline');
     await supervisor.stop();
   });
 
@@ -280,7 +280,11 @@ describe('AgentSupervisor: deadlines', () => {
     const r = await supervisor.call(id, context(), { deadlineMs: 50, forced: 'timeout' });
     expect(r.status).toBe('timeout');
     expect(processed.get(id)).toBeUndefined();
-    expect(events.some((e) => e.type === 'agent.failed' && e.status === 'timeout')).toBe(true);
+    // Worded exactly like a real miss, so a replay journals the same bytes.
+    expect(events.find((e) => e.type === 'agent.failed')).toMatchObject({
+      status: 'timeout',
+      reason: 'missed the 50 ms deadline',
+    });
     await supervisor.stop();
   });
 

@@ -189,6 +189,40 @@ describe('validateDecision', () => {
     );
   });
 
+  it('property: the fast path agrees with the zod schema on order-like intents', () => {
+    const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+    const dec = fc.oneof(
+      fc.bigInt({ min: -5n, max: 5n }).map((u) => Decimal.fromUnits(u)),
+      fc.constantFrom('1', 1, 1n, null, { units: 1n }),
+    );
+    const order = fc.record(
+      {
+        kind: fc.constantFrom('order', 'orders', 'swap'),
+        instrumentId: fc.constantFrom(BTC.id, '', 5, undefined),
+        side: fc.constantFrom('buy', 'sell', 'hold', undefined),
+        type: fc.constantFrom('market', 'limit', 'stop'),
+        quantity: dec,
+        limitPrice: maybe(dec),
+        timeInForce: maybe(fc.constantFrom('GTC', 'IOC', 'FOK', 'POST_ONLY', 'DAY', 3)),
+        reduceOnly: maybe(fc.constantFrom(true, false, 'yes', 0)),
+        extra: maybe(fc.integer()),
+      },
+      { requiredKeys: ['kind'] },
+    );
+    const intent = fc.oneof(order, fc.constantFrom(null, 1, [], 'order'));
+    fc.assert(
+      fc.property(
+        fc.array(intent, { maxLength: 3 }),
+        fc.constantFrom(0, 0.5, 1, Number.NaN),
+        (intents, confidence) => {
+          const value = decision(intents, { confidence });
+          expect(checkDecisionShape(value).ok).toBe(decisionSchema.safeParse(value).success);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it('property: any order with a positive decimal quantity passes, any non-positive one fails', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (units) => {

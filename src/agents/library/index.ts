@@ -4,10 +4,22 @@
  */
 import type { AgentDefinition } from '../contract.ts';
 import { AgentRegistry } from '../registry.ts';
+import { arbitrageAgent } from './arbitrage/index.ts';
 import { spreadWatcher } from './example/index.ts';
+import { meanReversionAgent } from './mean-reversion/index.ts';
+import { momentumAgent } from './momentum/index.ts';
+import { regimeAgent } from './regime/index.ts';
+import { riskAssessorAgent } from './risk-assessor/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type.
-export const builtinAgents: readonly AgentDefinition<any>[] = [spreadWatcher];
+export const builtinAgents: readonly AgentDefinition<any>[] = [
+  spreadWatcher,
+  regimeAgent,
+  arbitrageAgent,
+  momentumAgent,
+  meanReversionAgent,
+  riskAssessorAgent,
+];
 
 export function createBuiltinRegistry(): AgentRegistry {
   const registry = new AgentRegistry();
