@@ -3,3 +3,4 @@ export * from './sqlite.ts';
 export * from './types.ts';
 export * from './verify.ts';
 export * from './bridge.ts';
+export * from './reader.ts';

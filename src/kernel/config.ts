@@ -23,15 +23,16 @@ const agentSpecSchema = z
 
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 
+/** The sandbox desk: eight agents sized for the default balances and risk limits. */
 export const DEFAULT_AGENTS: AgentSpec[] = [
   { id: 'regime', type: 'market-regime', config: {}, isolated: false },
-  { id: 'arbitrage', type: 'cross-venue-arbitrage', config: {}, isolated: false },
-  { id: 'momentum-fast', type: 'momentum', config: { lookback: 20 }, isolated: false },
-  { id: 'momentum-slow', type: 'momentum', config: { lookback: 120 }, isolated: false },
-  { id: 'mean-reversion', type: 'mean-reversion', config: {}, isolated: false },
-  { id: 'mean-reversion-wide', type: 'mean-reversion', config: { window: 300 }, isolated: false },
+  { id: 'arbitrage', type: 'cross-venue-arbitrage', config: { maxQuantity: 0.1, minNetEdgeBps: 3 }, isolated: false },
+  { id: 'momentum-fast', type: 'momentum', config: { lookback: 20, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
+  { id: 'momentum-slow', type: 'momentum', config: { lookback: 120, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
+  { id: 'mean-reversion', type: 'mean-reversion', config: { quantity: 0.05, maxPosition: 0.2 }, isolated: false },
+  { id: 'mean-reversion-wide', type: 'mean-reversion', config: { window: 300, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
   { id: 'risk', type: 'risk-assessor', config: {}, isolated: false },
-  { id: 'spread-watcher', type: 'example', config: {}, isolated: false },
+  { id: 'spread-watcher', type: 'spread-watcher', config: {}, isolated: false },
 ];
 
 export const deskConfigSchema = z
@@ -64,9 +65,8 @@ export const deskConfigSchema = z
       .strict()
       .prefault({}),
     agents: z.array(agentSpecSchema).min(1).default(DEFAULT_AGENTS),
-    agentDeadlineMs: z.number().positive().max(60_000).default(250),
+    /** Triggers, consensus, trust, deadlineMs, outcomeHorizonMs: validated by the orchestrator's schema. */
     orchestrator: z.record(z.string(), z.unknown()).default({}),
-    triggers: z.record(z.string(), z.unknown()).default({}),
     risk: z.record(z.string(), z.unknown()).default({}),
     execution: z
       .object({
@@ -136,7 +136,10 @@ export function configError(path: string, expected: string, received: unknown, s
 
 export function zodToConfigError(error: z.ZodError, source: string, prefix = ''): ConcordError {
   const issue = error.issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((s) => s !== '').join('.');
+  const segments = [prefix, ...(issue?.path ?? []).map(String)];
+  // An unknown key is named, so a typo points at itself.
+  if (issue?.code === 'unrecognized_keys') segments.push(...issue.keys.slice(0, 1));
+  const path = segments.filter((s) => s !== '').join('.');
   const message = issue?.message ?? 'invalid value';
   return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path || '(root)'}" is invalid: ${message}`, {
     details: { path, expected: message, issues: error.issues.length, source },

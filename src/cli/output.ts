@@ -1,0 +1,36 @@
+/** Terminal output helpers: colours only on a terminal, never with NO_COLOR. */
+export interface Out {
+  readonly tty: boolean;
+  readonly color: boolean;
+  line(text?: string): void;
+  err(text: string): void;
+  paint(code: 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan', text: string): string;
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
+
+export function createOut(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Out {
+  const tty = stream.isTTY === true;
+  const color = tty && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+  return {
+    tty,
+    color,
+    line: (text = '') => stream.write(`${text}\n`),
+    err: (text) => errStream.write(`${text}\n`),
+    paint: (code, text) => (color ? `\u001b[${CODES[code]}m${text}\u001b[0m` : text),
+  };
+}
+
+export function formatMoney(value: number): string {
+  const sign = value < 0 ? '-' : value > 0 ? '+' : '';
+  return `${sign}${Math.abs(value).toFixed(2)}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '∞';
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s` : `${m}m${String(sec).padStart(2, '0')}s`;
+}

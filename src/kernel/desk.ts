@@ -1,0 +1,440 @@
+/**
+ * The desk: the kernel that wires every component, identical in every mode.
+ * What differs between modes (clock, market source, venues) is injected.
+ *
+ * One market event goes through `step()` strictly after the previous one has
+ * finished (agents included), so a simulated run is a pure function of its inputs:
+ * the journal's head hash identifies the run.
+ */
+import { Bus, topics } from '../bus/index.ts';
+import { type Clock, clientOrderId, Decimal, IdGenerator, monotonicMs, Random, type SimulatedClock, toConcordError } from '../core/index.ts';
+import { MarketData } from '../data/index.ts';
+import { OrderManager } from '../execution/index.ts';
+import type { Journal } from '../journal/index.ts';
+import {
+  type Decision,
+  type DecisionRecord,
+  type Fill,
+  type Instrument,
+  type InstrumentId,
+  isOrderable,
+  type MarketEvent,
+  type OrderableInstrument,
+  type OrderIntent,
+  type Outcome,
+  type PlanIntent,
+  venueOf,
+  type VenuePort,
+} from '../model/index.ts';
+import { Orchestrator } from '../orchestrator/index.ts';
+import { Portfolio } from '../portfolio/index.ts';
+import { parseRiskConfig, RiskEngine } from '../risk/index.ts';
+import type { Agent, AgentContext, Trigger } from '../agents/contract.ts';
+import { createBuiltinRegistry } from '../agents/library/index.ts';
+import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
+import type { DeskConfig } from './config.ts';
+import { rerootConfigError } from './config.ts';
+
+/** A venue the desk can both trade on and feed market data to (simulated venues). */
+export interface DeskVenue extends VenuePort {
+  onMarketEvent?(event: MarketEvent): void;
+}
+
+export interface DeskOptions {
+  readonly config: DeskConfig;
+  readonly clock: SimulatedClock | Clock;
+  readonly journal: Journal;
+  readonly venues: readonly DeskVenue[];
+  readonly instruments: readonly Instrument[];
+  /** Replay: agent deadlines missed in the original run, by trigger id. */
+  readonly replayTimeouts?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Called with short human-readable lines (decisions, fills, halts). */
+  readonly onEvent?: ((text: string) => void) | undefined;
+  /** Resume: state from the last durable checkpoint. */
+  readonly checkpoint?: Checkpoint | undefined;
+}
+
+export interface DeskCounters {
+  marketEvents: number;
+  triggers: number;
+  decisions: number;
+  consensus: number;
+  orders: number;
+  denied: number;
+  rejected: number;
+  fills: number;
+  agentFailures: number;
+  halts: number;
+}
+
+/** State written at the end of every durable batch; a restart resumes from the last one. */
+export interface Checkpoint {
+  readonly ts: number;
+  readonly counters: DeskCounters;
+  readonly ids: Record<string, number>;
+  readonly portfolio: unknown;
+  readonly orders: unknown;
+  readonly orchestrator: unknown;
+  readonly agents: unknown;
+  readonly agentDecisions: Record<string, number>;
+}
+
+export class Desk {
+  readonly config: DeskConfig;
+  readonly clock: Clock;
+  readonly journal: Journal;
+  readonly bus: Bus;
+  readonly market: MarketData;
+  readonly portfolio: Portfolio;
+  readonly risk: RiskEngine;
+  readonly orders: OrderManager;
+  readonly orchestrator: Orchestrator;
+  readonly supervisor: AgentSupervisor;
+  readonly ids: IdGenerator;
+  readonly counters: DeskCounters = {
+    marketEvents: 0,
+    triggers: 0,
+    decisions: 0,
+    consensus: 0,
+    orders: 0,
+    denied: 0,
+    rejected: 0,
+    fills: 0,
+    agentFailures: 0,
+    halts: 0,
+  };
+  readonly agentDecisions = new Map<string, number>();
+  readonly recent: string[] = [];
+  /** Set when the desk must take no new risk (journal failure, rule error). */
+  failClosedReason: string | undefined;
+
+  private readonly venues = new Map<string, DeskVenue>();
+  private readonly instruments = new Map<InstrumentId, Instrument>();
+  private readonly agentIds: string[];
+  private agentProxies: Agent[] = [];
+  private readonly replayTimeouts: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  private readonly onEvent: ((text: string) => void) | undefined;
+  private lastFlushTs: number;
+  /** Fills attributed to the agents whose decision produced the order. */
+  private readonly orderAgents = new Map<string, { decisionId: string; agentIds: string[]; weights: number[] }>();
+
+  constructor(options: DeskOptions) {
+    const { config } = options;
+    this.config = config;
+    this.clock = options.clock;
+    this.journal = options.journal;
+    this.replayTimeouts = options.replayTimeouts;
+    this.onEvent = options.onEvent;
+    this.ids = new IdGenerator();
+    this.bus = new Bus({ clock: this.clock, source: 'desk' });
+    for (const v of options.venues) this.venues.set(v.id, v);
+    for (const i of options.instruments) this.instruments.set(i.id, i);
+    this.market = new MarketData({ instruments: options.instruments });
+    const cp = options.checkpoint;
+    if (cp !== undefined) {
+      this.portfolio = Portfolio.restore(cp.portfolio);
+    } else {
+      this.portfolio = new Portfolio();
+      for (const venue of options.venues) {
+        // Sorted, so a config read back from the journal (canonical, keys sorted) builds the same state.
+        for (const [asset, amount] of sortedEntries(config.venues.balances)) this.portfolio.deposit(venue.id, asset, amount);
+      }
+    }
+    let riskConfig: ReturnType<typeof parseRiskConfig>;
+    try {
+      riskConfig = parseRiskConfig(config.risk);
+    } catch (err) {
+      throw rerootConfigError(err, 'risk');
+    }
+    this.risk = new RiskEngine({
+      config: riskConfig,
+      portfolio: this.portfolio,
+      clock: this.clock,
+      onRuleError: (report) => this.record('risk.rule-error', report),
+      onTradingStateChange: (change) => {
+        this.record('risk.trading-state', change);
+        if (change.to !== 'ACTIVE') this.counters.halts++;
+        this.note(`trading ${change.to}: ${change.reason}`);
+      },
+    });
+    this.orders = new OrderManager({
+      venues: this.venues,
+      clock: this.clock,
+      preTradeCheck: {
+        check: (order) => {
+          if (this.failClosedReason !== undefined) {
+            return { ok: false, denial: { code: 'FAIL_CLOSED', rule: 'kernel', message: `FAIL_CLOSED: ${this.failClosedReason}` } };
+          }
+          return this.risk.check(order);
+        },
+      },
+      events: { emit: (type, payload) => this.onExecutionEvent(type, payload) },
+      legRiskPolicy: config.execution.legPolicy,
+      referencePrice: (id) => this.market.book(id)?.mid(),
+    });
+    this.orders.onFill((fill: Fill) => this.onFill(fill));
+    const random = new Random(config.seed);
+    this.supervisor = new AgentSupervisor({
+      clock: this.clock,
+      registry: createBuiltinRegistry(),
+      deps: { random: random.fork('agents'), instruments: options.instruments },
+      onEvent: (e: SupervisorEvent) => this.onSupervisorEvent(e),
+    });
+    this.agentIds = config.agents.map((a) => a.id);
+    for (const spec of config.agents) this.supervisor.add({ id: spec.id, type: spec.type, config: spec.config, isolated: spec.isolated });
+    try {
+      this.orchestrator = new Orchestrator({
+        clock: this.clock,
+        // Agents think in microseconds; a generous real-time deadline is only ever missed by a
+        // hung agent, so two runs of one seed do not diverge on a busy machine.
+        config: { deadlineMs: 1000, ...config.orchestrator },
+        midOf: (id: InstrumentId) => this.market.book(id)?.mid(),
+        onOutcome: (outcome: Outcome) => this.record('outcome', outcome),
+        onLearnError: (agentId: string, error: unknown) =>
+          this.record('agent.learn-failed', { agentId, error: toConcordError(error).shortMessage }),
+      });
+    } catch (err) {
+      throw rerootConfigError(err, 'orchestrator');
+    }
+    this.lastFlushTs = this.clock.now();
+    if (cp !== undefined) this.restore(cp);
+  }
+
+  async start(): Promise<void> {
+    await this.supervisor.start();
+    // Stable stand-ins for the orchestrator: the supervisor may replace an agent's instance
+    // on restart, so learning goes through the supervisor, never to a stale instance.
+    this.agentProxies = this.agentIds.map((id) => {
+      const live = this.supervisor.agent(id);
+      const spec = this.config.agents.find((a) => a.id === id);
+      return {
+        id,
+        type: spec?.type ?? live?.type ?? 'unknown',
+        role: live?.role ?? 'proposer',
+        triggers: live?.triggers ?? [],
+        ...(live?.instruments === undefined ? {} : { instruments: live.instruments }),
+        process: () => {
+          throw new Error('agents are called through the supervisor');
+        },
+        learn: (outcome: Outcome) => {
+          void this.supervisor.learn(id, outcome);
+        },
+      } satisfies Agent;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.orchestrator.stop();
+    await this.supervisor.stop();
+  }
+
+  /** Appends a record to the journal; a journal that cannot be written fails the desk closed. */
+  record(type: string, payload: unknown): void {
+    try {
+      this.journal.append(type, this.clock.now(), payload);
+    } catch (err) {
+      this.failClosed(`journal write failed: ${toConcordError(err).shortMessage}`);
+      throw err;
+    }
+  }
+
+  /** Invariant 3: when the desk cannot trust its own records, it takes no new risk. */
+  failClosed(reason: string): void {
+    if (this.failClosedReason !== undefined) return;
+    this.failClosedReason = reason;
+    this.counters.halts++;
+    this.note(`HALT: ${reason}`);
+  }
+
+  tradingState(): string {
+    return this.failClosedReason === undefined ? this.risk.tradingState({ kind: 'global' }) : 'HALTED';
+  }
+
+  /** One market event through the whole pipeline. */
+  async step(event: MarketEvent): Promise<void> {
+    const clock = this.clock as SimulatedClock;
+    if (clock.kind === 'simulated' && event.ts > clock.now()) clock.advanceTo(event.ts);
+    this.record('market', event);
+    this.counters.marketEvents++;
+    this.market.apply(event);
+    const venue = this.venues.get(venueOf(event.instrumentId));
+    venue?.onMarketEvent?.(event);
+    const book = this.market.book(event.instrumentId);
+    const mid = book?.mid();
+    if (mid !== undefined) this.portfolio.mark(event.instrumentId, mid);
+    const trigger = this.orchestrator.onMarketEvent(event, { mid, spread: book?.spread?.() });
+    if (trigger !== undefined) await this.think(trigger);
+    this.maybeFlush();
+  }
+
+  private async think(trigger: Trigger): Promise<void> {
+    this.counters.triggers++;
+    const { event: _event, ...triggerRecord } = trigger;
+    this.record('trigger', triggerRecord);
+    const context: AgentContext = { ts: this.clock.now(), trigger, market: this.market, portfolio: this.portfolio };
+    const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
+    const result = await this.orchestrator.think(
+      trigger,
+      context,
+      this.supervisor,
+      this.agentProxies,
+      this.replayTimeouts === undefined
+        ? undefined
+        : {
+            // Replay: a deadline missed in the recorded run is missed again; nobody else has one.
+            forcedOutcomes: new Map([...(replayed ?? [])].map((id) => [id, 'timeout' as const])),
+            defaultForced: 'none',
+          },
+    );
+    for (const r of result.results) {
+      if (r.status === 'timeout') this.record('agent.timeout', { triggerId: trigger.id, agentId: r.agentId });
+      else if (r.status !== 'ok' && r.status !== 'skipped') this.counters.agentFailures++;
+    }
+    for (const rec of result.records) {
+      this.counters.decisions++;
+      this.agentDecisions.set(rec.agentId, (this.agentDecisions.get(rec.agentId) ?? 0) + 1);
+      this.record('decision', rec);
+    }
+    const consolidation = result.consolidation;
+    this.record('consensus', { triggerId: trigger.id, ...consolidation });
+    if (consolidation.accepted.length === 0) return;
+    this.counters.consensus++;
+    for (let i = 0; i < consolidation.accepted.length; i++) {
+      const accepted = consolidation.accepted[i]!;
+      const decisionId = accepted.decisionIds[0] as string;
+      const attribution = { decisionId, agentIds: [...accepted.agentIds], weights: [...accepted.weights] };
+      this.note(`consensus ${describeIntent(accepted.intent as unknown as { kind: string })} by ${accepted.agentIds.join('+')}`);
+      await this.submit(accepted.intent as OrderIntent | PlanIntent, `${decisionId}#${i}`, attribution);
+    }
+  }
+
+  /**
+   * Hands an accepted intent to the order manager. The order id root is unique per
+   * accepted intent (`<decisionId>#<index>`), so two intents of one decision never share ids.
+   */
+  private async submit(
+    intent: OrderIntent | PlanIntent,
+    orderRoot: string,
+    attribution: { decisionId: string; agentIds: string[]; weights: number[] },
+  ): Promise<void> {
+    const ts = this.clock.now();
+    if (intent.kind === 'order') {
+      const instrument = this.instruments.get(intent.instrumentId);
+      if (instrument === undefined || !isOrderable(instrument)) return;
+      const pending = this.orders.submitIntent(intent, {
+        decisionId: orderRoot,
+        leg: 0,
+        ts,
+        referencePrice: this.market.book(intent.instrumentId)?.mid(),
+        instrument,
+      });
+      this.orderAgents.set(clientOrderId(orderRoot, 0), attribution);
+      await pending;
+    } else {
+      const legs = [];
+      for (const leg of intent.legs) {
+        const instrument = this.instruments.get(leg.instrumentId);
+        if (instrument === undefined || !isOrderable(instrument)) return;
+        legs.push({ instrument, referencePrice: this.market.book(leg.instrumentId)?.mid() });
+      }
+      const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
+      // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.
+      for (let i = 0; i < intent.legs.length * 2 + 2; i++) this.orderAgents.set(clientOrderId(orderRoot, i), attribution);
+      await pending;
+    }
+  }
+
+  private onExecutionEvent(type: string, payload: unknown): void {
+    this.record(type, payload);
+    if (type === 'order.submitted') this.counters.orders++;
+    else if (type === 'order.denied') {
+      this.counters.denied++;
+      const p = payload as { denial?: { code?: string } };
+      this.note(`denied ${p.denial?.code ?? ''}`);
+    } else if (type === 'order.rejected') this.counters.rejected++;
+    this.bus.publish(topics.system('execution'), type, payload);
+  }
+
+  private onFill(fill: Fill): void {
+    this.counters.fills++;
+    const instrument = this.instruments.get(fill.instrumentId);
+    if (instrument === undefined || !isOrderable(instrument)) return;
+    const attribution = this.orderAgents.get(fill.clientOrderId);
+    this.portfolio.applyFill(fill, instrument as OrderableInstrument, attribution);
+    this.note(`fill ${fill.side} ${fill.quantity} ${fill.instrumentId} @ ${fill.price} (${fill.liquidity})`);
+  }
+
+  private onSupervisorEvent(e: SupervisorEvent): void {
+    this.record(e.type, e);
+    if (e.type === 'agent.failed') this.note(`agent ${e.agentId} failed (${e.status}): ${e.reason}`);
+    else if (e.type === 'agent.quarantined') this.note(`agent ${e.agentId} QUARANTINED after ${e.consecutiveFailures} failures`);
+    else if (e.type === 'agent.restarted') this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
+  }
+
+  private note(text: string): void {
+    this.recent.push(text);
+    if (this.recent.length > 50) this.recent.splice(0, this.recent.length - 50);
+    this.onEvent?.(text);
+  }
+
+  private maybeFlush(): void {
+    const now = this.clock.now();
+    if (now - this.lastFlushTs >= this.config.journal.flushEveryMs || this.journal.pendingCount() >= this.config.journal.maxBatch) {
+      this.flush();
+    }
+  }
+
+  /** Ends the batch with a checkpoint and commits it durably. */
+  flush(): void {
+    this.lastFlushTs = this.clock.now();
+    this.record('checkpoint', this.checkpoint());
+    try {
+      this.journal.flush();
+    } catch (err) {
+      this.failClosed(`journal flush failed: ${toConcordError(err).shortMessage}`);
+      throw err;
+    }
+  }
+
+  checkpoint(): Checkpoint {
+    return {
+      ts: this.clock.now(),
+      counters: { ...this.counters },
+      ids: this.ids.snapshot(),
+      portfolio: this.portfolio.snapshot(),
+      orders: this.orders.snapshot(),
+      orchestrator: this.orchestrator.snapshot(),
+      agents: this.supervisor.snapshot(),
+      agentDecisions: Object.fromEntries(this.agentDecisions),
+    };
+  }
+
+  /** Restores what the portfolio (restored in the constructor) does not hold. */
+  private restore(cp: Checkpoint): void {
+    Object.assign(this.counters, cp.counters);
+    this.ids.restore(cp.ids);
+    this.orders.restore(cp.orders);
+    this.orchestrator.restore(cp.orchestrator);
+    this.supervisor.restore(cp.agents);
+    for (const [k, v] of Object.entries(cp.agentDecisions)) this.agentDecisions.set(k, v);
+  }
+}
+
+export function describeIntent(intent: { kind: string }): string {
+  if (intent.kind === 'order') {
+    const o = intent as unknown as OrderIntent;
+    return `${o.side} ${o.quantity} ${o.instrumentId}`;
+  }
+  if (intent.kind === 'plan') {
+    const p = intent as unknown as PlanIntent;
+    return `plan ${p.label} (${p.legs.map((l) => `${l.side} ${l.quantity} ${l.instrumentId}`).join(', ')})`;
+  }
+  return intent.kind;
+}
+
+export type { Decision, DecisionRecord };
+export { Decimal, monotonicMs };
+
+export function sortedEntries<V>(record: Readonly<Record<string, V>>): Array<[string, V]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,4 @@
+export * from './config.ts';
+export * from './desk.ts';
+export * from './run.ts';
+export * from './validate.ts';

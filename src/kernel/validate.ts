@@ -1,0 +1,49 @@
+/**
+ * Whole-config validation before anything starts: the desk schema, then every
+ * component section with its own schema (risk limits, orchestrator, each agent's
+ * config). The first problem is reported as CONCORD_ERR_CONFIG_INVALID naming the
+ * field path as it appears in the config file, e.g. `agents.2.config.lookback`.
+ */
+import { createBuiltinRegistry } from '../agents/library/index.ts';
+import { parseAgentConfig } from '../agents/registry.ts';
+import { ConcordError, isConcordError } from '../core/index.ts';
+import { parseOrchestratorConfig } from '../orchestrator/index.ts';
+import { parseRiskConfig } from '../risk/index.ts';
+import { type DeskConfig, rerootConfigError } from './config.ts';
+
+export function validateDeskConfig(config: DeskConfig, source = 'config'): void {
+  try {
+    parseRiskConfig(config.risk);
+  } catch (err) {
+    throw rerootIfBare(err, 'risk');
+  }
+  parseOrchestratorConfig(config.orchestrator, 'orchestrator');
+  const registry = createBuiltinRegistry();
+  config.agents.forEach((spec, index) => {
+    if (!registry.has(spec.type)) {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `${source}: field "agents.${index}.type" is invalid: unknown agent type "${spec.type}"; known types: ${registry.types().join(', ')}`,
+        { details: { path: `agents.${index}.type`, expected: registry.types(), received: spec.type, source } },
+      );
+    }
+    try {
+      parseAgentConfig(registry.get(spec.type), spec.id, spec.config);
+    } catch (err) {
+      if (!isConcordError(err, 'CONCORD_ERR_AGENT_CONFIG')) throw err;
+      const inner = String(err.details.path ?? '').split('.').slice(2).join('.');
+      const path = `agents.${index}.config${inner === '' ? '' : `.${inner}`}`;
+      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path}" (agent "${spec.id}") is invalid: ${err.shortMessage}`, {
+        details: { path, agentId: spec.id, source },
+        cause: err,
+      });
+    }
+  });
+}
+
+/** Component parsers may or may not prefix their section; make sure the path starts with it once. */
+function rerootIfBare(err: unknown, prefix: string): unknown {
+  if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) return err;
+  const path = typeof err.details.path === 'string' ? err.details.path : '';
+  return path === prefix || path.startsWith(`${prefix}.`) ? err : rerootConfigError(err, prefix);
+}
