@@ -210,6 +210,21 @@ describe('SimulatedVenue matching', () => {
     expect(await s.venue.fetchOpenOrders()).toEqual([]);
   });
 
+  it('serves resting orders by price priority, then arrival, when the book crosses them', async () => {
+    const s = setup();
+    s.snapshot(BIDS, ASKS);
+    const low = order(s.instrument, 'buy', 'limit', '0.5', '59999.3');
+    const high = order(s.instrument, 'buy', 'limit', '0.5', '59999.5');
+    const highLater = order(s.instrument, 'buy', 'limit', '0.5', '59999.5');
+    for (const o of [low, high, highLater]) await s.venue.submitOrder(o);
+    s.clock.advanceBy(0);
+    s.delta([], [[59999.2, 0.7]]);
+    expect(s.fills().map((f) => `${f.clientOrderId} ${f.quantity}@${f.price}`)).toEqual([
+      `${high.clientOrderId} 0.5@59999.5`,
+      `${highLater.clientOrderId} 0.2@59999.5`,
+    ]);
+  });
+
   it('charges the maker fee on resting fills, and pays a negative maker fee as a rebate', async () => {
     const s = setup({ maker: '-0.0001' });
     s.snapshot(BIDS, ASKS);

@@ -78,6 +78,14 @@ describe('SyntheticMarket', () => {
     expect(streamHash('42', 1500)).not.toBe(a);
   });
 
+  it('streams the same events one by one as next() returns them per step', () => {
+    const stepwise = new SyntheticMarket({ seed: 12, startTs: START });
+    const expected: MarketEvent[] = [];
+    for (let s = 0; s < 200; s++) expected.push(...stepwise.next());
+    const streamed = [...new SyntheticMarket({ seed: 12, startTs: START }).stream(200)];
+    expect(canonicalJson(streamed)).toBe(canonicalJson(expected));
+  });
+
   it('starts every venue with a snapshot, then deltas whose sequence grows by one per venue', () => {
     const market = new SyntheticMarket({ seed: 7, startTs: START });
     const last = new Map<string, number>();

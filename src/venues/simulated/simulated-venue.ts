@@ -451,7 +451,17 @@ export class SimulatedVenue implements VenuePort {
   /** A resting buy at p takes asks at ≤ p (a sell, bids at ≥ p), filling at p as maker. */
   private matchRestingAgainstBook(market: Market): void {
     const { book } = market;
-    for (const order of market.resting.slice()) {
+    const ask = book.bestAsk();
+    const bid = book.bestBid();
+    const crossed = market.resting.filter((o) =>
+      o.request.side === 'buy'
+        ? ask !== undefined && ask <= o.limitNumber
+        : bid !== undefined && bid >= o.limitNumber,
+    );
+    if (crossed.length === 0) return;
+    // Price priority (best limit first), then arrival (filter keeps arrival order and sort is stable).
+    crossed.sort((x, y) => priority(x) - priority(y));
+    for (const order of crossed) {
       const side = order.request.side;
       const limit = order.request.price as Decimal;
       let filled = Decimal.ZERO;
@@ -485,7 +495,8 @@ export class SimulatedVenue implements VenuePort {
     }
     const price = this.priceOf(market, tradePrice);
     let budget = this.visibleQuantity(market, tradeSize);
-    for (const order of market.resting.slice()) {
+    const candidates = market.resting.slice().sort((x, y) => priority(x) - priority(y));
+    for (const order of candidates) {
       if (!budget.isPositive()) return;
       const limit = order.request.price as Decimal;
       const through = order.request.side === 'buy' ? price.lt(limit) : price.gt(limit);
@@ -648,6 +659,11 @@ export class SimulatedVenue implements VenuePort {
     const touch = side === 'buy' ? market.book.bestAsk() : market.book.bestBid();
     return touch === undefined ? undefined : this.priceOf(market, touch);
   }
+}
+
+/** Lower is served first: the highest buy, the lowest sell. */
+function priority(order: SimOrder): number {
+  return order.request.side === 'buy' ? -order.limitNumber : order.limitNumber;
 }
 
 /** True when a taker `side` with `limit` may trade at `price` (buy: price ≤ limit; sell: price ≥ limit). */

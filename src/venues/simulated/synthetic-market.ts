@@ -344,6 +344,11 @@ export class SyntheticMarket {
     }
   }
 
+  /** The next `steps` steps' events, one at a time. */
+  *stream(steps: number): Generator<MarketEvent, void, undefined> {
+    for (let s = 0; s < steps; s++) yield* this.next();
+  }
+
   /** The venue's current full book as a snapshot event (for a late subscriber). */
   snapshot(venue: VenueId): BookSnapshot | undefined {
     const state = this.venues.find((v) => v.profile.id === venue);
