@@ -1,2 +1,3 @@
+export * from './sandbox.ts';
 export * from './simulated-venue.ts';
 export * from './synthetic-market.ts';
