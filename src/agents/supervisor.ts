@@ -308,7 +308,10 @@ export class AgentSupervisor implements AgentCaller {
       verdict = { ok: false, reason: `decision could not be inspected: ${describe(err)}` };
     }
     if (!verdict.ok) return this.fail(slot, generation, 'invalid', verdict.reason);
-    if (generation === slot.generation) slot.consecutiveFailures = 0;
+    // The instance was discarded while it was thinking (a failure of a concurrent call, or stop()).
+    if (generation !== slot.generation)
+      return { agentId, status: 'skipped', error: 'agent was discarded while answering' };
+    slot.consecutiveFailures = 0;
     return { agentId, status: 'ok', decision: verdict.decision };
   }
 

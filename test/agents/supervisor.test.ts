@@ -505,3 +505,33 @@ describe('AgentSupervisor: Decimal answers survive as Decimals', () => {
     await supervisor.stop();
   });
 });
+
+describe('AgentSupervisor: answers from a discarded instance', () => {
+  it('drops an answer that arrives after stop() discarded the agent', async () => {
+    const { supervisor } = setup();
+    const id = fresh('late');
+    scripts.set(id, ['slow']);
+    supervisor.add({ id, type: 'scripted' });
+    await supervisor.start();
+    const pending = supervisor.call(id, context(), { deadlineMs: 5000 });
+    await supervisor.stop();
+    const r = await pending;
+    expect(r.status).toBe('skipped');
+    expect(r.decision).toBeUndefined();
+  });
+
+  it('a late failure of an instance that was already replaced does not count twice', async () => {
+    const { supervisor, clock } = setup();
+    const id = fresh('twice');
+    scripts.set(id, ['slow', 'throw', 'ok']);
+    supervisor.add({ id, type: 'scripted' });
+    await supervisor.start();
+    const slow = supervisor.call(id, context(), { deadlineMs: 5000 });
+    expect((await supervisor.call(id, context(), opts)).status).toBe('error');
+    expect((await slow).status).toBe('skipped');
+    expect(supervisor.state(id).consecutiveFailures).toBe(1);
+    clock.advanceBy(1000);
+    expect((await supervisor.call(id, context(), opts)).status).toBe('ok');
+    await supervisor.stop();
+  });
+});
