@@ -234,6 +234,26 @@ describe('SyntheticMarket', () => {
     expect(fast).not.toBe(slow);
   });
 
+  it('keeps books valid even when the price falls towards its depth: the latent price is reflected above a floor', () => {
+    // A tiny price and wild volatility: without the floor the deepest bids would go non-positive.
+    const stressed = { volBpPerSqrtSec: 3000, jumpsPerSec: 5, jumpSdBp: 5000, meanDurationSec: 1000 };
+    const market = new SyntheticMarket({
+      seed: 4,
+      startTs: START,
+      initialPrice: 500,
+      regimes: { calm: stressed, normal: stressed, stressed },
+    });
+    replay(market, 2000, (books) => {
+      for (const book of books) {
+        expect(book.isCrossed()).toBe(false);
+        expect(book.bids().at(-1)?.[0]).toBeGreaterThan(0);
+      }
+    });
+    expect(() => new SyntheticMarket({ seed: 4, startTs: START, initialPrice: 50 })).toThrowError(
+      expect.objectContaining({ code: 'CONCORD_ERR_SYNTHETIC_MARKET_CONFIG' }),
+    );
+  });
+
   it('refuses invalid options with a coded error naming every problem', () => {
     try {
       new SyntheticMarket({

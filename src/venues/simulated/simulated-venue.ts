@@ -673,7 +673,7 @@ function crosses(side: Side, limit: Decimal, price: Decimal): boolean {
 
 /** A book size as the exact decimal its float prints as (shortest round trip). */
 function exactSize(size: number): Decimal {
-  return Decimal.tryFrom(size) ?? Decimal.fromNumberRounded(size, 18);
+  return Decimal.fromNumberRounded(size);
 }
 
 function setLevel(book: OrderBook, side: 'bid' | 'ask', price: number, size: number): void {

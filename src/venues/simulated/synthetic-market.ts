@@ -249,6 +249,8 @@ export class SyntheticMarket {
   /** Ring buffer of past latent log prices, for the venues' lags. */
   private readonly history: Float64Array;
   private logPrice: number;
+  /** The latent price is reflected above this, so the deepest bid level always stays positive. */
+  private readonly floorLogPrice: number;
   private currentRegime: Regime;
   private stepIndex = 0;
   private readonly dtSec: number;
@@ -291,6 +293,15 @@ export class SyntheticMarket {
     this.venues = profiles.map((p) => new VenueState(p, this.spec.symbol, root, this.tickMs, this.lot));
     const maxLag = this.venues.reduce((m, v) => Math.max(m, v.lagSteps), 0);
     this.history = new Float64Array(maxLag + 1).fill(this.logPrice);
+    const deepest = profiles.reduce((m, p) => Math.max(m, p.levels * p.levelStepTicks), 0) * this.tick.step;
+    this.floorLogPrice = Math.log(2 * deepest);
+    if (this.logPrice <= this.floorLogPrice) {
+      throw new ConcordError(
+        'CONCORD_ERR_SYNTHETIC_MARKET_CONFIG',
+        `synthetic market options are invalid: initialPrice ${initialPrice} must exceed twice the deepest book level (${2 * deepest})`,
+        { details: { problems: ['initialPrice is too low for the venues’ depth'] } },
+      );
+    }
     this.order = this.venues.map((_, i) => i);
   }
 
@@ -367,6 +378,7 @@ export class SyntheticMarket {
     let move = random.normal() * p.volBpPerSqrtSec * BP * Math.sqrt(this.dtSec);
     if (random.next() < p.jumpsPerSec * this.dtSec) move += random.normal() * p.jumpSdBp * BP;
     this.logPrice += move;
+    if (this.logPrice < this.floorLogPrice) this.logPrice = 2 * this.floorLogPrice - this.logPrice;
   }
 
   private stepVenue(venue: VenueState, events: MarketEvent[]): void {
