@@ -107,6 +107,7 @@ export class Desk {
   readonly recent: string[] = [];
   /** Set when the desk must take no new risk (journal failure, rule error). */
   failClosedReason: string | undefined;
+  private abandoned = false;
 
   private readonly venues = new Map<string, DeskVenue>();
   private readonly instruments = new Map<InstrumentId, Instrument>();
@@ -228,8 +229,18 @@ export class Desk {
     await this.supervisor.stop();
   }
 
+  /**
+   * Replay of a crash: the recorded process died without stopping, so this desk is
+   * released without writing anything more (its workers still end).
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.stop();
+  }
+
   /** Appends a record to the journal; a journal that cannot be written fails the desk closed. */
   record(type: string, payload: unknown): void {
+    if (this.abandoned) return;
     try {
       this.journal.append(type, this.clock.now(), payload);
     } catch (err) {

@@ -292,7 +292,8 @@ export async function replayJournal(dir: string, options: { outDir?: string } = 
     let clock: SimulatedClock | undefined;
     let config: DeskConfig | undefined;
     const newDesk = async (cfg: DeskConfig, seed: number, startTs: number, checkpoint?: Checkpoint) => {
-      if (desk !== undefined) await desk.stop();
+      // A new run segment starts only after the previous process died (resume): it wrote nothing more.
+      if (desk !== undefined) await desk.abandon();
       clock = new SimulatedClock(startTs);
       const sandbox = buildSandbox(cfg, clock, seed, startTs);
       desk = new Desk({
@@ -334,15 +335,19 @@ export async function replayJournal(dir: string, options: { outDir?: string } = 
           break;
         case 'run.end':
           if (desk !== undefined) {
+            // As the recorded process did: end record, final durable batch, then a clean stop.
             desk.record('run.end', { reason: (r.payload as { reason: string }).reason, counters: desk.counters });
             desk.flush();
+            await desk.stop();
+            desk = undefined;
           }
           break;
         default:
           break;
       }
     }
-    if (desk !== undefined) await desk.stop();
+    // A journal whose last segment has no run.end was cut by a crash: that process never stopped.
+    if (desk !== undefined) await desk.abandon();
     replay.flush();
     const a = original.head();
     const b = replay.head();

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/index.ts';
-import { SqliteJournal } from '../../src/journal/index.ts';
+import { JournalReader } from '../../src/journal/index.ts';
 import { lastJsonLine, runCli, runCliAsync, tempDir } from '../helpers/cli.ts';
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
@@ -14,7 +14,7 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
 }
 
 function records(dir: string) {
-  const j = SqliteJournal.open(dir, { readOnly: true });
+  const j = JournalReader.open(dir);
   try {
     return [...j.records()];
   } finally {
@@ -62,6 +62,11 @@ describe('crash recovery', () => {
     const verifyAfter = runCli(['journal', 'verify', dir, '--json']);
     expect(verifyAfter.code).toBe(0);
     expect(lastJsonLine(verifyAfter.stdout).records).toBe(after.length);
+
+    // The whole history, crash and resume included, replays to the same hash.
+    const replay = runCli(['replay', dir, '--json'], { timeoutMs: 240_000 });
+    expect(replay.code).toBe(0);
+    expect(lastJsonLine(replay.stdout).replayHash).toBe(summary.journalHash);
   });
 });
 
