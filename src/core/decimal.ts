@@ -171,11 +171,12 @@ export class Decimal {
     return places;
   }
 
-  /** Nearest double; exact for values with up to ~15 significant digits. */
+  /** The nearest double (correctly rounded: the decimal text is parsed once). */
   toNumber(): number {
-    const whole = this.units / ONE;
-    const frac = this.units % ONE;
-    return Number(whole) + Number(frac) / 1e18;
+    const u = this.units;
+    // Small magnitudes: both operands are exact doubles, so one IEEE division rounds correctly.
+    if (u > -9007199254740992n && u < 9007199254740992n) return Number(u) / 1e18;
+    return Number(this.toString());
   }
 
   toString(): string {

@@ -105,3 +105,10 @@ describe('Decimal and floats', () => {
     );
   });
 });
+
+describe('Decimal.toNumber', () => {
+  it('is correctly rounded (equals parsing the decimal text)', () => {
+    expect(Decimal.from('2.9995').toNumber()).toBe(2.9995);
+    fc.assert(fc.property(arbDecimal, (d) => d.toNumber() === Number(d.toString())));
+  });
+});
