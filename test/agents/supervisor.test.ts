@@ -254,7 +254,7 @@ describe('AgentSupervisor: deadlines', () => {
     expect(r.status).toBe('timeout');
     expect(r.error).toBe('missed the 50 ms deadline');
     expect(took).toBeGreaterThanOrEqual(45);
-    expect(took).toBeLessThan(50 + 250);
+    expect(took).toBeLessThan(50 + 450); // generous slack: CI machines are shared and noisy
     expect(clock.now()).toBe(0);
     expect(supervisor.state(id).state).toBe('DEGRADED');
     await supervisor.stop();
