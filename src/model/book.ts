@@ -5,6 +5,12 @@
  *
  * The book applies what it is given; sequence checking and resync policy live in
  * the data engine, which owns the decision of whether a book is tradable.
+ *
+ * Layout (hot path): each side is two parallel Float64Arrays (keys, sizes) sorted
+ * worst first, so the touch is the last slot. Real depth streams update mostly
+ * near the touch, so inserts and removals there move only a few slots, and a
+ * search that gallops down from the top finds them in a few comparisons. Asks are
+ * stored with negated prices so both sides share one ascending code path.
  */
 import { ConcordError } from '../core/index.ts';
 import type { InstrumentId } from './instrument.ts';
@@ -23,69 +29,154 @@ export interface SweepResult {
   readonly levels: number;
 }
 
-class BookSide {
-  /** Sorted best first. */
-  readonly prices: number[] = [];
-  readonly sizes = new Map<number, number>();
+const INITIAL_CAPACITY = 64;
 
-  constructor(private readonly descending: boolean) {}
+class BookSide {
+  /** Sort keys ascending, best level last: the price for bids, −price for asks. */
+  private keys = new Float64Array(INITIAL_CAPACITY);
+  private sizes = new Float64Array(INITIAL_CAPACITY);
+  count = 0;
+
+  /** +1 for bids, −1 for asks: key = sign × price. */
+  constructor(private readonly sign: 1 | -1) {}
 
   clear(): void {
-    this.prices.length = 0;
-    this.sizes.clear();
+    this.count = 0;
+  }
+
+  bestPrice(): number | undefined {
+    return this.count === 0 ? undefined : this.sign * (this.keys[this.count - 1] as number);
+  }
+
+  bestSize(): number | undefined {
+    return this.count === 0 ? undefined : this.sizes[this.count - 1];
+  }
+
+  /** Price of the i-th best level (0 = touch); i < count. */
+  priceAt(rank: number): number {
+    return this.sign * (this.keys[this.count - 1 - rank] as number);
+  }
+
+  sizeAtRank(rank: number): number {
+    return this.sizes[this.count - 1 - rank] as number;
+  }
+
+  sizeOf(price: number): number {
+    const key = this.sign * price;
+    const i = this.lowerBound(key);
+    return i < this.count && this.keys[i] === key ? (this.sizes[i] as number) : 0;
   }
 
   set(price: number, size: number): void {
-    if (size === 0) {
-      if (this.sizes.delete(price)) {
-        const i = this.indexOf(price);
-        if (i < this.prices.length && this.prices[i] === price) this.prices.splice(i, 1);
-      }
+    const key = this.sign * price;
+    const n = this.count;
+    const keys = this.keys;
+    // Fast paths: a new best level, or the touch itself.
+    if (n === 0 || key > (keys[n - 1] as number)) {
+      if (size === 0) return;
+      if (n === keys.length) this.grow();
+      this.keys[n] = key;
+      this.sizes[n] = size;
+      this.count = n + 1;
       return;
     }
-    if (!this.sizes.has(price)) {
-      const i = this.indexOf(price);
-      this.prices.splice(i, 0, price);
+    const i = this.lowerBound(key);
+    if (keys[i] === key) {
+      if (size !== 0) {
+        this.sizes[i] = size;
+        return;
+      }
+      // Remove: shift the better levels down one slot.
+      keys.copyWithin(i, i + 1, n);
+      this.sizes.copyWithin(i, i + 1, n);
+      this.count = n - 1;
+      return;
     }
-    this.sizes.set(price, size);
+    if (size === 0) return;
+    if (n === keys.length) this.grow();
+    this.keys.copyWithin(i + 1, i, n);
+    this.sizes.copyWithin(i + 1, i, n);
+    this.keys[i] = key;
+    this.sizes[i] = size;
+    this.count = n + 1;
   }
 
-  /** Insertion point for `price` keeping best-first order (binary search). */
-  private indexOf(price: number): number {
-    const p = this.prices;
-    let lo = 0;
-    let hi = p.length;
-    if (this.descending) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((p[mid] as number) > price) lo = mid + 1;
-        else hi = mid;
-      }
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((p[mid] as number) < price) lo = mid + 1;
-        else hi = mid;
-      }
+  /**
+   * Replaces the side with valid levels given best first, prices strictly worsening and all
+   * sizes > 0 (what a venue snapshot is). Returns false, changing nothing, otherwise.
+   */
+  loadSorted(levels: readonly Level[]): boolean {
+    const n = levels.length;
+    let previous = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const level = levels[i] as Level;
+      const key = this.sign * level[0];
+      const size = level[1];
+      // `!(key < previous)` also catches NaN; sizes must be positive and finite.
+      if (!(key < previous) || !(size > 0) || size === Number.POSITIVE_INFINITY) return false;
+      if (!(level[0] > 0) || level[0] === Number.POSITIVE_INFINITY) return false;
+      previous = key;
+    }
+    if (n > this.keys.length) this.grow(n);
+    const keys = this.keys;
+    const sizes = this.sizes;
+    for (let i = 0; i < n; i++) {
+      const level = levels[i] as Level;
+      keys[n - 1 - i] = this.sign * level[0];
+      sizes[n - 1 - i] = level[1];
+    }
+    this.count = n;
+    return true;
+  }
+
+  /** First slot whose key is ≥ `key`, galloping down from the touch (where most updates land). */
+  private lowerBound(key: number): number {
+    const keys = this.keys;
+    const n = this.count;
+    let hi = n;
+    let step = 1;
+    let lo = n - step;
+    while (lo > 0 && (keys[lo] as number) >= key) {
+      hi = lo;
+      step <<= 1;
+      lo = n - step;
+    }
+    if (lo < 0) lo = 0;
+    // Invariant: keys[hi] ≥ key (or hi = n); answer in [lo, hi].
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as number) < key) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
 
+  private grow(atLeast = 0): void {
+    const capacity = Math.max(this.keys.length * 2, atLeast);
+    const keys = new Float64Array(capacity);
+    const sizes = new Float64Array(capacity);
+    keys.set(this.keys.subarray(0, this.count));
+    sizes.set(this.sizes.subarray(0, this.count));
+    this.keys = keys;
+    this.sizes = sizes;
+  }
+
   levels(depth: number): Array<readonly [number, number]> {
-    const n = Math.min(depth, this.prices.length);
+    const n = Math.min(depth, this.count);
     const out = new Array<readonly [number, number]>(n);
-    for (let i = 0; i < n; i++) {
-      const price = this.prices[i] as number;
-      out[i] = [price, this.sizes.get(price) as number];
-    }
+    const keys = this.keys;
+    const sizes = this.sizes;
+    const sign = this.sign;
+    const top = this.count - 1;
+    for (let i = 0; i < n; i++) out[i] = [sign * (keys[top - i] as number), sizes[top - i] as number];
     return out;
   }
 }
 
 export class OrderBook {
   readonly instrumentId: InstrumentId;
-  private readonly bidSide = new BookSide(true);
-  private readonly askSide = new BookSide(false);
+  private readonly bidSide = new BookSide(1);
+  private readonly askSide = new BookSide(-1);
   /** Last applied update id. */
   sequence = 0;
   ts = 0;
@@ -98,7 +189,13 @@ export class OrderBook {
   applySnapshot(bids: readonly Level[], asks: readonly Level[], sequence: number, ts: number): void {
     this.bidSide.clear();
     this.askSide.clear();
-    this.applyLevels(bids, asks);
+    // A clean, sorted snapshot loads in one pass; anything else goes level by level,
+    // which keeps the exact semantics (and error order) of applying them in turn.
+    if (!this.bidSide.loadSorted(bids) || !this.askSide.loadSorted(asks)) {
+      this.bidSide.clear();
+      this.askSide.clear();
+      this.applyLevels(bids, asks);
+    }
     this.sequence = sequence;
     this.ts = ts;
   }
@@ -111,14 +208,8 @@ export class OrderBook {
   }
 
   private applyLevels(bids: readonly Level[], asks: readonly Level[]): void {
-    for (const [price, size] of bids) {
-      checkLevel(this.instrumentId, price, size);
-      this.bidSide.set(price, size);
-    }
-    for (const [price, size] of asks) {
-      checkLevel(this.instrumentId, price, size);
-      this.askSide.set(price, size);
-    }
+    applySide(this.instrumentId, this.bidSide, bids);
+    applySide(this.instrumentId, this.askSide, asks);
   }
 
   clear(): void {
@@ -127,44 +218,42 @@ export class OrderBook {
   }
 
   bestBid(): number | undefined {
-    return this.bidSide.prices[0];
+    return this.bidSide.bestPrice();
   }
 
   bestAsk(): number | undefined {
-    return this.askSide.prices[0];
+    return this.askSide.bestPrice();
   }
 
   bestBidSize(): number | undefined {
-    const p = this.bidSide.prices[0];
-    return p === undefined ? undefined : this.bidSide.sizes.get(p);
+    return this.bidSide.bestSize();
   }
 
   bestAskSize(): number | undefined {
-    const p = this.askSide.prices[0];
-    return p === undefined ? undefined : this.askSide.sizes.get(p);
+    return this.askSide.bestSize();
   }
 
   mid(): number | undefined {
-    const b = this.bidSide.prices[0];
-    const a = this.askSide.prices[0];
+    const b = this.bidSide.bestPrice();
+    const a = this.askSide.bestPrice();
     return b === undefined || a === undefined ? undefined : (a + b) / 2;
   }
 
   spread(): number | undefined {
-    const b = this.bidSide.prices[0];
-    const a = this.askSide.prices[0];
+    const b = this.bidSide.bestPrice();
+    const a = this.askSide.bestPrice();
     return b === undefined || a === undefined ? undefined : a - b;
   }
 
   /** True when the best bid is at or above the best ask: not a tradable book. */
   isCrossed(): boolean {
-    const b = this.bidSide.prices[0];
-    const a = this.askSide.prices[0];
+    const b = this.bidSide.bestPrice();
+    const a = this.askSide.bestPrice();
     return b !== undefined && a !== undefined && b >= a;
   }
 
   isEmpty(): boolean {
-    return this.bidSide.prices.length === 0 && this.askSide.prices.length === 0;
+    return this.bidSide.count === 0 && this.askSide.count === 0;
   }
 
   bids(depth = Number.POSITIVE_INFINITY): Array<readonly [number, number]> {
@@ -176,15 +265,15 @@ export class OrderBook {
   }
 
   bidLevelCount(): number {
-    return this.bidSide.prices.length;
+    return this.bidSide.count;
   }
 
   askLevelCount(): number {
-    return this.askSide.prices.length;
+    return this.askSide.count;
   }
 
   sizeAt(side: 'bid' | 'ask', price: number): number {
-    return (side === 'bid' ? this.bidSide : this.askSide).sizes.get(price) ?? 0;
+    return (side === 'bid' ? this.bidSide : this.askSide).sizeOf(price);
   }
 
   /**
@@ -198,10 +287,11 @@ export class OrderBook {
     let notional = 0;
     let worst = Number.NaN;
     let levels = 0;
-    for (const price of book.prices) {
+    for (let rank = 0; rank < book.count; rank++) {
       if (remaining <= 0) break;
+      const price = book.priceAt(rank);
       if (limitPrice !== undefined && (side === 'buy' ? price > limitPrice : price < limitPrice)) break;
-      const size = book.sizes.get(price) as number;
+      const size = book.sizeAtRank(rank);
       const take = Math.min(size, remaining);
       filled += take;
       notional += take * price;
@@ -210,6 +300,16 @@ export class OrderBook {
       levels++;
     }
     return { filled, notional, averagePrice: filled > 0 ? notional / filled : Number.NaN, worstPrice: worst, levels };
+  }
+}
+
+function applySide(instrumentId: InstrumentId, side: BookSide, levels: readonly Level[]): void {
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as Level;
+    const price = level[0];
+    const size = level[1];
+    checkLevel(instrumentId, price, size);
+    side.set(price, size);
   }
 }
 
