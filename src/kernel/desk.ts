@@ -29,8 +29,9 @@ import {
 import { Orchestrator } from '../orchestrator/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import { parseRiskConfig, RiskEngine } from '../risk/index.ts';
-import type { Agent, AgentContext, Trigger } from '../agents/contract.ts';
+import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/contract.ts';
 import { createBuiltinRegistry } from '../agents/library/index.ts';
+import type { AgentRegistry } from '../agents/registry.ts';
 import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
 import type { DeskConfig } from './config.ts';
 import { rerootConfigError } from './config.ts';
@@ -50,6 +51,8 @@ export interface DeskOptions {
   readonly replayTimeouts?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Called with short human-readable lines (decisions, fills, halts). */
   readonly onEvent?: ((text: string) => void) | undefined;
+  /** Agent types beyond the built-in library (embedding, tests). */
+  readonly agentDefinitions?: readonly AgentDefinition<unknown>[] | undefined;
   /** Resume: state from the last durable checkpoint. */
   readonly checkpoint?: Checkpoint | undefined;
 }
@@ -113,6 +116,8 @@ export class Desk {
   private readonly instruments = new Map<InstrumentId, Instrument>();
   private readonly agentIds: string[];
   private agentProxies: Agent[] = [];
+  private heldEvents: SupervisorEvent[] | undefined;
+  private readonly agentOrder = new Map<string, number>();
   private readonly replayTimeouts: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   private readonly onEvent: ((text: string) => void) | undefined;
   private lastFlushTs: number;
@@ -177,11 +182,12 @@ export class Desk {
     const random = new Random(config.seed);
     this.supervisor = new AgentSupervisor({
       clock: this.clock,
-      registry: createBuiltinRegistry(),
+      registry: deskRegistry(options.agentDefinitions),
       deps: { random: random.fork('agents'), instruments: options.instruments },
       onEvent: (e: SupervisorEvent) => this.onSupervisorEvent(e),
     });
     this.agentIds = config.agents.map((a) => a.id);
+    this.agentIds.forEach((id, i) => this.agentOrder.set(id, i));
     for (const spec of config.agents) this.supervisor.add({ id: spec.id, type: spec.type, config: spec.config, isolated: spec.isolated });
     try {
       this.orchestrator = new Orchestrator({
@@ -264,7 +270,16 @@ export class Desk {
   /** One market event through the whole pipeline. */
   async step(event: MarketEvent): Promise<void> {
     const clock = this.clock as SimulatedClock;
-    if (clock.kind === 'simulated' && event.ts > clock.now()) clock.advanceTo(event.ts);
+    if (clock.kind === 'simulated' && event.ts > clock.now()) {
+      // Restart timers of agents that failed in one fan-out may share a due time; their
+      // creation order followed the machine's completion order, so order their records here.
+      this.heldEvents = [];
+      try {
+        clock.advanceTo(event.ts);
+      } finally {
+        this.releaseHeldEvents();
+      }
+    }
     this.record('market', event);
     this.counters.marketEvents++;
     this.market.apply(event);
@@ -284,19 +299,25 @@ export class Desk {
     this.record('trigger', triggerRecord);
     const context: AgentContext = { ts: this.clock.now(), trigger, market: this.market, portfolio: this.portfolio };
     const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
-    const result = await this.orchestrator.think(
-      trigger,
-      context,
-      this.supervisor,
-      this.agentProxies,
-      this.replayTimeouts === undefined
-        ? undefined
-        : {
-            // Replay: a deadline missed in the recorded run is missed again; nobody else has one.
-            forcedOutcomes: new Map([...(replayed ?? [])].map((id) => [id, 'timeout' as const])),
-            defaultForced: 'none',
-          },
-    );
+    this.heldEvents = [];
+    let result: Awaited<ReturnType<Orchestrator['think']>>;
+    try {
+      result = await this.orchestrator.think(
+        trigger,
+        context,
+        this.supervisor,
+        this.agentProxies,
+        this.replayTimeouts === undefined
+          ? undefined
+          : {
+              // Replay: a deadline missed in the recorded run is missed again; nobody else has one.
+              forcedOutcomes: new Map([...(replayed ?? [])].map((id) => [id, 'timeout' as const])),
+              defaultForced: 'none',
+            },
+      );
+    } finally {
+      this.releaseHeldEvents();
+    }
     for (const r of result.results) {
       if (r.status === 'timeout') this.record('agent.timeout', { triggerId: trigger.id, agentId: r.agentId });
       else if (r.status !== 'ok' && r.status !== 'skipped') this.counters.agentFailures++;
@@ -376,6 +397,25 @@ export class Desk {
   }
 
   private onSupervisorEvent(e: SupervisorEvent): void {
+    // During a fan-out, agents finish in whatever order the machine runs them: hold their
+    // events and journal them in registration order once every agent has answered.
+    if (this.heldEvents !== undefined) {
+      this.heldEvents.push(e);
+      return;
+    }
+    this.journalSupervisorEvent(e);
+  }
+
+  /** Journals held supervisor events by time, then agent registration order (stable per agent). */
+  private releaseHeldEvents(): void {
+    const held = this.heldEvents;
+    this.heldEvents = undefined;
+    if (held === undefined || held.length === 0) return;
+    held.sort((a, b) => a.ts - b.ts || (this.agentOrder.get(a.agentId) ?? 0) - (this.agentOrder.get(b.agentId) ?? 0));
+    for (const e of held) this.journalSupervisorEvent(e);
+  }
+
+  private journalSupervisorEvent(e: SupervisorEvent): void {
     this.record(e.type, e);
     if (e.type === 'agent.failed') this.note(`agent ${e.agentId} failed (${e.status}): ${e.reason}`);
     else if (e.type === 'agent.quarantined') this.note(`agent ${e.agentId} QUARANTINED after ${e.consecutiveFailures} failures`);
@@ -448,4 +488,11 @@ export { Decimal, monotonicMs };
 
 export function sortedEntries<V>(record: Readonly<Record<string, V>>): Array<[string, V]> {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The built-in agents plus any given by the embedder. */
+export function deskRegistry(extra: readonly AgentDefinition<unknown>[] = []): AgentRegistry {
+  const registry = createBuiltinRegistry();
+  for (const definition of extra) registry.register(definition);
+  return registry;
 }

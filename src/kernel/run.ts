@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AgentDefinition } from '../agents/contract.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
 import type { MarketEvent } from '../model/index.ts';
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onStatus?: (status: DeskStatus) => void;
   readonly onEvent?: ((text: string) => void) | undefined;
+  /** Agent types beyond the built-in library (embedding, tests). */
+  readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
 }
 
 export interface AgentSummary {
@@ -142,7 +145,7 @@ function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus 
 export async function runDesk(options: RunOptions): Promise<RunSummary> {
   const { config } = options;
   assertModeAllowed(config, options.live === true);
-  validateDeskConfig(config);
+  validateDeskConfig(config, 'config', options.agentDefinitions);
   // What a previous run left, read before the writer takes its exclusive lock.
   const previous = readResumePoint(config.journal.dir);
   const journal = SqliteJournal.open(config.journal.dir, { batchSize: config.journal.maxBatch * 4 });
@@ -178,6 +181,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       venues: sandbox.venues,
       instruments: sandbox.instruments,
       onEvent: options.onEvent,
+      agentDefinitions: options.agentDefinitions,
       checkpoint,
     });
     if (resumed !== undefined) {
@@ -274,7 +278,10 @@ export interface ReplayResult {
  * Re-runs a journal's inputs (run starts and resumes, market events, missed agent
  * deadlines) through fresh kernels and compares the resulting journal record by record.
  */
-export async function replayJournal(dir: string, options: { outDir?: string } = {}): Promise<ReplayResult> {
+export async function replayJournal(
+  dir: string,
+  options: { outDir?: string; agentDefinitions?: readonly AgentDefinition<unknown>[] } = {},
+): Promise<ReplayResult> {
   const original = JournalReader.open(dir);
   const scratch = options.outDir ?? mkdtempSync(join(tmpdir(), 'concord-replay-'));
   const replay = SqliteJournal.open(scratch);
@@ -303,6 +310,7 @@ export async function replayJournal(dir: string, options: { outDir?: string } = 
         venues: sandbox.venues,
         instruments: sandbox.instruments,
         replayTimeouts: timeouts,
+        agentDefinitions: options.agentDefinitions,
         checkpoint,
       });
       return desk;

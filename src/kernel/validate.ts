@@ -4,21 +4,26 @@
  * config). The first problem is reported as CONCORD_ERR_CONFIG_INVALID naming the
  * field path as it appears in the config file, e.g. `agents.2.config.lookback`.
  */
-import { createBuiltinRegistry } from '../agents/library/index.ts';
+import type { AgentDefinition } from '../agents/contract.ts';
 import { parseAgentConfig } from '../agents/registry.ts';
 import { ConcordError, isConcordError } from '../core/index.ts';
 import { parseOrchestratorConfig } from '../orchestrator/index.ts';
 import { parseRiskConfig } from '../risk/index.ts';
 import { type DeskConfig, rerootConfigError } from './config.ts';
+import { deskRegistry } from './desk.ts';
 
-export function validateDeskConfig(config: DeskConfig, source = 'config'): void {
+export function validateDeskConfig(
+  config: DeskConfig,
+  source = 'config',
+  extraAgents: readonly AgentDefinition<unknown>[] = [],
+): void {
   try {
     parseRiskConfig(config.risk);
   } catch (err) {
     throw rerootIfBare(err, 'risk');
   }
   parseOrchestratorConfig(config.orchestrator, 'orchestrator');
-  const registry = createBuiltinRegistry();
+  const registry = deskRegistry(extraAgents);
   config.agents.forEach((spec, index) => {
     if (!registry.has(spec.type)) {
       throw new ConcordError(
