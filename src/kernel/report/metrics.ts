@@ -160,23 +160,29 @@ export function validateBacktestSeries(series: BacktestSeries): void {
     if (!Number.isFinite(p.ts) || !Number.isFinite(p.equity)) {
       invalid('Every equity point needs a finite ts and equity.', { index, point: p });
     }
-    if (p.ts < lastTs) invalid('Equity points must be in ascending ts order.', { index, ts: p.ts, previous: lastTs });
+    if (p.ts < lastTs)
+      invalid('Equity points must be in ascending ts order.', { index, ts: p.ts, previous: lastTs });
     lastTs = p.ts;
   });
   lastTs = Number.NEGATIVE_INFINITY;
   series.trades.forEach((t, index) => {
     const finite = Number.isFinite(t.ts) && Number.isFinite(t.price) && Number.isFinite(t.quantity);
     if (!finite || t.price <= 0 || t.quantity <= 0 || !Number.isFinite(t.fee)) {
-      invalid('A trade needs a finite ts, a positive price and quantity, and a finite fee.', { index, trade: t });
+      invalid('A trade needs a finite ts, a positive price and quantity, and a finite fee.', {
+        index,
+        trade: t,
+      });
     }
-    if (t.side !== 'buy' && t.side !== 'sell') invalid("A trade's side must be 'buy' or 'sell'.", { index, side: t.side });
+    if (t.side !== 'buy' && t.side !== 'sell')
+      invalid("A trade's side must be 'buy' or 'sell'.", { index, side: t.side });
     if (t.contractSize !== undefined && !(Number.isFinite(t.contractSize) && t.contractSize > 0)) {
       invalid('contractSize must be a positive finite number.', { index, contractSize: t.contractSize });
     }
     if (t.realizedPnl !== undefined && !Number.isFinite(t.realizedPnl)) {
       invalid('realizedPnl must be finite when given.', { index, realizedPnl: t.realizedPnl });
     }
-    if (t.ts < lastTs) invalid('Trades must be in ascending ts order.', { index, ts: t.ts, previous: lastTs });
+    if (t.ts < lastTs)
+      invalid('Trades must be in ascending ts order.', { index, ts: t.ts, previous: lastTs });
     lastTs = t.ts;
   });
   series.positions?.forEach((p, index) => {
@@ -337,7 +343,17 @@ export function roundTrips(trades: readonly BacktestTrade[]): RoundTrip[] {
 }
 
 function newTrip(ts: number, largestFill: number): OpenTrip {
-  return { q: 0, cost: 0, long: true, openTs: ts, maxQuantity: 0, fills: 0, grossPnl: 0, fees: 0, largestFill };
+  return {
+    q: 0,
+    cost: 0,
+    long: true,
+    openTs: ts,
+    maxQuantity: 0,
+    fills: 0,
+    grossPnl: 0,
+    fees: 0,
+    largestFill,
+  };
 }
 
 function isFlat(q: number, largestFill: number): boolean {
@@ -503,7 +519,10 @@ export function computeMetrics(series: BacktestSeries, options: MetricsOptions =
   if (!Number.isFinite(riskFreeRate)) {
     invalid('riskFreeRate must be a finite annual fraction (0.04 = 4%).', { riskFreeRate });
   }
-  if (options.periodsPerYear !== undefined && !(options.periodsPerYear > 0 && Number.isFinite(options.periodsPerYear))) {
+  if (
+    options.periodsPerYear !== undefined &&
+    !(options.periodsPerYear > 0 && Number.isFinite(options.periodsPerYear))
+  ) {
     invalid('periodsPerYear must be a positive finite number.', { periodsPerYear: options.periodsPerYear });
   }
   const { equity, trades, initialEquity } = series;
@@ -514,7 +533,12 @@ export function computeMetrics(series: BacktestSeries, options: MetricsOptions =
   const returns = periodReturns(equity);
   const ratios = returnRatios(returns, riskFreeRate, periodsPerYear);
   const totalReturn = initialEquity > 0 ? finalEquity / initialEquity - 1 : null;
-  const annualizedReturn = annualize(initialEquity, finalEquity, Math.max(0, equity.length - 1), periodsPerYear);
+  const annualizedReturn = annualize(
+    initialEquity,
+    finalEquity,
+    Math.max(0, equity.length - 1),
+    periodsPerYear,
+  );
   const { maxDrawdown, maxDrawdownDurationMs } = drawdownSummary(equity);
 
   const trips = analyzeRoundTrips(trades).closed;
@@ -546,7 +570,8 @@ export function computeMetrics(series: BacktestSeries, options: MetricsOptions =
     sortino: ratios.sortino,
     maxDrawdown,
     maxDrawdownDurationMs,
-    calmar: annualizedReturn !== null && maxDrawdown > 0 ? finiteOrNull(annualizedReturn / maxDrawdown) : null,
+    calmar:
+      annualizedReturn !== null && maxDrawdown > 0 ? finiteOrNull(annualizedReturn / maxDrawdown) : null,
     winRate: trips.length > 0 ? wins / trips.length : null,
     roundTrips: trips.length,
     profitFactor: trips.length > 0 && grossLoss > 0 ? finiteOrNull(grossWin / grossLoss) : null,
@@ -589,7 +614,12 @@ export function returnRatios(
 }
 
 /** Geometric annual return over `periods` sampling periods; −1 when equity is wiped out. */
-function annualize(initial: number, final: number, periods: number, periodsPerYear: number | null): number | null {
+function annualize(
+  initial: number,
+  final: number,
+  periods: number,
+  periodsPerYear: number | null,
+): number | null {
   if (initial <= 0 || periods === 0 || periodsPerYear === null) return null;
   const growth = final / initial;
   if (growth <= 0) return -1;

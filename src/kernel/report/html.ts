@@ -1,0 +1,463 @@
+/**
+ * One self-contained HTML backtest report: no scripts, no external fonts or stylesheets; charts are
+ * inline SVG. Every piece of text from the input is escaped. Output is deterministic for a given
+ * input (no clock, no locale: numbers are formatted by hand).
+ */
+import type { BacktestMetrics, BacktestTrade, EquityPoint } from './metrics.ts';
+import { drawdownSeries } from './metrics.ts';
+import type { BacktestReportInput, BookStatsRow } from './result.ts';
+
+/** Most points a chart polyline gets (min/max per bucket keeps the extremes visible). */
+export const MAX_CHART_POINTS = 2000;
+const DEFAULT_TRADE_ROWS = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Escaping and formatting
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Fixed decimals with thousands separators; '—' for null or non-finite. */
+export function formatNumber(x: number | null | undefined, decimals = 2): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  const fixed = Math.abs(x).toFixed(decimals);
+  const [whole = '0', frac] = fixed.split('.');
+  const sign = x < 0 && Number(fixed) !== 0 ? '−' : '';
+  return `${sign}${groupThousands(whole)}${frac === undefined ? '' : `.${frac}`}`;
+}
+
+export function formatPercent(x: number | null | undefined, decimals = 2): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return `${formatNumber(x * 100, decimals)}%`;
+}
+
+/** Prices and quantities: up to 8 decimals, trailing zeros dropped (float noise like 0.30000000000000004 hidden). */
+function formatPlain(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  if (x !== 0 && Math.abs(x) < 1e-6) return String(x).replace('-', '−');
+  const text = formatNumber(x, 8);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC. */
+export function formatUtc(ts: number | null | undefined): string {
+  if (ts === null || ts === undefined || !Number.isFinite(ts)) return '—';
+  return new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—';
+  const s = Math.round(ms / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return `${d}d ${h}h ${m}m`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${sec}s`;
+  return ms < 1000 && ms > 0 ? `${Math.round(ms)} ms` : `${sec}s`;
+}
+
+/** CSS class for the sign of a money or return figure. */
+function signClass(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x) || x === 0) return 'num';
+  return x > 0 ? 'num pos' : 'num neg';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+export interface ChartPoint {
+  readonly ts: number;
+  readonly value: number;
+}
+
+/**
+ * Keeps at most `maxPoints` points: the first and last, and per bucket the minimum and the maximum
+ * in time order, so peaks and troughs (drawdowns) survive.
+ */
+export function downsample(points: readonly ChartPoint[], maxPoints = MAX_CHART_POINTS): ChartPoint[] {
+  if (points.length <= maxPoints) return points.slice();
+  const buckets = Math.max(1, Math.floor((maxPoints - 2) / 2));
+  const inner = points.length - 2;
+  const out: ChartPoint[] = [points[0]!];
+  for (let b = 0; b < buckets; b++) {
+    const from = 1 + Math.floor((b * inner) / buckets);
+    const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    if (to <= from) continue;
+    let lo = from;
+    let hi = from;
+    for (let i = from + 1; i < to; i++) {
+      if (points[i]!.value < points[lo]!.value) lo = i;
+      if (points[i]!.value > points[hi]!.value) hi = i;
+    }
+    if (lo === hi) out.push(points[lo]!);
+    else if (lo < hi) out.push(points[lo]!, points[hi]!);
+    else out.push(points[hi]!, points[lo]!);
+  }
+  out.push(points[points.length - 1]!);
+  return out;
+}
+
+/** About `count` round tick values covering [min, max]. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!(max > min)) return [min];
+  const rough = (max - min) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? rough;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  }
+  return ticks;
+}
+
+function timeLabel(ts: number, spanMs: number): string {
+  const iso = new Date(ts).toISOString();
+  if (spanMs >= 3 * 86_400_000) return iso.slice(0, 10);
+  if (spanMs >= 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  if (spanMs >= 600_000) return iso.slice(11, 16);
+  return iso.slice(11, 19);
+}
+
+interface ChartSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly points: readonly ChartPoint[];
+  readonly formatY: (v: number) => string;
+  /** Shade between the line and this value (e.g. 0 for drawdown). */
+  readonly fillTo?: number;
+  readonly colour: string;
+}
+
+const CHART_W = 960;
+const CHART_H = 300;
+const PAD = { left: 78, right: 16, top: 12, bottom: 40 };
+
+function r1(x: number): string {
+  return (Math.round(x * 10) / 10).toString();
+}
+
+export function renderLineChart(spec: ChartSpec): string {
+  const pts = downsample(spec.points);
+  const title = `<title>${escapeHtml(spec.label)}</title>`;
+  const open = `<svg id="${escapeHtml(spec.id)}" class="chart" viewBox="0 0 ${CHART_W} ${CHART_H}" role="img" aria-label="${escapeHtml(spec.label)}" xmlns="http://www.w3.org/2000/svg">${title}`;
+  if (pts.length === 0) {
+    return `${open}<text x="${CHART_W / 2}" y="${CHART_H / 2}" text-anchor="middle" class="axis-label">no data</text></svg>`;
+  }
+  // One sample still draws a (flat) line.
+  const series = pts.length === 1 ? [pts[0]!, pts[0]!] : pts;
+  const tMin = series[0]!.ts;
+  let tMax = series[series.length - 1]!.ts;
+  if (tMax <= tMin) tMax = tMin + 1;
+  let vMin = Number.POSITIVE_INFINITY;
+  let vMax = Number.NEGATIVE_INFINITY;
+  for (const p of series) {
+    if (p.value < vMin) vMin = p.value;
+    if (p.value > vMax) vMax = p.value;
+  }
+  if (spec.fillTo !== undefined) {
+    vMin = Math.min(vMin, spec.fillTo);
+    vMax = Math.max(vMax, spec.fillTo);
+  }
+  if (vMax - vMin < 1e-12 * Math.max(1, Math.abs(vMax))) {
+    const pad = Math.abs(vMax) > 0 ? Math.abs(vMax) * 0.01 : 1;
+    vMin -= pad;
+    vMax += pad;
+  } else {
+    const pad = (vMax - vMin) * 0.05;
+    vMin -= spec.fillTo === vMin ? 0 : pad;
+    vMax += spec.fillTo === vMax ? 0 : pad;
+  }
+  const plotW = CHART_W - PAD.left - PAD.right;
+  const plotH = CHART_H - PAD.top - PAD.bottom;
+  const x = (ts: number) => PAD.left + ((ts - tMin) / (tMax - tMin)) * plotW;
+  const y = (v: number) => PAD.top + (1 - (v - vMin) / (vMax - vMin)) * plotH;
+  const single = pts.length === 1;
+  const coords = series.map(
+    (p, i) => `${r1(single ? (i === 0 ? PAD.left : PAD.left + plotW) : x(p.ts))},${r1(y(p.value))}`,
+  );
+
+  const parts: string[] = [open];
+  for (const v of niceTicks(vMin, vMax)) {
+    const yy = r1(y(v));
+    parts.push(
+      `<line class="grid" x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${yy}" y2="${yy}"/>`,
+      `<text class="axis-label" x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${escapeHtml(spec.formatY(v))}</text>`,
+    );
+  }
+  const span = tMax - tMin;
+  const xTicks = 6;
+  for (let i = 0; i <= xTicks; i++) {
+    const ts = tMin + (span * i) / xTicks;
+    const xx = r1(x(ts));
+    const anchor = i === 0 ? 'start' : i === xTicks ? 'end' : 'middle';
+    parts.push(
+      `<line class="tick" x1="${xx}" x2="${xx}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 5}"/>`,
+      `<text class="axis-label" x="${xx}" y="${PAD.top + plotH + 18}" text-anchor="${anchor}">${escapeHtml(timeLabel(ts, span))}</text>`,
+    );
+  }
+  parts.push(
+    `<text class="axis-label" x="${PAD.left + plotW}" y="${CHART_H - 4}" text-anchor="end">UTC</text>`,
+    `<line class="axis" x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}"/>`,
+    `<line class="axis" x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}"/>`,
+  );
+  if (spec.fillTo !== undefined) {
+    const base = r1(y(spec.fillTo));
+    const first = coords[0]!.split(',')[0];
+    const last = coords[coords.length - 1]!.split(',')[0];
+    parts.push(
+      `<polygon class="area" fill="${spec.colour}" points="${first},${base} ${coords.join(' ')} ${last},${base}"/>`,
+    );
+  }
+  parts.push(`<polyline class="line" stroke="${spec.colour}" points="${coords.join(' ')}"/>`, '</svg>');
+  return parts.join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+interface MetricRow {
+  readonly key: keyof BacktestMetrics;
+  readonly label: string;
+  readonly text: string;
+  readonly cls: string;
+}
+
+function metricRows(m: BacktestMetrics): MetricRow[] {
+  const row = (
+    key: keyof BacktestMetrics,
+    label: string,
+    text: string,
+    signed?: number | null,
+  ): MetricRow => ({
+    key,
+    label,
+    text,
+    cls: signed === undefined ? 'num' : signClass(signed),
+  });
+  return [
+    row('finalEquity', 'Final equity', formatNumber(m.finalEquity)),
+    row('totalReturn', 'Total return', formatPercent(m.totalReturn), m.totalReturn),
+    row('annualizedReturn', 'Annualized return', formatPercent(m.annualizedReturn), m.annualizedReturn),
+    row('annualizedVolatility', 'Annualized volatility', formatPercent(m.annualizedVolatility)),
+    row('sharpe', 'Sharpe ratio', formatNumber(m.sharpe), m.sharpe),
+    row('sortino', 'Sortino ratio', formatNumber(m.sortino), m.sortino),
+    row('maxDrawdown', 'Max drawdown', formatPercent(m.maxDrawdown), m.maxDrawdown > 0 ? -m.maxDrawdown : 0),
+    row('maxDrawdownDurationMs', 'Longest drawdown', formatDuration(m.maxDrawdownDurationMs)),
+    row('calmar', 'Calmar ratio', formatNumber(m.calmar), m.calmar),
+    row('winRate', 'Win rate (round trips)', formatPercent(m.winRate, 1)),
+    row('roundTrips', 'Closed round trips', formatNumber(m.roundTrips, 0)),
+    row('profitFactor', 'Profit factor', formatNumber(m.profitFactor)),
+    row('closedPnl', 'Net PnL of closed round trips', formatNumber(m.closedPnl), m.closedPnl),
+    row('trades', 'Trades', formatNumber(m.trades, 0)),
+    row('turnover', 'Turnover (× average equity)', formatNumber(m.turnover)),
+    row('fees', 'Fees', formatNumber(m.fees)),
+    row('exposureTime', 'Time in market', formatPercent(m.exposureTime, 1)),
+    row('periodMs', 'Sampling period', formatDuration(m.periodMs)),
+  ];
+}
+
+function renderMetrics(m: BacktestMetrics): string {
+  const rows = metricRows(m)
+    .map(
+      (r) =>
+        `<tr data-metric="${r.key}"><th scope="row">${escapeHtml(r.label)}</th><td class="${r.cls}">${escapeHtml(r.text)}</td></tr>`,
+    )
+    .join('\n');
+  return `<table id="metrics" class="kv"><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function renderHeaderInfo(input: BacktestReportInput): string {
+  const { run, series } = input;
+  const rows: Array<[string, string]> = [
+    ['Mode', run.mode],
+    ['Period (UTC)', `${formatUtc(run.startTs)} → ${formatUtc(run.endTs)}`],
+    ['Seed', String(run.seed)],
+    ['Initial equity', formatNumber(series.initialEquity)],
+    ['Data files', run.dataFiles.length === 0 ? '—' : run.dataFiles.join('\n')],
+  ];
+  if (run.generatedAtTs !== undefined) rows.push(['Generated (UTC)', formatUtc(run.generatedAtTs)]);
+  const info = rows
+    .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td class="wrap">${escapeHtml(v)}</td></tr>`)
+    .join('\n');
+  const configEntries = Object.entries(run.config ?? {});
+  const config =
+    configEntries.length === 0
+      ? ''
+      : `<table id="config" class="kv"><caption>Configuration</caption><tbody>\n${configEntries
+          .map(
+            ([k, v]) =>
+              `<tr><th scope="row">${escapeHtml(k)}</th><td class="wrap">${escapeHtml(String(v))}</td></tr>`,
+          )
+          .join('\n')}\n</tbody></table>`;
+  return `<div class="cols"><table id="run-info" class="kv"><caption>Run</caption><tbody>\n${info}\n</tbody></table>${config}</div>`;
+}
+
+function tradeRow(t: BacktestTrade, index: number): string {
+  const agents = t.agentIds === undefined || t.agentIds.length === 0 ? '—' : t.agentIds.join(', ');
+  const notional = t.price * t.quantity * (t.contractSize ?? 1);
+  return (
+    `<tr><td class="num">${index + 1}</td><td class="mono">${escapeHtml(formatUtc(t.ts))}</td>` +
+    `<td>${escapeHtml(t.instrumentId)}</td><td class="${t.side === 'buy' ? 'buy' : 'sell'}">${escapeHtml(t.side)}</td>` +
+    `<td class="num">${escapeHtml(formatPlain(t.price))}</td><td class="num">${escapeHtml(formatPlain(t.quantity))}</td>` +
+    `<td class="num">${escapeHtml(formatNumber(notional))}</td><td class="num">${escapeHtml(formatNumber(t.fee, 4))}</td>` +
+    `<td class="${signClass(t.realizedPnl)}">${escapeHtml(formatNumber(t.realizedPnl))}</td>` +
+    `<td>${escapeHtml(agents)}</td></tr>`
+  );
+}
+
+function renderTrades(trades: readonly BacktestTrade[], head: number, tail: number): string {
+  if (trades.length === 0) return '<p class="note">No trades.</p>';
+  const header =
+    '<thead><tr><th class="num">#</th><th>Time (UTC)</th><th>Instrument</th><th>Side</th><th class="num">Price</th>' +
+    '<th class="num">Quantity</th><th class="num">Notional</th><th class="num">Fee</th><th class="num">Realized PnL</th><th>Agents</th></tr></thead>';
+  const truncated = trades.length > head + tail;
+  const rows: string[] = [];
+  if (!truncated) {
+    for (let i = 0; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i));
+  } else {
+    for (let i = 0; i < head; i++) rows.push(tradeRow(trades[i]!, i));
+    const hidden = trades.length - head - tail;
+    rows.push(`<tr class="gap"><td colspan="10">… ${formatNumber(hidden, 0)} trades not shown …</td></tr>`);
+    for (let i = trades.length - tail; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i));
+  }
+  const note = truncated
+    ? `<p class="note" id="trades-truncated">Showing the first ${head} and the last ${tail} of ${formatNumber(trades.length, 0)} trades; the JSON result has the figures for all of them.</p>`
+    : '';
+  return `${note}<div class="scroll"><table id="trades" class="grid-table">${header}<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
+function renderAgents(input: BacktestReportInput): string {
+  if (input.agents.length === 0) return '<p class="note">No trades to attribute.</p>';
+  const rows = input.agents
+    .map(
+      (a) =>
+        `<tr><td>${escapeHtml(a.agentId)}</td><td class="num">${formatNumber(a.trades, 0)}</td>` +
+        `<td class="${signClass(a.realizedPnl)}">${formatNumber(a.realizedPnl)}</td><td class="num">${formatNumber(a.fees)}</td>` +
+        `<td class="${signClass(a.netPnl)}">${formatNumber(a.netPnl)}</td></tr>`,
+    )
+    .join('\n');
+  return (
+    '<div class="scroll"><table id="agents" class="grid-table"><thead><tr><th>Agent</th><th class="num">Trades</th>' +
+    '<th class="num">Realized PnL</th><th class="num">Fees</th><th class="num">Net PnL</th></tr></thead>' +
+    `<tbody>\n${rows}\n</tbody></table></div>` +
+    '<p class="note">A trade made by several agents counts once for each; its PnL and fee are split equally among them.</p>'
+  );
+}
+
+function renderBooks(books: readonly BookStatsRow[]): string {
+  const rows = books
+    .map(
+      (b) =>
+        `<tr><td>${escapeHtml(b.instrumentId)}</td><td class="num">${formatNumber(b.updates, 0)}</td>` +
+        `<td class="num">${formatNumber(b.gaps, 0)}</td><td class="num">${formatNumber(b.resyncs, 0)}</td>` +
+        `<td class="num">${formatNumber(b.bookTickerMismatches, 0)}</td></tr>`,
+    )
+    .join('\n');
+  return (
+    '<div class="scroll"><table id="books" class="grid-table"><thead><tr><th>Book</th><th class="num">Updates</th>' +
+    '<th class="num">Gaps</th><th class="num">Resyncs</th><th class="num">bookTicker mismatches</th></tr></thead>' +
+    `<tbody>\n${rows}\n</tbody></table></div>`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page
+
+const STYLE = `
+:root{--fg:#1b1f24;--muted:#5b6570;--line:#d8dde3;--bg:#fff;--band:#f5f7f9;--pos:#1a7f37;--neg:#c0392b;--accent:#1f5fa8}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:24px 20px 48px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:16px;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+.sub{color:var(--muted);margin:0 0 16px}
+.cols{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.cols>table{flex:1 1 320px}
+table{border-collapse:collapse;width:100%}
+caption{text-align:left;font-weight:600;padding:0 0 6px}
+th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+thead th{background:var(--band);font-weight:600;white-space:nowrap}
+table.kv th{font-weight:500;color:var(--muted);width:45%}
+.grid-table tbody tr:nth-child(even){background:#fafbfc}
+.num{text-align:right;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-variant-numeric:tabular-nums;white-space:nowrap}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:nowrap}
+.wrap{white-space:pre-wrap;word-break:break-all}
+.pos{color:var(--pos)} .neg{color:var(--neg)}
+.buy{color:var(--pos);font-weight:600} .sell{color:var(--neg);font-weight:600}
+.metrics-wrap{max-width:560px}
+tr.gap td{text-align:center;color:var(--muted);font-style:italic;background:var(--band)}
+.note{color:var(--muted);font-size:12.5px;margin:6px 0}
+.scroll{overflow-x:auto}
+svg.chart{width:100%;height:auto;display:block;background:#fff}
+svg .grid{stroke:#eceff2;stroke-width:1}
+svg .axis,svg .tick{stroke:#8a939c;stroke-width:1}
+svg .axis-label{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:var(--muted)}
+svg .line{fill:none;stroke-width:1.5;stroke-linejoin:round}
+svg .area{opacity:.15;stroke:none}
+footer{margin-top:36px;color:var(--muted);font-size:12px}
+@media (max-width:640px){main{padding:12px}th,td{padding:3px 6px}}
+`;
+
+export function renderBacktestReport(input: BacktestReportInput): string {
+  const { run, metrics, series } = input;
+  const title = run.title ?? (run.mode === 'replay' ? 'Replay' : 'Backtest');
+  const equityPoints: ChartPoint[] = series.equity.map((p: EquityPoint) => ({ ts: p.ts, value: p.equity }));
+  const drawdownPoints: ChartPoint[] = drawdownSeries(series.equity).map((p) => ({
+    ts: p.ts,
+    value: -p.drawdown,
+  }));
+  const head = input.tradeRows?.head ?? DEFAULT_TRADE_ROWS;
+  const tail = input.tradeRows?.tail ?? DEFAULT_TRADE_ROWS;
+  const sampled =
+    series.equity.length > MAX_CHART_POINTS
+      ? ` (drawn from ${MAX_CHART_POINTS} of ${formatNumber(series.equity.length, 0)} samples, extremes kept)`
+      : '';
+
+  const sections = [
+    `<header><h1>${escapeHtml(`Concord ${title}`)}</h1><p class="sub">${escapeHtml(`${formatUtc(run.startTs)} → ${formatUtc(run.endTs)} UTC · seed ${run.seed}`)}</p></header>`,
+    renderHeaderInfo(input),
+    `<h2>Metrics</h2><div class="metrics-wrap">${renderMetrics(metrics)}</div>`,
+    `<h2>Equity</h2>${renderLineChart({ id: 'equity-chart', label: 'Equity', points: equityPoints, formatY: (v) => formatNumber(v, Math.abs(v) >= 100 ? 0 : 2), colour: '#1f5fa8' })}<p class="note">Equity in quote currency${escapeHtml(sampled)}.</p>`,
+    `<h2>Drawdown</h2>${renderLineChart({ id: 'drawdown-chart', label: 'Drawdown', points: drawdownPoints, formatY: (v) => formatPercent(v, 1), fillTo: 0, colour: '#c0392b' })}<p class="note">Fall from the running peak of equity.</p>`,
+    `<h2>Per-agent attribution</h2>${renderAgents(input)}`,
+  ];
+  if (input.books !== undefined && input.books.length > 0)
+    sections.push(`<h2>Order books</h2>${renderBooks(input.books)}`);
+  sections.push(`<h2>Trades</h2>${renderTrades(series.trades, head, tail)}`);
+  sections.push(
+    '<footer>Sharpe: mean excess period return over its sample standard deviation, × √periods per year. ' +
+      'Sortino: the same over the downside deviation (root mean square of the shortfall below the risk-free rate, over all periods). ' +
+      'A round trip runs from a flat position back to flat (average cost); win rate and profit factor use its PnL net of fees. ' +
+      '“—” marks a figure that is undefined for this run (e.g. a ratio with a zero denominator).</footer>',
+  );
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`Concord ${title} — ${formatUtc(run.startTs)} → ${formatUtc(run.endTs)}`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${sections.join('\n')}
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,3 @@
+export * from './html.ts';
+export * from './metrics.ts';
+export * from './result.ts';
