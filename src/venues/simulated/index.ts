@@ -1,3 +1,4 @@
 export * from './sandbox.ts';
 export * from './simulated-venue.ts';
 export * from './synthetic-market.ts';
+export * from './bar-venue.ts';
