@@ -159,12 +159,18 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     out.line(`  PnL             ${out.paint(s.pnl >= 0 ? 'green' : 'red', pnlText)} (realised ${formatMoney(s.realizedPnl)}, unrealised ${formatMoney(s.unrealizedPnl)}, fees ${s.fees.toFixed(2)})`);
     for (const p of s.positions) out.line(`  position        ${p.instrumentId} ${p.quantity}`);
     out.line('  agents:');
-    out.line(`    ${'id'.padEnd(20)} ${'type'.padEnd(22)} ${'state'.padEnd(10)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'failures'.padStart(8)}`);
+    out.line(
+      `    ${'id'.padEnd(20)} ${'type'.padEnd(22)} ${'state'.padEnd(11)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'trades'.padStart(6)} ${'realised'.padStart(10)} ${'failures'.padStart(8)}`,
+    );
     for (const a of s.agents) {
-      out.line(`    ${a.id.padEnd(20)} ${a.type.padEnd(22)} ${a.state.padEnd(10)} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.failures).padStart(8)}`);
+      out.line(
+        `    ${a.id.padEnd(20)} ${a.type.padEnd(22)} ${a.state.padEnd(11)} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.trades).padStart(6)} ${formatMoney(a.pnl).padStart(10)} ${String(a.failures).padStart(8)}`,
+      );
     }
     if (s.resumed) out.line(`  resumed from    seq ${s.resumed.fromSeq}${s.resumed.crashed ? ' after a crash (cut tail detected and skipped)' : ''}`);
     out.line(`  journal         ${s.journalDir} (${s.records} records, head ${s.journalHash.slice(0, 16)}…)`);
+    out.line(out.paint('dim', `  verify with: concord journal verify ${s.journalDir}    replay with: concord replay ${s.journalDir}`));
+    return;
   }
   out.line(JSON.stringify(s));
 }

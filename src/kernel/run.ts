@@ -30,6 +30,10 @@ export interface RunOptions {
 
 export interface AgentSummary {
   readonly id: string;
+  /** Realised PnL and fees of the trades this agent's decisions produced (split by weight). */
+  readonly pnl: number;
+  readonly fees: number;
+  readonly trades: number;
   readonly type: string;
   readonly state: string;
   readonly decisions: number;
@@ -109,6 +113,7 @@ function assertModeAllowed(config: DeskConfig, live: boolean): void {
 function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
   const c = desk.counters;
   const trust = desk.orchestrator.trust.lookup;
+  const attribution = new Map(desk.portfolio.attribution().map((a) => [a.agentId, a]));
   return {
     mode: desk.config.mode,
     seed: desk.config.seed,
@@ -135,6 +140,9 @@ function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus 
       state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
       decisions: desk.agentDecisions.get(a.id) ?? 0,
       trust: trust(a.id),
+      pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
+      fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
+      trades: attribution.get(a.id)?.trades ?? 0,
       failures: desk.supervisor.state(a.id).totalFailures,
     })),
     recent: desk.recent,

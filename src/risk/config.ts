@@ -19,6 +19,10 @@ const positiveAmount = z.union([z.number(), z.string()]).transform((value, ctx) 
   return d;
 });
 
+const positiveNumber = z.number().positive().finite();
+const positiveInt = z.number().int().positive();
+const fraction = z.number().positive().max(1);
+
 export const riskConfigSchema = z
   .object({
     /** When on, nothing passes the gate. */
@@ -40,6 +44,53 @@ export const riskConfigSchema = z
       .prefault({}),
     /** A limit price further than this from the reference mid is a fat finger (100 bp = 1%). */
     priceBandBps: z.number().positive().max(10_000).default(500),
+    // Portfolio-level limits: floats in the quote currency (they are analytics from float
+    // marks, not order math). null disables a limit.
+    /** Σ |exposure| over all instruments. */
+    maxGrossExposure: positiveNumber.nullable().default(null),
+    /** |Σ exposure| (longs minus shorts). */
+    maxNetExposure: positiveNumber.nullable().default(null),
+    maxOpenOrders: positiveInt.nullable().default(null),
+    maxOpenOrdersPerVenue: positiveInt.nullable().default(null),
+    /** Σ |exposure| of the positions on one venue. */
+    maxPositionPerVenue: positiveNumber.nullable().default(null),
+    /** Loss (positive amount) since the daily reset at which only reducing orders pass. */
+    maxDailyLoss: positiveNumber.nullable().default(null),
+    /** Minute of the UTC day at which the daily loss restarts (must match the portfolio's). */
+    dailyResetUtcMinute: z.number().int().min(0).max(1439).default(0),
+    /** Fraction of the equity peak (0.1 = 10%) at which only reducing orders pass. */
+    maxDrawdown: fraction.nullable().default(null),
+    valueAtRisk: z
+      .object({
+        /** 95% one-sample VaR limit in the quote currency; null disables both methods. */
+        limit: positiveNumber.nullable().default(null),
+        method: z.enum(['historical', 'parametric', 'both']).default('both'),
+        /** Return samples kept (one per sampleIntervalMs). */
+        windowSamples: z.number().int().min(20).max(10_000).default(300),
+        sampleIntervalMs: positiveInt.default(1000),
+        /** Fewer samples than this: the VaR and correlation rules do not judge yet. */
+        minSamples: z.number().int().min(2).default(30),
+      })
+      .strict()
+      .prefault({}),
+    /** Largest share (0..1) one base asset may take of the gross exposure. */
+    maxConcentration: fraction.nullable().default(null),
+    /** Concentration is judged only once the gross exposure after the order reaches this. */
+    concentrationMinGross: z.number().min(0).default(0),
+    /** √(wᵀρw) over the rolling return correlation ρ. */
+    maxCorrelatedExposure: positiveNumber.nullable().default(null),
+    /** Gross exposure / equity. */
+    maxLeverage: positiveNumber.nullable().default(null),
+    /** At most maxOrders passed per venue in any rolling windowMs. */
+    orderRate: z
+      .object({ maxOrders: positiveInt, windowMs: positiveInt })
+      .strict()
+      .nullable()
+      .default(null),
+    /** Plan legs must expect at least this net edge (after fees), in bp of notional. */
+    minNetEdgeBps: z.number().min(0).max(10_000).nullable().default(null),
+    /** Default bound for checkSwap when the swap gives none. */
+    maxSwapSlippageBps: z.number().positive().max(10_000).default(50),
   })
   .strict();
 
@@ -95,6 +146,30 @@ export class RiskLimits {
   readonly priceBandBps: number;
   /** priceBandBps as a fraction. */
   readonly priceBand: number;
+  readonly maxGrossExposure: number | null;
+  readonly maxNetExposure: number | null;
+  readonly maxOpenOrders: number | null;
+  readonly maxOpenOrdersPerVenue: number | null;
+  readonly maxPositionPerVenue: number | null;
+  readonly maxDailyLoss: number | null;
+  readonly dailyResetUtcMinute: number;
+  readonly maxDrawdown: number | null;
+  readonly varLimit: number | null;
+  readonly varHistorical: boolean;
+  readonly varParametric: boolean;
+  readonly varWindowSamples: number;
+  readonly varSampleIntervalMs: number;
+  readonly varMinSamples: number;
+  readonly maxConcentration: number | null;
+  readonly concentrationMinGross: number;
+  readonly maxCorrelatedExposure: number | null;
+  readonly maxLeverage: number | null;
+  readonly orderRate: { readonly maxOrders: number; readonly windowMs: number } | null;
+  readonly minNetEdge: number | null;
+  readonly minNetEdgeBps: number | null;
+  readonly maxSwapSlippageBps: number;
+  /** True when any rule needs exposure figures (the engine skips computing them otherwise). */
+  readonly needsExposure: boolean;
   private readonly defaultNotional: Limit;
   private readonly notionalById: ReadonlyMap<InstrumentId, Limit>;
   private readonly defaultPosition: Limit | undefined;
@@ -104,6 +179,37 @@ export class RiskLimits {
     this.killSwitch = config.killSwitch;
     this.priceBandBps = config.priceBandBps;
     this.priceBand = config.priceBandBps / 10_000;
+    this.maxGrossExposure = config.maxGrossExposure;
+    this.maxNetExposure = config.maxNetExposure;
+    this.maxOpenOrders = config.maxOpenOrders;
+    this.maxOpenOrdersPerVenue = config.maxOpenOrdersPerVenue;
+    this.maxPositionPerVenue = config.maxPositionPerVenue;
+    this.maxDailyLoss = config.maxDailyLoss;
+    this.dailyResetUtcMinute = config.dailyResetUtcMinute;
+    this.maxDrawdown = config.maxDrawdown;
+    const v = config.valueAtRisk;
+    this.varLimit = v.limit;
+    this.varHistorical = v.method !== 'parametric';
+    this.varParametric = v.method !== 'historical';
+    this.varWindowSamples = v.windowSamples;
+    this.varSampleIntervalMs = v.sampleIntervalMs;
+    this.varMinSamples = Math.min(v.minSamples, v.windowSamples);
+    this.maxConcentration = config.maxConcentration;
+    this.concentrationMinGross = config.concentrationMinGross;
+    this.maxCorrelatedExposure = config.maxCorrelatedExposure;
+    this.maxLeverage = config.maxLeverage;
+    this.orderRate = config.orderRate;
+    this.minNetEdgeBps = config.minNetEdgeBps;
+    this.minNetEdge = config.minNetEdgeBps === null ? null : config.minNetEdgeBps / 10_000;
+    this.maxSwapSlippageBps = config.maxSwapSlippageBps;
+    this.needsExposure =
+      config.maxGrossExposure !== null ||
+      config.maxNetExposure !== null ||
+      config.maxPositionPerVenue !== null ||
+      config.maxConcentration !== null ||
+      config.maxLeverage !== null ||
+      config.maxCorrelatedExposure !== null ||
+      v.limit !== null;
     this.defaultNotional = limit(config.maxOrderNotional.default);
     this.notionalById = new Map(
       Object.entries(config.maxOrderNotional.perInstrument).map(([id, d]) => [id, limit(d)]),

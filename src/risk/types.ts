@@ -16,6 +16,20 @@ export const RISK_DENIAL_CODES = [
   'PRICE_OUTSIDE_BAND',
   'NO_REFERENCE_PRICE',
   'RULE_ERROR',
+  'GROSS_EXPOSURE_EXCEEDS_MAX',
+  'NET_EXPOSURE_EXCEEDS_MAX',
+  'OPEN_ORDERS_EXCEED_MAX',
+  'VENUE_OPEN_ORDERS_EXCEED_MAX',
+  'VENUE_POSITION_EXCEEDS_MAX',
+  'DAILY_LOSS_LIMIT_REACHED',
+  'DRAWDOWN_LIMIT_REACHED',
+  'VAR_EXCEEDS_MAX',
+  'CONCENTRATION_EXCEEDS_MAX',
+  'CORRELATED_EXPOSURE_EXCEEDS_MAX',
+  'LEVERAGE_EXCEEDS_MAX',
+  'ORDER_RATE_EXCEEDED',
+  'NET_EDGE_BELOW_MIN',
+  'CIRCUIT_OPEN',
 ] as const;
 
 export type RiskDenialCode = (typeof RISK_DENIAL_CODES)[number];
@@ -42,6 +56,88 @@ export interface RiskOrder {
   /** Mid price from the book, undefined when the book is empty or stale. */
   readonly referencePrice: number | undefined;
   readonly reduceOnly?: boolean;
+  /** Contract size (quote value of one unit per unit of price); 1 when absent (spot). */
+  readonly multiplier?: number;
+  /** Set on the legs of an arbitrage plan: what the plan expects to earn. */
+  readonly plan?: OrderPlanFacts;
+}
+
+export interface OrderPlanFacts {
+  /** Expected edge of the whole plan after every fee, as a fraction of its notional (0.001 = 10 bp). */
+  readonly expectedNetEdge: number;
+}
+
+/** Open orders known to the order manager (the kernel provides it). */
+export interface OpenOrdersView {
+  /** Orders not yet terminal, on one venue or (without a venue) everywhere. */
+  openOrders(venue?: VenueId): number;
+}
+
+/** Portfolio-level figures of the last `observe`, read by the loss rules. */
+export interface PnlFacts {
+  readonly ts: number;
+  readonly equity: number;
+  readonly peakEquity: number;
+  /** (peak − equity) / peak. */
+  readonly drawdown: number;
+  /** Realized + unrealized + funding − fees since the daily reset. */
+  readonly dailyPnl: number;
+}
+
+/**
+ * Exposure figures (quote currency, floats from marks) for the order being checked, before and
+ * as if fully filled. Computed once per check from live positions and the engine's marks.
+ */
+export interface ExposureFacts {
+  /** Mark of the order's instrument (the order's price when it has none yet). */
+  readonly mark: number;
+  /** Signed exposure the order adds: signedQuantity × multiplier × mark. */
+  readonly orderExposure: number;
+  readonly grossBefore: number;
+  readonly grossAfter: number;
+  readonly netBefore: number;
+  readonly netAfter: number;
+  /** Σ |exposure| on the order's venue, before and after. */
+  readonly venueGrossBefore: number;
+  readonly venueGrossAfter: number;
+  /** Σ |exposure| in the order's base asset (over all venues), before and after. */
+  readonly assetGrossBefore: number;
+  readonly assetGrossAfter: number;
+}
+
+/** Window figures of the portfolio after the order (computed on demand: they cost O(k²) or O(N·k)). */
+export interface MarketRiskReader {
+  /** Return samples in the window (VaR and correlation need `minSamples`). */
+  samples(): number;
+  /** 95% historical VaR (quote currency, positive = loss) of the exposures after the order. */
+  historicalVarAfter(): number;
+  /** 1.645 · √(wᵀΣw) with Σ the sample covariance of returns, after the order. */
+  parametricVarAfter(): number;
+  /** √(wᵀρw) with ρ the sample correlation of returns, after the order. */
+  correlatedExposureAfter(): number;
+}
+
+/** Circuit breakers as the gate sees them. */
+export interface BreakerReader {
+  /** The breaker that stops new risk on this instrument/venue now, if any. */
+  blocking(instrumentId: InstrumentId, venue: VenueId, now: number): BlockingBreaker | undefined;
+}
+
+export interface BlockingBreaker {
+  readonly breaker: string;
+  readonly scope: string;
+  readonly state: 'OPEN' | 'HALF_OPEN';
+  readonly reason: string;
+  /** When an OPEN breaker may start probing. */
+  readonly reopensAt: number;
+}
+
+/** Orders the gate passed per venue recently (for the rate limit). */
+export interface OrderRateReader {
+  /** Time of the n-th most recent order passed on this venue (n ≥ 1), −Infinity when fewer. */
+  nthLatest(venue: VenueId, n: number): number;
+  /** Orders passed on this venue in (now − windowMs, now], counting at most `cap`. */
+  countInWindow(venue: VenueId, now: number, windowMs: number, cap: number): number;
 }
 
 export interface RiskCheckContext {
@@ -67,6 +163,10 @@ export interface RiskPortfolioView {
   position(id: InstrumentId): number;
   /** Exact position, when the view has it (used to settle comparisons near a limit). */
   positionExact?(id: InstrumentId): Decimal;
+  /** Rolls the day and updates the equity peak (the Portfolio has it); called by `engine.observe`. */
+  observe?(ts: number): PnlFacts;
+  /** Figures of the last observe, without recomputing. */
+  metrics?(): PnlFacts | undefined;
 }
 
 /**
@@ -104,6 +204,14 @@ export interface RiskState {
   readonly facts: OrderFacts;
   /** Exact position before the order (including pending), computed on demand. */
   exactPositionBefore(): Decimal;
+  readonly openOrders: OpenOrdersView;
+  /** Undefined until the engine has observed the portfolio. */
+  readonly pnl: PnlFacts | undefined;
+  /** Valid only when `limits.needsExposure`; zeros otherwise. */
+  readonly exposure: ExposureFacts;
+  readonly market: MarketRiskReader;
+  readonly breakers: BreakerReader;
+  readonly orderRate: OrderRateReader;
 }
 
 export type RiskRuleCheck = (order: RiskOrder, state: RiskState) => RiskDenial | undefined;

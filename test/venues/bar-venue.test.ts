@@ -533,6 +533,7 @@ describe('BarVenue on the real BTC-PERP 1-minute bars', () => {
       }
     }
     expect(fills.length).toBe(expectedOpens.length);
-    fills.forEach((f, k) => expect(f.price.eq(Decimal.from(String(expectedOpens[k])))).toBe(true));
+    for (const [k, f] of fills.entries())
+      expect(f.price.eq(Decimal.from(String(expectedOpens[k])))).toBe(true);
   });
 });

@@ -400,8 +400,8 @@ function applyFill(s: OpenTrip, t: BacktestTrade, signed: number, size: number, 
   const realized = -(Math.sign(signed) * absPos * t.price * size) - s.cost;
   s.grossPnl += realized;
   s.fees += t.fee * closingShare;
-  closeTrip(s, t, closed);
   const remainder = signed + s.q;
+  closeTrip(s, t, closed);
   s.openTs = t.ts;
   s.long = remainder > 0;
   s.q = remainder;

@@ -310,7 +310,7 @@ export class BarVenue implements VenuePort {
     }
     const lastClose = market.lastBar === undefined ? undefined : this.priceOf(market, market.lastBar.close);
     const reference = request.type === 'limit' ? price : lastClose;
-    if (reference !== undefined && reference.mul(quantity).lt(instrument.minNotional)) {
+    if (reference?.mul(quantity).lt(instrument.minNotional)) {
       return [
         'MIN_NOTIONAL',
         `notional ${reference.mul(quantity)} is below the minimum ${instrument.minNotional}`,
@@ -336,7 +336,6 @@ export class BarVenue implements VenuePort {
     }
     if (reference === undefined) return undefined; // no price yet: checked again at the fill
     const need = this.buyCost(
-      instrument,
       reference,
       quantity,
       request.type === 'limit' ? worstFee(instrument) : instrument.takerFee,
@@ -347,7 +346,7 @@ export class BarVenue implements VenuePort {
       : undefined;
   }
 
-  private buyCost(instrument: OrderableInstrument, price: Decimal, quantity: Decimal, fee: Decimal): Decimal {
+  private buyCost(price: Decimal, quantity: Decimal, fee: Decimal): Decimal {
     const notional = price.mul(quantity);
     return notional.add(notional.mul(Decimal.max(fee, Decimal.ZERO), 'ceil'));
   }
@@ -362,7 +361,7 @@ export class BarVenue implements VenuePort {
       this.lock(
         order,
         instrument.quote,
-        this.buyCost(instrument, request.price as Decimal, request.quantity, worstFee(instrument)),
+        this.buyCost(request.price as Decimal, request.quantity, worstFee(instrument)),
       );
     }
   }
