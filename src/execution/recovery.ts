@@ -1,0 +1,487 @@
+/**
+ * Error recovery: what to do when a venue or a data source misbehaves.
+ *
+ * - `retryWithBackoff`: exponential backoff with full jitter, for retryable errors only.
+ *   A submit is never retried (invariant 2): its outcome may be unknown, so a second
+ *   send could double the order. Asking to retry a submit is refused in code.
+ * - `CircuitBreaker` / `VenueBreakers`: stop calling a venue that keeps failing
+ *   (closed → open → half-open after a cool-down → closed on success).
+ * - `DataHealth`: marks a market-data source stale after `staleAfterMs` without data,
+ *   fails over to the next source of the same instrument, and names the agents whose
+ *   instruments have no fresh source (so the kernel can mark them DEGRADED).
+ * - `ErrorStats`: counts errors by code and by venue, to spot patterns.
+ *
+ * Time and randomness are injected (Clock, Random): a simulated run is deterministic.
+ */
+import { type Clock, ConcordError, isConcordError, type Random, toConcordError } from '../core/index.ts';
+import type { InstrumentId, VenueId } from '../model/index.ts';
+
+// ── retry ────────────────────────────────────────────────────────────────
+
+/** What the retried operation does. `submit` is never retried. */
+export type OperationKind = 'read' | 'cancel' | 'submit';
+
+export interface RetryPolicy {
+  readonly kind: OperationKind;
+  /** Total attempts including the first (≥ 1). */
+  readonly maxAttempts: number;
+  /** Cap of the first backoff, in ms of the clock (> 0). */
+  readonly baseDelayMs: number;
+  /** No backoff is longer than this (≥ baseDelayMs). */
+  readonly maxDelayMs: number;
+  /** Growth factor of the backoff cap per attempt; default 2. */
+  readonly multiplier?: number;
+}
+
+export interface RetryHooks {
+  /** Called before each wait, with the error that caused it. */
+  readonly onRetry?: (info: { attempt: number; delayMs: number; error: ConcordError }) => void;
+}
+
+export const DEFAULT_READ_RETRY: RetryPolicy = Object.freeze({
+  kind: 'read',
+  maxAttempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 2_000,
+});
+
+/**
+ * Runs `fn` until it succeeds, a non-retryable error is thrown, or attempts run out
+ * (then the last error is thrown as it was). Backoff before attempt n+1 is uniform in
+ * [0, min(maxDelay, base × multiplier^(n-1))) ("full jitter"), drawn from `random`.
+ * Refuses `kind: 'submit'` without calling `fn`.
+ */
+export async function retryWithBackoff<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  clock: Clock,
+  random: Random,
+  hooks: RetryHooks = {},
+): Promise<T> {
+  assertRetryPolicy(policy);
+  const multiplier = policy.multiplier ?? 2;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      const error = toConcordError(err);
+      if (!error.retryable || attempt >= policy.maxAttempts) throw err;
+      const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * multiplier ** (attempt - 1));
+      const delayMs = random.uniform(0, cap);
+      hooks.onRetry?.({ attempt, delayMs, error });
+      await clock.sleep(delayMs);
+    }
+  }
+}
+
+function assertRetryPolicy(policy: RetryPolicy): void {
+  if (policy.kind === 'submit') {
+    throw new ConcordError(
+      'CONCORD_ERR_RETRY_SUBMIT_FORBIDDEN',
+      'a submit is never retried: its outcome may be unknown and a second send could double the order; leave it UNKNOWN and let reconciliation resolve it',
+      { details: { kind: policy.kind } },
+    );
+  }
+  const bad = (path: string, expected: string, received: unknown) =>
+    new ConcordError('CONCORD_ERR_CONFIG_INVALID', `retry policy ${path} must be ${expected}`, {
+      details: { path: `retry.${path}`, expected, received },
+    });
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1)
+    throw bad('maxAttempts', 'an integer ≥ 1', policy.maxAttempts);
+  if (!(policy.baseDelayMs > 0) || !Number.isFinite(policy.baseDelayMs))
+    throw bad('baseDelayMs', 'a finite number > 0', policy.baseDelayMs);
+  if (!(policy.maxDelayMs >= policy.baseDelayMs) || !Number.isFinite(policy.maxDelayMs))
+    throw bad('maxDelayMs', 'a finite number ≥ baseDelayMs', policy.maxDelayMs);
+  if (policy.multiplier !== undefined && (!(policy.multiplier >= 1) || !Number.isFinite(policy.multiplier)))
+    throw bad('multiplier', 'a finite number ≥ 1', policy.multiplier);
+}
+
+// ── circuit breaker ──────────────────────────────────────────────────────
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  readonly clock: Clock;
+  /** Consecutive failures that open the breaker (default 5). */
+  readonly consecutiveFailures?: number;
+  /** Failures within `windowMs` that open the breaker, even with successes between (default: off). */
+  readonly recentFailures?: number;
+  readonly windowMs?: number;
+  /** How long the breaker stays open before letting one trial call through (default 5000). */
+  readonly coolDownMs?: number;
+  /** Which errors say the venue is unhealthy. Default: retryable errors, timeouts and non-Concord errors. */
+  readonly isFailure?: (error: unknown) => boolean;
+  readonly onStateChange?: (change: { from: BreakerState; to: BreakerState; reason: string }) => void;
+}
+
+/** A venue refusal (bad order, no funds) is the venue working; network trouble is not. */
+export function isInfrastructureFailure(error: unknown): boolean {
+  if (!isConcordError(error)) return true;
+  return error.retryable || error.code === 'CONCORD_ERR_VENUE_TIMEOUT';
+}
+
+export class CircuitBreaker {
+  private current: BreakerState = 'closed';
+  private consecutive = 0;
+  private readonly failureTimes: number[] = [];
+  private openedAt = 0;
+  private trialInFlight = false;
+  private readonly clock: Clock;
+  private readonly consecutiveLimit: number;
+  private readonly recentLimit: number | undefined;
+  private readonly windowMs: number;
+  private readonly coolDownMs: number;
+  private readonly isFailure: (error: unknown) => boolean;
+  private readonly onStateChange: CircuitBreakerOptions['onStateChange'];
+
+  constructor(
+    options: CircuitBreakerOptions,
+    readonly name = 'breaker',
+  ) {
+    this.clock = options.clock;
+    this.consecutiveLimit = positiveInt(options.consecutiveFailures ?? 5, 'consecutiveFailures');
+    this.recentLimit =
+      options.recentFailures === undefined
+        ? undefined
+        : positiveInt(options.recentFailures, 'recentFailures');
+    this.windowMs = options.windowMs ?? 60_000;
+    this.coolDownMs = options.coolDownMs ?? 5_000;
+    if (!(this.windowMs > 0) || !(this.coolDownMs >= 0)) {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        'breaker windowMs must be > 0 and coolDownMs ≥ 0',
+        {
+          details: {
+            path: 'breaker',
+            expected: 'windowMs > 0, coolDownMs ≥ 0',
+            received: { windowMs: this.windowMs, coolDownMs: this.coolDownMs },
+          },
+        },
+      );
+    }
+    this.isFailure = options.isFailure ?? isInfrastructureFailure;
+    this.onStateChange = options.onStateChange;
+  }
+
+  /** The state now (an open breaker whose cool-down has passed reads as half-open). */
+  state(): BreakerState {
+    if (this.current === 'open' && this.clock.now() - this.openedAt >= this.coolDownMs) {
+      this.move('half-open', 'cool-down elapsed');
+    }
+    return this.current;
+  }
+
+  /** True when a call may go out now. In half-open, only one trial call at a time. */
+  canRequest(): boolean {
+    const s = this.state();
+    return s === 'closed' || (s === 'half-open' && !this.trialInFlight);
+  }
+
+  /** Runs `fn` through the breaker: refused with CONCORD_ERR_VENUE_CIRCUIT_OPEN while open. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.canRequest()) throw this.openError();
+    const trial = this.current === 'half-open';
+    if (trial) this.trialInFlight = true;
+    try {
+      const result = await fn();
+      this.recordSuccess();
+      return result;
+    } catch (err) {
+      this.recordFailure(err);
+      throw err;
+    } finally {
+      if (trial) this.trialInFlight = false;
+    }
+  }
+
+  recordSuccess(): void {
+    this.consecutive = 0;
+    if (this.state() !== 'closed') this.move('closed', 'a call succeeded');
+  }
+
+  /** Counts a failure if `isFailure` says the error is about the venue's health. */
+  recordFailure(error: unknown): void {
+    if (!this.isFailure(error)) {
+      // The venue answered (even if with a refusal): it is reachable.
+      this.recordSuccess();
+      return;
+    }
+    const now = this.clock.now();
+    this.consecutive++;
+    this.failureTimes.push(now);
+    while (this.failureTimes.length > 0 && (this.failureTimes[0] as number) <= now - this.windowMs)
+      this.failureTimes.shift();
+    const state = this.state();
+    if (state === 'half-open') {
+      this.trip(now, 'the trial call failed');
+    } else if (state === 'closed') {
+      if (this.consecutive >= this.consecutiveLimit)
+        this.trip(now, `${this.consecutive} consecutive failures`);
+      else if (this.recentLimit !== undefined && this.failureTimes.length >= this.recentLimit) {
+        this.trip(now, `${this.failureTimes.length} failures within ${this.windowMs} ms`);
+      }
+    }
+  }
+
+  /** Milliseconds until an open breaker lets a trial through (0 when not open). */
+  retryInMs(): number {
+    return this.state() === 'open' ? Math.max(0, this.openedAt + this.coolDownMs - this.clock.now()) : 0;
+  }
+
+  private trip(now: number, reason: string): void {
+    this.openedAt = now;
+    this.move('open', reason);
+  }
+
+  private move(to: BreakerState, reason: string): void {
+    if (to === this.current) return;
+    const from = this.current;
+    this.current = to;
+    if (to === 'closed') this.failureTimes.length = 0;
+    this.onStateChange?.({ from, to, reason });
+  }
+
+  private openError(): ConcordError {
+    return new ConcordError(
+      'CONCORD_ERR_VENUE_CIRCUIT_OPEN',
+      `${this.name} is open after repeated failures; calls resume after the cool-down (${Math.ceil(this.retryInMs())} ms)`,
+      { details: { name: this.name, retryInMs: this.retryInMs() }, retryable: true },
+    );
+  }
+}
+
+/** One breaker per venue, created on first use with the same options. */
+export class VenueBreakers {
+  private readonly breakers = new Map<VenueId, CircuitBreaker>();
+
+  constructor(
+    private readonly options: Omit<CircuitBreakerOptions, 'onStateChange'> & {
+      readonly onStateChange?: (
+        venue: VenueId,
+        change: { from: BreakerState; to: BreakerState; reason: string },
+      ) => void;
+    },
+  ) {}
+
+  for(venue: VenueId): CircuitBreaker {
+    let breaker = this.breakers.get(venue);
+    if (breaker === undefined) {
+      const notify = this.options.onStateChange;
+      breaker = new CircuitBreaker(
+        {
+          ...this.options,
+          onStateChange: notify === undefined ? undefined : (change) => notify(venue, change),
+        },
+        `venue ${venue}`,
+      );
+      this.breakers.set(venue, breaker);
+    }
+    return breaker;
+  }
+
+  states(): Record<VenueId, BreakerState> {
+    const out: Record<VenueId, BreakerState> = {};
+    for (const venue of [...this.breakers.keys()].sort())
+      out[venue] = (this.breakers.get(venue) as CircuitBreaker).state();
+    return out;
+  }
+}
+
+function positiveInt(value: number, path: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `breaker ${path} must be an integer ≥ 1`, {
+      details: { path: `breaker.${path}`, expected: 'an integer ≥ 1', received: value },
+    });
+  }
+  return value;
+}
+
+// ── data staleness and failover ──────────────────────────────────────────
+
+export interface DataHealthOptions {
+  readonly clock: Clock;
+  /** A source with no data for this long is stale (> 0). */
+  readonly staleAfterMs: number;
+  /** Preferred order of sources per instrument key; unlisted sources follow in order of first sight. */
+  readonly sources?: Readonly<Record<string, readonly string[]>>;
+  /** Called when a (source, instrument) becomes stale or fresh again. */
+  readonly onChange?: (change: { source: string; instrumentId: string; stale: boolean; ts: number }) => void;
+}
+
+export interface DataHealthReport {
+  readonly ts: number;
+  /** `source|instrument` pairs with no data for `staleAfterMs`. */
+  readonly staleFeeds: readonly { source: string; instrumentId: string; lastSeen: number | undefined }[];
+  /** Instruments with no fresh source at all. */
+  readonly staleInstruments: readonly string[];
+  /** The source in use per instrument (omitted when none is fresh). */
+  readonly preferred: Readonly<Record<string, string>>;
+}
+
+/**
+ * Tracks the freshness of market data per (source, instrument). `instrumentId` is the
+ * key sources share: use the same key for one market seen through two feeds.
+ * Cheap on the hot path: `observe` is one map lookup and a store.
+ */
+export class DataHealth {
+  private readonly clock: Clock;
+  private readonly staleAfterMs: number;
+  private readonly order = new Map<string, string[]>();
+  private readonly lastSeen = new Map<string, Map<string, number>>();
+  /** Staleness last reported per `source|instrument`, to fire onChange on edges only. */
+  private readonly reported = new Map<string, boolean>();
+  private readonly onChange: DataHealthOptions['onChange'];
+
+  constructor(options: DataHealthOptions) {
+    if (!(options.staleAfterMs > 0) || !Number.isFinite(options.staleAfterMs)) {
+      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'staleAfterMs must be a finite number of ms > 0', {
+        details: { path: 'dataHealth.staleAfterMs', expected: '> 0', received: options.staleAfterMs },
+      });
+    }
+    this.clock = options.clock;
+    this.staleAfterMs = options.staleAfterMs;
+    this.onChange = options.onChange;
+    for (const [instrumentId, sources] of Object.entries(options.sources ?? {}))
+      this.order.set(instrumentId, [...sources]);
+  }
+
+  /** Records data from `source` for `instrumentId` at `ts` (default: the clock's now). */
+  observe(source: string, instrumentId: InstrumentId, ts = this.clock.now()): void {
+    let bySource = this.lastSeen.get(instrumentId);
+    if (bySource === undefined) {
+      bySource = new Map();
+      this.lastSeen.set(instrumentId, bySource);
+    }
+    const previous = bySource.get(source);
+    if (previous === undefined) {
+      let sources = this.order.get(instrumentId);
+      if (sources === undefined) {
+        sources = [];
+        this.order.set(instrumentId, sources);
+      }
+      if (!sources.includes(source)) sources.push(source);
+    }
+    if (previous === undefined || ts > previous) bySource.set(source, ts);
+    if (this.onChange !== undefined && this.reported.get(`${source}|${instrumentId}`) === true)
+      this.notify(source, instrumentId, false);
+  }
+
+  /** Convenience for market events: any event type counts as a sign of life. */
+  onMarketEvent(source: string, event: { readonly instrumentId: InstrumentId; readonly ts: number }): void {
+    this.observe(source, event.instrumentId, event.ts);
+  }
+
+  isStale(source: string, instrumentId: InstrumentId, now = this.clock.now()): boolean {
+    const seen = this.lastSeen.get(instrumentId)?.get(source);
+    return seen === undefined || now - seen >= this.staleAfterMs;
+  }
+
+  /** The first fresh source in priority order, or undefined when every source is stale (or none known). */
+  preferredSource(instrumentId: InstrumentId): string | undefined {
+    const now = this.clock.now();
+    for (const source of this.order.get(instrumentId) ?? [])
+      if (!this.isStale(source, instrumentId, now)) return source;
+    return undefined;
+  }
+
+  /** True when at least one source of the instrument is fresh. */
+  isFresh(instrumentId: InstrumentId): boolean {
+    return this.preferredSource(instrumentId) !== undefined;
+  }
+
+  /** Instruments (known or listed) with no fresh source, sorted. */
+  staleInstruments(): InstrumentId[] {
+    return [...this.order.keys()].filter((id) => !this.isFresh(id)).sort();
+  }
+
+  /**
+   * Agents whose instruments include one with no fresh source, sorted: the kernel marks
+   * them DEGRADED. An instrument never seen and never listed counts as stale.
+   */
+  staleAgents(
+    agentInstruments:
+      | Readonly<Record<string, readonly InstrumentId[]>>
+      | ReadonlyMap<string, readonly InstrumentId[]>,
+  ): string[] {
+    const entries =
+      agentInstruments instanceof Map ? [...agentInstruments.entries()] : Object.entries(agentInstruments);
+    return entries
+      .filter(([, instruments]) => instruments.some((id: InstrumentId) => !this.isFresh(id)))
+      .map(([agentId]) => agentId)
+      .sort();
+  }
+
+  /** Checks every feed, fires onChange for feeds that went stale, and returns the picture. */
+  check(): DataHealthReport {
+    const now = this.clock.now();
+    const staleFeeds: { source: string; instrumentId: string; lastSeen: number | undefined }[] = [];
+    const preferred: Record<string, string> = {};
+    for (const instrumentId of [...this.order.keys()].sort()) {
+      for (const source of this.order.get(instrumentId) ?? []) {
+        const stale = this.isStale(source, instrumentId, now);
+        if (stale)
+          staleFeeds.push({ source, instrumentId, lastSeen: this.lastSeen.get(instrumentId)?.get(source) });
+        if (
+          this.onChange !== undefined &&
+          (this.reported.get(`${source}|${instrumentId}`) ?? false) !== stale
+        ) {
+          this.notify(source, instrumentId, stale);
+        }
+      }
+      const p = this.preferredSource(instrumentId);
+      if (p !== undefined) preferred[instrumentId] = p;
+    }
+    return { ts: now, staleFeeds, staleInstruments: this.staleInstruments(), preferred };
+  }
+
+  private notify(source: string, instrumentId: string, stale: boolean): void {
+    this.reported.set(`${source}|${instrumentId}`, stale);
+    this.onChange?.({ source, instrumentId, stale, ts: this.clock.now() });
+  }
+}
+
+// ── error patterns ───────────────────────────────────────────────────────
+
+/** Counts errors by code and by venue (and both), for dashboards and alerts. */
+export class ErrorStats {
+  private readonly byCodeCounts = new Map<string, number>();
+  private readonly byVenueCounts = new Map<string, number>();
+  private readonly byPair = new Map<string, number>();
+  private total = 0;
+
+  record(error: unknown, venue: VenueId = '_none'): ConcordError {
+    const e = toConcordError(error);
+    this.total++;
+    bump(this.byCodeCounts, e.code);
+    bump(this.byVenueCounts, venue);
+    bump(this.byPair, `${venue}|${e.code}`);
+    return e;
+  }
+
+  count(): number {
+    return this.total;
+  }
+
+  byCode(): Record<string, number> {
+    return sortedRecord(this.byCodeCounts);
+  }
+
+  byVenue(): Record<string, number> {
+    return sortedRecord(this.byVenueCounts);
+  }
+
+  /** Keys are `venue|code`. */
+  byVenueAndCode(): Record<string, number> {
+    return sortedRecord(this.byPair);
+  }
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function sortedRecord(map: ReadonlyMap<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of [...map.keys()].sort()) out[key] = map.get(key) as number;
+  return out;
+}
