@@ -82,11 +82,7 @@ export const riskConfigSchema = z
     /** Gross exposure / equity. */
     maxLeverage: positiveNumber.nullable().default(null),
     /** At most maxOrders passed per venue in any rolling windowMs. */
-    orderRate: z
-      .object({ maxOrders: positiveInt, windowMs: positiveInt })
-      .strict()
-      .nullable()
-      .default(null),
+    orderRate: z.object({ maxOrders: positiveInt, windowMs: positiveInt }).strict().nullable().default(null),
     /** Plan legs must expect at least this net edge (after fees), in bp of notional. */
     minNetEdgeBps: z.number().min(0).max(10_000).nullable().default(null),
     /** Default bound for checkSwap when the swap gives none. */
@@ -101,13 +97,24 @@ export type RiskConfig = z.output<typeof riskConfigSchema>;
 export function parseRiskConfig(raw: unknown): RiskConfig {
   const result = riskConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = ['risk', ...issue.path.map(String)].join('.');
+  throw configIssueError('risk', raw, result.error.issues[0]!);
+}
+
+/**
+ * The CONCORD_ERR_CONFIG_INVALID error for the first zod issue of a config section: the message
+ * and `details.path` name the field (`<section>.a.b`), what was expected and what was received.
+ */
+export function configIssueError(
+  section: string,
+  raw: unknown,
+  issue: { readonly path: readonly PropertyKey[]; readonly message: string },
+): ConcordError {
+  const path = [section, ...issue.path.map(String)].join('.');
   const received = describeReceived(valueAt(raw, issue.path));
   const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-  throw new ConcordError(
+  return new ConcordError(
     'CONCORD_ERR_CONFIG_INVALID',
-    `${path}: ${issue.message}${keys}; received ${received}. Fix this field in the risk section of the config`,
+    `${path}: ${issue.message}${keys}; received ${received}. Fix this field in the ${section.split('.')[0]} section of the config`,
     { details: { path, expected: issue.message, received } },
   );
 }

@@ -7,12 +7,20 @@
  * written once per order into a reused state object, and the pass verdict is a shared constant.
  */
 import { type Clock, Decimal } from '../core/index.ts';
-import type { InstrumentId } from '../model/index.ts';
+import type { Instrument, InstrumentId, VenueId } from '../model/index.ts';
+import type { BreakerBoard } from './breakers/board.ts';
 import { parseRiskConfig, type RiskConfig, RiskLimits } from './config.ts';
+import { MarketRisk, MutableExposureFacts, trackedSpecOf } from './market-risk.ts';
+import { OrderRateTracker } from './order-rate.ts';
 import { DEFAULT_RULES } from './rules/index.ts';
+import { figure, reducesPosition } from './rules/shared.ts';
 import { TradingStates } from './trading-states.ts';
 import type {
+  BlockingBreaker,
+  BreakerReader,
+  OpenOrdersView,
   OrderFacts,
+  PnlFacts,
   RiskCheckContext,
   RiskDenial,
   RiskOrder,
@@ -27,6 +35,9 @@ import type {
 } from './types.ts';
 
 const PASS: RiskVerdict = Object.freeze({ ok: true as const });
+const DAY_MS = 86_400_000;
+const NO_OPEN_ORDERS: OpenOrdersView = Object.freeze({ openOrders: () => 0 });
+const NO_BREAKERS: BreakerReader = Object.freeze({ blocking: (): BlockingBreaker | undefined => undefined });
 
 export interface RiskEngineOptions {
   /** Parsed limits (see parseRiskConfig); defaults when absent. */
@@ -41,6 +52,12 @@ export interface RiskEngineOptions {
   readonly reduceOnRuleError?: boolean;
   /** Called on every trading state change, for the journal and the operator. */
   readonly onTradingStateChange?: (change: TradingStateChange) => void;
+  /** Open order counts from the order manager (none when absent). */
+  readonly openOrders?: OpenOrdersView;
+  /** Circuit breakers; the engine forwards prices and PnL to them and counts probes. */
+  readonly breakers?: BreakerBoard;
+  /** Instruments to track (base asset for concentration, contract size); others are guessed from their id. */
+  readonly instruments?: readonly Instrument[];
 }
 
 /** The reused per-check state; rules see it through the read-only RiskState interface. */
@@ -57,11 +74,17 @@ class MutableRiskState implements RiskState {
   } satisfies OrderFacts;
   instrumentId: InstrumentId = '';
   pending: Decimal | undefined;
+  pnl: PnlFacts | undefined = undefined;
+  readonly exposure = new MutableExposureFacts();
 
   constructor(
     limits: RiskLimits,
     readonly portfolio: RiskPortfolioView,
     readonly trading: TradingStates,
+    readonly openOrders: OpenOrdersView,
+    public market: MarketRisk,
+    readonly breakers: BreakerReader,
+    readonly orderRate: OrderRateTracker,
   ) {
     this.limits = limits;
   }
@@ -81,16 +104,62 @@ export class RiskEngine {
   private readonly clock: Clock;
   private readonly options: RiskEngineOptions;
   private ruleErrors = 0;
+  private readonly breakers: BreakerBoard | undefined;
+  /** The loss limit that made the engine drop the desk to REDUCING, and the day it happened. */
+  private autoReduced: { readonly by: 'daily-loss' | 'drawdown'; readonly day: number } | undefined;
 
   constructor(options: RiskEngineOptions) {
     this.options = options;
     this.clock = options.clock;
     this.chain = [...(options.rules ?? DEFAULT_RULES)];
+    this.breakers = options.breakers;
+    const limits = new RiskLimits(options.config ?? parseRiskConfig({}));
+    const market = new MarketRisk(limits.varWindowSamples, limits.varSampleIntervalMs);
+    for (const i of options.instruments ?? []) {
+      if (i.kind === 'spot' || i.kind === 'perpetual' || i.kind === 'future')
+        market.register(trackedSpecOf(i));
+    }
     this.state = new MutableRiskState(
-      new RiskLimits(options.config ?? parseRiskConfig({})),
+      limits,
       options.portfolio,
       this.trading,
+      options.openOrders ?? NO_OPEN_ORDERS,
+      market,
+      options.breakers ?? NO_BREAKERS,
+      new OrderRateTracker(limits.orderRate?.maxOrders ?? 1),
     );
+  }
+
+  /**
+   * A mark for an instrument (a book mid, on market events): feeds the return window for VaR and
+   * correlation, the exposures, and the volatility breakers. Off the hot path of `check`.
+   */
+  observePrice(instrumentId: InstrumentId, price: number, ts: number, venue?: VenueId): void {
+    this.state.market.observePrice(instrumentId, price, ts, venue);
+    this.breakers?.observePrice(instrumentId, price, ts);
+  }
+
+  /**
+   * Reads the portfolio's equity, peak, drawdown and daily PnL (rolling the day), feeds the loss
+   * breaker, and applies the loss limits: when the daily loss or drawdown limit is reached the
+   * global state drops to REDUCING (reported through onTradingStateChange). A desk the engine
+   * reduced for its daily loss becomes ACTIVE again after the next daily reset; a drawdown stop
+   * stays until the operator lifts it. Call it on market events and after fills.
+   */
+  observe(ts: number): PnlFacts | undefined {
+    const p = this.state.portfolio;
+    const pnl = p.observe?.(ts) ?? p.metrics?.();
+    this.state.pnl = pnl;
+    this.breakers?.poll(ts);
+    if (pnl === undefined) return undefined;
+    this.breakers?.observePnl(pnl.equity, ts);
+    this.applyLossLimits(pnl, ts);
+    return pnl;
+  }
+
+  /** The breaker board (when configured), e.g. for the kernel to report venue outcomes. */
+  breakerBoard(): BreakerBoard | undefined {
+    return this.breakers;
   }
 
   /** Runs the chain on one order. `{ ok: true }` is a shared frozen object: do not mutate it. */
@@ -106,6 +175,8 @@ export class RiskEngine {
         const denial = rule.check(order, s);
         if (denial !== undefined) return { ok: false, denial };
       }
+      current = 'engine';
+      this.notePassed(order);
       return PASS;
     } catch (error) {
       return { ok: false, denial: this.ruleFailed(current, order, error) };
@@ -134,7 +205,24 @@ export class RiskEngine {
 
   /** Replaces the limits (e.g. after a config reload); takes effect on the next check. */
   updateConfig(config: RiskConfig): void {
-    this.state.limits = new RiskLimits(config);
+    const limits = new RiskLimits(config);
+    const old = this.state.market;
+    if (
+      old.windowSamples !== limits.varWindowSamples ||
+      old.sampleIntervalMs !== limits.varSampleIntervalMs
+    ) {
+      // A different window cannot reuse the samples: start a new one with the same instruments.
+      const market = new MarketRisk(limits.varWindowSamples, limits.varSampleIntervalMs);
+      for (const spec of old.instruments()) market.register(spec);
+      this.state.market = market;
+    }
+    this.state.orderRate.resize(limits.orderRate?.maxOrders ?? 1);
+    this.state.limits = limits;
+  }
+
+  /** The window figures (samples, VaR, correlation) of the last check. */
+  marketRisk(): MarketRisk {
+    return this.state.market;
   }
 
   limits(): RiskLimits {
@@ -166,6 +254,42 @@ export class RiskEngine {
     f.positionBefore = before;
     f.positionAfter = before + f.signedQuantity;
     f.tradingState = this.trading.effective(order.instrumentId, order.venue);
+    if (s.pnl === undefined) s.pnl = s.portfolio.metrics?.();
+    if (s.limits.needsExposure && f.price > 0) {
+      s.market.prepare(order, f.price, f.signedQuantity, s.portfolio, s.exposure);
+    }
+  }
+
+  /** Bookkeeping for a passed order: the rate window, and a probe of any half-open breaker. */
+  private notePassed(order: RiskOrder): void {
+    const s = this.state;
+    if (s.limits.orderRate !== null) s.orderRate.record(order.venue, s.now);
+    if (this.breakers !== undefined && !reducesPosition(order, s)) {
+      this.breakers.notePassed(order.instrumentId, order.venue, s.now);
+    }
+  }
+
+  private applyLossLimits(pnl: PnlFacts, ts: number): void {
+    const limits = this.state.limits;
+    const day = Math.floor((ts - limits.dailyResetUtcMinute * 60_000) / DAY_MS);
+    const loss = -pnl.dailyPnl;
+    const dailyHit = limits.maxDailyLoss !== null && loss >= limits.maxDailyLoss;
+    const drawdownHit = limits.maxDrawdown !== null && pnl.drawdown >= limits.maxDrawdown;
+    const global = this.trading.get({ kind: 'global' });
+    if (global === 'ACTIVE' && (dailyHit || drawdownHit)) {
+      const by = dailyHit ? 'daily-loss' : 'drawdown';
+      this.autoReduced = { by, day };
+      const reason = dailyHit
+        ? `DAILY_LOSS_LIMIT_REACHED: limit=${limits.maxDailyLoss}, value=${figure(loss)}`
+        : `DRAWDOWN_LIMIT_REACHED: limit=${limits.maxDrawdown}, value=${figure(pnl.drawdown)}`;
+      this.setTradingState({ kind: 'global' }, 'REDUCING', reason);
+      return;
+    }
+    const auto = this.autoReduced;
+    if (auto?.by === 'daily-loss' && day > auto.day && !dailyHit && !drawdownHit && global === 'REDUCING') {
+      this.autoReduced = undefined;
+      this.setTradingState({ kind: 'global' }, 'ACTIVE', 'daily reset: daily loss limit no longer reached');
+    }
   }
 
   private ruleFailed(rule: string, order: RiskOrder, error: unknown): RiskDenial {

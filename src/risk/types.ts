@@ -30,6 +30,8 @@ export const RISK_DENIAL_CODES = [
   'ORDER_RATE_EXCEEDED',
   'NET_EDGE_BELOW_MIN',
   'CIRCUIT_OPEN',
+  'SWAP_SLIPPAGE_EXCEEDS_MAX',
+  'SWAP_UNBOUNDED',
 ] as const;
 
 export type RiskDenialCode = (typeof RISK_DENIAL_CODES)[number];
@@ -109,8 +111,11 @@ export interface ExposureFacts {
 export interface MarketRiskReader {
   /** Return samples in the window (VaR and correlation need `minSamples`). */
   samples(): number;
-  /** 95% historical VaR (quote currency, positive = loss) of the exposures after the order. */
-  historicalVarAfter(): number;
+  /**
+   * 95% historical VaR (quote currency, positive = loss) of the exposures after the order. With
+   * `limit`, a cheap upper bound may be returned when it is within the limit (above it: exact).
+   */
+  historicalVarAfter(limit?: number): number;
   /** 1.645 · √(wᵀΣw) with Σ the sample covariance of returns, after the order. */
   parametricVarAfter(): number;
   /** √(wᵀρw) with ρ the sample correlation of returns, after the order. */

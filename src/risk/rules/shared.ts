@@ -49,3 +49,15 @@ export function exactPrice(order: RiskOrder): Decimal | undefined {
   if (ref === undefined || !(ref > 0) || ref === Number.POSITIVE_INFINITY) return undefined;
   return Decimal.tryFrom(ref) ?? Decimal.fromNumberRounded(ref);
 }
+
+/** A quote amount or ratio for a denial message: at most 6 significant decimals, no float noise. */
+export function figure(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const magnitude = Math.abs(x);
+  const dp = magnitude >= 1000 ? 2 : magnitude >= 1 ? 4 : 8;
+  const f = 10 ** dp;
+  return Math.round(x * f) / f;
+}
+
+/** Note used when a PnL limit is configured but the engine has not observed the portfolio yet. */
+export const NOT_OBSERVED = 'no portfolio figures observed yet: the kernel must call engine.observe(ts)';
