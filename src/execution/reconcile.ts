@@ -164,6 +164,7 @@ export class Reconciler {
   private intervalTimer: number | undefined;
   private inFlight: Promise<ReconcileReport[]> | undefined;
   private adjustmentSeq = 0;
+  private readonly venueRuns = new Map<VenueId, Promise<ReconcileReport>>();
   /** Fills this reconciler booked itself (the order manager never learns of them). */
   private readonly recoveredTrades = new Set<string>();
 
@@ -243,7 +244,19 @@ export class Reconciler {
 
   // ── one run ──────────────────────────────────────────────────────────
 
-  private async runVenue(venue: VenueId): Promise<ReconcileReport> {
+  /** Runs of one venue never overlap (an interval tick, a retry and a direct call may coincide). */
+  private runVenue(venue: VenueId): Promise<ReconcileReport> {
+    const previous = this.venueRuns.get(venue);
+    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(() => this.runVenueNow(venue));
+    this.venueRuns.set(venue, next);
+    const cleanup = () => {
+      if (this.venueRuns.get(venue) === next) this.venueRuns.delete(venue);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+
+  private async runVenueNow(venue: VenueId): Promise<ReconcileReport> {
     const port = this.venues.get(venue) as VenuePort;
     const startedAt = this.clock.now();
     const run = new RunState();
@@ -286,8 +299,12 @@ export class Reconciler {
     for (const order of open) {
       const waiting = order.status === 'UNKNOWN' || order.status === 'SUBMITTED';
       if (waiting && now - order.updatedTs < this.graceMs) {
-        if (order.status === 'UNKNOWN') run.unknownPending++;
-        continue;
+        // Too young to call "never arrived": resolve it only if the venue already has it.
+        const state = await this.read(() => port.fetchOrder(order.clientOrderId));
+        if (state === undefined) {
+          if (order.status === 'UNKNOWN') run.unknownPending++;
+          continue;
+        }
       }
       const wasUnknown = order.status === 'UNKNOWN';
       run.ordersChecked++;
@@ -481,7 +498,7 @@ export class Reconciler {
     const price =
       this.options.priceOf?.(instrumentId) ??
       detail?.mark ??
-      (detail !== undefined && detail.averagePrice.isPositive() ? detail.averagePrice.toNumber() : undefined);
+      (detail?.averagePrice.isPositive() ? detail.averagePrice.toNumber() : undefined);
     if (price === undefined || !(price > 0) || !Number.isFinite(price)) return false;
     const quote = instrument.kind === 'spot' ? instrument.quote : instrument.settle;
     const quoteBefore = this.portfolio.balance(venue, quote);
@@ -614,6 +631,8 @@ class RunState {
     return this.seen;
   }
 }
+
+function noop(): void {}
 
 function rank(order: Readonly<Order>): number {
   return order.status === 'UNKNOWN' ? 0 : 1;
