@@ -19,6 +19,7 @@ const circuitFields = {
 
 const volatilityBreakerSchema = z
   .object({
+    enabled: z.boolean().default(true),
     sampleMs: positiveInt.default(1000),
     shortSamples: z.number().int().min(2).max(10_000).default(10),
     baselineHalfLifeSamples: z.number().int().min(1).max(1_000_000).default(300),
@@ -33,6 +34,7 @@ const volatilityBreakerSchema = z
 
 const errorRateBreakerSchema = z
   .object({
+    enabled: z.boolean().default(true),
     windowMs: positiveInt.default(60_000),
     minSamples: positiveInt.default(10),
     maxErrorRate: z.number().min(0).max(1).default(0.5),
@@ -68,8 +70,8 @@ export const safetyConfigSchema = z
       .extend({
         circuitBreakers: z
           .object({
-            volatility: z.union([z.literal(false), volatilityBreakerSchema]).prefault({}),
-            errorRate: z.union([z.literal(false), errorRateBreakerSchema]).prefault({}),
+            volatility: volatilityBreakerSchema.prefault({}),
+            errorRate: errorRateBreakerSchema.prefault({}),
             /** null: no loss breaker. */
             loss: lossBreakerSchema.nullable().default(null),
           })
@@ -124,9 +126,11 @@ export function toRiskConfig(safety: SafetyConfig): RiskConfig {
 /** Options for a BreakerBoard from `safety.riskManagement.circuitBreakers` (add onTransition). */
 export function toBreakerBoardOptions(safety: SafetyConfig): Omit<BreakerBoardOptions, 'onTransition'> {
   const b = safety.riskManagement.circuitBreakers;
+  const { enabled: volatilityOn, ...volatility } = b.volatility;
+  const { enabled: errorRateOn, ...errorRate } = b.errorRate;
   return {
-    volatility: b.volatility,
-    errorRate: b.errorRate,
+    volatility: volatilityOn ? volatility : false,
+    errorRate: errorRateOn ? errorRate : false,
     ...(b.loss === null ? {} : { loss: b.loss }),
   };
 }
