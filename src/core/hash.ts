@@ -56,6 +56,7 @@ function numberText(value: number): string {
 }
 
 /** Quotes, backslashes, control characters and (lone) surrogates need JSON.stringify's escaping. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function quote(text: string): string {

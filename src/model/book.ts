@@ -299,7 +299,13 @@ export class OrderBook {
       worst = price;
       levels++;
     }
-    return { filled, notional, averagePrice: filled > 0 ? notional / filled : Number.NaN, worstPrice: worst, levels };
+    return {
+      filled,
+      notional,
+      averagePrice: filled > 0 ? notional / filled : Number.NaN,
+      worstPrice: worst,
+      levels,
+    };
   }
 }
 
@@ -315,9 +321,18 @@ function applySide(instrumentId: InstrumentId, side: BookSide, levels: readonly 
 
 function checkLevel(instrumentId: InstrumentId, price: number, size: number): void {
   // NaN fails every comparison, so `!(x >= 0)` rejects it too.
-  if (!(price > 0) || !(size >= 0) || price === Number.POSITIVE_INFINITY || size === Number.POSITIVE_INFINITY) {
-    throw new ConcordError('CONCORD_ERR_BOOK_LEVEL_INVALID', `invalid book level price=${price} size=${size}`, {
-      details: { instrumentId, price: String(price), size: String(size) },
-    });
+  if (
+    !(price > 0) ||
+    !(size >= 0) ||
+    price === Number.POSITIVE_INFINITY ||
+    size === Number.POSITIVE_INFINITY
+  ) {
+    throw new ConcordError(
+      'CONCORD_ERR_BOOK_LEVEL_INVALID',
+      `invalid book level price=${price} size=${size}`,
+      {
+        details: { instrumentId, price: String(price), size: String(size) },
+      },
+    );
   }
 }

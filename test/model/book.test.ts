@@ -40,13 +40,22 @@ class ReferenceBook {
       worst = price;
       levels++;
     }
-    return { filled, notional, averagePrice: filled > 0 ? notional / filled : Number.NaN, worstPrice: worst, levels };
+    return {
+      filled,
+      notional,
+      averagePrice: filled > 0 ? notional / filled : Number.NaN,
+      worstPrice: worst,
+      levels,
+    };
   }
 }
 
 // Prices on a small tick grid around a touch so updates collide, insert, delete and cross.
 const price = fc.integer({ min: 1, max: 400 }).map((t) => t * 0.5);
-const size = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 }).map((n) => n / 100));
+const size = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: 1, max: 1000 }).map((n) => n / 100),
+);
 const level = fc.tuple(price, size) as fc.Arbitrary<Level>;
 const levels = fc.array(level, { maxLength: 30 });
 /** A venue-style snapshot: distinct prices, best first, positive sizes (exercises the bulk load). */
@@ -150,7 +159,15 @@ describe('OrderBook', () => {
     const book = new OrderBook('X');
     book.applySnapshot([[100, 1]], [[101, 2]], 1, 1);
     const kept = book.bids();
-    book.applyDelta([[100, 5], [100.5, 1]], [], 2, 2);
+    book.applyDelta(
+      [
+        [100, 5],
+        [100.5, 1],
+      ],
+      [],
+      2,
+      2,
+    );
     expect(kept).toEqual([[100, 1]]);
     expect(book.bids()).toEqual([
       [100.5, 1],
