@@ -126,17 +126,21 @@ describe('volatility breaker', () => {
     const m = new VolatilityMonitor('instrument:x', DEFAULT_VOLATILITY_BREAKER, (t) => transitions.push(t));
     const prices = walk(7, 400, 1e-4);
     let ts = 0;
-    for (const p of prices) m.observe(p, (ts += 1000));
+    const tick = () => {
+      ts += 1000;
+      return ts;
+    };
+    for (const p of prices) m.observe(p, tick());
     expect(transitions).toEqual([]);
     expect(m.sampleCount()).toBeGreaterThan(300);
     const last = prices[prices.length - 1]!;
-    m.observe(last * 1.01, (ts += 1000)); // +100 bp in one second: ≈ 100σ
-    m.observe(last * 1.01, (ts += 1000));
+    m.observe(last * 1.01, tick()); // +100 bp in one second: ≈ 100σ
+    m.observe(last * 1.01, tick());
     expect(transitions.map((t) => t.to)).toEqual(['OPEN']);
     expect(transitions[0]!.numbers.move_bps).toBeGreaterThan(90);
     expect(transitions[0]!.breaker).toBe('volatility');
     // Calm again: after the cool-down it probes, then closes on a calm sample (no orders: after a second cool-down).
-    for (const p of walk(8, 200, 1e-4, last * 1.01)) m.observe(p, (ts += 1000));
+    for (const p of walk(8, 200, 1e-4, last * 1.01)) m.observe(p, tick());
     expect(transitions.map((t) => t.to)).toEqual(['OPEN', 'HALF_OPEN', 'CLOSED']);
     expect(transitions[1]!.ts - transitions[0]!.ts).toBeGreaterThanOrEqual(
       DEFAULT_VOLATILITY_BREAKER.cooldownMs,

@@ -28,7 +28,7 @@ export class FakeBook {
     return Decimal.fromNumberRounded(this.position(id));
   }
   observe(ts: number): PnlFacts {
-    this.pnl = { ts, equity: 10_000, peakEquity: 10_000, drawdown: 0, dailyPnl: 0, ...this.pnl, ...{ ts } };
+    this.pnl = { equity: 10_000, peakEquity: 10_000, drawdown: 0, dailyPnl: 0, ...this.pnl, ts };
     return this.pnl;
   }
   metrics(): PnlFacts | undefined {

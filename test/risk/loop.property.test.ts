@@ -76,7 +76,13 @@ describe('risk gate in a mark → check → fill loop (properties)', () => {
           if (sc.haltAt === i) engine.setTradingState({ kind: 'global' }, 'HALTED', 'operator');
           for (const o of step.orders) {
             const quantity = Decimal.fromUnits(BigInt(o.lots) * 10n ** 15n);
-            const order: RiskOrder = { instrumentId: inst.id, venue: 'sim-a', side: o.side, quantity, referencePrice: price };
+            const order: RiskOrder = {
+              instrumentId: inst.id,
+              venue: 'sim-a',
+              side: o.side,
+              quantity,
+              referencePrice: price,
+            };
             const before = portfolio.positionExact(inst.id);
             const lossBefore = -(engine.observe(ts)?.dailyPnl ?? 0);
             const stateBefore = engine.tradingState({ kind: 'global' });
