@@ -4,7 +4,7 @@
  * input (no clock, no locale: numbers are formatted by hand).
  */
 import type { BacktestMetrics, BacktestTrade, EquityPoint } from './metrics.ts';
-import { drawdownSeries } from './metrics.ts';
+import { analyzeRoundTrips, drawdownSeries } from './metrics.ts';
 import type { BacktestReportInput, BookStatsRow } from './result.ts';
 
 /** Most points a chart polyline gets (min/max per bucket keeps the extremes visible). */
@@ -65,9 +65,30 @@ export function formatDuration(ms: number | null): string {
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
-  if (d > 0) return `${d}d ${h}h ${m}m`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${sec}s`;
+  const parts =
+    d > 0
+      ? [
+          [d, 'd'],
+          [h, 'h'],
+          [m, 'm'],
+        ]
+      : h > 0
+        ? [
+            [h, 'h'],
+            [m, 'm'],
+          ]
+        : [
+            [m, 'm'],
+            [sec, 's'],
+          ];
+  if (d > 0 || h > 0 || m > 0) {
+    // Leading unit always shown, zero trailing units dropped: "1m", "2h 5m", "3d 0h 7m".
+    const last = parts.reduce((at, [n], i) => (n !== 0 ? i : at), 0);
+    return parts
+      .slice(0, last + 1)
+      .map(([n, unit]) => `${n}${unit}`)
+      .join(' ');
+  }
   return ms < 1000 && ms > 0 ? `${Math.round(ms)} ms` : `${sec}s`;
 }
 
@@ -119,18 +140,62 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? rough;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
-    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  // Integer multiples of the step (no accumulated float error); −0 shown as 0.
+  const last = Math.floor(max / step);
+  for (let k = Math.ceil(min / step); k <= last; k++) {
+    const v = k === 0 ? 0 : k * step;
+    if (v >= min && v <= max) ticks.push(v);
   }
+  if (ticks.length === 0) ticks.push(min);
   return ticks;
 }
 
-function timeLabel(ts: number, spanMs: number): string {
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TIME_STEPS = [
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+  91 * DAY,
+  182 * DAY,
+  365 * DAY,
+];
+
+/** Time ticks on round UTC boundaries (whole minutes, hours, days), at most about `maxTicks`. */
+export function timeTicks(tMin: number, tMax: number, maxTicks = 7): { ticks: number[]; step: number } {
+  const span = Math.max(1, tMax - tMin);
+  const step = TIME_STEPS.find((s) => span / s <= maxTicks) ?? Math.ceil(span / maxTicks / DAY) * DAY;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(tMin / step) * step; t <= tMax; t += step) ticks.push(t);
+  return { ticks, step };
+}
+
+function timeLabel(ts: number, step: number, spanMs: number): string {
   const iso = new Date(ts).toISOString();
-  if (spanMs >= 3 * 86_400_000) return iso.slice(0, 10);
-  if (spanMs >= 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
-  if (spanMs >= 600_000) return iso.slice(11, 16);
-  return iso.slice(11, 19);
+  if (step >= DAY) return iso.slice(0, 10);
+  if (step < MINUTE) return iso.slice(11, 19);
+  return spanMs >= DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 }
 
 interface ChartSpec {
@@ -199,15 +264,12 @@ export function renderLineChart(spec: ChartSpec): string {
       `<text class="axis-label" x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${escapeHtml(spec.formatY(v))}</text>`,
     );
   }
-  const span = tMax - tMin;
-  const xTicks = 6;
-  for (let i = 0; i <= xTicks; i++) {
-    const ts = tMin + (span * i) / xTicks;
+  const { ticks, step } = timeTicks(tMin, tMax);
+  for (const ts of ticks) {
     const xx = r1(x(ts));
-    const anchor = i === 0 ? 'start' : i === xTicks ? 'end' : 'middle';
     parts.push(
       `<line class="tick" x1="${xx}" x2="${xx}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 5}"/>`,
-      `<text class="axis-label" x="${xx}" y="${PAD.top + plotH + 18}" text-anchor="${anchor}">${escapeHtml(timeLabel(ts, span))}</text>`,
+      `<text class="axis-label" x="${xx}" y="${PAD.top + plotH + 18}" text-anchor="middle">${escapeHtml(timeLabel(ts, step, tMax - tMin))}</text>`,
     );
   }
   parts.push(
@@ -307,15 +369,16 @@ function renderHeaderInfo(input: BacktestReportInput): string {
   return `<div class="cols"><table id="run-info" class="kv"><caption>Run</caption><tbody>\n${info}\n</tbody></table>${config}</div>`;
 }
 
-function tradeRow(t: BacktestTrade, index: number): string {
+function tradeRow(t: BacktestTrade, index: number, realized: readonly number[]): string {
   const agents = t.agentIds === undefined || t.agentIds.length === 0 ? '—' : t.agentIds.join(', ');
   const notional = t.price * t.quantity * (t.contractSize ?? 1);
+  const pnl = t.realizedPnl ?? realized[index];
   return (
     `<tr><td class="num">${index + 1}</td><td class="mono">${escapeHtml(formatUtc(t.ts))}</td>` +
     `<td>${escapeHtml(t.instrumentId)}</td><td class="${t.side === 'buy' ? 'buy' : 'sell'}">${escapeHtml(t.side)}</td>` +
     `<td class="num">${escapeHtml(formatPlain(t.price))}</td><td class="num">${escapeHtml(formatPlain(t.quantity))}</td>` +
     `<td class="num">${escapeHtml(formatNumber(notional))}</td><td class="num">${escapeHtml(formatNumber(t.fee, 4))}</td>` +
-    `<td class="${signClass(t.realizedPnl)}">${escapeHtml(formatNumber(t.realizedPnl))}</td>` +
+    `<td class="${signClass(pnl)}">${escapeHtml(pnl === 0 ? '' : formatNumber(pnl))}</td>` +
     `<td>${escapeHtml(agents)}</td></tr>`
   );
 }
@@ -326,17 +389,18 @@ function renderTrades(trades: readonly BacktestTrade[], head: number, tail: numb
     '<thead><tr><th class="num">#</th><th>Time (UTC)</th><th>Instrument</th><th>Side</th><th class="num">Price</th>' +
     '<th class="num">Quantity</th><th class="num">Notional</th><th class="num">Fee</th><th class="num">Realized PnL</th><th>Agents</th></tr></thead>';
   const truncated = trades.length > head + tail;
+  const realized = analyzeRoundTrips(trades).realizedPerTrade;
   const rows: string[] = [];
   if (!truncated) {
-    for (let i = 0; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i));
+    for (let i = 0; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i, realized));
   } else {
-    for (let i = 0; i < head; i++) rows.push(tradeRow(trades[i]!, i));
+    for (let i = 0; i < head; i++) rows.push(tradeRow(trades[i]!, i, realized));
     const hidden = trades.length - head - tail;
     rows.push(`<tr class="gap"><td colspan="10">… ${formatNumber(hidden, 0)} trades not shown …</td></tr>`);
-    for (let i = trades.length - tail; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i));
+    for (let i = trades.length - tail; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i, realized));
   }
   const note = truncated
-    ? `<p class="note" id="trades-truncated">Showing the first ${head} and the last ${tail} of ${formatNumber(trades.length, 0)} trades; the JSON result has the figures for all of them.</p>`
+    ? `<p class="note" id="trades-truncated">Showing the first ${head} and the last ${tail} of ${formatNumber(trades.length, 0)} trades; the metrics above cover all of them.</p>`
     : '';
   return `${note}<div class="scroll"><table id="trades" class="grid-table">${header}<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
@@ -392,11 +456,12 @@ table{border-collapse:collapse;width:100%}
 caption{text-align:left;font-weight:600;padding:0 0 6px}
 th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 thead th{background:var(--band);font-weight:600;white-space:nowrap}
+thead th.num{font-family:inherit}
 table.kv th{font-weight:500;color:var(--muted);width:45%}
 .grid-table tbody tr:nth-child(even){background:#fafbfc}
 .num{text-align:right;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-variant-numeric:tabular-nums;white-space:nowrap}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:nowrap}
-.wrap{white-space:pre-wrap;word-break:break-all}
+.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
 .pos{color:var(--pos)} .neg{color:var(--neg)}
 .buy{color:var(--pos);font-weight:600} .sell{color:var(--neg);font-weight:600}
 .metrics-wrap{max-width:560px}
@@ -443,6 +508,7 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     '<footer>Sharpe: mean excess period return over its sample standard deviation, × √periods per year. ' +
       'Sortino: the same over the downside deviation (root mean square of the shortfall below the risk-free rate, over all periods). ' +
       'A round trip runs from a flat position back to flat (average cost); win rate and profit factor use its PnL net of fees. ' +
+      "Realized PnL per trade is the portfolio's figure when recorded, else the average-cost figure (blank when the trade realizes nothing). " +
       '“—” marks a figure that is undefined for this run (e.g. a ratio with a zero denominator).</footer>',
   );
   return `<!doctype html>

@@ -250,13 +250,20 @@ export function inferPeriodMs(equity: readonly EquityPoint[]): number | null {
 // ---------------------------------------------------------------------------------------------
 // Drawdown
 
+/** (peak − equity) / peak, 0 without a positive peak; capped at Number.MAX_VALUE so it stays finite. */
+function drawdownFrom(peak: number, equity: number): number {
+  if (!(peak > 0)) return 0;
+  const dd = (peak - equity) / peak;
+  return Number.isFinite(dd) ? dd : Number.MAX_VALUE;
+}
+
 export function drawdownSeries(equity: readonly EquityPoint[]): DrawdownPoint[] {
   const out: DrawdownPoint[] = new Array(equity.length);
   let peak = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < equity.length; i++) {
     const p = equity[i]!;
     if (p.equity > peak) peak = p.equity;
-    out[i] = { ts: p.ts, drawdown: peak > 0 ? (peak - p.equity) / peak : 0 };
+    out[i] = { ts: p.ts, drawdown: drawdownFrom(peak, p.equity) };
   }
   return out;
 }
@@ -273,13 +280,16 @@ export function drawdownSummary(equity: readonly EquityPoint[]): DrawdownSummary
   let maxDrawdown = 0;
   let maxDuration = 0;
   for (const p of equity) {
-    if (p.equity >= peak) {
+    if (peak === Number.NEGATIVE_INFINITY) {
+      peak = p.equity;
+      peakTs = p.ts;
+    } else if (p.equity >= peak) {
       // Back at (or above) the peak: the underwater spell, if any, ends here.
       maxDuration = Math.max(maxDuration, p.ts - peakTs);
       peak = p.equity;
       peakTs = p.ts;
-    } else if (peak > 0) {
-      maxDrawdown = Math.max(maxDrawdown, (peak - p.equity) / peak);
+    } else {
+      maxDrawdown = Math.max(maxDrawdown, drawdownFrom(peak, p.equity));
     }
   }
   const last = equity[equity.length - 1];

@@ -1,0 +1,181 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type ChartPoint,
+  downsample,
+  escapeHtml,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  MAX_CHART_POINTS,
+  niceTicks,
+  renderBacktestReport,
+} from '../../src/kernel/report/index.ts';
+import { HOSTILE_AGENT, syntheticReportInput, syntheticSeries } from './fixtures.ts';
+
+function polylinePoints(html: string, svgId: string): Array<[number, number]> {
+  const svg = html.match(new RegExp(`<svg id="${svgId}"[\\s\\S]*?</svg>`))?.[0] ?? '';
+  const points = svg.match(/<polyline[^>]* points="([^"]*)"/)?.[1] ?? '';
+  return points
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => pair.split(',').map(Number) as [number, number]);
+}
+
+describe('renderBacktestReport', () => {
+  const input = syntheticReportInput();
+  const html = renderBacktestReport(input);
+
+  it('is one self-contained document: no scripts, no external resources', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).not.toMatch(/<[^>]*\s(src|href)\s*=/i);
+    expect(html).not.toMatch(/url\(/i);
+    expect(html).not.toMatch(/@import/i);
+    expect(html).toContain('<style>');
+  });
+
+  it('escapes every piece of input text (agent ids, file names)', () => {
+    expect(input.agents.some((a) => a.agentId === HOSTILE_AGENT)).toBe(true);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.csv');
+  });
+
+  it('shows the run header: period in UTC, seed, data files and config', () => {
+    expect(html).toContain('<title>Concord Backtest — 2024-08-08 00:00:00 → 2024-08-10 23:59:00</title>');
+    expect(html).toContain('btc-perp-1m-2022-01.csv');
+    expect(html).toMatch(/<th scope="row">Seed<\/th><td[^>]*>42</);
+    expect(html).toMatch(/risk\.maxNotional<\/th><td[^>]*>250000</);
+  });
+
+  it('lists the metrics with their formatted values', () => {
+    const m = input.metrics;
+    const cell = (key: string) =>
+      html.match(new RegExp(`<tr data-metric="${key}">.*?<td[^>]*>([^<]*)</td>`))?.[1];
+    expect(cell('sharpe')).toBe(formatNumber(m.sharpe));
+    expect(cell('maxDrawdown')).toBe(formatPercent(m.maxDrawdown));
+    expect(cell('winRate')).toBe(formatPercent(m.winRate, 1));
+    expect(cell('trades')).toBe(String(input.series.trades.length));
+    expect(cell('fees')).toBe(formatNumber(m.fees));
+    expect(m.trades).toBeGreaterThan(100);
+  });
+
+  it('draws equity and drawdown as downsampled polylines inside the plot area', () => {
+    expect(input.series.equity.length).toBeGreaterThan(MAX_CHART_POINTS);
+    for (const id of ['equity-chart', 'drawdown-chart']) {
+      const pts = polylinePoints(html, id);
+      expect(pts.length).toBeGreaterThanOrEqual(2);
+      expect(pts.length).toBeLessThanOrEqual(MAX_CHART_POINTS);
+      for (const [x, y] of pts) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(960);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(y).toBeLessThanOrEqual(300);
+      }
+      // Time runs left to right.
+      for (let i = 1; i < pts.length; i++) expect(pts[i]![0]).toBeGreaterThanOrEqual(pts[i - 1]![0]);
+    }
+    expect(html).toMatch(/<text class="axis-label"[^>]*>08-08 00:00<\/text>/);
+  });
+
+  it('truncates the trades table to the first and last rows with a note', () => {
+    const small = renderBacktestReport({ ...input, tradeRows: { head: 5, tail: 3 } });
+    const table = small.match(/<table id="trades"[\s\S]*?<\/table>/)?.[0] ?? '';
+    expect(table.match(/<tr><td class="num">/g)).toHaveLength(8);
+    expect(small).toContain(`Showing the first 5 and the last 3 of ${input.series.trades.length} trades`);
+    expect(table).toContain(`<td class="num">${input.series.trades.length}</td>`);
+  });
+
+  it('shows every trade, without a note, when they fit', () => {
+    const few = syntheticSeries(200);
+    const page = renderBacktestReport(syntheticReportInput(few));
+    expect(page).not.toContain('id="trades-truncated"');
+    expect(page.match(/<tr><td class="num">/g)).toHaveLength(few.trades.length);
+  });
+
+  it('has the per-agent and per-book tables, the book table only when books are given', () => {
+    expect(html).toContain('<table id="agents"');
+    expect(html).toMatch(/<table id="books"[\s\S]*binance:BTCUSDT[\s\S]*41,000/);
+    expect(renderBacktestReport({ ...input, books: undefined })).not.toContain('id="books"');
+  });
+
+  it('renders an empty run without failing', () => {
+    const empty = syntheticReportInput({ equity: [], trades: [], initialEquity: 1000 });
+    const page = renderBacktestReport(empty);
+    expect(page).toContain('no data');
+    expect(page).toContain('No trades.');
+    const one = renderBacktestReport(
+      syntheticReportInput({ equity: [{ ts: 0, equity: 5 }], trades: [], initialEquity: 5 }),
+    );
+    expect(polylinePoints(one, 'equity-chart')).toHaveLength(2);
+  });
+
+  it('is deterministic', () => {
+    expect(renderBacktestReport(syntheticReportInput())).toBe(html);
+  });
+});
+
+describe('report helpers', () => {
+  it('escapes the five HTML metacharacters', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('formats numbers without locale, with a real minus and a dash for missing values', () => {
+    expect(formatNumber(1234567.891)).toBe('1,234,567.89');
+    expect(formatNumber(-0.5)).toBe('−0.50');
+    expect(formatNumber(-0.001)).toBe('0.00');
+    expect(formatNumber(null)).toBe('—');
+    expect(formatPercent(0.12345)).toBe('12.35%');
+  });
+
+  it('formats durations with the leading unit and no zero tail', () => {
+    expect(formatDuration(60_000)).toBe('1m');
+    expect(formatDuration(61_000)).toBe('1m 1s');
+    expect(formatDuration(2 * 3600_000 + 5 * 60_000)).toBe('2h 5m');
+    expect(formatDuration(3 * 86_400_000 + 7 * 60_000)).toBe('3d 0h 7m');
+    expect(formatDuration(86_400_000)).toBe('1d');
+    expect(formatDuration(42_000)).toBe('42s');
+    expect(formatDuration(250)).toBe('250 ms');
+    expect(formatDuration(null)).toBe('—');
+  });
+
+  it('downsampling keeps ≤ max points, the ends, the extremes and time order', () => {
+    const series = fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), {
+      minLength: 1,
+      maxLength: 5000,
+    });
+    fc.assert(
+      fc.property(series, fc.integer({ min: 4, max: 600 }), (values, max) => {
+        const points: ChartPoint[] = values.map((value, ts) => ({ ts, value }));
+        const out = downsample(points, max);
+        expect(out.length).toBeLessThanOrEqual(Math.max(max, 2));
+        expect(out[0]).toBe(points[0]);
+        expect(out[out.length - 1]).toBe(points[points.length - 1]);
+        expect(Math.min(...out.map((p) => p.value))).toBe(Math.min(...values));
+        expect(Math.max(...out.map((p) => p.value))).toBe(Math.max(...values));
+        for (let i = 1; i < out.length; i++) expect(out[i]!.ts).toBeGreaterThanOrEqual(out[i - 1]!.ts);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('nice ticks lie inside the range and are evenly spaced', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+        fc.double({ min: 1e-6, max: 1e9, noNaN: true }),
+        (lo, width) => {
+          const ticks = niceTicks(lo, lo + width);
+          expect(ticks.length).toBeGreaterThanOrEqual(1);
+          expect(ticks.length).toBeLessThanOrEqual(11);
+          for (const t of ticks) {
+            expect(t).toBeGreaterThanOrEqual(lo - width * 1e-6);
+            expect(t).toBeLessThanOrEqual(lo + width + width * 1e-6);
+          }
+        },
+      ),
+    );
+  });
+});
