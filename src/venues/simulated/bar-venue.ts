@@ -9,8 +9,10 @@
  * - Limit orders fill at the first later bar whose range touches the limit: a buy
  *   when low ≤ limit, at min(open, limit); a sell when high ≥ limit, at max(open, limit).
  *   A fill at the open (the bar gapped through the limit) is a taker fill, inside
- *   the bar a maker fill. IOC and FOK limits get one bar, then expire. In `close`
- *   mode a limit marketable at the last close fills at that close at once.
+ *   the bar a maker fill (post-only orders always fill at their limit, as maker).
+ *   IOC and FOK limits get one bar, then expire. In `close` mode a limit marketable
+ *   at the last close fills at that close at once (an IOC/FOK that is not expires).
+ *   Orders fill whole (bars carry no depth): no partial fills.
  * - Accounting is linear in the quote currency (spot, or a linear perpetual traded
  *   like spot): buys need quote incl. the fee, sells need base unless `allowShort`
  *   (margin-like backtests: base may go negative). Resting limit buys and spot
