@@ -247,7 +247,9 @@ export class Reconciler {
   /** Runs of one venue never overlap (an interval tick, a retry and a direct call may coincide). */
   private runVenue(venue: VenueId): Promise<ReconcileReport> {
     const previous = this.venueRuns.get(venue);
-    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(() => this.runVenueNow(venue));
+    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(() =>
+      this.runVenueNow(venue),
+    );
     this.venueRuns.set(venue, next);
     const cleanup = () => {
       if (this.venueRuns.get(venue) === next) this.venueRuns.delete(venue);
@@ -315,24 +317,68 @@ export class Reconciler {
       });
       if (wasUnknown && result.order.status !== 'UNKNOWN') run.unknownResolved++;
       else if (result.order.status === 'UNKNOWN') run.unknownPending++;
-      if (result.outcome === 'mismatch') {
-        // Usually fills the order manager could not take (an illegal transition): book them directly.
-        const state = await this.read(() => port.fetchOrder(order.clientOrderId));
-        const recovered = state === undefined ? 0 : this.recoverFills(venue, result.order, state, run);
-        if (recovered === 0) {
-          run.mismatches.push({
-            kind: 'order',
-            code: result.error.code,
-            key: order.clientOrderId,
-            desk: result.order.status,
-            venue: state?.status ?? 'absent',
-            withinTolerance: false,
-            fixed: false,
-            message: result.error.shortMessage,
-          });
-          run.failState = worse(run.failState, 'REDUCING');
-        }
-      }
+      if (result.outcome === 'mismatch')
+        await this.settleMismatch(venue, port, result.order, result.error, run);
+    }
+  }
+
+  /**
+   * An order the order manager could not move to the venue's status. Two known causes are
+   * repaired: a cancel that never reached the venue (desk PENDING_CANCEL, venue still open:
+   * the cancel is sent again, cancels being idempotent), and fills the manager could not take
+   * (booked directly). Anything else is flagged and the venue fails closed (REDUCING).
+   */
+  private async settleMismatch(
+    venue: VenueId,
+    port: VenuePort,
+    order: Readonly<Order>,
+    error: ConcordError,
+    run: RunState,
+  ): Promise<void> {
+    const state = await this.read(() => port.fetchOrder(order.clientOrderId));
+    const recovered = state === undefined ? 0 : this.recoverFills(venue, order, state, run);
+    const base = {
+      kind: 'order' as const,
+      code: error.code,
+      key: order.clientOrderId,
+      desk: order.status,
+      venue: state?.status ?? 'absent',
+      withinTolerance: false,
+    };
+    if (order.status === 'PENDING_CANCEL' && state !== undefined && !isTerminal(state.status)) {
+      const resent = await this.resendCancel(order.clientOrderId);
+      run.mismatches.push({
+        ...base,
+        withinTolerance: true,
+        fixed: resent,
+        message: resent
+          ? `order ${order.clientOrderId} is still ${state.status} at ${venue} although a cancel was requested; the cancel was sent again`
+          : `order ${order.clientOrderId} is still ${state.status} at ${venue} although a cancel was requested, and sending the cancel again failed`,
+      });
+      if (!resent) run.failState = worse(run.failState, 'REDUCING');
+      return;
+    }
+    if (recovered > 0) return;
+    run.mismatches.push({ ...base, fixed: false, message: error.shortMessage });
+    run.failState = worse(run.failState, 'REDUCING');
+  }
+
+  /** A cancel may be retried (idempotent); a submit never is. */
+  private async resendCancel(clientOrderId: string): Promise<boolean> {
+    try {
+      await retryWithBackoff(
+        async () => {
+          const r = await this.orders.cancel(clientOrderId);
+          if (r.outcome === 'failed') throw r.error;
+          return r;
+        },
+        { ...this.retryPolicy, kind: 'cancel' },
+        this.clock,
+        this.random,
+      );
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -555,7 +601,7 @@ export class Reconciler {
         `reconciliation of ${venue}: ${first?.message ?? 'incomplete'}`,
       );
     } else {
-      status = run.adjustments.length > 0 ? 'adjusted' : 'ok';
+      status = run.adjustments.length > 0 || run.mismatches.some((m) => m.fixed) ? 'adjusted' : 'ok';
       this.lastRunStart.set(venue, startedAt);
       if (this.failedClosed.delete(venue))
         this.options.onRecovered?.(scope, `reconciliation of ${venue} is clean again`);

@@ -14,7 +14,11 @@ export interface FailClosedCall {
 }
 
 /** SimulatedVenue inside a FaultyVenue, with a real OrderManager, Portfolio and Reconciler. */
-export function desk(seed: number | string, faults: FaultConfig, reconcilerOptions: Partial<ReconcilerOptions> = {}) {
+export function desk(
+  seed: number | string,
+  faults: FaultConfig,
+  reconcilerOptions: Partial<ReconcilerOptions> = {},
+) {
   const base = setupFaulty(seed, faults);
   const { clock, instrument, venue } = base;
   const events: { type: string; payload: unknown }[] = [];

@@ -53,14 +53,25 @@ describe('Reconciler', () => {
     const d = desk(3, { dropDuringDisconnect: 1 });
     const id = `${VENUE}:BTC-USDT`;
     // An IOC that partly fills (3 of 5 at the best ask); every event of it is lost in an outage…
-    const result = await d.submit({ type: 'limit', limitPrice: Decimal.from('60005'), timeInForce: 'IOC', quantity: Decimal.from('5') });
+    const result = await d.submit({
+      type: 'limit',
+      limitPrice: Decimal.from('60005'),
+      timeInForce: 'IOC',
+      quantity: Decimal.from('5'),
+    });
     d.venue.disconnectFor(50);
     d.clock.advanceBy(60);
     expect(d.venue.faultCounts().droppedEvent).toBe(3);
     // …except its expiry, which reaches the order manager first: the order closes without its fill.
     const coid = result.order.clientOrderId;
-    d.orders.applyVenueEvent({ type: 'order.accepted', clientOrderId: coid, venueOrderId: 'v', ts: d.clock.now() }, VENUE);
-    d.orders.applyVenueEvent({ type: 'order.expired', clientOrderId: coid, venueOrderId: 'v', ts: d.clock.now() }, VENUE);
+    d.orders.applyVenueEvent(
+      { type: 'order.accepted', clientOrderId: coid, venueOrderId: 'v', ts: d.clock.now() },
+      VENUE,
+    );
+    d.orders.applyVenueEvent(
+      { type: 'order.expired', clientOrderId: coid, venueOrderId: 'v', ts: d.clock.now() },
+      VENUE,
+    );
     expect(d.orders.order(coid)?.status).toBe('EXPIRED');
     expect((await d.inner.fetchOrder(coid))?.filledQuantity.toString()).toBe('3');
     expect(d.portfolio.positionExact(id).isZero()).toBe(true);
@@ -80,7 +91,9 @@ describe('Reconciler', () => {
     d.portfolio.deposit(VENUE, 'USDT', '-0.5');
     const [report] = await drive(d.clock, d.reconciler.reconcileAll());
     expect(report?.status).toBe('adjusted');
-    expect(report?.adjustments).toEqual([{ kind: 'balance', key: 'USDT', before: '999999.5', after: '1000000', delta: '0.5' }]);
+    expect(report?.adjustments).toEqual([
+      { kind: 'balance', key: 'USDT', before: '999999.5', after: '1000000', delta: '0.5' },
+    ]);
     expect(eventsOf(d.events, 'reconcile.adjusted')).toHaveLength(1);
     expect(d.portfolio.balance(VENUE, 'USDT').toString()).toBe('1000000');
     expect(d.failClosed).toEqual([]);
@@ -93,7 +106,9 @@ describe('Reconciler', () => {
     d.portfolio.deposit(VENUE, 'BTC', '2');
     const [report] = await drive(d.clock, d.reconciler.reconcileAll());
     expect(report?.status).toBe('failed-closed');
-    expect(report?.mismatches).toMatchObject([{ kind: 'balance', key: 'BTC', desk: '12', venue: '10', withinTolerance: false, fixed: false }]);
+    expect(report?.mismatches).toMatchObject([
+      { kind: 'balance', key: 'BTC', desk: '12', venue: '10', withinTolerance: false, fixed: false },
+    ]);
     expect(d.failClosed).toMatchObject([{ scope: { kind: 'venue', venue: VENUE }, state: 'HALTED' }]);
     expect(d.portfolio.balance(VENUE, 'BTC').toString()).toBe('12');
     expect(d.reconciler.failedClosedVenues()).toEqual([VENUE]);
@@ -120,20 +135,27 @@ describe('Reconciler', () => {
     const id = `${VENUE}:BTC-USDT`;
     // The venue sold 0.001 BTC the desk does not know about (both position and base balance differ).
     const orphan = {
-      ...((await d.inner.fetchOrder(d.orders.orders()[0]!.clientOrderId))!.fills[0]!),
+      ...(await d.inner.fetchOrder(d.orders.orders()[0]!.clientOrderId))!.fills[0]!,
       tradeId: 'orphan',
     };
     expect(orphan).toBeDefined();
     const usdtBefore = d.portfolio.balance(VENUE, 'USDT');
-    d.portfolio.applyFill({ ...orphan, side: 'buy', quantity: Decimal.from('0.001'), fee: Decimal.ZERO }, d.instrument);
+    d.portfolio.applyFill(
+      { ...orphan, side: 'buy', quantity: Decimal.from('0.001'), fee: Decimal.ZERO },
+      d.instrument,
+    );
     d.portfolio.deposit(VENUE, 'USDT', usdtBefore.sub(d.portfolio.balance(VENUE, 'USDT')));
     expect(d.portfolio.positionExact(id).toString()).toBe('0.011');
     const [report] = await drive(d.clock, d.reconciler.reconcileAll());
     expect(report?.status).toBe('adjusted');
-    expect(report?.adjustments.map((a) => `${a.kind} ${a.key} ${a.delta}`)).toEqual(['position sim-a:BTC-USDT -0.001']);
+    expect(report?.adjustments.map((a) => `${a.kind} ${a.key} ${a.delta}`)).toEqual([
+      'position sim-a:BTC-USDT -0.001',
+    ]);
     expect(d.portfolio.positionExact(id).toString()).toBe('0.01');
     expect(d.portfolio.balance(VENUE, 'USDT').eq(usdtBefore)).toBe(true);
-    expect(d.reconciler.lastSnapshot(VENUE)?.positions).toEqual([{ instrumentId: id, desk: '0.011', venue: '0.01' }]);
+    expect(d.reconciler.lastSnapshot(VENUE)?.positions).toEqual([
+      { instrumentId: id, desk: '0.011', venue: '0.01' },
+    ]);
     expect(eventsOf(d.events, 'reconcile.snapshot')).toHaveLength(1);
   });
 
@@ -142,14 +164,18 @@ describe('Reconciler', () => {
     d.venue.disconnectFor(3_000);
     const [report] = await drive(d.clock, d.reconciler.reconcileAll());
     expect(report?.status).toBe('failed-closed');
-    expect(report?.mismatches[0]).toMatchObject({ kind: 'unreachable', code: 'CONCORD_ERR_RECONCILE_INCOMPLETE' });
+    expect(report?.mismatches[0]).toMatchObject({
+      kind: 'unreachable',
+      code: 'CONCORD_ERR_RECONCILE_INCOMPLETE',
+    });
     expect(d.failClosed).toMatchObject([{ scope: { kind: 'venue', venue: VENUE }, state: 'REDUCING' }]);
     const reports = eventsOf(d.events, 'reconcile.report') as ReconcileReport[];
     expect(reports).toHaveLength(1);
     // The retry timer fires on the clock and the venue is back by then.
     d.clock.advanceBy(5_000);
     await drive(d.clock, new Promise((r) => setImmediate(r)));
-    for (let i = 0; i < 20 && eventsOf(d.events, 'reconcile.report').length < 2; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20 && eventsOf(d.events, 'reconcile.report').length < 2; i++)
+      await new Promise((r) => setImmediate(r));
     const after = eventsOf(d.events, 'reconcile.report') as ReconcileReport[];
     expect(after.map((r) => r.status)).toEqual(['failed-closed', 'ok']);
     expect(d.recovered).toEqual([VENUE]);

@@ -154,9 +154,13 @@ describe('CircuitBreaker', () => {
       coolDownMs: 1_000,
       onStateChange: (c) => changes.push(`${c.from}->${c.to}`),
     });
-    for (let i = 0; i < 3; i++) await expect(breaker.run(async () => Promise.reject(retryable()))).rejects.toThrow();
+    for (let i = 0; i < 3; i++)
+      await expect(breaker.run(async () => Promise.reject(retryable()))).rejects.toThrow();
     expect(breaker.state()).toBe('open');
-    await expect(breaker.run(async () => 1)).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_CIRCUIT_OPEN', retryable: true });
+    await expect(breaker.run(async () => 1)).rejects.toMatchObject({
+      code: 'CONCORD_ERR_VENUE_CIRCUIT_OPEN',
+      retryable: true,
+    });
     clock.advanceBy(999);
     expect(breaker.state()).toBe('open');
     clock.advanceBy(1);
@@ -203,7 +207,12 @@ describe('CircuitBreaker', () => {
 
   it('opens on too many recent failures even with successes between', () => {
     const clock = new SimulatedClock(0);
-    const breaker = new CircuitBreaker({ clock, consecutiveFailures: 100, recentFailures: 3, windowMs: 1_000 });
+    const breaker = new CircuitBreaker({
+      clock,
+      consecutiveFailures: 100,
+      recentFailures: 3,
+      windowMs: 1_000,
+    });
     for (let i = 0; i < 2; i++) {
       breaker.recordFailure(retryable());
       breaker.recordSuccess();
@@ -221,7 +230,11 @@ describe('CircuitBreaker', () => {
   it('keeps one breaker per venue', () => {
     const clock = new SimulatedClock(0);
     const seen: string[] = [];
-    const breakers = new VenueBreakers({ clock, consecutiveFailures: 1, onStateChange: (v, c) => seen.push(`${v}:${c.to}`) });
+    const breakers = new VenueBreakers({
+      clock,
+      consecutiveFailures: 1,
+      onStateChange: (v, c) => seen.push(`${v}:${c.to}`),
+    });
     breakers.for('a').recordFailure(retryable());
     expect(breakers.for('a')).toBe(breakers.for('a'));
     expect(breakers.for('b').state()).toBe('closed');
@@ -276,20 +289,24 @@ describe('DataHealth', () => {
 
   it('property: a source is stale exactly when its last data is staleAfterMs old or more', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 300 }), (gaps, staleAfter) => {
-        const clock = new SimulatedClock(0);
-        const health = new DataHealth({ clock, staleAfterMs: staleAfter });
-        let last = 0;
-        health.observe('s', 'X');
-        for (const gap of gaps) {
-          clock.advanceBy(gap);
-          expect(health.isStale('s', 'X')).toBe(clock.now() - last >= staleAfter);
-          if (gap % 2 === 0) {
-            health.observe('s', 'X');
-            last = clock.now();
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 300 }),
+        (gaps, staleAfter) => {
+          const clock = new SimulatedClock(0);
+          const health = new DataHealth({ clock, staleAfterMs: staleAfter });
+          let last = 0;
+          health.observe('s', 'X');
+          for (const gap of gaps) {
+            clock.advanceBy(gap);
+            expect(health.isStale('s', 'X')).toBe(clock.now() - last >= staleAfter);
+            if (gap % 2 === 0) {
+              health.observe('s', 'X');
+              last = clock.now();
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 

@@ -1,5 +1,10 @@
 import { Decimal, type DecimalInput, Random, SimulatedClock } from '../../src/core/index.ts';
-import { type OrderRequest, type SpotInstrument, spotInstrument, type VenueOrderEvent } from '../../src/model/index.ts';
+import {
+  type OrderRequest,
+  type SpotInstrument,
+  spotInstrument,
+  type VenueOrderEvent,
+} from '../../src/model/index.ts';
 import { type FaultConfig, FaultyVenue } from '../../src/venues/faulty/index.ts';
 import { SimulatedVenue } from '../../src/venues/simulated/index.ts';
 
@@ -22,7 +27,13 @@ export function btc(venue = VENUE): SpotInstrument {
 export const START_BALANCES: Readonly<Record<string, string>> = { USDT: '1000000', BTC: '10' };
 
 /** Feeds the inner venue a two-sided book around `mid` (deep enough for every test order). */
-export function setBook(venue: SimulatedVenue, instrument: SpotInstrument, clock: SimulatedClock, mid: number, sequence: number): void {
+export function setBook(
+  venue: SimulatedVenue,
+  instrument: SpotInstrument,
+  clock: SimulatedClock,
+  mid: number,
+  sequence: number,
+): void {
   venue.onMarketEvent({
     type: 'book.snapshot',
     ts: clock.now(),
@@ -42,7 +53,13 @@ export function setBook(venue: SimulatedVenue, instrument: SpotInstrument, clock
 export function setupFaulty(seed: number | string, faults: FaultConfig, latencyMs = 5) {
   const clock = new SimulatedClock(1_700_000_000_000);
   const instrument = btc();
-  const inner = new SimulatedVenue({ id: VENUE, clock, instruments: [instrument], balances: START_BALANCES, latencyMs });
+  const inner = new SimulatedVenue({
+    id: VENUE,
+    clock,
+    instruments: [instrument],
+    balances: START_BALANCES,
+    latencyMs,
+  });
   /** Every request that reached the inner venue, by client order id. */
   const innerSubmits = new Map<string, number>();
   const originalSubmit = inner.submitOrder.bind(inner);
@@ -62,7 +79,10 @@ export function setupFaulty(seed: number | string, faults: FaultConfig, latencyM
 let requestSeq = 0;
 export function request(
   instrument: SpotInstrument,
-  over: Partial<OrderRequest> & { quantity?: DecimalInput; price?: DecimalInput } = {},
+  over: Omit<Partial<OrderRequest>, 'quantity' | 'price'> & {
+    quantity?: DecimalInput;
+    price?: DecimalInput;
+  } = {},
 ): OrderRequest {
   const n = ++requestSeq;
   const { quantity, price, ...rest } = over;
@@ -84,5 +104,7 @@ export function request(
 
 /** A compact, comparable description of an event. */
 export function describe(e: VenueOrderEvent): string {
-  return e.type === 'order.filled' ? `fill ${e.fill.clientOrderId} ${e.fill.tradeId} ${e.fill.quantity}` : `${e.type} ${e.clientOrderId}`;
+  return e.type === 'order.filled'
+    ? `fill ${e.fill.clientOrderId} ${e.fill.tradeId} ${e.fill.quantity}`
+    : `${e.type} ${e.clientOrderId}`;
 }

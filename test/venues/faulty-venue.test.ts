@@ -31,7 +31,13 @@ async function script(seed: number, faults: FaultConfig) {
     setBook(inner, instrument, clock, 60_000 + ((i * 37) % 30) - 15, i + 2);
   }
   clock.advanceBy(10_000);
-  return { outcomes, events: seen.map(describe), innerEvents: innerSeen.map(describe), counts: venue.faultCounts(), venue };
+  return {
+    outcomes,
+    events: seen.map(describe),
+    innerEvents: innerSeen.map(describe),
+    counts: venue.faultCounts(),
+    venue,
+  };
 }
 
 const EVERYTHING: FaultConfig = {
@@ -91,7 +97,10 @@ suite('FaultyVenue', () => {
   it('timeout before send: the same error, but nothing reached the venue', async () => {
     const { venue, inner, instrument, clock, innerSubmits } = setupFaulty(1, { timeoutBeforeSend: 1 });
     const req = request(instrument);
-    await expect(venue.submitOrder(req)).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_TIMEOUT', retryable: false });
+    await expect(venue.submitOrder(req)).rejects.toMatchObject({
+      code: 'CONCORD_ERR_VENUE_TIMEOUT',
+      retryable: false,
+    });
     clock.advanceBy(10);
     expect(innerSubmits.has(req.clientOrderId)).toBe(false);
     expect(await inner.fetchOrder(req.clientOrderId)).toBeUndefined();
@@ -99,7 +108,10 @@ suite('FaultyVenue', () => {
 
   it('rate limits every kind of call with a retryable error, reaching nothing', async () => {
     const { venue, instrument, innerSubmits } = setupFaulty(1, { rateLimit: 1 });
-    await expect(venue.submitOrder(request(instrument))).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_RATE_LIMITED', retryable: true });
+    await expect(venue.submitOrder(request(instrument))).rejects.toMatchObject({
+      code: 'CONCORD_ERR_VENUE_RATE_LIMITED',
+      retryable: true,
+    });
     await expect(venue.fetchPositions()).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_RATE_LIMITED' });
     await expect(venue.cancelOrder('x')).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_RATE_LIMITED' });
     expect(innerSubmits.size).toBe(0);
@@ -122,7 +134,10 @@ suite('FaultyVenue', () => {
     for (const r of reqs) await venue.submitOrder(r);
     venue.disconnectFor(100);
     expect(venue.isDisconnected()).toBe(true);
-    await expect(venue.fetchOpenOrders()).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_DISCONNECTED', retryable: true });
+    await expect(venue.fetchOpenOrders()).rejects.toMatchObject({
+      code: 'CONCORD_ERR_VENUE_DISCONNECTED',
+      retryable: true,
+    });
     clock.advanceBy(10); // the orders reach the engine during the outage
     expect(seen).toHaveLength(0);
     const counts = venue.faultCounts();
@@ -150,7 +165,9 @@ suite('FaultyVenue', () => {
     expect(Decimal.sum(fills.map((f) => f.quantity)).toString()).toBe('0.5');
     for (const f of fills) expect(f.quantity.isMultipleOf(instrument.lotSize)).toBe(true);
     const state = await venue.fetchOrder(req.clientOrderId);
-    expect(state?.fills.map((f) => `${f.tradeId} ${f.quantity} ${f.fee}`)).toEqual(fills.map((f) => `${f.tradeId} ${f.quantity} ${f.fee}`));
+    expect(state?.fills.map((f) => `${f.tradeId} ${f.quantity} ${f.fee}`)).toEqual(
+      fills.map((f) => `${f.tradeId} ${f.quantity} ${f.fee}`),
+    );
     expect(venue.faultCounts().splitFill).toBe(1);
   });
 
@@ -165,7 +182,12 @@ suite('FaultyVenue', () => {
     const dup = setupFaulty(7, { duplicate: 1, reorderWindowMs: 10 });
     await dup.venue.submitOrder(request(dup.instrument));
     dup.clock.advanceBy(50);
-    expect(dup.seen.map((e) => e.type)).toEqual(['order.accepted', 'order.filled', 'order.accepted', 'order.filled']);
+    expect(dup.seen.map((e) => e.type)).toEqual([
+      'order.accepted',
+      'order.filled',
+      'order.accepted',
+      'order.filled',
+    ]);
     expect(dup.venue.faultCounts().duplicatedEvent).toBe(2);
 
     let reordered = false;
@@ -185,14 +207,21 @@ suite('FaultyVenue', () => {
     await venue.submitOrder(req);
     clock.advanceBy(10);
     venue.setFaults({ cancelTimeout: 1 });
-    await expect(venue.cancelOrder(req.clientOrderId)).rejects.toMatchObject({ code: 'CONCORD_ERR_VENUE_TIMEOUT', retryable: true });
+    await expect(venue.cancelOrder(req.clientOrderId)).rejects.toMatchObject({
+      code: 'CONCORD_ERR_VENUE_TIMEOUT',
+      retryable: true,
+    });
     expect(venue.faultCounts().cancelTimeout).toBe(1);
   });
 
   it('validates its fault config', () => {
     const { inner } = setupFaulty(1, {});
     const clock = new SimulatedClock(0);
-    expect(() => new FaultyVenue({ inner, clock, random: new Random(1), faults: { reject: 1.5 } })).toThrow(/reject/);
-    expect(() => new FaultyVenue({ inner, clock, random: new Random(1), faults: { maxDelayMs: -1 } })).toThrow(/maxDelayMs/);
+    expect(() => new FaultyVenue({ inner, clock, random: new Random(1), faults: { reject: 1.5 } })).toThrow(
+      /reject/,
+    );
+    expect(
+      () => new FaultyVenue({ inner, clock, random: new Random(1), faults: { maxDelayMs: -1 } }),
+    ).toThrow(/maxDelayMs/);
   });
 });
