@@ -87,15 +87,13 @@ class BookSide {
         return;
       }
       // Remove: shift the better levels down one slot.
-      keys.copyWithin(i, i + 1, n);
-      this.sizes.copyWithin(i, i + 1, n);
+      shiftDown(keys, this.sizes, i, n);
       this.count = n - 1;
       return;
     }
     if (size === 0) return;
     if (n === keys.length) this.grow();
-    this.keys.copyWithin(i + 1, i, n);
-    this.sizes.copyWithin(i + 1, i, n);
+    shiftUp(this.keys, this.sizes, i, n);
     this.keys[i] = key;
     this.sizes[i] = size;
     this.count = n + 1;
@@ -170,6 +168,35 @@ class BookSide {
     const top = this.count - 1;
     for (let i = 0; i < n; i++) out[i] = [sign * (keys[top - i] as number), sizes[top - i] as number];
     return out;
+  }
+}
+
+/** Below this many slots a plain loop beats the copyWithin builtin's call overhead. */
+const LOOP_SHIFT_LIMIT = 48;
+
+/** Moves slots [from + 1, end) down by one, overwriting `from`. */
+function shiftDown(keys: Float64Array, sizes: Float64Array, from: number, end: number): void {
+  if (end - from > LOOP_SHIFT_LIMIT) {
+    keys.copyWithin(from, from + 1, end);
+    sizes.copyWithin(from, from + 1, end);
+    return;
+  }
+  for (let j = from + 1; j < end; j++) {
+    keys[j - 1] = keys[j] as number;
+    sizes[j - 1] = sizes[j] as number;
+  }
+}
+
+/** Moves slots [from, end) up by one, freeing `from`; the arrays have room for slot `end`. */
+function shiftUp(keys: Float64Array, sizes: Float64Array, from: number, end: number): void {
+  if (end - from > LOOP_SHIFT_LIMIT) {
+    keys.copyWithin(from + 1, from, end);
+    sizes.copyWithin(from + 1, from, end);
+    return;
+  }
+  for (let j = end; j > from; j--) {
+    keys[j] = keys[j - 1] as number;
+    sizes[j] = sizes[j - 1] as number;
   }
 }
 
