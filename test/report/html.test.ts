@@ -10,6 +10,7 @@ import {
   MAX_CHART_POINTS,
   niceTicks,
   renderBacktestReport,
+  timeTicks,
 } from '../../src/kernel/report/index.ts';
 import { HOSTILE_AGENT, syntheticReportInput, syntheticSeries } from './fixtures.ts';
 
@@ -128,6 +129,7 @@ describe('report helpers', () => {
     expect(formatNumber(-0.001)).toBe('0.00');
     expect(formatNumber(null)).toBe('—');
     expect(formatPercent(0.12345)).toBe('12.35%');
+    expect(formatNumber(5.0299e79)).toBe('5.030e+79');
   });
 
   it('formats durations with the leading unit and no zero tail', () => {
@@ -159,6 +161,26 @@ describe('report helpers', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('time ticks sit on round UTC boundaries inside the range, a handful of them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2e12 }),
+        fc.integer({ min: 1000, max: 5 * 365 * 86_400_000 }),
+        (start, span) => {
+          const { ticks, step } = timeTicks(start, start + span);
+          expect(ticks.length).toBeLessThanOrEqual(8);
+          expect(ticks.length).toBeGreaterThanOrEqual(span >= step ? 1 : 0);
+          for (const t of ticks) {
+            expect(t % step).toBe(0);
+            expect(t).toBeGreaterThanOrEqual(start);
+            expect(t).toBeLessThanOrEqual(start + span);
+          }
+        },
+      ),
+    );
+    expect(timeTicks(Date.UTC(2024, 0, 1, 0, 0, 30), Date.UTC(2024, 0, 1, 0, 6)).step).toBe(60_000);
   });
 
   it('nice ticks lie inside the range and are evenly spaced', () => {

@@ -53,7 +53,7 @@ function expectCode(fn: () => unknown, code: string): void {
 describe('computeMetrics on a hand-checked series', () => {
   // Daily returns +10%, −10%, +10%: mean 1/30, sample std 0.11547 (= 2/(10√3)), mean/std = 1/(2√3).
   const series: BacktestSeries = { equity: curve([100, 110, 99, 108.9]), trades: [], initialEquity: 100 };
-  const m = computeMetrics(series);
+  const m = computeMetrics(series, { minAnnualizedSpanMs: 0 });
 
   it('infers a daily period and 365 periods a year', () => {
     expect(m.periodMs).toBe(DAY);
@@ -83,7 +83,7 @@ describe('computeMetrics on a hand-checked series', () => {
   });
 
   it('subtracts the per-period risk-free rate in Sharpe and Sortino', () => {
-    const withRf = computeMetrics(series, { riskFreeRate: 0.0365 });
+    const withRf = computeMetrics(series, { riskFreeRate: 0.0365, minAnnualizedSpanMs: 0 });
     const excess = 1 / 30 - 0.0001;
     expect(withRf.sharpe).toBeCloseTo((excess / Math.sqrt(0.04 / 3)) * Math.sqrt(365), 10);
     expect(withRf.sortino).toBeCloseTo(
@@ -151,14 +151,26 @@ describe('computeMetrics edge cases never produce NaN or Infinity', () => {
   });
 
   it('wiped-out equity: annualized return −1 and drawdown beyond 100% stays finite', () => {
-    const m = computeMetrics({ equity: curve([100, 50, -10, 5]), trades: [], initialEquity: 100 });
+    const m = computeMetrics({ equity: curve([100, 50, -10, -5], 30 * DAY), trades: [], initialEquity: 100 });
     expect(m.annualizedReturn).toBe(-1);
     expect(m.maxDrawdown).toBeCloseTo(1.1, 12);
     expect(allFinite(m)).toBe(true);
   });
 
+  it('does not annualize the return of a run shorter than 30 days (by default)', () => {
+    const short = computeMetrics({ equity: curve([100, 101, 102]), trades: [], initialEquity: 100 });
+    expect(short.annualizedReturn).toBeNull();
+    expect(short.calmar).toBeNull();
+    expect(short.sharpe).not.toBeNull();
+    const long = computeMetrics({ equity: curve([100, 101, 102], 15 * DAY), trades: [], initialEquity: 100 });
+    expect(long.annualizedReturn).toBeCloseTo(1.02 ** (365 / 30) - 1, 9);
+  });
+
   it('a very short run whose annualized return overflows reports null, not Infinity', () => {
-    const m = computeMetrics({ equity: curve([100, 200, 400], 1), trades: [], initialEquity: 100 });
+    const m = computeMetrics(
+      { equity: curve([100, 200, 400], 1), trades: [], initialEquity: 100 },
+      { minAnnualizedSpanMs: 0 },
+    );
     expect(m.annualizedReturn).toBeNull();
     expect(m.calmar).toBeNull();
     expect(allFinite(m)).toBe(true);

@@ -33,6 +33,8 @@ function groupThousands(digits: string): string {
 /** Fixed decimals with thousands separators; '—' for null or non-finite. */
 export function formatNumber(x: number | null | undefined, decimals = 2): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  // Beyond 1e15 fixed notation is unreadable (and toFixed switches to exponents at 1e21).
+  if (Math.abs(x) >= 1e15) return x.toExponential(3).replace('-', '−');
   const fixed = Math.abs(x).toFixed(decimals);
   const [whole = '0', frac] = fixed.split('.');
   const sign = x < 0 && Number(fixed) !== 0 ? '−' : '';
@@ -269,7 +271,7 @@ export function renderLineChart(spec: ChartSpec): string {
     const xx = r1(x(ts));
     parts.push(
       `<line class="tick" x1="${xx}" x2="${xx}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 5}"/>`,
-      `<text class="axis-label" x="${xx}" y="${PAD.top + plotH + 18}" text-anchor="middle">${escapeHtml(timeLabel(ts, step, tMax - tMin))}</text>`,
+      `<text class="axis-label" x="${xx}" y="${PAD.top + plotH + 18}" text-anchor="${x(ts) > CHART_W - PAD.right - 40 ? 'end' : 'middle'}">${escapeHtml(timeLabel(ts, step, tMax - tMin))}</text>`,
     );
   }
   parts.push(

@@ -22,7 +22,8 @@
  * - Positions are floats: a position is flat when |q| ≤ 1e-9 × the largest fill quantity seen on that
  *   instrument, which absorbs float residue such as 0.1 + 0.2 − 0.3.
  * - annualizedReturn = (final / initialEquity)^(ppy / (samples − 1)) − 1: the equity series is taken
- *   to start at initialEquity; −1 once equity is wiped out; null when it overflows (very short runs).
+ *   to start at initialEquity; −1 once equity is wiped out; null for runs shorter than
+ *   `minAnnualizedSpanMs` (30 days by default) or when it overflows. Calmar follows it.
  * - turnover = Σ |price × quantity × contractSize| / mean(equity samples).
  * - PnL is in quote currency: price × quantity × contractSize (contractSize defaults to 1).
  */
@@ -33,6 +34,7 @@ export const YEAR_MS = 365 * 24 * 3600 * 1000;
 /** Below this a standard or downside deviation counts as zero (flat equity up to float noise). */
 const ZERO_DEVIATION = 1e-12;
 const FLAT_TOLERANCE = 1e-9;
+export const DEFAULT_MIN_ANNUALIZED_SPAN_MS = 30 * 24 * 3600 * 1000;
 export const UNATTRIBUTED_AGENT = '_unattributed';
 
 export interface EquityPoint {
@@ -81,6 +83,12 @@ export interface MetricsOptions {
   /** Annual risk-free rate as a fraction (default 0). */
   readonly riskFreeRate?: number;
   readonly periodsPerYear?: number;
+  /**
+   * Shortest run (first to last equity sample) whose return is annualized; shorter runs get
+   * annualizedReturn = calmar = null, since compounding minutes to a year extrapolates noise into
+   * absurd figures (default 30 days; 0 always annualizes).
+   */
+  readonly minAnnualizedSpanMs?: number;
 }
 
 export interface BacktestMetrics {
@@ -543,12 +551,11 @@ export function computeMetrics(series: BacktestSeries, options: MetricsOptions =
   const returns = periodReturns(equity);
   const ratios = returnRatios(returns, riskFreeRate, periodsPerYear);
   const totalReturn = initialEquity > 0 ? finalEquity / initialEquity - 1 : null;
-  const annualizedReturn = annualize(
-    initialEquity,
-    finalEquity,
-    Math.max(0, equity.length - 1),
-    periodsPerYear,
-  );
+  const spanMs = equity.length > 0 ? equity[equity.length - 1]!.ts - equity[0]!.ts : 0;
+  const annualizedReturn =
+    spanMs >= (options.minAnnualizedSpanMs ?? DEFAULT_MIN_ANNUALIZED_SPAN_MS)
+      ? annualize(initialEquity, finalEquity, Math.max(0, equity.length - 1), periodsPerYear)
+      : null;
   const { maxDrawdown, maxDrawdownDurationMs } = drawdownSummary(equity);
 
   const trips = analyzeRoundTrips(trades).closed;
