@@ -75,6 +75,7 @@ class MutableRiskState implements RiskState {
   instrumentId: InstrumentId = '';
   pending: Decimal | undefined;
   pnl: PnlFacts | undefined = undefined;
+  observedPnl: PnlFacts | undefined = undefined;
   readonly exposure = new MutableExposureFacts();
 
   constructor(
@@ -149,6 +150,7 @@ export class RiskEngine {
   observe(ts: number): PnlFacts | undefined {
     const p = this.state.portfolio;
     const pnl = p.observe?.(ts) ?? p.metrics?.();
+    this.state.observedPnl = pnl;
     this.state.pnl = pnl;
     this.breakers?.poll(ts);
     if (pnl === undefined) return undefined;
@@ -254,9 +256,12 @@ export class RiskEngine {
     f.positionBefore = before;
     f.positionAfter = before + f.signedQuantity;
     f.tradingState = this.trading.effective(order.instrumentId, order.venue);
-    if (s.pnl === undefined) s.pnl = s.portfolio.metrics?.();
-    if (s.limits.needsExposure && f.price > 0) {
-      s.market.prepare(order, f.price, f.signedQuantity, s.portfolio, s.exposure);
+    // The portfolio's last observe (cheap: a cached object), else what engine.observe saw.
+    s.pnl = s.portfolio.metrics?.() ?? s.observedPnl;
+    if (s.limits.needsExposure) {
+      if (f.price > 0 && f.price !== Number.POSITIVE_INFINITY) {
+        s.market.prepare(order, f.price, f.signedQuantity, s.portfolio, s.exposure);
+      } else s.exposure.unknown(); // NaN figures: every exposure rule denies (fail closed)
     }
   }
 

@@ -43,6 +43,20 @@ export class MutableExposureFacts implements ExposureFacts {
   venueGrossAfter = 0;
   assetGrossBefore = 0;
   assetGrossAfter = 0;
+
+  /** No usable price: every figure NaN, so no comparison passes. */
+  unknown(): void {
+    this.mark = Number.NaN;
+    this.orderExposure = Number.NaN;
+    this.grossBefore = Number.NaN;
+    this.grossAfter = Number.NaN;
+    this.netBefore = Number.NaN;
+    this.netAfter = Number.NaN;
+    this.venueGrossBefore = Number.NaN;
+    this.venueGrossAfter = Number.NaN;
+    this.assetGrossBefore = Number.NaN;
+    this.assetGrossAfter = Number.NaN;
+  }
 }
 
 /** The spec of an instrument from the model (contract size as multiplier). */

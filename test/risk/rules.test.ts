@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal, SimulatedClock } from '../../src/core/index.ts';
-import { BreakerBoard, checkSwap, minAmountOutFor, type RiskVerdict } from '../../src/risk/index.ts';
+import {
+  BreakerBoard,
+  checkSwap,
+  grossExposureRule,
+  minAmountOutFor,
+  type RiskVerdict,
+} from '../../src/risk/index.ts';
 import { BTC, BTC_B, codeOf, ETH, FakeBook, makeEngine, order } from './helpers.ts';
 
 function message(v: RiskVerdict): string {
@@ -32,6 +38,12 @@ describe('exposure rules', () => {
     expect(message(v)).toContain('limit=1000, value=1100');
     book.set(BTC, 20); // 2000 + 200, already over
     expect(codeOf(engine.check(order({ side: 'sell', quantity: 1 })))).toBe('PASS');
+  });
+
+  it('exposure rules fail closed without a usable price (even when run alone)', () => {
+    const { engine } = makeEngine({ maxGrossExposure: 1e9 }, new FakeBook(), { rules: [grossExposureRule] });
+    expect(codeOf(engine.check(order({ referencePrice: undefined })))).toBe('GROSS_EXPOSURE_EXCEEDS_MAX');
+    expect(codeOf(engine.check(order()))).toBe('PASS');
   });
 
   it('net exposure: long and short offset; denies when |net| grows past the limit', () => {
