@@ -201,3 +201,18 @@ describe('report helpers', () => {
     );
   });
 });
+
+describe('buildBacktestResult', () => {
+  it('is plain JSON (round-trips through JSON.stringify unchanged) and keeps only the book counters', () => {
+    const { series: _series, ...result } = syntheticReportInput();
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+    expect(Object.keys(result.books?.[0] ?? {}).sort()).toEqual([
+      'bookTickerMismatches',
+      'gaps',
+      'instrumentId',
+      'resyncs',
+      'updates',
+    ]);
+    expect(result.metrics.trades).toBe(_series.trades.length);
+  });
+});
