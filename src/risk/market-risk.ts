@@ -80,6 +80,7 @@ export class MarketRisk implements MarketRiskReader {
   private returns: Float64Array[] = [];
   private sampleCount = 0;
   private nextSampleTs = Number.NaN;
+  private primed = false;
   private cov = new Float64Array(0);
   private corr = new Float64Array(0);
   private maxAbsReturn = new Float64Array(0);
@@ -148,7 +149,12 @@ export class MarketRisk implements MarketRiskReader {
     const interval = this.sampleIntervalMs;
     if (Number.isNaN(this.nextSampleTs)) this.nextSampleTs = (Math.floor(ts / interval) + 1) * interval;
     else if (ts >= this.nextSampleTs) {
-      this.closeSample();
+      // The first interval only sets the reference marks: it has no previous close to return from.
+      if (this.primed) this.closeSample();
+      else {
+        for (const x of this.list) if (!Number.isNaN(x.mark)) x.sampleMark = x.mark;
+        this.primed = true;
+      }
       this.nextSampleTs = (Math.floor(ts / interval) + 1) * interval;
     }
     t.mark = price;
