@@ -26,7 +26,9 @@ const positionsArb = fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 3,
 
 function prepare(m: MarketRisk, positions: number[], qty: number) {
   const book = new FakeBook();
-  positions.forEach((q, i) => book.set(IDS[i]!, q));
+  positions.forEach((q, i) => {
+    book.set(IDS[i]!, q);
+  });
   const facts = new MutableExposureFacts();
   const o = order({
     instrumentId: IDS[0]!,
