@@ -86,7 +86,7 @@ export interface ReconcilerOptions {
   readonly priceOf?: (instrumentId: InstrumentId) => number | undefined;
 }
 
-export type MismatchKind = 'unreachable' | 'unknown-pending' | 'order' | 'fill' | 'position' | 'balance';
+export type MismatchKind = 'unreachable' | 'order' | 'position' | 'balance';
 
 export interface ReconcileMismatch {
   readonly kind: MismatchKind;
