@@ -7,10 +7,12 @@
  * the data engine, which owns the decision of whether a book is tradable.
  *
  * Layout (hot path): each side is two parallel Float64Arrays (keys, sizes) sorted
- * worst first, so the touch is the last slot. Real depth streams update mostly
- * near the touch, so inserts and removals there move only a few slots, and a
- * search that gallops down from the top finds them in a few comparisons. Asks are
- * stored with negated prices so both sides share one ascending code path.
+ * worst first, so the touch is the last slot and a search that gallops down from
+ * the top finds near-touch updates in a few comparisons. A removed level leaves a
+ * free slot (size 0) that keeps its key, so removal is O(1) and an insert moves
+ * levels only as far as the nearest free slot; the side is compacted when most
+ * slots are free. Asks are stored with negated prices so both sides share one
+ * ascending code path.
  */
 import { ConcordError } from '../core/index.ts';
 import type { InstrumentId } from './instrument.ts';
@@ -30,73 +32,147 @@ export interface SweepResult {
 }
 
 const INITIAL_CAPACITY = 64;
+/** How far an insert looks for a free slot (a removed level) before shifting to the top. */
+const FREE_SLOT_REACH = 32;
+/** Free slots tolerated before compaction: at least this many, and more than live levels. */
+const COMPACT_MIN_FREE = 32;
 
 class BookSide {
   /** Sort keys ascending, best level last: the price for bids, −price for asks. */
   private keys = new Float64Array(INITIAL_CAPACITY);
+  /** Size per slot; 0 marks a free slot (a removed level whose key still keeps the order). */
   private sizes = new Float64Array(INITIAL_CAPACITY);
+  /** Slots in use, free ones included; the top slot is always a live level. */
+  private slots = 0;
+  /** Live levels. */
   count = 0;
 
   /** +1 for bids, −1 for asks: key = sign × price. */
   constructor(private readonly sign: 1 | -1) {}
 
   clear(): void {
+    this.slots = 0;
     this.count = 0;
   }
 
   bestPrice(): number | undefined {
-    return this.count === 0 ? undefined : this.sign * (this.keys[this.count - 1] as number);
+    return this.slots === 0 ? undefined : this.sign * (this.keys[this.slots - 1] as number);
   }
 
   bestSize(): number | undefined {
-    return this.count === 0 ? undefined : this.sizes[this.count - 1];
+    return this.slots === 0 ? undefined : this.sizes[this.slots - 1];
   }
 
-  /** Price of the i-th best level (0 = touch); i < count. */
-  priceAt(rank: number): number {
-    return this.sign * (this.keys[this.count - 1 - rank] as number);
+  /** Highest slot (the touch), −1 when empty; walk down from it, skipping sizes of 0. */
+  topSlot(): number {
+    return this.slots - 1;
   }
 
-  sizeAtRank(rank: number): number {
-    return this.sizes[this.count - 1 - rank] as number;
+  slotPrice(slot: number): number {
+    return this.sign * (this.keys[slot] as number);
+  }
+
+  slotSize(slot: number): number {
+    return this.sizes[slot] as number;
   }
 
   sizeOf(price: number): number {
     const key = this.sign * price;
     const i = this.lowerBound(key);
-    return i < this.count && this.keys[i] === key ? (this.sizes[i] as number) : 0;
+    return i < this.slots && this.keys[i] === key ? (this.sizes[i] as number) : 0;
   }
 
   set(price: number, size: number): void {
     const key = this.sign * price;
-    const n = this.count;
+    const n = this.slots;
     const keys = this.keys;
-    // Fast paths: a new best level, or the touch itself.
+    const sizes = this.sizes;
+    // Fast path: a new best level.
     if (n === 0 || key > (keys[n - 1] as number)) {
       if (size === 0) return;
       if (n === keys.length) this.grow();
       this.keys[n] = key;
       this.sizes[n] = size;
-      this.count = n + 1;
+      this.slots = n + 1;
+      this.count++;
       return;
     }
     const i = this.lowerBound(key);
     if (keys[i] === key) {
-      if (size !== 0) {
-        this.sizes[i] = size;
-        return;
-      }
-      // Remove: shift the better levels down one slot.
-      shiftDown(keys, this.sizes, i, n);
-      this.count = n - 1;
+      const before = sizes[i] as number;
+      sizes[i] = size;
+      if (before === 0 && size !== 0) this.count++;
+      else if (before !== 0 && size === 0) this.removed(i);
       return;
     }
     if (size === 0) return;
+    this.count++;
+    // keys[i − 1] < key < keys[i]: a free slot on either side can take the key as is.
+    if (sizes[i] === 0) {
+      keys[i] = key;
+      sizes[i] = size;
+    } else if (i > 0 && sizes[i - 1] === 0) {
+      keys[i - 1] = key;
+      sizes[i - 1] = size;
+    } else {
+      this.insertAt(i, key, size);
+    }
+  }
+
+  /** Slot `i` was just freed: keep the top slot live, and compact when mostly free. */
+  private removed(i: number): void {
+    this.count--;
+    if (i === this.slots - 1) {
+      let n = i;
+      while (n > 0 && this.sizes[n - 1] === 0) n--;
+      this.slots = n;
+    } else if (this.slots - this.count > COMPACT_MIN_FREE && this.slots - this.count > this.count) {
+      this.compact();
+    }
+  }
+
+  /** Inserts before slot i (keys[i] > key), moving levels only as far as the nearest free slot. */
+  private insertAt(i: number, key: number, size: number): void {
+    const keys = this.keys;
+    const sizes = this.sizes;
+    const n = this.slots;
+    const upTo = Math.min(n, i + FREE_SLOT_REACH);
+    for (let j = i + 1; j < upTo; j++) {
+      if (sizes[j] === 0) {
+        shiftUp(keys, sizes, i, j);
+        keys[i] = key;
+        sizes[i] = size;
+        return;
+      }
+    }
+    const downTo = Math.max(0, i - 1 - FREE_SLOT_REACH);
+    for (let j = i - 2; j >= downTo; j--) {
+      if (sizes[j] === 0) {
+        shiftDown(keys, sizes, j, i);
+        keys[i - 1] = key;
+        sizes[i - 1] = size;
+        return;
+      }
+    }
     if (n === keys.length) this.grow();
     shiftUp(this.keys, this.sizes, i, n);
     this.keys[i] = key;
     this.sizes[i] = size;
-    this.count = n + 1;
+    this.slots = n + 1;
+  }
+
+  private compact(): void {
+    const keys = this.keys;
+    const sizes = this.sizes;
+    let w = 0;
+    for (let r = 0; r < this.slots; r++) {
+      const size = sizes[r] as number;
+      if (size === 0) continue;
+      keys[w] = keys[r] as number;
+      sizes[w] = size;
+      w++;
+    }
+    this.slots = w;
   }
 
   /**
@@ -123,6 +199,7 @@ class BookSide {
       keys[n - 1 - i] = this.sign * level[0];
       sizes[n - 1 - i] = level[1];
     }
+    this.slots = n;
     this.count = n;
     return true;
   }
@@ -130,7 +207,7 @@ class BookSide {
   /** First slot whose key is ≥ `key`, galloping down from the touch (where most updates land). */
   private lowerBound(key: number): number {
     const keys = this.keys;
-    const n = this.count;
+    const n = this.slots;
     let hi = n;
     let step = 1;
     let lo = n - step;
@@ -153,8 +230,8 @@ class BookSide {
     const capacity = Math.max(this.keys.length * 2, atLeast);
     const keys = new Float64Array(capacity);
     const sizes = new Float64Array(capacity);
-    keys.set(this.keys.subarray(0, this.count));
-    sizes.set(this.sizes.subarray(0, this.count));
+    keys.set(this.keys.subarray(0, this.slots));
+    sizes.set(this.sizes.subarray(0, this.slots));
     this.keys = keys;
     this.sizes = sizes;
   }
@@ -165,8 +242,12 @@ class BookSide {
     const keys = this.keys;
     const sizes = this.sizes;
     const sign = this.sign;
-    const top = this.count - 1;
-    for (let i = 0; i < n; i++) out[i] = [sign * (keys[top - i] as number), sizes[top - i] as number];
+    let slot = this.slots - 1;
+    for (let i = 0; i < n; slot--) {
+      const size = sizes[slot] as number;
+      if (size === 0) continue;
+      out[i++] = [sign * (keys[slot] as number), size];
+    }
     return out;
   }
 }
@@ -314,11 +395,12 @@ export class OrderBook {
     let notional = 0;
     let worst = Number.NaN;
     let levels = 0;
-    for (let rank = 0; rank < book.count; rank++) {
+    for (let slot = book.topSlot(); slot >= 0; slot--) {
+      const size = book.slotSize(slot);
+      if (size === 0) continue; // a free slot, not a level
       if (remaining <= 0) break;
-      const price = book.priceAt(rank);
+      const price = book.slotPrice(slot);
       if (limitPrice !== undefined && (side === 'buy' ? price > limitPrice : price < limitPrice)) break;
-      const size = book.sizeAtRank(rank);
       const take = Math.min(size, remaining);
       filled += take;
       notional += take * price;
