@@ -1034,12 +1034,29 @@ export class OrderManager {
     this.events.emit(type, { plan: planToJson(plan), outcome: plan.status });
   }
 
-  snapshot(): ExecutionSnapshot {
+  /**
+   * State as JSON. `compact` keeps what a restart needs and bounds the size (a checkpoint
+   * is written at every durable batch): open orders, unfinished plans and the most recent
+   * trade ids (for deduplicating late fills); terminal history stays in the journal.
+   */
+  snapshot(options: { compact?: boolean; recentTrades?: number } = {}): ExecutionSnapshot {
+    if (options.compact !== true) {
+      return {
+        version: 1,
+        orders: [...this.ordersById.values()].map(orderToJson),
+        plans: [...this.plansById.values()].map(planToJson),
+        seenTrades: [...this.seenTrades],
+      };
+    }
+    const plans = [...this.plansById.values()].filter((p) => !isPlanFinished(p.status));
+    const planIds = new Set(plans.map((p) => p.planId));
+    const trades = [...this.seenTrades];
+    const recent = options.recentTrades ?? 1000;
     return {
       version: 1,
-      orders: [...this.ordersById.values()].map(orderToJson),
-      plans: [...this.plansById.values()].map(planToJson),
-      seenTrades: [...this.seenTrades],
+      orders: [...this.ordersById.values()].filter((o) => !isTerminal(o.status) || planIds.has(o.decisionId)).map(orderToJson),
+      plans: plans.map(planToJson),
+      seenTrades: trades.length > recent ? trades.slice(trades.length - recent) : trades,
     };
   }
 

@@ -53,6 +53,11 @@ export interface DeskOptions {
   readonly onEvent?: ((text: string) => void) | undefined;
   /** Agent types beyond the built-in library (embedding, tests). */
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[] | undefined;
+  /**
+   * Journal every market event as an input (default). Off for recorded files: the run
+   * journals the files' hashes instead, and replay reads the files again.
+   */
+  readonly journalMarketEvents?: boolean;
   /** Resume: state from the last durable checkpoint. */
   readonly checkpoint?: Checkpoint | undefined;
 }
@@ -111,6 +116,9 @@ export class Desk {
   /** Set when the desk must take no new risk (journal failure, rule error). */
   failClosedReason: string | undefined;
   private abandoned = false;
+  private readonly journalMarketEvents: boolean;
+  /** Hook after each market event is applied (equity sampling in backtests). */
+  afterMarketEvent: ((event: MarketEvent) => void) | undefined;
 
   private readonly venues = new Map<string, DeskVenue>();
   private readonly instruments = new Map<InstrumentId, Instrument>();
@@ -130,6 +138,7 @@ export class Desk {
     this.clock = options.clock;
     this.journal = options.journal;
     this.replayTimeouts = options.replayTimeouts;
+    this.journalMarketEvents = options.journalMarketEvents ?? true;
     this.onEvent = options.onEvent;
     this.ids = new IdGenerator();
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
@@ -176,7 +185,7 @@ export class Desk {
       },
       events: { emit: (type, payload) => this.onExecutionEvent(type, payload) },
       legRiskPolicy: config.execution.legPolicy,
-      referencePrice: (id) => this.market.book(id)?.mid(),
+      referencePrice: (id) => this.referencePrice(id),
     });
     this.orders.onFill((fill: Fill) => this.onFill(fill));
     const random = new Random(config.seed);
@@ -195,7 +204,7 @@ export class Desk {
         // Agents think in microseconds; a generous real-time deadline is only ever missed by a
         // hung agent, so two runs of one seed do not diverge on a busy machine.
         config: { deadlineMs: 1000, ...config.orchestrator },
-        midOf: (id: InstrumentId) => this.market.book(id)?.mid(),
+        midOf: (id: InstrumentId) => this.referencePrice(id),
         onOutcome: (outcome: Outcome) => this.record('outcome', outcome),
         onLearnError: (agentId: string, error: unknown) =>
           this.record('agent.learn-failed', { agentId, error: toConcordError(error).shortMessage }),
@@ -267,8 +276,11 @@ export class Desk {
     return this.failClosedReason === undefined ? this.risk.tradingState({ kind: 'global' }) : 'HALTED';
   }
 
-  /** One market event through the whole pipeline. */
-  async step(event: MarketEvent): Promise<void> {
+  /**
+   * One market event through the whole pipeline. Synchronous unless the event
+   * triggers a fan-out to agents: callers `await` only the promise they get.
+   */
+  step(event: MarketEvent): Promise<void> | undefined {
     const clock = this.clock as SimulatedClock;
     if (clock.kind === 'simulated' && event.ts > clock.now()) {
       // Restart timers of agents that failed in one fan-out may share a due time; their
@@ -280,23 +292,34 @@ export class Desk {
         this.releaseHeldEvents();
       }
     }
-    this.record('market', event);
+    if (this.journalMarketEvents) this.record('market', event);
     this.counters.marketEvents++;
     this.market.apply(event);
     const venue = this.venues.get(venueOf(event.instrumentId));
     venue?.onMarketEvent?.(event);
     const book = this.market.book(event.instrumentId);
     const mid = book?.mid();
-    if (mid !== undefined) this.portfolio.mark(event.instrumentId, mid);
-    const trigger = this.orchestrator.onMarketEvent(event, { mid, spread: book?.spread?.() });
-    if (trigger !== undefined) await this.think(trigger);
+    const mark = mid ?? (event.type === 'bar' ? event.close : undefined);
+    if (mark !== undefined) this.portfolio.mark(event.instrumentId, mark);
+    this.afterMarketEvent?.(event);
+    const trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
+    if (trigger !== undefined) return this.think(trigger).then(() => this.maybeFlush());
     this.maybeFlush();
+    return undefined;
+  }
+
+  /** The agents whose decision produced an order (for attribution in reports). */
+  agentsOfOrder(clientOrderId: string): readonly string[] {
+    return this.orderAgents.get(clientOrderId)?.agentIds ?? [];
+  }
+
+  /** Reference price for risk checks: the book's mid, else the last trade or bar close. */
+  referencePrice(id: InstrumentId): number | undefined {
+    return this.market.book(id)?.mid() ?? this.market.lastPrice(id);
   }
 
   private async think(trigger: Trigger): Promise<void> {
     this.counters.triggers++;
-    const { event: _event, ...triggerRecord } = trigger;
-    this.record('trigger', triggerRecord);
     const context: AgentContext = { ts: this.clock.now(), trigger, market: this.market, portfolio: this.portfolio };
     const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
     this.heldEvents = [];
@@ -322,13 +345,22 @@ export class Desk {
       if (r.status === 'timeout') this.record('agent.timeout', { triggerId: trigger.id, agentId: r.agentId });
       else if (r.status !== 'ok' && r.status !== 'skipped') this.counters.agentFailures++;
     }
+    // A trigger, its decisions and the consensus are journaled when some agent had something to
+    // say (an intent or a non-zero confidence); empty answers are only counted.
+    let journaled = false;
     for (const rec of result.records) {
       this.counters.decisions++;
       this.agentDecisions.set(rec.agentId, (this.agentDecisions.get(rec.agentId) ?? 0) + 1);
+      if (rec.intents.length === 0 && rec.confidence === 0) continue;
+      if (!journaled) {
+        journaled = true;
+        const { event: _event, ...triggerRecord } = trigger;
+        this.record('trigger', triggerRecord);
+      }
       this.record('decision', rec);
     }
     const consolidation = result.consolidation;
-    this.record('consensus', { triggerId: trigger.id, ...consolidation });
+    if (journaled) this.record('consensus', { triggerId: trigger.id, ...consolidation });
     if (consolidation.accepted.length === 0) return;
     this.counters.consensus++;
     for (let i = 0; i < consolidation.accepted.length; i++) {
@@ -357,7 +389,7 @@ export class Desk {
         decisionId: orderRoot,
         leg: 0,
         ts,
-        referencePrice: this.market.book(intent.instrumentId)?.mid(),
+        referencePrice: this.referencePrice(intent.instrumentId),
         instrument,
       });
       this.orderAgents.set(clientOrderId(orderRoot, 0), attribution);
@@ -367,7 +399,7 @@ export class Desk {
       for (const leg of intent.legs) {
         const instrument = this.instruments.get(leg.instrumentId);
         if (instrument === undefined || !isOrderable(instrument)) return;
-        legs.push({ instrument, referencePrice: this.market.book(leg.instrumentId)?.mid() });
+        legs.push({ instrument, referencePrice: this.referencePrice(leg.instrumentId) });
       }
       const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
       // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.
@@ -452,8 +484,9 @@ export class Desk {
       ts: this.clock.now(),
       counters: { ...this.counters },
       ids: this.ids.snapshot(),
-      portfolio: this.portfolio.snapshot(),
-      orders: this.orders.snapshot(),
+      // Bounded: open orders and recent trade ids; the full history is in the journal itself.
+      portfolio: this.portfolio.snapshot({ recentTrades: 2000 }),
+      orders: this.orders.snapshot({ compact: true, recentTrades: 2000 }),
       orchestrator: this.orchestrator.snapshot(),
       agents: this.supervisor.snapshot(),
       agentDecisions: Object.fromEntries(this.agentDecisions),

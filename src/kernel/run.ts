@@ -110,10 +110,25 @@ function assertModeAllowed(config: DeskConfig, live: boolean): void {
   }
 }
 
-function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
-  const c = desk.counters;
+/** Per-agent state, decisions, trust and attributed PnL. */
+export function agentSummaries(desk: Desk): AgentSummary[] {
   const trust = desk.orchestrator.trust.lookup;
   const attribution = new Map(desk.portfolio.attribution().map((a) => [a.agentId, a]));
+  return desk.config.agents.map((a) => ({
+      id: a.id,
+      type: a.type,
+      state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
+      decisions: desk.agentDecisions.get(a.id) ?? 0,
+      trust: trust(a.id),
+      pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
+      fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
+      trades: attribution.get(a.id)?.trades ?? 0,
+      failures: desk.supervisor.state(a.id).totalFailures,
+    }));
+}
+
+function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
+  const c = desk.counters;
   return {
     mode: desk.config.mode,
     seed: desk.config.seed,
@@ -134,17 +149,7 @@ function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus 
       .allPositions()
       .filter((p) => !p.quantity.isZero())
       .map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
-    agents: desk.config.agents.map((a) => ({
-      id: a.id,
-      type: a.type,
-      state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
-      decisions: desk.agentDecisions.get(a.id) ?? 0,
-      trust: trust(a.id),
-      pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
-      fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
-      trades: attribution.get(a.id)?.trades ?? 0,
-      failures: desk.supervisor.state(a.id).totalFailures,
-    })),
+    agents: agentSummaries(desk),
     recent: desk.recent,
   };
 }
@@ -212,7 +217,10 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     let steps = 0;
     while (!options.signal?.aborted && clock.now() - simStart < options.durationMs) {
       const events = sandbox.market.next();
-      for (const e of events) await desk.step(e);
+      for (const e of events) {
+        const pending = desk.step(e);
+        if (pending !== undefined) await pending;
+      }
       steps++;
       const wallElapsed = monotonicMs() - wallStart;
       if (Number.isFinite(options.speed)) {
@@ -344,7 +352,10 @@ export async function replayJournal(
         }
         case 'market':
           if (desk === undefined) throw replayError('market event before run.start', r.seq);
-          await desk.step(r.payload as MarketEvent);
+          {
+            const pending = desk.step(r.payload as MarketEvent);
+            if (pending !== undefined) await pending;
+          }
           break;
         case 'checkpoint':
           lastCheckpoint = r.payload as Checkpoint;

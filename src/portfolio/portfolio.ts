@@ -384,7 +384,8 @@ export class Portfolio {
   // ── persistence ──────────────────────────────────────────────────────
 
   /** JSON-able state (Decimals as strings) to rebuild the portfolio from the journal. */
-  snapshot(): PortfolioSnapshot {
+  /** State as JSON; `recentTrades` bounds the trade ids kept for deduplication (checkpoints). */
+  snapshot(options: { recentTrades?: number } = {}): PortfolioSnapshot {
     const balances: PortfolioSnapshot['balances'] = [];
     for (const [venue, assets] of this.balances) {
       for (const [asset, amount] of assets) balances.push({ venue, asset, amount: amount.toString() });
@@ -418,7 +419,7 @@ export class Portfolio {
         fees: a.fees.toString(),
         trades: a.trades,
       })),
-      seenTrades: [...this.seenTrades],
+      seenTrades: lastOf([...this.seenTrades], options.recentTrades),
       duplicates: this.duplicates,
       fees: this.feesValue.toString(),
       peakEquity: Number.isFinite(this.peakEquity) ? this.peakEquity : null,
@@ -637,4 +638,8 @@ function scaledWeights(a: FillAttribution): { parts: bigint[]; total: bigint } {
     total = BigInt(parts.length);
   }
   return { parts, total };
+}
+
+function lastOf<T>(items: T[], n: number | undefined): T[] {
+  return n === undefined || items.length <= n ? items : items.slice(items.length - n);
 }

@@ -10,6 +10,7 @@ import { meanReversionAgent } from './mean-reversion/index.ts';
 import { momentumAgent } from './momentum/index.ts';
 import { regimeAgent } from './regime/index.ts';
 import { riskAssessorAgent } from './risk-assessor/index.ts';
+import { smaCrossAgent } from './sma-cross/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type.
 export const builtinAgents: readonly AgentDefinition<any>[] = [
@@ -19,6 +20,7 @@ export const builtinAgents: readonly AgentDefinition<any>[] = [
   momentumAgent,
   meanReversionAgent,
   riskAssessorAgent,
+  smaCrossAgent,
 ];
 
 export function createBuiltinRegistry(): AgentRegistry {

@@ -1,0 +1,299 @@
+/**
+ * Backtests and replays of recorded data through the same kernel as every other
+ * mode: the recorded events drive the simulated clock, simulated venues fill the
+ * desk's orders (against the replayed books, or at the next bar's open for candles),
+ * and the journal records every decision, order and fill.
+ *
+ * The recorded files are the run's inputs: the journal holds their sha256, not every
+ * event, so a backtest is not slowed by journaling data it can read again.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { AgentDefinition } from '../agents/contract.ts';
+import { topics } from '../bus/index.ts';
+import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
+import { type BookStats, detectFormat, readRecording, type RecordingFormat } from '../data/index.ts';
+import { SqliteJournal } from '../journal/index.ts';
+import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
+import { BarVenue, SimulatedVenue } from '../venues/index.ts';
+import { type DeskConfig, parseDeskConfig } from './config.ts';
+import { Desk, sortedEntries } from './desk.ts';
+import { recordedInstrument } from './instruments.ts';
+import { type AgentSummary, agentSummaries } from './run.ts';
+import { validateDeskConfig } from './validate.ts';
+
+export interface BacktestOptions {
+  /** Files or directories (their recordings, sorted by name), replayed in the order given. */
+  readonly data: readonly string[];
+  readonly config: DeskConfig;
+  /** Where the journal goes; a fresh temporary directory when absent. */
+  readonly journalDir?: string;
+  readonly signal?: AbortSignal;
+  /** Called about every 1% of the input with the share done (0..1). */
+  readonly onProgress?: (done: number, events: number) => void;
+  readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
+  /** Taker/maker fee for files without a known venue (fractions); default 0. */
+  readonly fees?: { maker?: number; taker?: number };
+}
+
+export interface BacktestTrade {
+  /** Fill time, ms since epoch (UTC). */
+  readonly ts: number;
+  readonly instrumentId: InstrumentId;
+  readonly side: 'buy' | 'sell';
+  readonly price: number;
+  readonly quantity: number;
+  readonly fee: number;
+  readonly clientOrderId: string;
+  readonly agentIds: readonly string[];
+}
+
+export interface BacktestFile {
+  readonly path: string;
+  readonly format: RecordingFormat;
+  readonly sha256: string;
+  readonly lines: number;
+}
+
+export interface BacktestResult {
+  readonly mode: 'backtest';
+  readonly files: readonly BacktestFile[];
+  readonly period: { readonly start: number | null; readonly end: number | null };
+  readonly events: number;
+  readonly triggers: number;
+  readonly decisions: number;
+  readonly orders: number;
+  readonly denied: number;
+  readonly rejected: number;
+  readonly fills: number;
+  readonly initialEquity: number;
+  readonly finalEquity: number;
+  readonly pnl: number;
+  readonly fees: number;
+  readonly trades: readonly BacktestTrade[];
+  readonly books: ReadonlyArray<Pick<BookStats, 'instrumentId' | 'updates' | 'gaps' | 'resyncs' | 'bookTickerMismatches'> & { bookTickerChecks: number }>;
+  readonly agents: readonly AgentSummary[];
+  readonly equity: ReadonlyArray<{ ts: number; equity: number }>;
+  readonly journalHash: string;
+  readonly journalDir: string;
+  readonly wallMs: number;
+  readonly eventsPerSecond: number;
+}
+
+const RECORDING_FILE = /\.(gz|json|csv|jsonl)$/i;
+
+/** Expands directories into their recording files (sorted), keeping the order of the arguments. */
+export function expandDataPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(p);
+    } catch {
+      throw new ConcordError('CONCORD_ERR_DATA_FILE', `cannot read ${p}: no such file or directory`, { details: { path: p } });
+    }
+    if (stat.isDirectory()) {
+      const files = readdirSync(p)
+        .filter((f) => RECORDING_FILE.test(f))
+        .sort()
+        .map((f) => join(p, f));
+      if (files.length === 0) {
+        throw new ConcordError('CONCORD_ERR_DATA_FILE', `directory ${p} holds no recordings (.gz, .json, .csv, .jsonl)`, { details: { path: p } });
+      }
+      out.push(...files);
+    } else out.push(p);
+  }
+  return out.map((p) => resolve(p));
+}
+
+/** sha256 and line count of a file's (decompressed) content: the run's input identity and the progress total. */
+function describeFile(path: string): BacktestFile {
+  const raw = readFileSync(path);
+  const text = path.endsWith('.gz') ? gunzipSync(raw) : raw;
+  let lines = 0;
+  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
+  return { path, format: detectFormat(path), sha256: createHash('sha256').update(raw).digest('hex'), lines: Math.max(lines, 1) };
+}
+
+/** Runs agents over recorded data; returns the JSON result (trades, stats, equity series). */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const config = options.config;
+  validateDeskConfig(config, 'config', options.agentDefinitions);
+  const paths = expandDataPaths(options.data);
+  const files = paths.map(describeFile);
+  const totalLines = files.reduce((n, f) => n + f.lines, 0);
+
+  // Instruments come from the data itself: a first event per instrument defines it.
+  const candleOnly = files.every((f) => f.format === 'candles');
+  const events = readRecording(paths, { binance: { timestamps: 'receive' } });
+  const first = events.next();
+  if (first.done) {
+    throw new ConcordError('CONCORD_ERR_DATA_FILE', 'the recordings hold no events', { details: { files: paths } });
+  }
+  const startTs = first.value.ts;
+  const clock = new SimulatedClock(startTs);
+  const instruments = new Map<InstrumentId, Instrument>();
+  const venues = new Map<string, SimulatedVenue | BarVenue>();
+  const fees = options.fees ?? {};
+  const ensureInstrument = (id: InstrumentId): void => {
+    if (instruments.has(id)) return;
+    instruments.set(id, recordedInstrument(id, { makerFee: fees.maker ?? 0, takerFee: fees.taker ?? 0 }));
+  };
+  ensureInstrument(first.value.instrumentId);
+
+  const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));
+  const journal = SqliteJournal.open(journalDir, { batchSize: config.journal.maxBatch * 4, synchronous: 'NORMAL' });
+  const wallStart = monotonicMs();
+  try {
+    // Instruments seen later join before their first event (see below), so build lazily.
+    const pending: MarketEvent[] = [first.value];
+    // Peek ahead to learn every instrument of a multi-instrument recording (cheap: the head of each file).
+    for (let i = 0; i < 5000; i++) {
+      const n = events.next();
+      if (n.done) break;
+      pending.push(n.value);
+      ensureInstrument(n.value.instrumentId);
+    }
+    const balances = Object.fromEntries(sortedEntries(config.venues.balances));
+    for (const instrument of instruments.values()) {
+      if (venues.has(instrument.venue)) continue;
+      const venueInstruments = [...instruments.values()].filter((i) => i.venue === instrument.venue);
+      venues.set(
+        instrument.venue,
+        candleOnly
+          ? new BarVenue({ id: instrument.venue, clock, instruments: venueInstruments, balances, allowShort: false })
+          : new SimulatedVenue({ id: instrument.venue, clock, instruments: venueInstruments, balances, latencyMs: config.venues.latencyMs }),
+      );
+    }
+    const desk = new Desk({
+      config,
+      clock,
+      journal,
+      venues: [...venues.values()],
+      instruments: [...instruments.values()],
+      agentDefinitions: options.agentDefinitions,
+      journalMarketEvents: false,
+    });
+    const { dir: _dir, ...journalSettings } = config.journal;
+    desk.record('run.start', {
+      config: { ...config, journal: journalSettings },
+      startTs,
+      version: 1,
+      recording: files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format })),
+    });
+
+    const trades: BacktestTrade[] = [];
+    desk.bus.subscribe(topics.system('execution'), (envelope) => {
+      if (envelope.type !== 'order.filled') return;
+      const { fill, order } = envelope.payload as { fill: Fill; order?: Order };
+      trades.push({
+        ts: fill.ts,
+        instrumentId: fill.instrumentId,
+        side: fill.side,
+        price: Number(fill.price),
+        quantity: Number(fill.quantity),
+        fee: Number(fill.fee),
+        clientOrderId: fill.clientOrderId,
+        agentIds: desk.agentsOfOrder(fill.clientOrderId),
+      });
+      void order;
+    });
+
+    const equity: Array<{ ts: number; equity: number }> = [];
+    const initialEquity = desk.portfolio.equity();
+    let lastSample = Number.NEGATIVE_INFINITY;
+    desk.afterMarketEvent = (event) => {
+      // One equity point per bar, or per second of desk time for tick data.
+      if (event.type === 'bar' || event.ts - lastSample >= 1000) {
+        lastSample = event.ts;
+        equity.push({ ts: event.ts, equity: desk.portfolio.equity() });
+      }
+    };
+
+    await desk.start();
+    let processed = 0;
+    let nextProgress = 0;
+    const step = Math.max(1, Math.floor(totalLines / 100));
+    const feed = function* (): Generator<MarketEvent> {
+      yield* pending;
+      yield* events as Iterable<MarketEvent>;
+    };
+    for (const event of feed()) {
+      if (!instruments.has(event.instrumentId)) {
+        throw new ConcordError('CONCORD_ERR_DATA_FORMAT', `instrument ${event.instrumentId} first appears after the start of the recording; list its file first`, {
+          details: { instrumentId: event.instrumentId, ts: event.ts },
+        });
+      }
+      const p = desk.step(event);
+      if (p !== undefined) await p;
+      processed++;
+      if (processed >= nextProgress) {
+        nextProgress = processed + step;
+        options.onProgress?.(Math.min(1, processed / totalLines), processed);
+        if (options.signal?.aborted) break;
+      }
+    }
+    options.onProgress?.(1, processed);
+    desk.record('run.end', { reason: options.signal?.aborted ? 'interrupted' : 'end-of-data', counters: desk.counters });
+    desk.flush();
+    await desk.stop();
+    const head = journal.head();
+    const wallMs = monotonicMs() - wallStart;
+    const status = agentSummaries(desk);
+    return {
+      mode: 'backtest',
+      files,
+      period: { start: startTs, end: clock.now() },
+      events: processed,
+      triggers: desk.counters.triggers,
+      decisions: desk.counters.decisions,
+      orders: desk.counters.orders,
+      denied: desk.counters.denied,
+      rejected: desk.counters.rejected,
+      fills: desk.counters.fills,
+      initialEquity,
+      finalEquity: desk.portfolio.equity(),
+      pnl: desk.portfolio.totalPnlExact().toNumber(),
+      fees: desk.portfolio.feesExact().toNumber(),
+      trades,
+      books: desk.market.books.allStats().map((b) => ({
+        instrumentId: b.instrumentId,
+        updates: b.updates,
+        gaps: b.gaps,
+        resyncs: b.resyncs,
+        bookTickerMismatches: b.bookTickerMismatches,
+        bookTickerChecks: b.bookTickerChecks,
+      })),
+      agents: status,
+      equity,
+      journalHash: head.hash,
+      journalDir,
+      wallMs,
+      eventsPerSecond: processed / (wallMs / 1000),
+    };
+  } finally {
+    journal.close();
+  }
+}
+
+/** A backtest desk config: the given one, with defaults that suit replaying history. */
+export function backtestConfig(raw: Record<string, unknown>): DeskConfig {
+  const risk = (raw.risk as Record<string, unknown> | undefined) ?? {};
+  const orchestrator = (raw.orchestrator as Record<string, unknown> | undefined) ?? {};
+  const consensus = (orchestrator.consensus as Record<string, unknown> | undefined) ?? {};
+  return parseDeskConfig({
+    ...raw,
+    mode: 'backtest',
+    // History is replayed as it was: no notional cap unless configured.
+    risk: { maxOrderNotional: { default: '1000000000000' }, ...risk },
+    // A lone strategy's orders pass whatever its learned trust: trust matters when agents disagree.
+    orchestrator: { ...orchestrator, consensus: { minOrderWeight: 0, minPlanWeight: 0, ...consensus } },
+    // Checkpoints are for resuming live desks; a backtest is re-run instead.
+    journal: { flushEveryMs: 3_600_000, ...(raw.journal as object | undefined) },
+    venues: { balances: { USDT: 1_000_000_000, USD: 1_000_000_000, BTC: 1000, ETH: 1_000_000, XRP: 100_000_000 }, ...(raw.venues as object | undefined) },
+  });
+}
+
