@@ -155,6 +155,7 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     out.line(`  simulated time  ${formatDuration(s.simulatedMs)} in ${(s.wallMs / 1000).toFixed(1)} s wall`);
     out.line(`  market events   ${s.marketEvents}   triggers ${s.triggers}   decisions ${s.decisions}`);
     out.line(`  orders          ${s.orders} (denied ${s.denied}, rejected ${s.rejected})   fills ${s.fills}`);
+    out.line(`  safety          trading ${s.tradingState}   halts ${s.halts}   breaker trips ${s.breakerTrips}`);
     const pnlText = formatMoney(s.pnl);
     out.line(`  PnL             ${out.paint(s.pnl >= 0 ? 'green' : 'red', pnlText)} (realised ${formatMoney(s.realizedPnl)}, unrealised ${formatMoney(s.unrealizedPnl)}, fees ${s.fees.toFixed(2)})`);
     for (const p of s.positions) out.line(`  position        ${p.instrumentId} ${p.quantity}`);

@@ -67,7 +67,10 @@ export const deskConfigSchema = z
     agents: z.array(agentSpecSchema).min(1).default(DEFAULT_AGENTS),
     /** Triggers, consensus, trust, deadlineMs, outcomeHorizonMs: validated by the orchestrator's schema. */
     orchestrator: z.record(z.string(), z.unknown()).default({}),
+    /** Shorthand for safety.riskManagement: validated by the risk engine's schema. */
     risk: z.record(z.string(), z.unknown()).default({}),
+    /** simulation, riskManagement, reconciliation, errorRecovery: validated by src/risk/safety-config.ts. */
+    safety: z.record(z.string(), z.unknown()).optional(),
     execution: z
       .object({
         legPolicy: z.enum(['hedge', 'unwind', 'none']).default('hedge'),

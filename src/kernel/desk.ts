@@ -7,7 +7,7 @@
  * the journal's head hash identifies the run.
  */
 import { Bus, topics } from '../bus/index.ts';
-import { type Clock, clientOrderId, Decimal, IdGenerator, monotonicMs, Random, type SimulatedClock, toConcordError } from '../core/index.ts';
+import { type Clock, ConcordError, clientOrderId, Decimal, IdGenerator, monotonicMs, Random, type SimulatedClock, toConcordError } from '../core/index.ts';
 import { MarketData } from '../data/index.ts';
 import { OrderManager } from '../execution/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -28,7 +28,16 @@ import {
 } from '../model/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
-import { parseRiskConfig, RiskEngine } from '../risk/index.ts';
+import {
+  BreakerBoard,
+  parseRiskConfig,
+  parseSafetyConfig,
+  type RiskConfig,
+  RiskEngine,
+  type SafetyConfig,
+  toBreakerBoardOptions,
+  toRiskConfig,
+} from '../risk/index.ts';
 import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/contract.ts';
 import { createBuiltinRegistry } from '../agents/library/index.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
@@ -73,6 +82,7 @@ export interface DeskCounters {
   fills: number;
   agentFailures: number;
   halts: number;
+  breakerTrips: number;
 }
 
 /** State written at the end of every durable batch; a restart resumes from the last one. */
@@ -95,6 +105,7 @@ export class Desk {
   readonly market: MarketData;
   readonly portfolio: Portfolio;
   readonly risk: RiskEngine;
+  readonly breakers: BreakerBoard;
   readonly orders: OrderManager;
   readonly orchestrator: Orchestrator;
   readonly supervisor: AgentSupervisor;
@@ -110,12 +121,14 @@ export class Desk {
     fills: 0,
     agentFailures: 0,
     halts: 0,
+    breakerTrips: 0,
   };
   readonly agentDecisions = new Map<string, number>();
   readonly recent: string[] = [];
   /** Set when the desk must take no new risk (journal failure, rule error). */
   failClosedReason: string | undefined;
   private abandoned = false;
+  private halted: { reason: string; since: number } | undefined;
   private readonly journalMarketEvents: boolean;
   /** Hook after each market event is applied (equity sampling in backtests). */
   afterMarketEvent: ((event: MarketEvent) => void) | undefined;
@@ -155,16 +168,22 @@ export class Desk {
         for (const [asset, amount] of sortedEntries(config.venues.balances)) this.portfolio.deposit(venue.id, asset, amount);
       }
     }
-    let riskConfig: ReturnType<typeof parseRiskConfig>;
-    try {
-      riskConfig = parseRiskConfig(config.risk);
-    } catch (err) {
-      throw rerootConfigError(err, 'risk');
-    }
+    const { risk: riskConfig, safety } = resolveSafety(config);
+    this.breakers = new BreakerBoard({
+      ...toBreakerBoardOptions(safety),
+      onTransition: (t) => {
+        this.record('risk.breaker', t);
+        this.note(`breaker ${t.breaker} ${t.scope}: ${t.from} → ${t.to} (${t.reason})`);
+        if (t.to === 'OPEN') this.counters.breakerTrips++;
+      },
+    });
     this.risk = new RiskEngine({
       config: riskConfig,
       portfolio: this.portfolio,
       clock: this.clock,
+      breakers: this.breakers,
+      instruments: options.instruments,
+      openOrders: { openOrders: (venue?: string) => this.openOrderCount(venue) },
       onRuleError: (report) => this.record('risk.rule-error', report),
       onTradingStateChange: (change) => {
         this.record('risk.trading-state', change);
@@ -300,12 +319,65 @@ export class Desk {
     const book = this.market.book(event.instrumentId);
     const mid = book?.mid();
     const mark = mid ?? (event.type === 'bar' ? event.close : undefined);
-    if (mark !== undefined) this.portfolio.mark(event.instrumentId, mark);
+    if (mark !== undefined) {
+      this.portfolio.mark(event.instrumentId, mark);
+      this.risk.observePrice(event.instrumentId, mark, event.ts);
+    }
+    this.risk.observe(event.ts);
     this.afterMarketEvent?.(event);
     const trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
     if (trigger !== undefined) return this.think(trigger).then(() => this.maybeFlush());
     this.maybeFlush();
     return undefined;
+  }
+
+  /**
+   * Emergency halt: no new risk anywhere, every open order cancelled, and if asked every
+   * position flattened with reduce-only market orders (the desk stays REDUCING while it
+   * flattens, then HALTED). Agents are not asked anything until an operator resumes.
+   */
+  async halt(request: { reason: string; flatten?: boolean; operator?: string }): Promise<void> {
+    const flatten = request.flatten === true;
+    this.halted = { reason: request.reason, since: this.clock.now() };
+    this.record('risk.halt', { reason: request.reason, flatten, operator: request.operator ?? null });
+    this.counters.halts++;
+    this.note(`HALT requested: ${request.reason}${flatten ? ' (flattening)' : ''}`);
+    this.risk.setTradingState({ kind: 'global' }, flatten ? 'REDUCING' : 'HALTED', `halt: ${request.reason}`);
+    await this.orders.cancelAll();
+    if (flatten) {
+      let i = 0;
+      for (const p of this.portfolio.allPositions()) {
+        if (p.quantity.isZero()) continue;
+        const instrument = this.instruments.get(p.instrumentId);
+        if (instrument === undefined || !isOrderable(instrument)) continue;
+        const quantity = p.quantity.abs().roundToStep(instrument.lotSize, 'down');
+        if (quantity.isZero()) continue;
+        const root = `halt-${this.halted.since}#${i++}`;
+        await this.orders.submitIntent(
+          { kind: 'order', instrumentId: p.instrumentId, side: p.quantity.isPositive() ? 'sell' : 'buy', type: 'market', quantity, reduceOnly: true },
+          { decisionId: root, leg: 0, ts: this.clock.now(), referencePrice: this.referencePrice(p.instrumentId), instrument },
+        );
+      }
+    }
+  }
+
+  /** Resuming after a halt takes an explicit operator action. */
+  resume(request: { operator: string; reason: string }): void {
+    if (this.halted === undefined) return;
+    this.record('risk.resume', { operator: request.operator, reason: request.reason, haltedSince: this.halted.since });
+    this.halted = undefined;
+    this.risk.setTradingState({ kind: 'global' }, 'ACTIVE', `resumed by ${request.operator}: ${request.reason}`);
+    this.note(`RESUMED by ${request.operator}: ${request.reason}`);
+  }
+
+  isHalted(): boolean {
+    return this.halted !== undefined;
+  }
+
+  private openOrderCount(venue?: string): number {
+    let n = 0;
+    for (const o of this.orders.openOrders()) if (venue === undefined || o.venue === venue) n++;
+    return n;
   }
 
   /** The agents whose decision produced an order (for attribution in reports). */
@@ -320,6 +392,8 @@ export class Desk {
 
   private async think(trigger: Trigger): Promise<void> {
     this.counters.triggers++;
+    // A halted desk does not ask its agents: nothing they propose could be acted on.
+    if (this.halted !== undefined) return;
     const context: AgentContext = { ts: this.clock.now(), trigger, market: this.market, portfolio: this.portfolio };
     const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
     this.heldEvents = [];
@@ -425,6 +499,7 @@ export class Desk {
     if (instrument === undefined || !isOrderable(instrument)) return;
     const attribution = this.orderAgents.get(fill.clientOrderId);
     this.portfolio.applyFill(fill, instrument as OrderableInstrument, attribution);
+    this.risk.observe(this.clock.now());
     this.note(`fill ${fill.side} ${fill.quantity} ${fill.instrumentId} @ ${fill.price} (${fill.liquidity})`);
   }
 
@@ -528,4 +603,33 @@ export function deskRegistry(extra: readonly AgentDefinition<unknown>[] = []): A
   const registry = createBuiltinRegistry();
   for (const definition of extra) registry.register(definition);
   return registry;
+}
+
+function venueOfPayload(payload: unknown): string {
+  const order = (payload as { order?: { venue?: string } }).order;
+  return order?.venue ?? 'unknown';
+}
+
+/**
+ * The desk's limits come from one place: the `safety` section when given (its
+ * riskManagement part), else the `risk` shorthand. Both at once is ambiguous.
+ */
+export function resolveSafety(config: DeskConfig): { risk: RiskConfig; safety: SafetyConfig } {
+  const hasRisk = Object.keys(config.risk).length > 0;
+  if (config.safety !== undefined && hasRisk) {
+    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'config: give the limits either in "safety.riskManagement" or in "risk", not both', {
+      details: { path: 'risk', expected: 'either safety or risk' },
+    });
+  }
+  if (config.safety !== undefined) {
+    const safety = parseSafetyConfig(config.safety);
+    return { risk: toRiskConfig(safety), safety };
+  }
+  let risk: RiskConfig;
+  try {
+    risk = parseRiskConfig(config.risk);
+  } catch (err) {
+    throw rerootConfigError(err, 'risk');
+  }
+  return { risk, safety: parseSafetyConfig({}) };
 }

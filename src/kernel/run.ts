@@ -57,6 +57,7 @@ export interface DeskStatus {
   readonly pnl: number;
   readonly tradingState: string;
   readonly halts: number;
+  readonly breakerTrips: number;
   readonly positions: ReadonlyArray<{ instrumentId: string; quantity: string }>;
   readonly agents: readonly AgentSummary[];
   readonly recent: readonly string[];
@@ -145,6 +146,7 @@ function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus 
     pnl: desk.portfolio.totalPnlExact().toNumber(),
     tradingState: desk.tradingState(),
     halts: c.halts,
+    breakerTrips: c.breakerTrips,
     positions: desk.portfolio
       .allPositions()
       .filter((p) => !p.quantity.isZero())

@@ -8,9 +8,8 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { parseAgentConfig } from '../agents/registry.ts';
 import { ConcordError, isConcordError } from '../core/index.ts';
 import { parseOrchestratorConfig } from '../orchestrator/index.ts';
-import { parseRiskConfig } from '../risk/index.ts';
 import { type DeskConfig, rerootConfigError } from './config.ts';
-import { deskRegistry } from './desk.ts';
+import { deskRegistry, resolveSafety } from './desk.ts';
 
 export function validateDeskConfig(
   config: DeskConfig,
@@ -18,9 +17,9 @@ export function validateDeskConfig(
   extraAgents: readonly AgentDefinition<unknown>[] = [],
 ): void {
   try {
-    parseRiskConfig(config.risk);
+    resolveSafety(config);
   } catch (err) {
-    throw rerootIfBare(err, 'risk');
+    throw rerootIfBare(err, config.safety === undefined ? 'risk' : 'safety');
   }
   parseOrchestratorConfig(config.orchestrator, 'orchestrator');
   const registry = deskRegistry(extraAgents);

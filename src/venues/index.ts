@@ -3,3 +3,4 @@
  * used in sandbox, backtest and paper modes, and the synthetic sandbox market.
  */
 export * from './simulated/index.ts';
+export * from './faulty/index.ts';
