@@ -44,7 +44,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export function fmt(n: number, digits = 2): string {
@@ -52,4 +55,35 @@ export function fmt(n: number, digits = 2): string {
   if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(digits)}M`;
   if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(digits)}k`;
   return n.toFixed(digits);
+}
+
+/** Medians of a value, of its baseline and of their per-round ratios. */
+export interface RoundSummary {
+  readonly value: number;
+  readonly baseline: number;
+  readonly ratio: number;
+}
+
+/**
+ * Runs `rounds` rounds, each measuring the baseline then the value right after it (so both
+ * see the same machine load), and returns the medians and the median per-round ratio.
+ */
+export async function interleavedRounds(
+  rounds: number,
+  measureBaseline: () => number | Promise<number>,
+  measureValue: () => number | Promise<number>,
+  onRound?: (round: number) => void,
+): Promise<RoundSummary> {
+  const values: number[] = [];
+  const baselines: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    onRound?.(r);
+    const baseline = await measureBaseline();
+    const value = await measureValue();
+    baselines.push(baseline);
+    values.push(value);
+    ratios.push(value / baseline);
+  }
+  return { value: median(values), baseline: median(baselines), ratio: median(ratios) };
 }
