@@ -14,10 +14,11 @@ import { ConcordError } from '../../core/index.ts';
 import type { MarketEvent } from '../../model/index.ts';
 import { type BinanceFeedOptions, BinanceFeedReader } from './binance.ts';
 import { readCandles } from './candles.ts';
+import { isConcordHeaderLine, isConcordRecordingName, readConcordRecording } from './concord.ts';
 import { SkipLog } from './errors.ts';
 import { readFunding, readTrades } from './trades.ts';
 
-export type RecordingFormat = 'binance-feed' | 'candles' | 'trades' | 'funding';
+export type RecordingFormat = 'binance-feed' | 'candles' | 'trades' | 'funding' | 'concord';
 
 export interface RecordingOptions {
   /** Options for Binance feeds (venue, timestamps). `lenient` below applies to every format. */
@@ -31,15 +32,17 @@ export interface RecordingOptions {
 
 export function detectFormat(path: string): RecordingFormat {
   const name = basename(path).toLowerCase();
+  if (isConcordRecordingName(name)) return 'concord';
   if (name.includes('funding')) return 'funding';
   if (/trades?[-_.]/.test(name) && /\.json(\.gz)?$/.test(name)) return 'trades';
   if (/\.csv(\.gz)?$/.test(name) || /\.json(\.gz)?$/.test(name)) return 'candles';
   const head = firstLine(path);
   if (/^\d+ \{/.test(head)) return 'binance-feed';
+  if (isConcordHeaderLine(head)) return 'concord';
   if (head.startsWith('[')) return 'candles';
   throw new ConcordError(
     'CONCORD_ERR_DATA_FORMAT',
-    `cannot tell the format of ${path}; supported: Binance raw feed, candles (JSON/CSV), freqtrade trades and funding`,
+    `cannot tell the format of ${path}; supported: Binance raw feed, candles (JSON/CSV), freqtrade trades and funding, Concord recordings`,
     {
       details: { file: path, start: head.slice(0, 80) },
     },
@@ -75,6 +78,10 @@ export function* readRecording(
       // Files are added to the group before reading starts: the generator below runs lazily.
       const reader = new BinanceFeedReader(files, { ...options.binance, lenient });
       sources.push({ events: countSkips(reader, skipped), key: () => reader.lastReceiveMs, head: undefined });
+      continue;
+    }
+    if (format === 'concord') {
+      sources.push({ events: readConcordRecording(path, { lenient, skipped }), key: (e) => e.ts, head: undefined });
       continue;
     }
     const rowOptions = { lenient, skipped, instrumentId: options.instrumentIds?.[path] };
