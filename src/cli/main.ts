@@ -15,6 +15,7 @@ import {
   runDesk,
 } from '../kernel/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
+import { backtestCommand } from './backtest.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
 import { renderPanel } from './panel.ts';
 
@@ -42,6 +43,7 @@ Usage: concord <command> [options]
 
 Commands:
   run                       run a desk (sandbox by default): agents, consensus, risk gate, paper fills
+  backtest --data <files>   run agents over recorded data; JSON result and HTML report
   replay <dir>              re-run a journal's inputs and confirm the same journal hash
   journal verify <dir>      check a journal's hash chain; names the first bad record
 
@@ -67,6 +69,8 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         return await runCommand(rest, out);
       case 'replay':
         return await replayCommand(rest, out);
+      case 'backtest':
+        return await backtestCommand(rest, out);
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
         out.err(`concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify"`);

@@ -35,11 +35,17 @@ export interface BacktestOptions {
   /** Called about every 1% of the input with the share done (0..1). */
   readonly onProgress?: (done: number, events: number) => void;
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
+  /**
+   * Capital the strategy's equity curve starts from (quote currency, default 100 000).
+   * Equity = capital + the desk's PnL (realised + unrealised − fees), so inventory held only
+   * to fund the simulated venues never moves the figures.
+   */
+  readonly initialCapital?: number;
   /** Taker/maker fee for files without a known venue (fractions); default 0. */
   readonly fees?: { maker?: number; taker?: number };
 }
 
-export interface BacktestTrade {
+export interface BacktestFill {
   /** Fill time, ms since epoch (UTC). */
   readonly ts: number;
   readonly instrumentId: InstrumentId;
@@ -58,7 +64,7 @@ export interface BacktestFile {
   readonly lines: number;
 }
 
-export interface BacktestResult {
+export interface BacktestRunResult {
   readonly mode: 'backtest';
   readonly files: readonly BacktestFile[];
   readonly period: { readonly start: number | null; readonly end: number | null };
@@ -73,7 +79,7 @@ export interface BacktestResult {
   readonly finalEquity: number;
   readonly pnl: number;
   readonly fees: number;
-  readonly trades: readonly BacktestTrade[];
+  readonly trades: readonly BacktestFill[];
   readonly books: ReadonlyArray<Pick<BookStats, 'instrumentId' | 'updates' | 'gaps' | 'resyncs' | 'bookTickerMismatches'> & { bookTickerChecks: number }>;
   readonly agents: readonly AgentSummary[];
   readonly equity: ReadonlyArray<{ ts: number; equity: number }>;
@@ -119,7 +125,7 @@ function describeFile(path: string): BacktestFile {
 }
 
 /** Runs agents over recorded data; returns the JSON result (trades, stats, equity series). */
-export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+export async function runBacktest(options: BacktestOptions): Promise<BacktestRunResult> {
   const config = options.config;
   validateDeskConfig(config, 'config', options.agentDefinitions);
   const paths = expandDataPaths(options.data);
@@ -185,7 +191,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       recording: files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format })),
     });
 
-    const trades: BacktestTrade[] = [];
+    const trades: BacktestFill[] = [];
     desk.bus.subscribe(topics.system('execution'), (envelope) => {
       if (envelope.type !== 'order.filled') return;
       const { fill, order } = envelope.payload as { fill: Fill; order?: Order };
@@ -203,13 +209,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     });
 
     const equity: Array<{ ts: number; equity: number }> = [];
-    const initialEquity = desk.portfolio.equity();
+    const initialEquity = options.initialCapital ?? 100_000;
+    const strategyEquity = () => initialEquity + desk.portfolio.totalPnlExact().toNumber();
     let lastSample = Number.NEGATIVE_INFINITY;
     desk.afterMarketEvent = (event) => {
       // One equity point per bar, or per second of desk time for tick data.
       if (event.type === 'bar' || event.ts - lastSample >= 1000) {
         lastSample = event.ts;
-        equity.push({ ts: event.ts, equity: desk.portfolio.equity() });
+        equity.push({ ts: event.ts, equity: strategyEquity() });
       }
     };
 
@@ -255,7 +262,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       rejected: desk.counters.rejected,
       fills: desk.counters.fills,
       initialEquity,
-      finalEquity: desk.portfolio.equity(),
+      finalEquity: strategyEquity(),
       pnl: desk.portfolio.totalPnlExact().toNumber(),
       fees: desk.portfolio.feesExact().toNumber(),
       trades,
@@ -281,14 +288,25 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
 
 /** A backtest desk config: the given one, with defaults that suit replaying history. */
 export function backtestConfig(raw: Record<string, unknown>): DeskConfig {
-  const risk = (raw.risk as Record<string, unknown> | undefined) ?? {};
   const orchestrator = (raw.orchestrator as Record<string, unknown> | undefined) ?? {};
   const consensus = (orchestrator.consensus as Record<string, unknown> | undefined) ?? {};
+  const limits =
+    raw.safety !== undefined || raw.risk !== undefined
+      ? {}
+      : {
+          // History is replayed as it was: no notional cap and no circuit breakers unless configured,
+          // so a strategy's backtest shows the strategy (configure `safety` to test the gate too).
+          safety: {
+            riskManagement: {
+              maxOrderNotional: { default: '1000000000000' },
+              circuitBreakers: { volatility: { enabled: false }, errorRate: { enabled: false } },
+            },
+          },
+        };
   return parseDeskConfig({
     ...raw,
+    ...limits,
     mode: 'backtest',
-    // History is replayed as it was: no notional cap unless configured.
-    risk: { maxOrderNotional: { default: '1000000000000' }, ...risk },
     // A lone strategy's orders pass whatever its learned trust: trust matters when agents disagree.
     orchestrator: { ...orchestrator, consensus: { minOrderWeight: 0, minPlanWeight: 0, ...consensus } },
     // Checkpoints are for resuming live desks; a backtest is re-run instead.
@@ -296,4 +314,3 @@ export function backtestConfig(raw: Record<string, unknown>): DeskConfig {
     venues: { balances: { USDT: 1_000_000_000, USD: 1_000_000_000, BTC: 1000, ETH: 1_000_000, XRP: 100_000_000 }, ...(raw.venues as object | undefined) },
   });
 }
-

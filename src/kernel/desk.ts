@@ -8,7 +8,7 @@
  */
 import { Bus, topics } from '../bus/index.ts';
 import { type Clock, ConcordError, clientOrderId, Decimal, IdGenerator, monotonicMs, Random, type SimulatedClock, toConcordError } from '../core/index.ts';
-import { MarketData } from '../data/index.ts';
+import { binanceSequenceMode, MarketData } from '../data/index.ts';
 import { OrderManager } from '../execution/index.ts';
 import type { Journal } from '../journal/index.ts';
 import {
@@ -157,7 +157,8 @@ export class Desk {
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
     for (const v of options.venues) this.venues.set(v.id, v);
     for (const i of options.instruments) this.instruments.set(i.id, i);
-    this.market = new MarketData({ instruments: options.instruments });
+    // Each feed chains its diffs its own way (spot by update range, futures by previous id).
+    this.market = new MarketData({ instruments: options.instruments, books: { modeFor: binanceSequenceMode } });
     const cp = options.checkpoint;
     if (cp !== undefined) {
       this.portfolio = Portfolio.restore(cp.portfolio);

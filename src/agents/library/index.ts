@@ -5,6 +5,7 @@
 import type { AgentDefinition } from '../contract.ts';
 import { AgentRegistry } from '../registry.ts';
 import { arbitrageAgent } from './arbitrage/index.ts';
+import { basisAgent } from './basis/index.ts';
 import { spreadWatcher } from './example/index.ts';
 import { meanReversionAgent } from './mean-reversion/index.ts';
 import { momentumAgent } from './momentum/index.ts';
@@ -21,6 +22,7 @@ export const builtinAgents: readonly AgentDefinition<any>[] = [
   meanReversionAgent,
   riskAssessorAgent,
   smaCrossAgent,
+  basisAgent,
 ];
 
 export function createBuiltinRegistry(): AgentRegistry {
