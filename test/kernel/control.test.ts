@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
+import type { Out } from '../../src/cli/output.ts';
+import { isConcordError } from '../../src/core/index.ts';
+import {
+  ControlChannel,
+  type ControlRequest,
+  controlPaths,
+  type RejectedControlFile,
+  requestHalt,
+  requestResume,
+  ticketState,
+} from '../../src/kernel/control.ts';
+
+const made: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-control-'));
+  made.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function captureOut(): Out & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return {
+    tty: false,
+    color: false,
+    lines,
+    errors,
+    line: (text = '') => lines.push(text),
+    err: (text) => errors.push(text),
+    paint: (_code, text) => text,
+  };
+}
+
+/** A stand-in for the desk's run loop: handles requests every few ms until stopped. */
+function fakeDesk(dir: string, behaviour: { failResume?: boolean } = {}) {
+  const channel = new ControlChannel(dir);
+  const seen: ControlRequest[] = [];
+  let state = 'ACTIVE';
+  const timer = setInterval(() => {
+    void channel.handle(
+      {
+        halt: (r) => {
+          seen.push(r);
+          state = r.flatten ? 'REDUCING' : 'HALTED';
+        },
+        resume: (r) => {
+          seen.push(r);
+          if (behaviour.failResume) throw new Error('resume refused: reconciliation incomplete');
+          state = 'ACTIVE';
+        },
+        tradingState: () => state,
+      },
+      true,
+    );
+  }, 10);
+  return { seen, stop: () => clearInterval(timer) };
+}
+
+describe('control channel: request files', () => {
+  it('a halt request is polled once, in full, and moved to done/', () => {
+    const dir = tempDir();
+    const ticket = requestHalt(dir, { reason: 'venue acting up', flatten: true, operator: 'ana' });
+    expect(existsSync(ticket.pendingPath)).toBe(true);
+    expect(ticketState(ticket)).toEqual({ state: 'pending' });
+    const channel = new ControlChannel(dir);
+    const requests = channel.poll();
+    expect(requests).toEqual([ticket.request]);
+    expect(requests[0]).toMatchObject({ kind: 'halt', reason: 'venue acting up', flatten: true, operator: 'ana' });
+    expect(existsSync(ticket.pendingPath)).toBe(false);
+    expect(existsSync(ticket.donePath)).toBe(true);
+    expect(channel.poll()).toEqual([]);
+    expect(ticketState(ticket)).toEqual({ state: 'picked-up', outcome: undefined });
+    channel.complete(ticket.request, { ok: true, message: 'halted', tradingState: 'HALTED' });
+    const state = ticketState(ticket);
+    expect(state.state).toBe('picked-up');
+    expect(state.state === 'picked-up' && state.outcome).toMatchObject({ id: ticket.request.id, ok: true, tradingState: 'HALTED' });
+  });
+
+  it('a resume must name its operator', () => {
+    const dir = tempDir();
+    let caught: unknown;
+    try {
+      requestResume(dir, { operator: '  ' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isConcordError(caught, 'CONCORD_ERR_CONTROL_REQUEST_INVALID')).toBe(true);
+    expect(existsSync(controlPaths(dir).control)).toBe(false);
+    expect(new ControlChannel(dir).poll()).toEqual([]);
+  });
+
+  it('malformed files are moved to rejected/ and reported, never thrown, and valid ones still go through', () => {
+    const dir = tempDir();
+    const { control, rejected } = controlPaths(dir);
+    mkdirSync(control, { recursive: true });
+    writeFileSync(join(control, '00000001-halt.json'), '{ not json');
+    writeFileSync(join(control, '00000002-resume.json'), JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r' }));
+    writeFileSync(join(control, '00000003-halt.json'), JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r', operator: 'o' }));
+    writeFileSync(join(control, 'please-halt.json'), '{}');
+    const good = requestHalt(dir, { reason: 'after the junk' });
+    expect(good.file).toBe('00000004-halt.json');
+    const reported: RejectedControlFile[] = [];
+    const requests = new ControlChannel(dir, { onRejected: (r) => reported.push(r) }).poll();
+    expect(requests.map((r) => r.id)).toEqual([good.request.id]);
+    expect(reported.map((r) => r.file).sort()).toEqual(['00000001-halt.json', '00000002-resume.json', '00000003-halt.json', 'please-halt.json']);
+    expect(reported.every((r) => r.code === 'CONCORD_ERR_CONTROL_REQUEST_INVALID')).toBe(true);
+    expect(reported.find((r) => r.file === '00000002-resume.json')?.message).toMatch(/operator/);
+    for (const r of reported) {
+      expect(existsSync(join(rejected, r.file))).toBe(true);
+      const error = JSON.parse(readFileSync(join(rejected, `${r.file}.error.json`), 'utf8')) as { code: string };
+      expect(error.code).toBe('CONCORD_ERR_CONTROL_REQUEST_INVALID');
+    }
+    expect(readdirSync(control).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+
+  it('property: every request written is polled exactly once, in the order written, with unique ids', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant('halt' as const), fc.constant('resume' as const), fc.constant('poll' as const)), { maxLength: 25 }),
+        (steps) => {
+          const dir = tempDir();
+          const channel = new ControlChannel(dir);
+          const written: string[] = [];
+          const polled: string[] = [];
+          for (const step of steps) {
+            if (step === 'poll') polled.push(...channel.poll().map((r) => r.id));
+            else if (step === 'halt') written.push(requestHalt(dir, { reason: `h${written.length}` }).request.id);
+            else written.push(requestResume(dir, { operator: 'op', reason: `r${written.length}` }).request.id);
+          }
+          polled.push(...channel.poll().map((r) => r.id));
+          expect(polled).toEqual(written);
+          expect(new Set(written).size).toBe(written.length);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('handle() reports a handler failure as a failed outcome instead of throwing', async () => {
+    const dir = tempDir();
+    const ticket = requestResume(dir, { operator: 'bo' });
+    const outcomes = await new ControlChannel(dir).handle(
+      {
+        halt: () => undefined,
+        resume: () => {
+          throw new Error('not halted');
+        },
+      },
+      true,
+    );
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ ok: false, kind: 'resume', message: 'not halted' });
+    const state = ticketState(ticket);
+    expect(state.state === 'picked-up' && state.outcome?.ok).toBe(false);
+  });
+
+  it('pollIfDue reads the directory at most once per interval', () => {
+    const dir = tempDir();
+    const channel = new ControlChannel(dir, { intervalMs: 60_000 });
+    expect(channel.pollIfDue()).toEqual([]);
+    requestHalt(dir);
+    expect(channel.pollIfDue()).toEqual([]);
+    expect(channel.poll()).toHaveLength(1);
+  });
+});
+
+describe('concord halt / resume against a running desk', () => {
+  it('halt --flatten is picked up, carried out and reported (exit 0, JSON last line)', async () => {
+    const dir = tempDir();
+    const desk = fakeDesk(dir);
+    const out = captureOut();
+    try {
+      const code = await haltCommand(['--journal', dir, '--flatten', '--reason', 'drill', '--json'], out);
+      expect(code).toBe(0);
+    } finally {
+      desk.stop();
+    }
+    expect(desk.seen).toHaveLength(1);
+    expect(desk.seen[0]).toMatchObject({ kind: 'halt', flatten: true, reason: 'drill' });
+    const result = JSON.parse(out.lines.at(-1) ?? '') as { ok: boolean; state: string; outcome: { tradingState: string } };
+    expect(result).toMatchObject({ ok: true, state: 'done', outcome: { tradingState: 'REDUCING' } });
+  });
+
+  it('resume prints the outcome, and a refused resume exits 1', async () => {
+    const dir = tempDir();
+    let desk = fakeDesk(dir);
+    const out = captureOut();
+    try {
+      expect(await resumeCommand(['--journal', dir, '--operator', 'ana', '--reason', 'all clear'], out)).toBe(0);
+    } finally {
+      desk.stop();
+    }
+    expect(out.lines.join('\n')).toMatch(/done: resumed by ana: all clear \(trading state ACTIVE\)/);
+    desk = fakeDesk(dir, { failResume: true });
+    const out2 = captureOut();
+    try {
+      expect(await resumeCommand(['--journal', dir, '--operator', 'ana'], out2)).toBe(1);
+    } finally {
+      desk.stop();
+    }
+    expect(out2.lines.join('\n')).toMatch(/failed: resume refused/);
+  });
+
+  it('with no desk running, halt exits 1 after the timeout, says why, and withdraws the request', async () => {
+    const dir = tempDir();
+    const out = captureOut();
+    const started = performance.now();
+    const code = await haltCommand(['--journal', dir, '--timeout', '300ms', '--json'], out);
+    expect(code).toBe(1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(out.errors.join('\n')).toMatch(/may not be running/);
+    expect(JSON.parse(out.lines.at(-1) ?? '')).toMatchObject({ ok: false, state: 'not-picked-up', error: { code: 'CONCORD_ERR_CONTROL_NOT_PICKED_UP' } });
+    // Withdrawn: a desk started later does not halt on a stale command.
+    expect(new ControlChannel(dir).poll()).toEqual([]);
+  });
+
+  it('usage errors exit 2 without writing anything', async () => {
+    const dir = tempDir();
+    const out = captureOut();
+    expect(await resumeCommand(['--journal', dir], out)).toBe(2);
+    expect(out.errors.join('\n')).toMatch(/--operator/);
+    expect(await haltCommand([], out)).toBe(2);
+    expect(await haltCommand(['--journal', dir, '--timeout', 'soon'], out)).toBe(2);
+    expect(existsSync(controlPaths(dir).control)).toBe(false);
+    expect(await haltCommand(['--help'], out)).toBe(0);
+  });
+});
