@@ -94,7 +94,17 @@ export class ConcordRecordingWriter {
   }
 
   private async opened(): Promise<void> {
-    if (this.file.pending) await Promise.race([once(this.file, 'open'), this.done]);
+    if (this.file.pending) await this.settle(once(this.file, 'open'));
+  }
+
+  /** Waits for `event`, or for the stream to fail: either way a failure is CONCORD_ERR_RECORDING_WRITE. */
+  private async settle(event: Promise<unknown>): Promise<void> {
+    try {
+      await Promise.race([event, this.done]);
+    } catch (err) {
+      this.failure ??= writeError(this.path, err);
+      throw this.failure;
+    }
   }
 
   get events(): number {
@@ -120,15 +130,16 @@ export class ConcordRecordingWriter {
   async drain(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (!this.gzip.writableNeedDrain) return;
-    await Promise.race([once(this.gzip, 'drain'), this.done]);
+    await this.settle(once(this.gzip, 'drain'));
   }
 
   /** Pushes buffered events through gzip to the partial file (a sync flush: readable up to here). */
   async flush(): Promise<void> {
     if (this.closed) throw closedError(this.path);
     this.push();
-    await Promise.race([new Promise<void>((resolve) => this.gzip.flush(() => resolve())), this.done]);
-    if (this.failure !== undefined) throw this.failure;
+    await this.settle(new Promise<void>((resolve) => this.gzip.flush(() => resolve())));
+    // Writes complete in order: an empty write's callback means the flushed bytes are on disk.
+    await this.settle(new Promise<void>((resolve) => this.file.write(Buffer.alloc(0), () => resolve())));
   }
 
   /** Finishes the gzip stream, waits for the disk, and moves the file into place. */
