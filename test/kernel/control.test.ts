@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -74,7 +82,12 @@ describe('control channel: request files', () => {
     const channel = new ControlChannel(dir);
     const requests = channel.poll();
     expect(requests).toEqual([ticket.request]);
-    expect(requests[0]).toMatchObject({ kind: 'halt', reason: 'venue acting up', flatten: true, operator: 'ana' });
+    expect(requests[0]).toMatchObject({
+      kind: 'halt',
+      reason: 'venue acting up',
+      flatten: true,
+      operator: 'ana',
+    });
     expect(existsSync(ticket.pendingPath)).toBe(false);
     expect(existsSync(ticket.donePath)).toBe(true);
     expect(channel.poll()).toEqual([]);
@@ -82,7 +95,11 @@ describe('control channel: request files', () => {
     channel.complete(ticket.request, { ok: true, message: 'halted', tradingState: 'HALTED' });
     const state = ticketState(ticket);
     expect(state.state).toBe('picked-up');
-    expect(state.state === 'picked-up' && state.outcome).toMatchObject({ id: ticket.request.id, ok: true, tradingState: 'HALTED' });
+    expect(state.state === 'picked-up' && state.outcome).toMatchObject({
+      id: ticket.request.id,
+      ok: true,
+      tradingState: 'HALTED',
+    });
   });
 
   it('a resume must name its operator', () => {
@@ -103,20 +120,33 @@ describe('control channel: request files', () => {
     const { control, rejected } = controlPaths(dir);
     mkdirSync(control, { recursive: true });
     writeFileSync(join(control, '00000001-halt.json'), '{ not json');
-    writeFileSync(join(control, '00000002-resume.json'), JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r' }));
-    writeFileSync(join(control, '00000003-halt.json'), JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r', operator: 'o' }));
+    writeFileSync(
+      join(control, '00000002-resume.json'),
+      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r' }),
+    );
+    writeFileSync(
+      join(control, '00000003-halt.json'),
+      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r', operator: 'o' }),
+    );
     writeFileSync(join(control, 'please-halt.json'), '{}');
     const good = requestHalt(dir, { reason: 'after the junk' });
     expect(good.file).toBe('00000004-halt.json');
     const reported: RejectedControlFile[] = [];
     const requests = new ControlChannel(dir, { onRejected: (r) => reported.push(r) }).poll();
     expect(requests.map((r) => r.id)).toEqual([good.request.id]);
-    expect(reported.map((r) => r.file).sort()).toEqual(['00000001-halt.json', '00000002-resume.json', '00000003-halt.json', 'please-halt.json']);
+    expect(reported.map((r) => r.file).sort()).toEqual([
+      '00000001-halt.json',
+      '00000002-resume.json',
+      '00000003-halt.json',
+      'please-halt.json',
+    ]);
     expect(reported.every((r) => r.code === 'CONCORD_ERR_CONTROL_REQUEST_INVALID')).toBe(true);
     expect(reported.find((r) => r.file === '00000002-resume.json')?.message).toMatch(/operator/);
     for (const r of reported) {
       expect(existsSync(join(rejected, r.file))).toBe(true);
-      const error = JSON.parse(readFileSync(join(rejected, `${r.file}.error.json`), 'utf8')) as { code: string };
+      const error = JSON.parse(readFileSync(join(rejected, `${r.file}.error.json`), 'utf8')) as {
+        code: string;
+      };
       expect(error.code).toBe('CONCORD_ERR_CONTROL_REQUEST_INVALID');
     }
     expect(readdirSync(control).filter((n) => n.endsWith('.json'))).toEqual([]);
@@ -125,7 +155,14 @@ describe('control channel: request files', () => {
   it('property: every request written is polled exactly once, in the order written, with unique ids', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.constant('halt' as const), fc.constant('resume' as const), fc.constant('poll' as const)), { maxLength: 25 }),
+        fc.array(
+          fc.oneof(
+            fc.constant('halt' as const),
+            fc.constant('resume' as const),
+            fc.constant('poll' as const),
+          ),
+          { maxLength: 25 },
+        ),
         (steps) => {
           const dir = tempDir();
           const channel = new ControlChannel(dir);
@@ -133,8 +170,10 @@ describe('control channel: request files', () => {
           const polled: string[] = [];
           for (const step of steps) {
             if (step === 'poll') polled.push(...channel.poll().map((r) => r.id));
-            else if (step === 'halt') written.push(requestHalt(dir, { reason: `h${written.length}` }).request.id);
-            else written.push(requestResume(dir, { operator: 'op', reason: `r${written.length}` }).request.id);
+            else if (step === 'halt')
+              written.push(requestHalt(dir, { reason: `h${written.length}` }).request.id);
+            else
+              written.push(requestResume(dir, { operator: 'op', reason: `r${written.length}` }).request.id);
           }
           polled.push(...channel.poll().map((r) => r.id));
           expect(polled).toEqual(written);
@@ -187,7 +226,11 @@ describe('concord halt / resume against a running desk', () => {
     }
     expect(desk.seen).toHaveLength(1);
     expect(desk.seen[0]).toMatchObject({ kind: 'halt', flatten: true, reason: 'drill' });
-    const result = JSON.parse(out.lines.at(-1) ?? '') as { ok: boolean; state: string; outcome: { tradingState: string } };
+    const result = JSON.parse(out.lines.at(-1) ?? '') as {
+      ok: boolean;
+      state: string;
+      outcome: { tradingState: string };
+    };
     expect(result).toMatchObject({ ok: true, state: 'done', outcome: { tradingState: 'REDUCING' } });
   });
 
@@ -196,7 +239,9 @@ describe('concord halt / resume against a running desk', () => {
     let desk = fakeDesk(dir);
     const out = captureOut();
     try {
-      expect(await resumeCommand(['--journal', dir, '--operator', 'ana', '--reason', 'all clear'], out)).toBe(0);
+      expect(await resumeCommand(['--journal', dir, '--operator', 'ana', '--reason', 'all clear'], out)).toBe(
+        0,
+      );
     } finally {
       desk.stop();
     }
@@ -219,7 +264,11 @@ describe('concord halt / resume against a running desk', () => {
     expect(code).toBe(1);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(out.errors.join('\n')).toMatch(/may not be running/);
-    expect(JSON.parse(out.lines.at(-1) ?? '')).toMatchObject({ ok: false, state: 'not-picked-up', error: { code: 'CONCORD_ERR_CONTROL_NOT_PICKED_UP' } });
+    expect(JSON.parse(out.lines.at(-1) ?? '')).toMatchObject({
+      ok: false,
+      state: 'not-picked-up',
+      error: { code: 'CONCORD_ERR_CONTROL_NOT_PICKED_UP' },
+    });
     // Withdrawn: a desk started later does not halt on a stale command.
     expect(new ControlChannel(dir).poll()).toEqual([]);
   });

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/index.ts';
-import { buildSafetyReport, dayOf, type SafetyReport, SafetyReportBuilder } from '../../src/kernel/safety-report.ts';
+import {
+  buildSafetyReport,
+  dayOf,
+  type SafetyReport,
+  SafetyReportBuilder,
+} from '../../src/kernel/safety-report.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const DAY = 86_400_000;
@@ -68,7 +73,13 @@ function portfolioSnapshot(fees: string, dayKey: number | null, dayStartPnl: str
 
 const consensus = (decisionIds: string[][]) => ({
   triggerId: 't',
-  accepted: decisionIds.map((ids) => ({ decisionIds: ids, agentIds: ['a'], weights: [1], intent: {}, reason: '' })),
+  accepted: decisionIds.map((ids) => ({
+    decisionIds: ids,
+    agentIds: ['a'],
+    weights: [1],
+    intent: {},
+    reason: '',
+  })),
   caps: [],
   conflicts: [],
   rejected: [],
@@ -88,40 +99,125 @@ function writeSyntheticJournal(dir: string): void {
   add('consensus', consensus([['d-1'], ['d-2']]));
   // backed (d-1#0), fully filled in two parts
   add('order.submitted', { order: order('c-ok', 'd-1#0') });
-  add('order.filled', { order: order('c-ok', 'd-1#0', { status: 'PARTIALLY_FILLED' }), fill: fill('c-ok', '0.4', 't-1') });
-  add('order.filled', { order: order('c-ok', 'd-1#0', { status: 'FILLED' }), fill: fill('c-ok', '0.6', 't-2') });
+  add('order.filled', {
+    order: order('c-ok', 'd-1#0', { status: 'PARTIALLY_FILLED' }),
+    fill: fill('c-ok', '0.4', 't-1'),
+  });
+  add('order.filled', {
+    order: order('c-ok', 'd-1#0', { status: 'FILLED' }),
+    fill: fill('c-ok', '0.6', 't-2'),
+  });
   // unbacked: nothing accepted d-9
   add('order.submitted', { order: order('c-rogue', 'd-9#0') });
-  add('order.filled', { order: order('c-rogue', 'd-9#0', { status: 'FILLED' }), fill: fill('c-rogue', '1', 't-3') });
+  add('order.filled', {
+    order: order('c-rogue', 'd-9#0', { status: 'FILLED' }),
+    fill: fill('c-rogue', '1', 't-3'),
+  });
   // backed (d-2#1) but filled beyond its quantity
   add('consensus', consensus([['d-5'], ['d-2']]));
   add('order.submitted', { order: order('c-over', 'd-2#1', { quantity: '0.5' }) });
-  add('order.filled', { order: order('c-over', 'd-2#1', { quantity: '0.5', status: 'FILLED' }), fill: fill('c-over', '0.5', 't-4') });
-  add('order.filled', { order: order('c-over', 'd-2#1', { quantity: '0.5', status: 'FILLED' }), fill: fill('c-over', '0.2', 't-5') });
+  add('order.filled', {
+    order: order('c-over', 'd-2#1', { quantity: '0.5', status: 'FILLED' }),
+    fill: fill('c-over', '0.5', 't-4'),
+  });
+  add('order.filled', {
+    order: order('c-over', 'd-2#1', { quantity: '0.5', status: 'FILLED' }),
+    fill: fill('c-over', '0.2', 't-5'),
+  });
   // the desk drops to REDUCING; a buy (position is long) adds risk, a reduce-only sell does not
-  add('risk.trading-state', { scope: { kind: 'global' }, from: 'ACTIVE', to: 'REDUCING', reason: 'daily loss', ts });
+  add('risk.trading-state', {
+    scope: { kind: 'global' },
+    from: 'ACTIVE',
+    to: 'REDUCING',
+    reason: 'daily loss',
+    ts,
+  });
   add('order.submitted', { order: order('c-late', 'd-1#0') });
   add('order.submitted', { order: order('c-reduce', 'd-1#0', { side: 'sell', reduceOnly: true }) });
-  add('risk.trading-state', { scope: { kind: 'global' }, from: 'REDUCING', to: 'ACTIVE', reason: 'reset', ts });
+  add('risk.trading-state', {
+    scope: { kind: 'global' },
+    from: 'REDUCING',
+    to: 'ACTIVE',
+    reason: 'reset',
+    ts,
+  });
   // an operator halt with flatten: its reduce-only order is backed by the halt
   add('risk.halt', { reason: 'drill', flatten: true, operator: 'ana' });
   add('order.submitted', { order: order('c-flat', `halt-${T0}#0`, { side: 'sell', reduceOnly: true }) });
-  add('order.filled', { order: order('c-flat', `halt-${T0}#0`, { side: 'sell', reduceOnly: true, status: 'FILLED' }), fill: fill('c-flat', '1', 't-6', 'sell') });
+  add('order.filled', {
+    order: order('c-flat', `halt-${T0}#0`, { side: 'sell', reduceOnly: true, status: 'FILLED' }),
+    fill: fill('c-flat', '1', 't-6', 'sell'),
+  });
   add('risk.resume', { operator: 'ana', reason: 'drill over', haltedSince: T0 });
   // transient errors: an UNKNOWN order resolved, a retryable cancel failure never resolved
-  add('order.unknown', { order: order('c-unk', 'd-5#0', { status: 'UNKNOWN' }), error: { code: 'CONCORD_ERR_VENUE_TIMEOUT', retryable: true } });
+  add('order.unknown', {
+    order: order('c-unk', 'd-5#0', { status: 'UNKNOWN' }),
+    error: { code: 'CONCORD_ERR_VENUE_TIMEOUT', retryable: true },
+  });
   add('order.accepted', { order: order('c-unk', 'd-5#0', { status: 'ACCEPTED' }) });
-  add('order.cancel-failed', { order: order('c-stuck', 'd-5#0', { status: 'ACCEPTED' }), error: { code: 'CONCORD_ERR_VENUE_UNAVAILABLE', retryable: true } });
+  add('order.cancel-failed', {
+    order: order('c-stuck', 'd-5#0', { status: 'ACCEPTED' }),
+    error: { code: 'CONCORD_ERR_VENUE_UNAVAILABLE', retryable: true },
+  });
   // reconciliation: ok, venue unreachable twice (one outage), clean again, a position mismatch
-  const report = (status: string, mismatches: unknown[]) => ({ ts, venue: 'sim-a', status, mismatches, adjustments: [], unknownResolved: 0, unknownPending: 0, ordersChecked: 1, fillsRecovered: 0 });
-  const unreachable = { kind: 'unreachable', code: 'X', key: 'sim-a', desk: '', venue: '', withinTolerance: false, fixed: false, message: '' };
+  const report = (status: string, mismatches: unknown[]) => ({
+    ts,
+    venue: 'sim-a',
+    status,
+    mismatches,
+    adjustments: [],
+    unknownResolved: 0,
+    unknownPending: 0,
+    ordersChecked: 1,
+    fillsRecovered: 0,
+  });
+  const unreachable = {
+    kind: 'unreachable',
+    code: 'X',
+    key: 'sim-a',
+    desk: '',
+    venue: '',
+    withinTolerance: false,
+    fixed: false,
+    message: '',
+  };
   add('reconcile.report', report('ok', []));
   add('reconcile.report', report('failed-closed', [unreachable]));
   add('reconcile.report', report('failed-closed', [unreachable]));
   add('reconcile.report', report('ok', []));
-  add('reconcile.report', report('failed-closed', [{ kind: 'position', code: 'P', key: 'sim-a:BTC-USDT', desk: '1.5', venue: '1.2', withinTolerance: false, fixed: false, message: '' }]));
-  add('risk.breaker', { breaker: 'volatility', scope: 'global', from: 'CLOSED', to: 'OPEN', reason: 'jump', numbers: {}, ts });
-  add('risk.breaker', { breaker: 'volatility', scope: 'global', from: 'OPEN', to: 'HALF_OPEN', reason: 'cool', numbers: {}, ts });
+  add(
+    'reconcile.report',
+    report('failed-closed', [
+      {
+        kind: 'position',
+        code: 'P',
+        key: 'sim-a:BTC-USDT',
+        desk: '1.5',
+        venue: '1.2',
+        withinTolerance: false,
+        fixed: false,
+        message: '',
+      },
+    ]),
+  );
+  add('risk.breaker', {
+    breaker: 'volatility',
+    scope: 'global',
+    from: 'CLOSED',
+    to: 'OPEN',
+    reason: 'jump',
+    numbers: {},
+    ts,
+  });
+  add('risk.breaker', {
+    breaker: 'volatility',
+    scope: 'global',
+    from: 'OPEN',
+    to: 'HALF_OPEN',
+    reason: 'cool',
+    numbers: {},
+    ts,
+  });
   add('order.filled', { order: 'not an order' });
   // day 1: −50 (within the limit); day 2: −150 since the day's start (over it)
   add('checkpoint', { ts, portfolio: portfolioSnapshot('50', Math.floor(ts / DAY), '0') });
@@ -210,7 +306,18 @@ describe('safety report on a real sandbox journal', () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-safety-run-'));
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ risk: { maxDailyLoss: 1_000_000 } }));
-    const run = runCli(['run', '--duration', '2m', '--speed', 'max', '--journal', join(dir, 'j'), '--config', config, '--json']);
+    const run = runCli([
+      'run',
+      '--duration',
+      '2m',
+      '--speed',
+      'max',
+      '--journal',
+      join(dir, 'j'),
+      '--config',
+      config,
+      '--json',
+    ]);
     if (run.code !== 0) throw new Error(`sandbox run failed (${run.code}): ${run.stderr}`);
     report = buildSafetyReport(join(dir, 'j'));
   }, 120_000);
@@ -238,7 +345,11 @@ describe('safety report on a real sandbox journal', () => {
 });
 
 describe('safety report properties', () => {
-  const feed = (b: SafetyReportBuilder, trades: Array<{ quantity: number; parts: number }>, rogueAt: number | undefined) => {
+  const feed = (
+    b: SafetyReportBuilder,
+    trades: Array<{ quantity: number; parts: number }>,
+    rogueAt: number | undefined,
+  ) => {
     let seq = 1;
     b.add(seq++, T0, 'consensus', consensus(trades.map((_, i) => [`d-${i}`])));
     trades.forEach((t, i) => {
@@ -247,15 +358,24 @@ describe('safety report properties', () => {
       const total = (t.quantity * t.parts).toFixed(4);
       b.add(seq++, T0, 'order.submitted', { order: order(id, root, { quantity: total }) });
       for (let k = 0; k < t.parts; k++) {
-        b.add(seq++, T0, 'order.filled', { order: order(id, root, { quantity: total, status: 'PARTIALLY_FILLED' }), fill: fill(id, t.quantity.toFixed(4), `${id}-${k}`) });
+        b.add(seq++, T0, 'order.filled', {
+          order: order(id, root, { quantity: total, status: 'PARTIALLY_FILLED' }),
+          fill: fill(id, t.quantity.toFixed(4), `${id}-${k}`),
+        });
       }
     });
     return b.finish(seq);
   };
-  const trades = fc.array(fc.record({ quantity: fc.integer({ min: 1, max: 10_000 }).map((n) => n / 10_000), parts: fc.integer({ min: 1, max: 4 }) }), {
-    minLength: 1,
-    maxLength: 15,
-  });
+  const trades = fc.array(
+    fc.record({
+      quantity: fc.integer({ min: 1, max: 10_000 }).map((n) => n / 10_000),
+      parts: fc.integer({ min: 1, max: 4 }),
+    }),
+    {
+      minLength: 1,
+      maxLength: 15,
+    },
+  );
 
   it('backed orders filled up to their quantity are never unintended; one rogue order adds exactly its fills', () => {
     fc.assert(
@@ -273,12 +393,16 @@ describe('safety report properties', () => {
 
   it('dayOf groups by UTC day shifted by the reset minute', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: 0, max: 1439 }), (ts, minute) => {
-        const day = dayOf(ts, minute);
-        const start = Date.parse(`${day}T00:00:00Z`) + minute * 60_000;
-        expect(ts).toBeGreaterThanOrEqual(start);
-        expect(ts).toBeLessThan(start + DAY);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.integer({ min: 0, max: 1439 }),
+        (ts, minute) => {
+          const day = dayOf(ts, minute);
+          const start = Date.parse(`${day}T00:00:00Z`) + minute * 60_000;
+          expect(ts).toBeGreaterThanOrEqual(start);
+          expect(ts).toBeLessThan(start + DAY);
+        },
+      ),
     );
   });
 });
