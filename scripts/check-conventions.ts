@@ -27,7 +27,18 @@ export const ALLOWED: Record<string, readonly string[]> = {
   // Venues see only core, model and the venue port (which lives in model).
   venues: ['core', 'model'],
   kernel: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues'],
-  cli: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues', 'kernel', 'api'],
+  cli: [
+    ...INNER,
+    'data',
+    'portfolio',
+    'risk',
+    'agents',
+    'orchestrator',
+    'execution',
+    'venues',
+    'kernel',
+    'api',
+  ],
   api: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues', 'kernel'],
   web: [],
 };
@@ -52,7 +63,9 @@ function walk(dir: string): string[] {
 }
 
 function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
 export function checkConventions(): string[] {
@@ -70,27 +83,36 @@ export function checkConventions(): string[] {
       if (!m[0].endsWith('_')) usedCodes.add(m[0]);
     }
     if (!(component in ALLOWED)) {
-      problems.push(`${rel}: folder src/${component} is not in the dependency map of scripts/check-conventions.ts`);
+      problems.push(
+        `${rel}: folder src/${component} is not in the dependency map of scripts/check-conventions.ts`,
+      );
       continue;
     }
     lines.forEach((line, i) => {
       const where = `src/${rel}:${i + 1}`;
       for (const m of line.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
-        const target = relative(src, resolve(file, '..', m[1] ?? '')).split(sep).join('/');
+        const target = relative(src, resolve(file, '..', m[1] ?? ''))
+          .split(sep)
+          .join('/');
         const targetComponent = target.split('/')[0] ?? '';
         if (target.startsWith('..')) {
           problems.push(`${where}: imports outside src/ (${m[1]})`);
         } else if (targetComponent !== component && !ALLOWED[component]?.includes(targetComponent)) {
-          problems.push(`${where}: ${component} must not depend on ${targetComponent} (dependencies point inward)`);
+          problems.push(
+            `${where}: ${component} must not depend on ${targetComponent} (dependencies point inward)`,
+          );
         }
       }
       if (!CLOCK_FILES.has(rel) && !isTest) {
         for (const f of FORBIDDEN_TIME) {
-          if (f.re.test(line)) problems.push(`${where}: ${f.what} outside core's clock/random (use Clock or Random)`);
+          if (f.re.test(line))
+            problems.push(`${where}: ${f.what} outside core's clock/random (use Clock or Random)`);
         }
       }
       if (component !== 'cli' && !isTest && /\bconsole\.(log|error|warn|info|debug)\s*\(/.test(line)) {
-        problems.push(`${where}: console in library code (return data or emit an event; only src/cli prints)`);
+        problems.push(
+          `${where}: console in library code (return data or emit an event; only src/cli prints)`,
+        );
       }
     });
   }
@@ -98,10 +120,14 @@ export function checkConventions(): string[] {
   const documented = new Set<string>();
   for (const m of docs.matchAll(/^#{2,4}\s+`?(CONCORD_ERR_[A-Z0-9_]+)`?/gm)) documented.add(m[1] ?? '');
   for (const code of usedCodes) {
-    if (!documented.has(code)) problems.push(`docs/errors.md: ${code} is used in src/ but not documented (add a "### ${code}" section)`);
+    if (!documented.has(code))
+      problems.push(
+        `docs/errors.md: ${code} is used in src/ but not documented (add a "### ${code}" section)`,
+      );
   }
   for (const code of documented) {
-    if (!usedCodes.has(code)) problems.push(`docs/errors.md: ${code} is documented but no longer used in src/`);
+    if (!usedCodes.has(code))
+      problems.push(`docs/errors.md: ${code} is documented but no longer used in src/`);
   }
   return problems;
 }

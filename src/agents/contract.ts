@@ -6,7 +6,15 @@
 import type { Random } from '../core/index.ts';
 import type { Decision, Instrument, InstrumentId, MarketEvent, Outcome } from '../model/index.ts';
 
-export type TriggerKind = 'price-move' | 'spread' | 'trade' | 'bar' | 'funding' | 'apy-change' | 'liquidation' | 'timer';
+export type TriggerKind =
+  | 'price-move'
+  | 'spread'
+  | 'trade'
+  | 'bar'
+  | 'funding'
+  | 'apy-change'
+  | 'liquidation'
+  | 'timer';
 
 /** Why the desk is thinking now: a market change that passed the trigger filter. */
 export interface Trigger {

@@ -38,9 +38,13 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function flagError(flag: string, expected: string, received: unknown): ConcordError {
-  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `flag --${flag}: expected ${expected}, received ${JSON.stringify(received)}`, {
-    details: { path: `--${flag}`, expected, received },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `flag --${flag}: expected ${expected}, received ${JSON.stringify(received)}`,
+    {
+      details: { path: `--${flag}`, expected, received },
+    },
+  );
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | string[] {
@@ -71,7 +75,8 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
     case 'speed': {
       if (raw === 'max') return Number.POSITIVE_INFINITY;
       const n = Number(raw.endsWith('x') ? raw.slice(0, -1) : raw);
-      if (!Number.isFinite(n) || n <= 0) throw flagError(name, '"max" or a positive multiple of real time such as 1, 10, 100', raw);
+      if (!Number.isFinite(n) || n <= 0)
+        throw flagError(name, '"max" or a positive multiple of real time such as 1, 10, 100', raw);
       return n;
     }
   }
@@ -117,9 +122,15 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
 }
 
 function unknownFlag(flag: string, specs: FlagSpecs): ConcordError {
-  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `unknown flag ${flag}; known flags: ${Object.keys(specs).map((k) => `--${k}`).join(', ')}`, {
-    details: { path: flag, expected: Object.keys(specs).map((k) => `--${k}`) },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `unknown flag ${flag}; known flags: ${Object.keys(specs)
+      .map((k) => `--${k}`)
+      .join(', ')}`,
+    {
+      details: { path: flag, expected: Object.keys(specs).map((k) => `--${k}`) },
+    },
+  );
 }
 
 export function formatHelp(usage: string, summary: string, specs: FlagSpecs): string {

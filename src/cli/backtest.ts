@@ -6,29 +6,64 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConcordError } from '../core/index.ts';
-import { type AgentSpec, backtestConfig, type BacktestRunResult, loadDeskConfig, runBacktest } from '../kernel/index.ts';
+import {
+  type AgentSpec,
+  backtestConfig,
+  type BacktestRunResult,
+  loadDeskConfig,
+  runBacktest,
+} from '../kernel/index.ts';
 import { buildBacktestResult, renderBacktestReport } from '../kernel/report/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { formatMoney, type Out } from './output.ts';
 
 const FLAGS: FlagSpecs = {
-  data: { type: 'list', description: 'recording file or directory (repeatable; replayed in the order given)', placeholder: 'path' },
-  agent: { type: 'list', description: 'agent type to run (repeatable), e.g. sma-cross; default: the config\'s agents', placeholder: 'type' },
-  set: { type: 'list', description: 'agent parameter, e.g. fast=10 (or <agent-id>.fast=10 with several agents)', placeholder: 'k=v' },
+  data: {
+    type: 'list',
+    description: 'recording file or directory (repeatable; replayed in the order given)',
+    placeholder: 'path',
+  },
+  agent: {
+    type: 'list',
+    description: "agent type to run (repeatable), e.g. sma-cross; default: the config's agents",
+    placeholder: 'type',
+  },
+  set: {
+    type: 'list',
+    description: 'agent parameter, e.g. fast=10 (or <agent-id>.fast=10 with several agents)',
+    placeholder: 'k=v',
+  },
   config: { type: 'string', description: 'desk config file (JSON)', placeholder: 'file' },
-  capital: { type: 'number', description: 'capital the equity curve starts from, in quote currency (default 100000)', placeholder: 'n' },
-  'fee-bps': { type: 'number', description: 'taker fee in bp for files without a known venue (default 0)', placeholder: 'bp' },
-  report: { type: 'string', description: 'HTML report path (default backtest-report.html)', placeholder: 'file' },
+  capital: {
+    type: 'number',
+    description: 'capital the equity curve starts from, in quote currency (default 100000)',
+    placeholder: 'n',
+  },
+  'fee-bps': {
+    type: 'number',
+    description: 'taker fee in bp for files without a known venue (default 0)',
+    placeholder: 'bp',
+  },
+  report: {
+    type: 'string',
+    description: 'HTML report path (default backtest-report.html)',
+    placeholder: 'file',
+  },
   out: { type: 'string', description: 'also write the JSON result to this file', placeholder: 'file' },
-  journal: { type: 'string', description: 'journal directory (default: a fresh temporary one)', placeholder: 'dir' },
+  journal: {
+    type: 'string',
+    description: 'journal directory (default: a fresh temporary one)',
+    placeholder: 'dir',
+  },
   json: { type: 'boolean', description: 'the last line of output is one JSON result' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
-const USAGE = 'Usage: concord backtest --data <files or dir> [--agent sma-cross --set fast=10 --set slow=30] [--json]';
+const USAGE =
+  'Usage: concord backtest --data <files or dir> [--agent sma-cross --set fast=10 --set slow=30] [--json]';
 const SUMMARY =
   'Runs agents over recorded data (Binance raw feeds, candles, trades, Concord recordings) through the same kernel\n' +
-  'as every mode: simulated clock, simulated venues (market orders on candles fill at the next bar\'s open),\n' +
+  "as every mode: simulated clock, simulated venues (market orders on candles fill at the next bar's open),\n" +
   'risk gate and journal. Writes a JSON result and a self-contained HTML report.';
 
 function parseValue(text: string): unknown {
@@ -44,14 +79,19 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
   for (const assignment of sets) {
     const eq = assignment.indexOf('=');
     if (eq <= 0) {
-      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `flag --set: expected key=value, received ${JSON.stringify(assignment)}`, {
-        details: { path: '--set', expected: 'key=value', received: assignment },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `flag --set: expected key=value, received ${JSON.stringify(assignment)}`,
+        {
+          details: { path: '--set', expected: 'key=value', received: assignment },
+        },
+      );
     }
     const key = assignment.slice(0, eq);
     const value = parseValue(assignment.slice(eq + 1));
     const dot = key.indexOf('.');
-    const target = dot > 0 ? specs.find((s) => s.id === key.slice(0, dot)) : specs.length === 1 ? specs[0] : undefined;
+    const target =
+      dot > 0 ? specs.find((s) => s.id === key.slice(0, dot)) : specs.length === 1 ? specs[0] : undefined;
     if (target === undefined) {
       throw new ConcordError(
         'CONCORD_ERR_CONFIG_INVALID',
@@ -73,7 +113,9 @@ function progressBar(out: Out): (done: number, events: number) => void {
     last = pct;
     const width = 30;
     const filled = Math.round(done * width);
-    process.stderr.write(`\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${events} events`);
+    process.stderr.write(
+      `\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${events} events`,
+    );
     if (done >= 1) process.stderr.write('\n');
     void out;
   };
@@ -87,25 +129,37 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
   }
   const data = [...((flags.data as string[] | undefined) ?? []), ...positionals];
   if (data.length === 0) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --data: expected at least one recording file or directory', {
-      details: { path: '--data', expected: 'a file or directory' },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      'flag --data: expected at least one recording file or directory',
+      {
+        details: { path: '--data', expected: 'a file or directory' },
+      },
+    );
   }
-  const raw: Record<string, unknown> = typeof flags.config === 'string' ? { ...loadDeskConfig(flags.config) } : {};
+  const raw: Record<string, unknown> =
+    typeof flags.config === 'string' ? { ...loadDeskConfig(flags.config) } : {};
   const types = (flags.agent as string[] | undefined) ?? [];
   const sets = (flags.set as string[] | undefined) ?? [];
   if (types.length > 0) raw.agents = agentsFromFlags(types, sets);
   else if (sets.length > 0) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --set needs --agent (or set parameters in the config file)', {
-      details: { path: '--set', expected: '--agent <type>' },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      'flag --set needs --agent (or set parameters in the config file)',
+      {
+        details: { path: '--set', expected: '--agent <type>' },
+      },
+    );
   }
-  if (typeof flags.journal === 'string') raw.journal = { ...((raw.journal as object | undefined) ?? {}), dir: flags.journal };
+  if (typeof flags.journal === 'string')
+    raw.journal = { ...((raw.journal as object | undefined) ?? {}), dir: flags.journal };
   delete raw.mode;
   const config = backtestConfig(raw);
   const feeBps = typeof flags['fee-bps'] === 'number' ? flags['fee-bps'] : 0;
   if (feeBps < 0) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --fee-bps: expected a fee ≥ 0', { details: { path: '--fee-bps', received: feeBps } });
+    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --fee-bps: expected a fee ≥ 0', {
+      details: { path: '--fee-bps', received: feeBps },
+    });
   }
   const json = flags.json === true;
   const controller = new AbortController();
@@ -171,7 +225,15 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     fills: run.fills,
     pnl: run.pnl,
     fees: run.fees,
-    trades: run.trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, quantity: t.quantity, instrumentId: t.instrumentId, fee: t.fee, agentIds: t.agentIds })),
+    trades: run.trades.map((t) => ({
+      ts: t.ts,
+      side: t.side,
+      price: t.price,
+      quantity: t.quantity,
+      instrumentId: t.instrumentId,
+      fee: t.fee,
+      agentIds: t.agentIds,
+    })),
     metrics: result.metrics,
     agents: result.agents,
     books: run.books,
@@ -188,11 +250,22 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
   const m = result.metrics;
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
   const num = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
-  out.line(out.paint('bold', `Concord ${result.run.mode} · ${run.files.length} file(s) · ${run.events} events in ${(run.wallMs / 1000).toFixed(1)} s`));
-  out.line(`  trades ${run.fills}   orders ${run.orders} (denied ${run.denied}, rejected ${run.rejected})   PnL ${formatMoney(run.pnl)}   fees ${run.fees.toFixed(2)}`);
-  out.line(`  return ${pct(m.totalReturn)}   Sharpe ${num(m.sharpe)}   Sortino ${num(m.sortino)}   max drawdown ${pct(m.maxDrawdown)}   win rate ${pct(m.winRate)}   turnover ${num(m.turnover)}`);
+  out.line(
+    out.paint(
+      'bold',
+      `Concord ${result.run.mode} · ${run.files.length} file(s) · ${run.events} events in ${(run.wallMs / 1000).toFixed(1)} s`,
+    ),
+  );
+  out.line(
+    `  trades ${run.fills}   orders ${run.orders} (denied ${run.denied}, rejected ${run.rejected})   PnL ${formatMoney(run.pnl)}   fees ${run.fees.toFixed(2)}`,
+  );
+  out.line(
+    `  return ${pct(m.totalReturn)}   Sharpe ${num(m.sharpe)}   Sortino ${num(m.sortino)}   max drawdown ${pct(m.maxDrawdown)}   win rate ${pct(m.winRate)}   turnover ${num(m.turnover)}`,
+  );
   for (const b of run.books) {
-    out.line(`  book ${b.instrumentId}: ${b.updates} updates, ${b.gaps} gaps, ${b.resyncs} resyncs, ${b.bookTickerMismatches} bookTicker mismatches of ${b.bookTickerChecks}`);
+    out.line(
+      `  book ${b.instrumentId}: ${b.updates} updates, ${b.gaps} gaps, ${b.resyncs} resyncs, ${b.bookTickerMismatches} bookTicker mismatches of ${b.bookTickerChecks}`,
+    );
   }
   out.line(`  report  ${reportPath}`);
   out.line(`  journal ${run.journalDir}`);

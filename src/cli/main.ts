@@ -23,10 +23,26 @@ export const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
 const VERSION = '0.1.0';
 
 const RUN_FLAGS: FlagSpecs = {
-  seed: { type: 'int', description: 'seed of the synthetic market and every random source (default 7)', placeholder: 'n' },
-  duration: { type: 'duration', description: 'simulated time to run, e.g. 30s, 10m, 1h (default: until Ctrl-C)', placeholder: 'time' },
-  speed: { type: 'speed', description: '"max" (as fast as possible) or a multiple of real time (default 10)', placeholder: 'max|n' },
-  journal: { type: 'string', description: 'journal directory (default .concord); an existing journal is resumed', placeholder: 'dir' },
+  seed: {
+    type: 'int',
+    description: 'seed of the synthetic market and every random source (default 7)',
+    placeholder: 'n',
+  },
+  duration: {
+    type: 'duration',
+    description: 'simulated time to run, e.g. 30s, 10m, 1h (default: until Ctrl-C)',
+    placeholder: 'time',
+  },
+  speed: {
+    type: 'speed',
+    description: '"max" (as fast as possible) or a multiple of real time (default 10)',
+    placeholder: 'max|n',
+  },
+  journal: {
+    type: 'string',
+    description: 'journal directory (default .concord); an existing journal is resumed',
+    placeholder: 'dir',
+  },
   config: { type: 'string', description: 'desk config file (JSON)', placeholder: 'file' },
   json: { type: 'boolean', description: 'no panel; the last line of output is one JSON summary' },
   live: { type: 'boolean', description: 'allow live trading (also needs live.enabled in the config)' },
@@ -97,16 +113,24 @@ function reportError(err: unknown, out: Out, json: boolean): number {
 async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   const { flags, positionals } = parseArgs(argv, RUN_FLAGS);
   if (flags.help) {
-    out.line(formatHelp('Usage: concord run [options]', 'Runs a desk. Sandbox by default, with nothing to configure.', RUN_FLAGS));
+    out.line(
+      formatHelp(
+        'Usage: concord run [options]',
+        'Runs a desk. Sandbox by default, with nothing to configure.',
+        RUN_FLAGS,
+      ),
+    );
     return EXIT.ok;
   }
   if (positionals.length > 0) {
     out.err(`concord run: unexpected argument ${JSON.stringify(positionals[0])}`);
     return EXIT.usage;
   }
-  let config: DeskConfig = typeof flags.config === 'string' ? loadDeskConfig(flags.config) : parseDeskConfig({});
+  let config: DeskConfig =
+    typeof flags.config === 'string' ? loadDeskConfig(flags.config) : parseDeskConfig({});
   if (typeof flags.seed === 'number') config = parseDeskConfig({ ...config, seed: flags.seed }, '--seed');
-  if (typeof flags.journal === 'string') config = { ...config, journal: { ...config.journal, dir: flags.journal } };
+  if (typeof flags.journal === 'string')
+    config = { ...config, journal: { ...config.journal, dir: flags.journal } };
   const json = flags.json === true;
   const speed = typeof flags.speed === 'number' ? flags.speed : 10;
   const durationMs = typeof flags.duration === 'number' ? flags.duration : Number.POSITIVE_INFINITY;
@@ -120,7 +144,9 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   const ui = new LiveClock();
   let lastStatus: DeskStatus | undefined;
   let lastLogged = 0;
-  const timer = panel ? ui.setInterval(() => lastStatus && out.line(renderPanel(lastStatus, out)), 250) : undefined;
+  const timer = panel
+    ? ui.setInterval(() => lastStatus && out.line(renderPanel(lastStatus, out)), 250)
+    : undefined;
   try {
     const summary = await runDesk({
       config,
@@ -159,9 +185,13 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     out.line(`  simulated time  ${formatDuration(s.simulatedMs)} in ${(s.wallMs / 1000).toFixed(1)} s wall`);
     out.line(`  market events   ${s.marketEvents}   triggers ${s.triggers}   decisions ${s.decisions}`);
     out.line(`  orders          ${s.orders} (denied ${s.denied}, rejected ${s.rejected})   fills ${s.fills}`);
-    out.line(`  safety          trading ${s.tradingState}   halts ${s.halts}   breaker trips ${s.breakerTrips}`);
+    out.line(
+      `  safety          trading ${s.tradingState}   halts ${s.halts}   breaker trips ${s.breakerTrips}`,
+    );
     const pnlText = formatMoney(s.pnl);
-    out.line(`  PnL             ${out.paint(s.pnl >= 0 ? 'green' : 'red', pnlText)} (realised ${formatMoney(s.realizedPnl)}, unrealised ${formatMoney(s.unrealizedPnl)}, fees ${s.fees.toFixed(2)})`);
+    out.line(
+      `  PnL             ${out.paint(s.pnl >= 0 ? 'green' : 'red', pnlText)} (realised ${formatMoney(s.realizedPnl)}, unrealised ${formatMoney(s.unrealizedPnl)}, fees ${s.fees.toFixed(2)})`,
+    );
     for (const p of s.positions) out.line(`  position        ${p.instrumentId} ${p.quantity}`);
     out.line('  agents:');
     out.line(
@@ -172,9 +202,17 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
         `    ${a.id.padEnd(20)} ${a.type.padEnd(22)} ${a.state.padEnd(11)} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.trades).padStart(6)} ${formatMoney(a.pnl).padStart(10)} ${String(a.failures).padStart(8)}`,
       );
     }
-    if (s.resumed) out.line(`  resumed from    seq ${s.resumed.fromSeq}${s.resumed.crashed ? ' after a crash (cut tail detected and skipped)' : ''}`);
+    if (s.resumed)
+      out.line(
+        `  resumed from    seq ${s.resumed.fromSeq}${s.resumed.crashed ? ' after a crash (cut tail detected and skipped)' : ''}`,
+      );
     out.line(`  journal         ${s.journalDir} (${s.records} records, head ${s.journalHash.slice(0, 16)}…)`);
-    out.line(out.paint('dim', `  verify with: concord journal verify ${s.journalDir}    replay with: concord replay ${s.journalDir}`));
+    out.line(
+      out.paint(
+        'dim',
+        `  verify with: concord journal verify ${s.journalDir}    replay with: concord replay ${s.journalDir}`,
+      ),
+    );
     return;
   }
   out.line(JSON.stringify(s));
@@ -183,7 +221,13 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
 async function replayCommand(argv: readonly string[], out: Out): Promise<number> {
   const { flags, positionals } = parseArgs(argv, REPLAY_FLAGS);
   if (flags.help) {
-    out.line(formatHelp('Usage: concord replay <journal-dir> [--json]', "Re-runs a journal's inputs through a fresh kernel and confirms the same journal hash.", REPLAY_FLAGS));
+    out.line(
+      formatHelp(
+        'Usage: concord replay <journal-dir> [--json]',
+        "Re-runs a journal's inputs through a fresh kernel and confirms the same journal hash.",
+        REPLAY_FLAGS,
+      ),
+    );
     return EXIT.ok;
   }
   const dir = positionals[0];
@@ -193,7 +237,10 @@ async function replayCommand(argv: readonly string[], out: Out): Promise<number>
   }
   const result = await replayJournal(dir);
   if (flags.json) out.line(JSON.stringify(result));
-  else if (result.ok) out.line(`${out.paint('green', 'replay ok')}: ${result.records} records, journal hash ${result.replayHash}`);
+  else if (result.ok)
+    out.line(
+      `${out.paint('green', 'replay ok')}: ${result.records} records, journal hash ${result.replayHash}`,
+    );
   else out.line(`${out.paint('red', 'replay differs')}: ${result.message}`);
   return result.ok ? EXIT.ok : EXIT.checkFailed;
 }
@@ -201,7 +248,13 @@ async function replayCommand(argv: readonly string[], out: Out): Promise<number>
 async function verifyCommand(argv: readonly string[], out: Out): Promise<number> {
   const { flags, positionals } = parseArgs(argv, REPLAY_FLAGS);
   if (flags.help) {
-    out.line(formatHelp('Usage: concord journal verify <journal-dir> [--json]', 'Checks every record of a journal: its hash, the link to the previous record, the sequence.', REPLAY_FLAGS));
+    out.line(
+      formatHelp(
+        'Usage: concord journal verify <journal-dir> [--json]',
+        'Checks every record of a journal: its hash, the link to the previous record, the sequence.',
+        REPLAY_FLAGS,
+      ),
+    );
     return EXIT.ok;
   }
   const dir = positionals[0];
@@ -211,7 +264,8 @@ async function verifyCommand(argv: readonly string[], out: Out): Promise<number>
   }
   const report = verifyJournal(dir);
   if (flags.json) out.line(JSON.stringify(report));
-  else if (report.ok) out.line(`${out.paint('green', 'journal ok')}: ${report.records} records, head ${report.headHash}`);
+  else if (report.ok)
+    out.line(`${out.paint('green', 'journal ok')}: ${report.records} records, head ${report.headHash}`);
   else out.line(`${out.paint('red', 'journal broken')}: ${report.message}`);
   return report.ok ? EXIT.ok : EXIT.checkFailed;
 }

@@ -9,7 +9,10 @@ export interface Out {
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
 
-export function createOut(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Out {
+export function createOut(
+  stream: NodeJS.WriteStream = process.stdout,
+  errStream: NodeJS.WriteStream = process.stderr,
+): Out {
   const tty = stream.isTTY === true;
   const color = tty && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
   return {
@@ -32,5 +35,7 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s` : `${m}m${String(sec).padStart(2, '0')}s`;
+  return h > 0
+    ? `${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s`
+    : `${m}m${String(sec).padStart(2, '0')}s`;
 }

@@ -6,17 +6,31 @@ const HOME_AND_CLEAR = '\u001b[H\u001b[2J';
 
 export function renderPanel(s: DeskStatus, out: Out): string {
   const lines: string[] = [];
-  const state = s.tradingState === 'ACTIVE' ? out.paint('green', s.tradingState) : out.paint('red', s.tradingState);
-  lines.push(out.paint('bold', `Concord · ${s.mode} · seed ${s.seed}`) + `   sim ${formatDuration(s.simulatedMs)}   trading ${state}   (Ctrl-C to stop)`);
+  const state =
+    s.tradingState === 'ACTIVE' ? out.paint('green', s.tradingState) : out.paint('red', s.tradingState);
+  lines.push(
+    out.paint('bold', `Concord · ${s.mode} · seed ${s.seed}`) +
+      `   sim ${formatDuration(s.simulatedMs)}   trading ${state}   (Ctrl-C to stop)`,
+  );
   lines.push(
     `decisions ${s.decisions} (${s.decisionsPerSec.toFixed(1)}/s)   orders ${s.orders}   fills ${s.fills}   denied ${s.denied}   ` +
       `PnL ${out.paint(s.pnl >= 0 ? 'green' : 'red', formatMoney(s.pnl))}   halts ${s.halts}`,
   );
   lines.push('');
-  lines.push(out.paint('dim', `${'agent'.padEnd(20)} ${'type'.padEnd(22)} ${'state'.padEnd(10)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'fails'.padStart(5)}`));
+  lines.push(
+    out.paint(
+      'dim',
+      `${'agent'.padEnd(20)} ${'type'.padEnd(22)} ${'state'.padEnd(10)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'fails'.padStart(5)}`,
+    ),
+  );
   for (const a of s.agents) {
-    const st = a.state === 'RUNNING' ? out.paint('green', a.state.padEnd(10)) : out.paint('yellow', a.state.padEnd(10));
-    lines.push(`${a.id.padEnd(20)} ${a.type.padEnd(22)} ${st} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.failures).padStart(5)}`);
+    const st =
+      a.state === 'RUNNING'
+        ? out.paint('green', a.state.padEnd(10))
+        : out.paint('yellow', a.state.padEnd(10));
+    lines.push(
+      `${a.id.padEnd(20)} ${a.type.padEnd(22)} ${st} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.failures).padStart(5)}`,
+    );
   }
   lines.push('');
   lines.push(out.paint('dim', 'positions'));

@@ -40,10 +40,13 @@ export class LiveClock implements Clock {
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const handle = this.nextHandle++;
-    const t = setTimeout(() => {
-      this.timers.delete(handle);
-      fn();
-    }, Math.max(0, delayMs));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(handle);
+        fn();
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.set(handle, t);
     return handle;
   }

@@ -37,7 +37,8 @@ export class Decimal {
     if (typeof value === 'bigint') return new Decimal(value * ONE);
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw invalid(value, 'a finite number');
-      if (Number.isInteger(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER) return new Decimal(BigInt(value) * ONE);
+      if (Number.isInteger(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER)
+        return new Decimal(BigInt(value) * ONE);
       return Decimal.parse(String(value), value);
     }
     if (typeof value === 'string') return Decimal.parse(value.trim(), value);
@@ -45,12 +46,18 @@ export class Decimal {
   }
 
   /** Like `from`, but rounds numbers with more than 18 decimals instead of rejecting them. */
-  static fromNumberRounded(value: number, decimals = DECIMAL_SCALE, rounding: RoundingMode = 'half-even'): Decimal {
+  static fromNumberRounded(
+    value: number,
+    decimals = DECIMAL_SCALE,
+    rounding: RoundingMode = 'half-even',
+  ): Decimal {
     if (!Number.isFinite(value)) throw invalid(value, 'a finite number');
     // The shortest round-trip text of a double is its intended decimal (0.1, not 0.1000000000000000055…).
     const exact = Decimal.parse(String(value), value, true);
     const places = Math.max(0, Math.min(decimals, DECIMAL_SCALE));
-    return places === DECIMAL_SCALE ? exact : exact.roundToStep(Decimal.fromUnits(10n ** BigInt(DECIMAL_SCALE - places)), rounding);
+    return places === DECIMAL_SCALE
+      ? exact
+      : exact.roundToStep(Decimal.fromUnits(10n ** BigInt(DECIMAL_SCALE - places)), rounding);
   }
 
   static tryFrom(value: unknown): Decimal | undefined {
@@ -78,7 +85,8 @@ export class Decimal {
     if (fractionLength > DECIMAL_SCALE) {
       // Trailing zeros beyond the scale are harmless; anything else would be silently rounded.
       const extra = digits.slice(digits.length - (fractionLength - DECIMAL_SCALE));
-      if (/[^0]/.test(extra) && !roundExcess) throw invalid(original, `at most ${DECIMAL_SCALE} decimal places`);
+      if (/[^0]/.test(extra) && !roundExcess)
+        throw invalid(original, `at most ${DECIMAL_SCALE} decimal places`);
       // Beyond 10^-18 a double has nothing meaningful left: truncate.
       digits = digits.slice(0, digits.length - (fractionLength - DECIMAL_SCALE));
       fractionLength = DECIMAL_SCALE;
@@ -240,18 +248,26 @@ function divRound(n: bigint, d: bigint, mode: RoundingMode): bigint {
 }
 
 function invalid(value: unknown, expected: string): ConcordError {
-  return new ConcordError('CONCORD_ERR_DECIMAL_INVALID', `invalid decimal ${JSON.stringify(String(value))}: expected ${expected}`, {
-    details: { value: String(value), expected },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_DECIMAL_INVALID',
+    `invalid decimal ${JSON.stringify(String(value))}: expected ${expected}`,
+    {
+      details: { value: String(value), expected },
+    },
+  );
 }
 
 /** A strictly positive decimal (price or quantity), else CONCORD_ERR_DECIMAL_INVALID. */
 export function positiveDecimal(value: DecimalInput, field: string): Decimal {
   const d = Decimal.from(value);
   if (!d.isPositive()) {
-    throw new ConcordError('CONCORD_ERR_DECIMAL_INVALID', `${field} must be greater than zero, got ${d.toString()}`, {
-      details: { field, value: d.toString(), expected: '> 0' },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_DECIMAL_INVALID',
+      `${field} must be greater than zero, got ${d.toString()}`,
+      {
+        details: { field, value: d.toString(), expected: '> 0' },
+      },
+    );
   }
   return d;
 }

@@ -22,7 +22,10 @@ export class ConcordError extends Error {
   constructor(code: `CONCORD_ERR_${string}`, shortMessage: string, options: ConcordErrorOptions = {}) {
     const details = options.details ?? {};
     const detailText = Object.keys(details).length > 0 ? `\n  details: ${safeJson(details)}` : '';
-    super(`${code}: ${shortMessage}${detailText}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${code}: ${shortMessage}${detailText}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.shortMessage = shortMessage;
     this.details = details;
@@ -63,7 +66,10 @@ function safeJson(value: unknown): string {
 }
 
 /** Turns anything thrown into a ConcordError, keeping the original as `cause`. */
-export function toConcordError(err: unknown, code: `CONCORD_ERR_${string}` = 'CONCORD_ERR_INTERNAL'): ConcordError {
+export function toConcordError(
+  err: unknown,
+  code: `CONCORD_ERR_${string}` = 'CONCORD_ERR_INTERNAL',
+): ConcordError {
   if (err instanceof ConcordError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ConcordError(code, message, { cause: err });

@@ -90,7 +90,8 @@ export class Random {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new ConcordError('CONCORD_ERR_RANDOM_EMPTY', 'cannot pick from an empty list');
+    if (items.length === 0)
+      throw new ConcordError('CONCORD_ERR_RANDOM_EMPTY', 'cannot pick from an empty list');
     return items[this.int(items.length)] as T;
   }
 

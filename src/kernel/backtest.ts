@@ -80,7 +80,11 @@ export interface BacktestRunResult {
   readonly pnl: number;
   readonly fees: number;
   readonly trades: readonly BacktestFill[];
-  readonly books: ReadonlyArray<Pick<BookStats, 'instrumentId' | 'updates' | 'gaps' | 'resyncs' | 'bookTickerMismatches'> & { bookTickerChecks: number }>;
+  readonly books: ReadonlyArray<
+    Pick<BookStats, 'instrumentId' | 'updates' | 'gaps' | 'resyncs' | 'bookTickerMismatches'> & {
+      bookTickerChecks: number;
+    }
+  >;
   readonly agents: readonly AgentSummary[];
   readonly equity: ReadonlyArray<{ ts: number; equity: number }>;
   readonly journalHash: string;
@@ -99,7 +103,9 @@ export function expandDataPaths(paths: readonly string[]): string[] {
     try {
       stat = statSync(p);
     } catch {
-      throw new ConcordError('CONCORD_ERR_DATA_FILE', `cannot read ${p}: no such file or directory`, { details: { path: p } });
+      throw new ConcordError('CONCORD_ERR_DATA_FILE', `cannot read ${p}: no such file or directory`, {
+        details: { path: p },
+      });
     }
     if (stat.isDirectory()) {
       const files = readdirSync(p)
@@ -107,7 +113,11 @@ export function expandDataPaths(paths: readonly string[]): string[] {
         .sort()
         .map((f) => join(p, f));
       if (files.length === 0) {
-        throw new ConcordError('CONCORD_ERR_DATA_FILE', `directory ${p} holds no recordings (.gz, .json, .csv, .jsonl)`, { details: { path: p } });
+        throw new ConcordError(
+          'CONCORD_ERR_DATA_FILE',
+          `directory ${p} holds no recordings (.gz, .json, .csv, .jsonl)`,
+          { details: { path: p } },
+        );
       }
       out.push(...files);
     } else out.push(p);
@@ -121,7 +131,12 @@ function describeFile(path: string): BacktestFile {
   const text = path.endsWith('.gz') ? gunzipSync(raw) : raw;
   let lines = 0;
   for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
-  return { path, format: detectFormat(path), sha256: createHash('sha256').update(raw).digest('hex'), lines: Math.max(lines, 1) };
+  return {
+    path,
+    format: detectFormat(path),
+    sha256: createHash('sha256').update(raw).digest('hex'),
+    lines: Math.max(lines, 1),
+  };
 }
 
 /** Runs agents over recorded data; returns the JSON result (trades, stats, equity series). */
@@ -137,7 +152,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   const events = readRecording(paths, { binance: { timestamps: 'receive' } });
   const first = events.next();
   if (first.done) {
-    throw new ConcordError('CONCORD_ERR_DATA_FILE', 'the recordings hold no events', { details: { files: paths } });
+    throw new ConcordError('CONCORD_ERR_DATA_FILE', 'the recordings hold no events', {
+      details: { files: paths },
+    });
   }
   const startTs = first.value.ts;
   const clock = new SimulatedClock(startTs);
@@ -151,7 +168,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   ensureInstrument(first.value.instrumentId);
 
   const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));
-  const journal = SqliteJournal.open(journalDir, { batchSize: config.journal.maxBatch * 4, synchronous: 'NORMAL' });
+  const journal = SqliteJournal.open(journalDir, {
+    batchSize: config.journal.maxBatch * 4,
+    synchronous: 'NORMAL',
+  });
   const wallStart = monotonicMs();
   try {
     // Instruments seen later join before their first event (see below), so build lazily.
@@ -170,8 +190,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       venues.set(
         instrument.venue,
         candleOnly
-          ? new BarVenue({ id: instrument.venue, clock, instruments: venueInstruments, balances, allowShort: false })
-          : new SimulatedVenue({ id: instrument.venue, clock, instruments: venueInstruments, balances, latencyMs: config.venues.latencyMs }),
+          ? new BarVenue({
+              id: instrument.venue,
+              clock,
+              instruments: venueInstruments,
+              balances,
+              allowShort: false,
+            })
+          : new SimulatedVenue({
+              id: instrument.venue,
+              clock,
+              instruments: venueInstruments,
+              balances,
+              latencyMs: config.venues.latencyMs,
+            }),
       );
     }
     const desk = new Desk({
@@ -230,9 +262,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     };
     for (const event of feed()) {
       if (!instruments.has(event.instrumentId)) {
-        throw new ConcordError('CONCORD_ERR_DATA_FORMAT', `instrument ${event.instrumentId} first appears after the start of the recording; list its file first`, {
-          details: { instrumentId: event.instrumentId, ts: event.ts },
-        });
+        throw new ConcordError(
+          'CONCORD_ERR_DATA_FORMAT',
+          `instrument ${event.instrumentId} first appears after the start of the recording; list its file first`,
+          {
+            details: { instrumentId: event.instrumentId, ts: event.ts },
+          },
+        );
       }
       const p = desk.step(event);
       if (p !== undefined) await p;
@@ -244,7 +280,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       }
     }
     options.onProgress?.(1, processed);
-    desk.record('run.end', { reason: options.signal?.aborted ? 'interrupted' : 'end-of-data', counters: desk.counters });
+    desk.record('run.end', {
+      reason: options.signal?.aborted ? 'interrupted' : 'end-of-data',
+      counters: desk.counters,
+    });
     desk.flush();
     await desk.stop();
     const head = journal.head();
@@ -311,6 +350,9 @@ export function backtestConfig(raw: Record<string, unknown>): DeskConfig {
     orchestrator: { ...orchestrator, consensus: { minOrderWeight: 0, minPlanWeight: 0, ...consensus } },
     // Checkpoints are for resuming live desks; a backtest is re-run instead.
     journal: { flushEveryMs: 3_600_000, ...(raw.journal as object | undefined) },
-    venues: { balances: { USDT: 1_000_000_000, USD: 1_000_000_000, BTC: 1000, ETH: 1_000_000, XRP: 100_000_000 }, ...(raw.venues as object | undefined) },
+    venues: {
+      balances: { USDT: 1_000_000_000, USD: 1_000_000_000, BTC: 1000, ETH: 1_000_000, XRP: 100_000_000 },
+      ...(raw.venues as object | undefined),
+    },
   });
 }

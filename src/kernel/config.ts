@@ -26,11 +26,36 @@ export type AgentSpec = z.infer<typeof agentSpecSchema>;
 /** The sandbox desk: eight agents sized for the default balances and risk limits. */
 export const DEFAULT_AGENTS: AgentSpec[] = [
   { id: 'regime', type: 'market-regime', config: {}, isolated: false },
-  { id: 'arbitrage', type: 'cross-venue-arbitrage', config: { maxQuantity: 0.1, minNetEdgeBps: 3 }, isolated: false },
-  { id: 'momentum-fast', type: 'momentum', config: { lookback: 20, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
-  { id: 'momentum-slow', type: 'momentum', config: { lookback: 120, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
-  { id: 'mean-reversion', type: 'mean-reversion', config: { quantity: 0.05, maxPosition: 0.2 }, isolated: false },
-  { id: 'mean-reversion-wide', type: 'mean-reversion', config: { window: 300, quantity: 0.05, maxPosition: 0.2 }, isolated: false },
+  {
+    id: 'arbitrage',
+    type: 'cross-venue-arbitrage',
+    config: { maxQuantity: 0.1, minNetEdgeBps: 3 },
+    isolated: false,
+  },
+  {
+    id: 'momentum-fast',
+    type: 'momentum',
+    config: { lookback: 20, quantity: 0.05, maxPosition: 0.2 },
+    isolated: false,
+  },
+  {
+    id: 'momentum-slow',
+    type: 'momentum',
+    config: { lookback: 120, quantity: 0.05, maxPosition: 0.2 },
+    isolated: false,
+  },
+  {
+    id: 'mean-reversion',
+    type: 'mean-reversion',
+    config: { quantity: 0.05, maxPosition: 0.2 },
+    isolated: false,
+  },
+  {
+    id: 'mean-reversion-wide',
+    type: 'mean-reversion',
+    config: { window: 300, quantity: 0.05, maxPosition: 0.2 },
+    isolated: false,
+  },
   { id: 'risk', type: 'risk-assessor', config: {}, isolated: false },
   { id: 'spread-watcher', type: 'spread-watcher', config: {}, isolated: false },
 ];
@@ -38,7 +63,11 @@ export const DEFAULT_AGENTS: AgentSpec[] = [
 export const deskConfigSchema = z
   .object({
     mode: z.enum(MODES).default('sandbox'),
-    seed: z.int().min(0).max(2 ** 31 - 1).default(7),
+    seed: z
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(7),
     /** Start of simulated time (ISO-8601 UTC or ms since epoch). */
     startTime: z.union([z.iso.datetime(), z.int().nonnegative()]).default('2024-01-01T00:00:00Z'),
     journal: z
@@ -117,10 +146,14 @@ export function loadDeskConfig(path: string): DeskConfig {
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, {
-      details: { path: '', expected: 'JSON', file: path },
-      cause,
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      `config file ${path} is not valid JSON: ${(cause as Error).message}`,
+      {
+        details: { path: '', expected: 'JSON', file: path },
+        cause,
+      },
+    );
   }
   return parseDeskConfig(raw, path);
 }
@@ -129,7 +162,12 @@ export function startTimeMs(config: DeskConfig): number {
   return typeof config.startTime === 'number' ? config.startTime : Date.parse(config.startTime);
 }
 
-export function configError(path: string, expected: string, received: unknown, source = 'config'): ConcordError {
+export function configError(
+  path: string,
+  expected: string,
+  received: unknown,
+  source = 'config',
+): ConcordError {
   return new ConcordError(
     'CONCORD_ERR_CONFIG_INVALID',
     `${source}: field "${path}" is invalid: expected ${expected}, received ${JSON.stringify(received)}`,
@@ -144,9 +182,13 @@ export function zodToConfigError(error: z.ZodError, source: string, prefix = '')
   if (issue?.code === 'unrecognized_keys') segments.push(...issue.keys.slice(0, 1));
   const path = segments.filter((s) => s !== '').join('.');
   const message = issue?.message ?? 'invalid value';
-  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path || '(root)'}" is invalid: ${message}`, {
-    details: { path, expected: message, issues: error.issues.length, source },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `${source}: field "${path || '(root)'}" is invalid: ${message}`,
+    {
+      details: { path, expected: message, issues: error.issues.length, source },
+    },
+  );
 }
 
 /** Re-roots a component's CONCORD_ERR_CONFIG_INVALID under `prefix` (e.g. `risk`). */

@@ -7,7 +7,17 @@
  * the journal's head hash identifies the run.
  */
 import { Bus, topics } from '../bus/index.ts';
-import { type Clock, ConcordError, clientOrderId, Decimal, IdGenerator, monotonicMs, Random, type SimulatedClock, toConcordError } from '../core/index.ts';
+import {
+  type Clock,
+  ConcordError,
+  clientOrderId,
+  Decimal,
+  IdGenerator,
+  monotonicMs,
+  Random,
+  type SimulatedClock,
+  toConcordError,
+} from '../core/index.ts';
 import { binanceSequenceMode, MarketData } from '../data/index.ts';
 import { OrderManager } from '../execution/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -143,7 +153,10 @@ export class Desk {
   private readonly onEvent: ((text: string) => void) | undefined;
   private lastFlushTs: number;
   /** Fills attributed to the agents whose decision produced the order. */
-  private readonly orderAgents = new Map<string, { decisionId: string; agentIds: string[]; weights: number[] }>();
+  private readonly orderAgents = new Map<
+    string,
+    { decisionId: string; agentIds: string[]; weights: number[] }
+  >();
 
   constructor(options: DeskOptions) {
     const { config } = options;
@@ -158,7 +171,10 @@ export class Desk {
     for (const v of options.venues) this.venues.set(v.id, v);
     for (const i of options.instruments) this.instruments.set(i.id, i);
     // Each feed chains its diffs its own way (spot by update range, futures by previous id).
-    this.market = new MarketData({ instruments: options.instruments, books: { modeFor: binanceSequenceMode } });
+    this.market = new MarketData({
+      instruments: options.instruments,
+      books: { modeFor: binanceSequenceMode },
+    });
     const cp = options.checkpoint;
     if (cp !== undefined) {
       this.portfolio = Portfolio.restore(cp.portfolio);
@@ -166,7 +182,8 @@ export class Desk {
       this.portfolio = new Portfolio();
       for (const venue of options.venues) {
         // Sorted, so a config read back from the journal (canonical, keys sorted) builds the same state.
-        for (const [asset, amount] of sortedEntries(config.venues.balances)) this.portfolio.deposit(venue.id, asset, amount);
+        for (const [asset, amount] of sortedEntries(config.venues.balances))
+          this.portfolio.deposit(venue.id, asset, amount);
       }
     }
     const { risk: riskConfig, safety } = resolveSafety(config);
@@ -198,7 +215,14 @@ export class Desk {
       preTradeCheck: {
         check: (order) => {
           if (this.failClosedReason !== undefined) {
-            return { ok: false, denial: { code: 'FAIL_CLOSED', rule: 'kernel', message: `FAIL_CLOSED: ${this.failClosedReason}` } };
+            return {
+              ok: false,
+              denial: {
+                code: 'FAIL_CLOSED',
+                rule: 'kernel',
+                message: `FAIL_CLOSED: ${this.failClosedReason}`,
+              },
+            };
           }
           return this.risk.check(order);
         },
@@ -216,8 +240,9 @@ export class Desk {
       onEvent: (e: SupervisorEvent) => this.onSupervisorEvent(e),
     });
     this.agentIds = config.agents.map((a) => a.id);
-    this.agentIds.forEach((id, i) => this.agentOrder.set(id, i));
-    for (const spec of config.agents) this.supervisor.add({ id: spec.id, type: spec.type, config: spec.config, isolated: spec.isolated });
+    for (const [i, id] of this.agentIds.entries()) this.agentOrder.set(id, i);
+    for (const spec of config.agents)
+      this.supervisor.add({ id: spec.id, type: spec.type, config: spec.config, isolated: spec.isolated });
     try {
       this.orchestrator = new Orchestrator({
         clock: this.clock,
@@ -355,8 +380,21 @@ export class Desk {
         if (quantity.isZero()) continue;
         const root = `halt-${this.halted.since}#${i++}`;
         await this.orders.submitIntent(
-          { kind: 'order', instrumentId: p.instrumentId, side: p.quantity.isPositive() ? 'sell' : 'buy', type: 'market', quantity, reduceOnly: true },
-          { decisionId: root, leg: 0, ts: this.clock.now(), referencePrice: this.referencePrice(p.instrumentId), instrument },
+          {
+            kind: 'order',
+            instrumentId: p.instrumentId,
+            side: p.quantity.isPositive() ? 'sell' : 'buy',
+            type: 'market',
+            quantity,
+            reduceOnly: true,
+          },
+          {
+            decisionId: root,
+            leg: 0,
+            ts: this.clock.now(),
+            referencePrice: this.referencePrice(p.instrumentId),
+            instrument,
+          },
         );
       }
     }
@@ -365,9 +403,17 @@ export class Desk {
   /** Resuming after a halt takes an explicit operator action. */
   resume(request: { operator: string; reason: string }): void {
     if (this.halted === undefined) return;
-    this.record('risk.resume', { operator: request.operator, reason: request.reason, haltedSince: this.halted.since });
+    this.record('risk.resume', {
+      operator: request.operator,
+      reason: request.reason,
+      haltedSince: this.halted.since,
+    });
     this.halted = undefined;
-    this.risk.setTradingState({ kind: 'global' }, 'ACTIVE', `resumed by ${request.operator}: ${request.reason}`);
+    this.risk.setTradingState(
+      { kind: 'global' },
+      'ACTIVE',
+      `resumed by ${request.operator}: ${request.reason}`,
+    );
     this.note(`RESUMED by ${request.operator}: ${request.reason}`);
   }
 
@@ -395,7 +441,12 @@ export class Desk {
     this.counters.triggers++;
     // A halted desk does not ask its agents: nothing they propose could be acted on.
     if (this.halted !== undefined) return;
-    const context: AgentContext = { ts: this.clock.now(), trigger, market: this.market, portfolio: this.portfolio };
+    const context: AgentContext = {
+      ts: this.clock.now(),
+      trigger,
+      market: this.market,
+      portfolio: this.portfolio,
+    };
     const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
     this.heldEvents = [];
     let result: Awaited<ReturnType<Orchestrator['think']>>;
@@ -442,7 +493,9 @@ export class Desk {
       const accepted = consolidation.accepted[i]!;
       const decisionId = accepted.decisionIds[0] as string;
       const attribution = { decisionId, agentIds: [...accepted.agentIds], weights: [...accepted.weights] };
-      this.note(`consensus ${describeIntent(accepted.intent as unknown as { kind: string })} by ${accepted.agentIds.join('+')}`);
+      this.note(
+        `consensus ${describeIntent(accepted.intent as unknown as { kind: string })} by ${accepted.agentIds.join('+')}`,
+      );
       await this.submit(accepted.intent as OrderIntent | PlanIntent, `${decisionId}#${i}`, attribution);
     }
   }
@@ -478,7 +531,8 @@ export class Desk {
       }
       const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
       // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.
-      for (let i = 0; i < intent.legs.length * 2 + 2; i++) this.orderAgents.set(clientOrderId(orderRoot, i), attribution);
+      for (let i = 0; i < intent.legs.length * 2 + 2; i++)
+        this.orderAgents.set(clientOrderId(orderRoot, i), attribution);
       await pending;
     }
   }
@@ -490,7 +544,14 @@ export class Desk {
       this.counters.denied++;
       const p = payload as { denial?: { code?: string } };
       this.note(`denied ${p.denial?.code ?? ''}`);
-    } else if (type === 'order.rejected') this.counters.rejected++;
+    } else if (type === 'order.rejected') {
+      this.counters.rejected++;
+      this.breakers.recordOutcome(venueOfPayload(payload), 'rejected', this.clock.now());
+    } else if (type === 'order.unknown') {
+      this.breakers.recordOutcome(venueOfPayload(payload), 'timeout', this.clock.now());
+    } else if (type === 'order.accepted') {
+      this.breakers.recordOutcome(venueOfPayload(payload), 'ok', this.clock.now());
+    }
     this.bus.publish(topics.system('execution'), type, payload);
   }
 
@@ -519,14 +580,17 @@ export class Desk {
     const held = this.heldEvents;
     this.heldEvents = undefined;
     if (held === undefined || held.length === 0) return;
-    held.sort((a, b) => a.ts - b.ts || (this.agentOrder.get(a.agentId) ?? 0) - (this.agentOrder.get(b.agentId) ?? 0));
+    held.sort(
+      (a, b) => a.ts - b.ts || (this.agentOrder.get(a.agentId) ?? 0) - (this.agentOrder.get(b.agentId) ?? 0),
+    );
     for (const e of held) this.journalSupervisorEvent(e);
   }
 
   private journalSupervisorEvent(e: SupervisorEvent): void {
     this.record(e.type, e);
     if (e.type === 'agent.failed') this.note(`agent ${e.agentId} failed (${e.status}): ${e.reason}`);
-    else if (e.type === 'agent.quarantined') this.note(`agent ${e.agentId} QUARANTINED after ${e.consecutiveFailures} failures`);
+    else if (e.type === 'agent.quarantined')
+      this.note(`agent ${e.agentId} QUARANTINED after ${e.consecutiveFailures} failures`);
     else if (e.type === 'agent.restarted') this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
   }
 
@@ -538,7 +602,10 @@ export class Desk {
 
   private maybeFlush(): void {
     const now = this.clock.now();
-    if (now - this.lastFlushTs >= this.config.journal.flushEveryMs || this.journal.pendingCount() >= this.config.journal.maxBatch) {
+    if (
+      now - this.lastFlushTs >= this.config.journal.flushEveryMs ||
+      this.journal.pendingCount() >= this.config.journal.maxBatch
+    ) {
       this.flush();
     }
   }
@@ -618,9 +685,13 @@ function venueOfPayload(payload: unknown): string {
 export function resolveSafety(config: DeskConfig): { risk: RiskConfig; safety: SafetyConfig } {
   const hasRisk = Object.keys(config.risk).length > 0;
   if (config.safety !== undefined && hasRisk) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'config: give the limits either in "safety.riskManagement" or in "risk", not both', {
-      details: { path: 'risk', expected: 'either safety or risk' },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      'config: give the limits either in "safety.riskManagement" or in "risk", not both',
+      {
+        details: { path: 'risk', expected: 'either safety or risk' },
+      },
+    );
   }
   if (config.safety !== undefined) {
     const safety = parseSafetyConfig(config.safety);

@@ -22,9 +22,33 @@ interface KnownSpec {
  * asset (no margin, no funding): enough for fills, fees and basis PnL on a 6-minute window.
  */
 const KNOWN: Readonly<Record<InstrumentId, KnownSpec>> = {
-  'binance-spot:BTCUSDT': { base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.00001', minNotional: '5', makerFee: '0.001', takerFee: '0.001' },
-  'binance-usdm:BTCUSDT': { base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.001', minNotional: '100', makerFee: '0.0002', takerFee: '0.0005' },
-  'binance-coinm:BTCUSD_PERP': { base: 'BTC', quote: 'USD', tickSize: '0.1', lotSize: '0.001', minNotional: '0', makerFee: '0.0002', takerFee: '0.0005' },
+  'binance-spot:BTCUSDT': {
+    base: 'BTC',
+    quote: 'USDT',
+    tickSize: '0.01',
+    lotSize: '0.00001',
+    minNotional: '5',
+    makerFee: '0.001',
+    takerFee: '0.001',
+  },
+  'binance-usdm:BTCUSDT': {
+    base: 'BTC',
+    quote: 'USDT',
+    tickSize: '0.1',
+    lotSize: '0.001',
+    minNotional: '100',
+    makerFee: '0.0002',
+    takerFee: '0.0005',
+  },
+  'binance-coinm:BTCUSD_PERP': {
+    base: 'BTC',
+    quote: 'USD',
+    tickSize: '0.1',
+    lotSize: '0.001',
+    minNotional: '0',
+    makerFee: '0.0002',
+    takerFee: '0.0005',
+  },
 };
 
 /** Splits `XRP_ETH`, `BTC-USDT`, `BTCUSDT` (common quotes) into base and quote. */
@@ -52,7 +76,10 @@ export interface RecordedInstrumentOptions {
   readonly takerFee?: number;
 }
 
-export function recordedInstrument(id: InstrumentId, options: RecordedInstrumentOptions = {}): SpotInstrument {
+export function recordedInstrument(
+  id: InstrumentId,
+  options: RecordedInstrumentOptions = {},
+): SpotInstrument {
   const known = KNOWN[id];
   const venue = venueOf(id);
   const symbol = symbolOf(id);

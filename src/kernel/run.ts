@@ -100,14 +100,22 @@ function buildSandbox(config: DeskConfig, clock: SimulatedClock, seed: number, s
 
 function assertModeAllowed(config: DeskConfig, live: boolean): void {
   if (config.mode === 'live' && !(config.live.enabled && live)) {
-    throw new ConcordError('CONCORD_ERR_LIVE_NOT_ENABLED', 'live trading needs live.enabled: true in the config AND --live on the command line', {
-      details: { configEnabled: config.live.enabled, flag: live },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_LIVE_NOT_ENABLED',
+      'live trading needs live.enabled: true in the config AND --live on the command line',
+      {
+        details: { configEnabled: config.live.enabled, flag: live },
+      },
+    );
   }
   if (config.mode !== 'sandbox') {
-    throw new ConcordError('CONCORD_ERR_MODE_UNSUPPORTED', `mode "${config.mode}" is not implemented yet; use "sandbox" (or concord replay)`, {
-      details: { mode: config.mode },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_MODE_UNSUPPORTED',
+      `mode "${config.mode}" is not implemented yet; use "sandbox" (or concord replay)`,
+      {
+        details: { mode: config.mode },
+      },
+    );
   }
 }
 
@@ -116,16 +124,16 @@ export function agentSummaries(desk: Desk): AgentSummary[] {
   const trust = desk.orchestrator.trust.lookup;
   const attribution = new Map(desk.portfolio.attribution().map((a) => [a.agentId, a]));
   return desk.config.agents.map((a) => ({
-      id: a.id,
-      type: a.type,
-      state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
-      decisions: desk.agentDecisions.get(a.id) ?? 0,
-      trust: trust(a.id),
-      pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
-      fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
-      trades: attribution.get(a.id)?.trades ?? 0,
-      failures: desk.supervisor.state(a.id).totalFailures,
-    }));
+    id: a.id,
+    type: a.type,
+    state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
+    decisions: desk.agentDecisions.get(a.id) ?? 0,
+    trust: trust(a.id),
+    pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
+    fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
+    trades: attribution.get(a.id)?.trades ?? 0,
+    failures: desk.supervisor.state(a.id).totalFailures,
+  }));
 }
 
 function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
@@ -175,9 +183,13 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     let resumeCount = 0;
     if (head.seq > 0) {
       if (previous?.start === undefined) {
-        throw new ConcordError('CONCORD_ERR_JOURNAL_CORRUPT', 'journal has records but no run.start record; cannot resume', {
-          details: { dir: config.journal.dir },
-        });
+        throw new ConcordError(
+          'CONCORD_ERR_JOURNAL_CORRUPT',
+          'journal has records but no run.start record; cannot resume',
+          {
+            details: { dir: config.journal.dir },
+          },
+        );
       }
       const start = previous.start;
       runConfig = parseDeskConfig({ ...start.config, journal: config.journal }, 'journal run.start');
@@ -211,7 +223,11 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     } else {
       // Where the journal lives is not part of the run: two runs in two directories hash alike.
       const { dir: _dir, ...journalSettings } = runConfig.journal;
-      desk.record('run.start', { config: { ...runConfig, journal: journalSettings }, startTs, version: 1 } satisfies RunStart);
+      desk.record('run.start', {
+        config: { ...runConfig, journal: journalSettings },
+        startTs,
+        version: 1,
+      } satisfies RunStart);
     }
     await desk.start();
     const simStart = clock.now();
@@ -236,7 +252,10 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
         options.onStatus?.(summarize(desk, wallElapsed, clock.now() - simStart));
       }
     }
-    desk.record('run.end', { reason: options.signal?.aborted ? 'interrupted' : 'duration', counters: desk.counters });
+    desk.record('run.end', {
+      reason: options.signal?.aborted ? 'interrupted' : 'duration',
+      counters: desk.counters,
+    });
     desk.flush();
     await desk.stop();
     const status = summarize(desk, monotonicMs() - wallStart, clock.now() - simStart);
@@ -267,7 +286,9 @@ function restoredState(desk: Desk): { positions: unknown; trust: unknown } {
   };
 }
 
-function readResumePoint(dir: string): { start?: RunStart; checkpoint?: Checkpoint; resumes: number } | undefined {
+function readResumePoint(
+  dir: string,
+): { start?: RunStart; checkpoint?: Checkpoint; resumes: number } | undefined {
   if (!existsSync(join(dir, JOURNAL_FILE))) return undefined;
   const reader = JournalReader.open(dir);
   try {
@@ -308,8 +329,8 @@ export async function replayJournal(
     for (const r of original.records()) {
       if (r.type === 'agent.timeout') {
         const p = r.payload as { triggerId: string; agentId: string };
-        let set = timeouts.get(p.triggerId);
-        if (set === undefined) timeouts.set(p.triggerId, (set = new Set()));
+        const set = timeouts.get(p.triggerId) ?? new Set<string>();
+        timeouts.set(p.triggerId, set);
         set.add(p.agentId);
       }
     }
@@ -338,7 +359,10 @@ export async function replayJournal(
       switch (r.type) {
         case 'run.start': {
           const p = r.payload as RunStart;
-          config = parseDeskConfig({ ...p.config, journal: { ...p.config.journal, dir } }, 'journal run.start');
+          config = parseDeskConfig(
+            { ...p.config, journal: { ...p.config.journal, dir } },
+            'journal run.start',
+          );
           const d = await newDesk(config, config.seed, p.startTs);
           d.record('run.start', p);
           await d.start();
@@ -365,7 +389,10 @@ export async function replayJournal(
         case 'run.end':
           if (desk !== undefined) {
             // As the recorded process did: end record, final durable batch, then a clean stop.
-            desk.record('run.end', { reason: (r.payload as { reason: string }).reason, counters: desk.counters });
+            desk.record('run.end', {
+              reason: (r.payload as { reason: string }).reason,
+              counters: desk.counters,
+            });
             desk.flush();
             await desk.stop();
             desk = undefined;
@@ -381,7 +408,13 @@ export async function replayJournal(
     const a = original.head();
     const b = replay.head();
     if (a.hash === b.hash && a.seq === b.seq) {
-      return { ok: true, records: a.seq, originalHash: a.hash, replayHash: b.hash, message: 'replay reproduced the journal hash' };
+      return {
+        ok: true,
+        records: a.seq,
+        originalHash: a.hash,
+        replayHash: b.hash,
+        message: 'replay reproduced the journal hash',
+      };
     }
     const divergence = firstDivergence(original, replay);
     return {
@@ -412,5 +445,7 @@ function firstDivergence(a: JournalReader, b: SqliteJournal): ReplayResult['firs
 }
 
 function replayError(message: string, seq: number): ConcordError {
-  return new ConcordError('CONCORD_ERR_REPLAY', `cannot replay: ${message} (record ${seq})`, { details: { seq } });
+  return new ConcordError('CONCORD_ERR_REPLAY', `cannot replay: ${message} (record ${seq})`, {
+    details: { seq },
+  });
 }

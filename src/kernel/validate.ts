@@ -28,19 +28,28 @@ export function validateDeskConfig(
       throw new ConcordError(
         'CONCORD_ERR_CONFIG_INVALID',
         `${source}: field "agents.${index}.type" is invalid: unknown agent type "${spec.type}"; known types: ${registry.types().join(', ')}`,
-        { details: { path: `agents.${index}.type`, expected: registry.types(), received: spec.type, source } },
+        {
+          details: { path: `agents.${index}.type`, expected: registry.types(), received: spec.type, source },
+        },
       );
     }
     try {
       parseAgentConfig(registry.get(spec.type), spec.id, spec.config);
     } catch (err) {
       if (!isConcordError(err, 'CONCORD_ERR_AGENT_CONFIG')) throw err;
-      const inner = String(err.details.path ?? '').split('.').slice(2).join('.');
+      const inner = String(err.details.path ?? '')
+        .split('.')
+        .slice(2)
+        .join('.');
       const path = `agents.${index}.config${inner === '' ? '' : `.${inner}`}`;
-      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path}" (agent "${spec.id}") is invalid: ${err.shortMessage}`, {
-        details: { path, agentId: spec.id, source },
-        cause: err,
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `${source}: field "${path}" (agent "${spec.id}") is invalid: ${err.shortMessage}`,
+        {
+          details: { path, agentId: spec.id, source },
+          cause: err,
+        },
+      );
     }
   });
 }

@@ -8,8 +8,14 @@ const BINANCE = join(ROOT, '..', 'shared', 'data', 'binance-ws-20240808');
 
 /** The issue's definition, computed naively and independently of the agent: long or flat, fills at the next bar's open. */
 function referenceTrades(fast: number, slow: number) {
-  const rows = readFileSync(CSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-  const ts = rows.map((r) => Date.parse(`${(r[0] as string).replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(r[0] as string) ? '' : 'Z'}`));
+  const rows = readFileSync(CSV, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const ts = rows.map((r) =>
+    Date.parse(`${(r[0] as string).replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(r[0] as string) ? '' : 'Z'}`),
+  );
   const open = rows.map((r) => Number(r[1]));
   const close = rows.map((r) => Number(r[4]));
   const sma = (i: number, n: number) => {
@@ -46,7 +52,20 @@ describe('concord backtest', () => {
     const dir = tempDir();
     const report = join(dir, 'report.html');
     const r = runCli(
-      ['backtest', '--data', CSV, '--agent', 'sma-cross', '--set', 'fast=10', '--set', 'slow=30', '--json', '--report', report],
+      [
+        'backtest',
+        '--data',
+        CSV,
+        '--agent',
+        'sma-cross',
+        '--set',
+        'fast=10',
+        '--set',
+        'slow=30',
+        '--json',
+        '--report',
+        report,
+      ],
       { cwd: dir, timeoutMs: 180_000 },
     );
     expect(r.stderr).toBe('');
@@ -57,8 +76,11 @@ describe('concord backtest', () => {
     };
     const expected = referenceTrades(10, 30);
     expect(expected.length).toBeGreaterThan(1000);
-    expect(result.trades.map(({ ts, side, price, quantity }) => ({ ts, side, price, quantity }))).toEqual(expected);
-    for (const key of ['totalReturn', 'sharpe', 'sortino', 'maxDrawdown', 'winRate', 'turnover', 'fees']) expect(result.metrics).toHaveProperty(key);
+    expect(result.trades.map(({ ts, side, price, quantity }) => ({ ts, side, price, quantity }))).toEqual(
+      expected,
+    );
+    for (const key of ['totalReturn', 'sharpe', 'sortino', 'maxDrawdown', 'winRate', 'turnover', 'fees'])
+      expect(result.metrics).toHaveProperty(key);
     expect(result.metrics.fees).toBe(0);
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/<svg/);
@@ -68,18 +90,41 @@ describe('concord backtest', () => {
 
   it('replays the three Binance feeds as one desk: no gaps, bookTicker always matches, the basis agent reports', () => {
     const dir = tempDir();
-    const r = runCli(['backtest', '--data', BINANCE, '--agent', 'spot-perp-basis', '--json', '--report', join(dir, 'r.html')], {
-      cwd: dir,
-      timeoutMs: 240_000,
-    });
+    const r = runCli(
+      [
+        'backtest',
+        '--data',
+        BINANCE,
+        '--agent',
+        'spot-perp-basis',
+        '--json',
+        '--report',
+        join(dir, 'r.html'),
+      ],
+      {
+        cwd: dir,
+        timeoutMs: 240_000,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const result = lastJsonLine(r.stdout) as {
-      books: Array<{ instrumentId: string; updates: number; gaps: number; resyncs: number; bookTickerMismatches: number; bookTickerChecks: number }>;
+      books: Array<{
+        instrumentId: string;
+        updates: number;
+        gaps: number;
+        resyncs: number;
+        bookTickerMismatches: number;
+        bookTickerChecks: number;
+      }>;
       decisions: number;
       agents: unknown[];
     };
-    expect(result.books.map((b) => b.instrumentId).sort()).toEqual(['binance-coinm:BTCUSD_PERP', 'binance-spot:BTCUSDT', 'binance-usdm:BTCUSDT']);
+    expect(result.books.map((b) => b.instrumentId).sort()).toEqual([
+      'binance-coinm:BTCUSD_PERP',
+      'binance-spot:BTCUSDT',
+      'binance-usdm:BTCUSDT',
+    ]);
     for (const b of result.books) {
       expect(b.updates).toBeGreaterThan(1000);
       expect(b.gaps).toBe(0);
@@ -94,7 +139,17 @@ describe('concord backtest', () => {
   it('rejects a bad --set and a missing --data with exit 2', () => {
     expect(runCli(['backtest', '--data', CSV, '--agent', 'sma-cross', '--set', 'fast']).code).toBe(2);
     expect(runCli(['backtest', '--agent', 'sma-cross']).code).toBe(2);
-    const bad = runCli(['backtest', '--data', CSV, '--agent', 'sma-cross', '--set', 'fast=40', '--set', 'slow=30']);
+    const bad = runCli([
+      'backtest',
+      '--data',
+      CSV,
+      '--agent',
+      'sma-cross',
+      '--set',
+      'fast=40',
+      '--set',
+      'slow=30',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fast/);
   });

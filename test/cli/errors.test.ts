@@ -7,8 +7,16 @@ describe('concord CLI: bad flags and config start nothing', () => {
   const cases: Array<{ name: string; args: (dir: string) => string[]; field: RegExp; config?: unknown }> = [
     { name: 'unknown flag', args: (d) => ['run', '--journal', d, '--sped', 'max'], field: /--sped/ },
     { name: 'bad speed', args: (d) => ['run', '--journal', d, '--speed', 'fast'], field: /--speed.*"max"/ },
-    { name: 'bad duration', args: (d) => ['run', '--journal', d, '--duration', 'ten'], field: /--duration.*30s/ },
-    { name: 'non-integer seed', args: (d) => ['run', '--journal', d, '--seed', '1.5'], field: /--seed.*integer/ },
+    {
+      name: 'bad duration',
+      args: (d) => ['run', '--journal', d, '--duration', 'ten'],
+      field: /--duration.*30s/,
+    },
+    {
+      name: 'non-integer seed',
+      args: (d) => ['run', '--journal', d, '--seed', '1.5'],
+      field: /--seed.*integer/,
+    },
     {
       name: 'negative flush interval in the config',
       args: (d) => ['run', '--journal', d, '--config', join(d, '..', 'cfg.json')],
@@ -71,7 +79,8 @@ describe('concord CLI: bad flags and config start nothing', () => {
   it('prints help with every flag and exits 0', () => {
     const r = runCli(['run', '--help']);
     expect(r.code).toBe(0);
-    for (const f of ['--seed', '--duration', '--speed', '--journal', '--config', '--json']) expect(r.stdout).toContain(f);
+    for (const f of ['--seed', '--duration', '--speed', '--journal', '--config', '--json'])
+      expect(r.stdout).toContain(f);
     expect(runCli(['--help']).stdout).toMatch(/journal verify/);
     expect(runCli(['bogus']).code).toBe(2);
   });

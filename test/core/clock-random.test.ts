@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdGenerator, Random, SimulatedClock, canonicalJson, clientOrderId, Decimal } from '../../src/core/index.ts';
+import {
+  IdGenerator,
+  Random,
+  SimulatedClock,
+  canonicalJson,
+  clientOrderId,
+  Decimal,
+} from '../../src/core/index.ts';
 
 describe('SimulatedClock', () => {
   it('fires timers in due order, ties in creation order, and intervals repeatedly', () => {

@@ -17,7 +17,15 @@ describe('Decimal', () => {
   });
 
   it('rejects NaN, Infinity, malformed text and excess precision with a coded error', () => {
-    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 'abc', '', '1.2.3', '0.0000000000000000001', '--1']) {
+    for (const bad of [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      'abc',
+      '',
+      '1.2.3',
+      '0.0000000000000000001',
+      '--1',
+    ]) {
       let caught: unknown;
       try {
         Decimal.from(bad as never);
@@ -37,7 +45,12 @@ describe('Decimal', () => {
       fc.property(arbDecimal, arbDecimal, arbDecimal, (a, b, c) => {
         expect(a.add(b).sub(b).eq(a)).toBe(true);
         expect(a.add(b).eq(b.add(a))).toBe(true);
-        expect(a.add(b).add(c).eq(a.add(b.add(c)))).toBe(true);
+        expect(
+          a
+            .add(b)
+            .add(c)
+            .eq(a.add(b.add(c))),
+        ).toBe(true);
       }),
     );
   });

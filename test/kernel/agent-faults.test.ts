@@ -6,7 +6,16 @@ import { JournalReader } from '../../src/journal/index.ts';
 import { DEFAULT_AGENTS, parseDeskConfig, replayJournal, runDesk } from '../../src/kernel/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
-const ALL_TRIGGERS: TriggerKind[] = ['price-move', 'spread', 'trade', 'bar', 'funding', 'apy-change', 'liquidation', 'timer'];
+const ALL_TRIGGERS: TriggerKind[] = [
+  'price-move',
+  'spread',
+  'trade',
+  'bar',
+  'funding',
+  'apy-change',
+  'liquidation',
+  'timer',
+];
 
 function misbehaving(type: string, process: Agent['process']): AgentDefinition<Record<string, never>> {
   return {
@@ -49,7 +58,12 @@ describe('agents that throw, hang or return garbage', () => {
         { id: 'bad-garbage', type: 'garbage' },
       ],
     });
-    const summary = await runDesk({ config, durationMs: 5 * 60_000, speed: Number.POSITIVE_INFINITY, agentDefinitions: faulty });
+    const summary = await runDesk({
+      config,
+      durationMs: 5 * 60_000,
+      speed: Number.POSITIVE_INFINITY,
+      agentDefinitions: faulty,
+    });
 
     const all = records(dir);
     const expectations = [

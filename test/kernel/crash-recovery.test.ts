@@ -25,10 +25,26 @@ function records(dir: string) {
 describe('crash recovery', () => {
   it('a run killed with SIGKILL resumes from its journal with positions and trust intact', async () => {
     const dir = join(tempDir(), 'journal');
-    const child = runCliAsync(['run', '--seed', '11', '--duration', '24h', '--speed', 'max', '--json', '--journal', dir]);
+    const child = runCliAsync([
+      'run',
+      '--seed',
+      '11',
+      '--duration',
+      '24h',
+      '--speed',
+      'max',
+      '--json',
+      '--journal',
+      dir,
+    ]);
     const db = join(dir, 'journal.sqlite');
     // Let it trade for a while: wait until the journal holds several durable batches with fills.
-    await waitFor(() => existsSync(db) && statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0) > 3_000_000, 90_000);
+    await waitFor(
+      () =>
+        existsSync(db) &&
+        statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0) > 3_000_000,
+      90_000,
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
@@ -42,7 +58,9 @@ describe('crash recovery', () => {
     const fillsBefore = before.filter((r) => r.type === 'order.filled').length;
     expect(fillsBefore).toBeGreaterThan(0);
 
-    const resumed = runCli(['run', '--duration', '30s', '--speed', 'max', '--json', '--journal', dir], { timeoutMs: 120_000 });
+    const resumed = runCli(['run', '--duration', '30s', '--speed', 'max', '--json', '--journal', dir], {
+      timeoutMs: 120_000,
+    });
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     const summary = lastJsonLine(resumed.stdout);
@@ -54,7 +72,10 @@ describe('crash recovery', () => {
     const resumeRecord = after[before.length];
     expect(resumeRecord?.type).toBe('run.resumed');
     const restored = resumeRecord?.payload as { crashed: boolean; positions: unknown; trust: unknown };
-    const cp = lastCheckpoint?.payload as { portfolio: { positions: unknown }; orchestrator: { trust: unknown } };
+    const cp = lastCheckpoint?.payload as {
+      portfolio: { positions: unknown };
+      orchestrator: { trust: unknown };
+    };
     expect(restored.crashed).toBe(true);
     expect(restored.positions).toEqual(cp.portfolio.positions);
     expect(restored.trust).toEqual(cp.orchestrator.trust);
@@ -73,7 +94,18 @@ describe('crash recovery', () => {
 describe('tamper evidence', () => {
   it('flipping one byte of a journal record makes verify fail and name the record', () => {
     const dir = join(tempDir(), 'journal');
-    const run = runCli(['run', '--seed', '3', '--duration', '20s', '--speed', 'max', '--json', '--journal', dir]);
+    const run = runCli([
+      'run',
+      '--seed',
+      '3',
+      '--duration',
+      '20s',
+      '--speed',
+      'max',
+      '--json',
+      '--journal',
+      dir,
+    ]);
     expect(run.code).toBe(0);
     const all = records(dir);
     // Pick a decision record in the middle and change one character of its stored reasoning.

@@ -8,7 +8,18 @@ describe('determinism (invariant 1)', () => {
     const base = tempDir();
     const a = join(base, 'a');
     const b = join(base, 'b');
-    const args = (dir: string) => ['run', '--seed', '7', '--duration', '10m', '--speed', 'max', '--json', '--journal', dir];
+    const args = (dir: string) => [
+      'run',
+      '--seed',
+      '7',
+      '--duration',
+      '10m',
+      '--speed',
+      'max',
+      '--json',
+      '--journal',
+      dir,
+    ];
     const ra = runCli(args(a), { timeoutMs: 240_000 });
     expect(ra.stderr).toBe('');
     expect(ra.code).toBe(0);
@@ -37,8 +48,30 @@ describe('determinism (invariant 1)', () => {
 
   it('a different seed gives a different journal', () => {
     const base = tempDir();
-    const r7 = runCli(['run', '--seed', '7', '--duration', '1m', '--speed', 'max', '--json', '--journal', join(base, 's7')]);
-    const r8 = runCli(['run', '--seed', '8', '--duration', '1m', '--speed', 'max', '--json', '--journal', join(base, 's8')]);
+    const r7 = runCli([
+      'run',
+      '--seed',
+      '7',
+      '--duration',
+      '1m',
+      '--speed',
+      'max',
+      '--json',
+      '--journal',
+      join(base, 's7'),
+    ]);
+    const r8 = runCli([
+      'run',
+      '--seed',
+      '8',
+      '--duration',
+      '1m',
+      '--speed',
+      'max',
+      '--json',
+      '--journal',
+      join(base, 's8'),
+    ]);
     expect(r7.code).toBe(0);
     expect(r8.code).toBe(0);
     expect(lastJsonLine(r7.stdout).journalHash).not.toBe(lastJsonLine(r8.stdout).journalHash);
