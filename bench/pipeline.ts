@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AgentDefinition } from '../src/agents/contract.ts';
 import { basisAgent } from '../src/agents/library/basis/index.ts';
+import { builtinAgents } from '../src/agents/library/index.ts';
 import { monotonicNs, SimulatedClock } from '../src/core/index.ts';
 import { SqliteJournal } from '../src/journal/index.ts';
 import { backtestConfig, runBacktest } from '../src/kernel/backtest.ts';
@@ -73,6 +74,13 @@ export function replayConfig() {
   return backtestConfig({ agents: REPLAY_AGENTS, orchestrator: { triggers: { priceMoveBps: 1 } } });
 }
 
+/** spot-perp-basis, unless the built-in library already registers it. */
+function extraDefinitions(): AgentDefinition<unknown>[] {
+  return builtinAgents.some((d) => d.type === basisAgent.type)
+    ? []
+    : [basisAgent as AgentDefinition<unknown>];
+}
+
 /** One backtest over the Binance files; wall time of the whole call (file hashing included). */
 export async function replayOnce(
   paths: readonly string[],
@@ -84,7 +92,7 @@ export async function replayOnce(
       data: paths,
       config: replayConfig(),
       journalDir,
-      agentDefinitions: [basisAgent as AgentDefinition<unknown>],
+      agentDefinitions: extraDefinitions(),
     });
     return { result, eventsPerSecond: result.events / seconds(start) };
   } finally {
