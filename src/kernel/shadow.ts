@@ -38,7 +38,10 @@ export const promotionThresholdsSchema = z.strictObject({
   /** Largest peak-to-trough fall of the sampled PnL, quote currency, at most this. */
   maxDrawdown: z.number().finite().nonnegative().default(1000),
   /** Desk time the session has been running. */
-  minDurationMs: z.int().nonnegative().default(7 * 24 * 3_600_000),
+  minDurationMs: z
+    .int()
+    .nonnegative()
+    .default(7 * 24 * 3_600_000),
   /** Shadow PnL − live PnL at least this (needs a live summary). */
   minPnlVsLive: z.number().finite().optional(),
 });
@@ -62,11 +65,17 @@ export function parseShadowConfig(raw: unknown, source = 'config'): ShadowConfig
   if (!result.success) throw zodToConfigError(result.error, source, 'shadow');
   const shadow = result.data;
   if (shadow.enabled && shadow.candidates.length === 0) {
-    throw shadowFieldError('shadow.candidates', 'at least one candidate agent when shadow.enabled is true', [], source);
+    throw shadowFieldError(
+      'shadow.candidates',
+      'at least one candidate agent when shadow.enabled is true',
+      [],
+      source,
+    );
   }
   const ids = new Set<string>();
   shadow.candidates.forEach((c, i) => {
-    if (ids.has(c.id)) throw shadowFieldError(`shadow.candidates.${i}.id`, 'a unique candidate id', c.id, source);
+    if (ids.has(c.id))
+      throw shadowFieldError(`shadow.candidates.${i}.id`, 'a unique candidate id', c.id, source);
     ids.add(c.id);
   });
   return shadow;
@@ -95,17 +104,25 @@ export function validateShadowConfig(
     const path = typeof err.details.path === 'string' ? err.details.path : '';
     if (!path.startsWith('agents.')) throw err;
     const rerooted = `shadow.candidates.${path.slice('agents.'.length)}`;
-    throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', err.shortMessage.replace(`"${path}"`, `"${rerooted}"`), {
-      details: { ...err.details, path: rerooted },
-      cause: err,
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      err.shortMessage.replace(`"${path}"`, `"${rerooted}"`),
+      {
+        details: { ...err.details, path: rerooted },
+        cause: err,
+      },
+    );
   }
 }
 
 function shadowFieldError(path: string, expected: string, received: unknown, source: string): ConcordError {
-  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `${source}: field "${path}" is invalid: expected ${expected}, received ${JSON.stringify(received)}`, {
-    details: { path, expected, received, source },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `${source}: field "${path}" is invalid: expected ${expected}, received ${JSON.stringify(received)}`,
+    {
+      details: { path, expected, received, source },
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,7 +172,12 @@ export interface ShadowReport {
   /** Largest peak-to-trough fall of the PnL sampled every `sampleEveryMs` (and now), ≥ 0. */
   readonly maxDrawdown: number;
   /** PnL changes between samples: count, mean, standard deviation, mean/stdDev (0 when flat). */
-  readonly returns: { readonly samples: number; readonly mean: number; readonly stdDev: number; readonly sharpe: number };
+  readonly returns: {
+    readonly samples: number;
+    readonly mean: number;
+    readonly stdDev: number;
+    readonly sharpe: number;
+  };
   readonly tradingState: string;
   readonly halts: number;
   readonly journal: { readonly records: number; readonly hash: string };
@@ -200,13 +222,28 @@ export function evaluatePromotion(report: ShadowReport, thresholds: PromotionThr
   atLeast('minDurationMs', report.durationMs, thresholds.minDurationMs);
   if (thresholds.minPnlVsLive !== undefined) {
     if (report.vsLive === null) {
-      checks.push({ name: 'minPnlVsLive', ok: false, actual: null, required: `≥ ${thresholds.minPnlVsLive} (needs a live summary)` });
+      checks.push({
+        name: 'minPnlVsLive',
+        ok: false,
+        actual: null,
+        required: `≥ ${thresholds.minPnlVsLive} (needs a live summary)`,
+      });
     } else atLeast('minPnlVsLive', report.vsLive.pnlDelta, thresholds.minPnlVsLive);
   }
-  checks.push({ name: 'notFaulted', ok: report.state !== 'faulted', actual: report.faultReason, required: 'no fault' });
+  checks.push({
+    name: 'notFaulted',
+    ok: report.state !== 'faulted',
+    actual: report.faultReason,
+    required: 'no fault',
+  });
   checks.push({ name: 'notHalted', ok: report.halts === 0, actual: report.halts, required: '0 halts' });
   const quarantined = report.agents.filter((a) => a.state === 'QUARANTINED').map((a) => a.id);
-  checks.push({ name: 'noQuarantine', ok: quarantined.length === 0, actual: quarantined.join(',') || null, required: 'no quarantined candidate' });
+  checks.push({
+    name: 'noQuarantine',
+    ok: quarantined.length === 0,
+    actual: quarantined.join(',') || null,
+    required: 'no quarantined candidate',
+  });
   const reasons = checks.filter((c) => !c.ok).map(describeFailure);
   return { sessionId: report.sessionId, eligible: reasons.length === 0, reasons, checks };
 }
@@ -220,7 +257,9 @@ function describeFailure(c: PromotionCheck): string {
     case 'noQuarantine':
       return `candidate(s) quarantined: ${String(c.actual)}`;
     default:
-      return c.actual === null ? `${c.name}: no live summary to compare with` : `${c.name}: ${String(c.actual)} is not ${c.required}`;
+      return c.actual === null
+        ? `${c.name}: no live summary to compare with`
+        : `${c.name}: ${String(c.actual)} is not ${c.required}`;
   }
 }
 
@@ -270,14 +309,24 @@ export class ShadowSession {
 
   constructor(options: ShadowSessionOptions) {
     if (!SESSION_ID.test(options.id)) {
-      throw shadowFieldError('shadow.sessionId', 'lowercase letters, digits and dashes, at most 64', options.id, 'shadow session');
+      throw shadowFieldError(
+        'shadow.sessionId',
+        'lowercase letters, digits and dashes, at most 64',
+        options.id,
+        'shadow session',
+      );
     }
     if (options.config.agents.length === 0) {
       throw shadowFieldError('shadow.candidates', 'at least one candidate agent', [], 'shadow session');
     }
     const sampleEveryMs = options.sampleEveryMs ?? 1000;
     if (!(sampleEveryMs > 0) || !Number.isFinite(sampleEveryMs)) {
-      throw shadowFieldError('shadow.sampleEveryMs', 'a finite number of ms > 0', sampleEveryMs, 'shadow session');
+      throw shadowFieldError(
+        'shadow.sampleEveryMs',
+        'a finite number of ms > 0',
+        sampleEveryMs,
+        'shadow session',
+      );
     }
     this.id = options.id;
     this.liveClock = options.clock;
@@ -288,7 +337,10 @@ export class ShadowSession {
     const clock = this.ownClock ?? options.clock;
     const balances = options.balances ?? options.config.venues.balances;
     // Portfolio and venues start from the same balances.
-    const config: DeskConfig = { ...options.config, venues: { ...options.config.venues, balances: { ...balances } } };
+    const config: DeskConfig = {
+      ...options.config,
+      venues: { ...options.config.venues, balances: { ...balances } },
+    };
     this.venues = buildShadowVenues(this.id, config, clock, options.instruments);
     const dir = join(options.journalDir, 'shadow', this.id);
     this.journal = SqliteJournal.open(dir, { batchSize: config.journal.maxBatch * 4 });
@@ -397,7 +449,12 @@ export class ShadowSession {
       fees: finite(desk.portfolio.feesExact().toNumber()),
       // The current PnL counts as a last sample, without changing the session's state.
       maxDrawdown: finite(this.pnlTrack.maxDrawdownWith(pnl)),
-      returns: { samples: returns.samples, mean: finite(returns.mean), stdDev: finite(returns.stdDev), sharpe: finite(returns.sharpe) },
+      returns: {
+        samples: returns.samples,
+        mean: finite(returns.mean),
+        stdDev: finite(returns.stdDev),
+        sharpe: finite(returns.sharpe),
+      },
       tradingState: desk.tradingState(),
       halts: c.halts,
       journal: { records: head.seq, hash: head.hash },
@@ -417,7 +474,10 @@ export class ShadowSession {
   /** Evaluates the thresholds on a fresh report and journals the decision live (`shadow.promotion`). */
   evaluatePromotion(thresholds: PromotionThresholds, live?: LiveSummary): PromotionDecision {
     const decision = evaluatePromotion(this.report(live), thresholds);
-    this.recordLive?.('shadow.promotion', { ...decision, thresholds: { ...thresholds, minPnlVsLive: thresholds.minPnlVsLive ?? null } });
+    this.recordLive?.('shadow.promotion', {
+      ...decision,
+      thresholds: { ...thresholds, minPnlVsLive: thresholds.minPnlVsLive ?? null },
+    });
     return decision;
   }
 
@@ -513,7 +573,12 @@ export class PnlTracker {
 }
 
 /** One SimulatedVenue per venue of the instruments, as the sandbox builds them, with shadow-marked order ids. */
-function buildShadowVenues(sessionId: string, config: DeskConfig, clock: Clock, instruments: readonly Instrument[]): SimulatedVenue[] {
+function buildShadowVenues(
+  sessionId: string,
+  config: DeskConfig,
+  clock: Clock,
+  instruments: readonly Instrument[],
+): SimulatedVenue[] {
   const venueIds = [...new Set(instruments.map((i) => i.venue))];
   return venueIds.map(
     (venue) =>
