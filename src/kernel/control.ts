@@ -207,6 +207,12 @@ export interface ControlChannelOptions {
   readonly onRejected?: (rejected: RejectedControlFile) => void;
   /** `pollIfDue` reads the directory at most this often, in real ms (default 200). */
   readonly intervalMs?: number;
+  /**
+   * Requests written longer ago than this (wall clock) are rejected as stale (default 10 min):
+   * a resume left behind by a killed `concord resume` must not un-halt a desk started later.
+   */
+  readonly maxAgeMs?: number;
+  /** Wall-clock source for ages and outcomes (default a LiveClock; never the desk's simulated one). */
   readonly clock?: Clock;
 }
 
@@ -223,6 +229,7 @@ export class ControlChannel {
   private readonly paths: { control: string; done: string; rejected: string };
   private readonly onRejected: ((rejected: RejectedControlFile) => void) | undefined;
   private readonly intervalMs: number;
+  private readonly maxAgeMs: number;
   private readonly clock: Clock;
   private lastPollMs = Number.NEGATIVE_INFINITY;
 
@@ -231,6 +238,7 @@ export class ControlChannel {
     this.paths = controlPaths(journalDir);
     this.onRejected = options.onRejected;
     this.intervalMs = options.intervalMs ?? 200;
+    this.maxAgeMs = options.maxAgeMs ?? 600_000;
     this.clock = options.clock ?? new LiveClock();
     try {
       mkdirSync(this.paths.done, { recursive: true });
@@ -276,7 +284,7 @@ export class ControlChannel {
     return monotonicMs() - this.lastPollMs >= this.intervalMs ? this.poll() : [];
   }
 
-  /** Records what the desk did with a claimed request, for the waiting operator. */
+  /** Records what the desk did with a claimed request, for the waiting operator. Never throws. */
   complete(
     request: ControlRequest,
     outcome: { ok: boolean; message: string; tradingState?: string },
@@ -289,7 +297,11 @@ export class ControlChannel {
       message: outcome.message,
       ...(outcome.tradingState === undefined ? {} : { tradingState: outcome.tradingState }),
     };
-    writeAtomic(join(this.paths.done, `${request.id}.result.json`), result);
+    try {
+      writeAtomic(join(this.paths.done, `${request.id}.result.json`), result);
+    } catch {
+      // The action is done; an operator who cannot be told still finds it in the journal.
+    }
     return result;
   }
 
@@ -337,6 +349,14 @@ export class ControlChannel {
     const parsed = controlRequestSchema.safeParse(raw);
     if (!parsed.success) {
       this.reject(name, invalidRequest(`"${name}"`, parsed.error).shortMessage);
+      return undefined;
+    }
+    const age = this.clock.now() - parsed.data.requestedAt;
+    if (age > this.maxAgeMs) {
+      this.reject(
+        name,
+        `"${name}" is stale: written ${Math.round(age / 1000)} s ago, more than ${Math.round(this.maxAgeMs / 1000)} s; send it again if it still applies`,
+      );
       return undefined;
     }
     const m = REQUEST_NAME.exec(name);

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
 import type { Out } from '../../src/cli/output.ts';
-import { isConcordError } from '../../src/core/index.ts';
+import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
 import {
   ControlChannel,
   type ControlRequest,
@@ -201,6 +201,22 @@ describe('control channel: request files', () => {
     expect(outcomes[0]).toMatchObject({ ok: false, kind: 'resume', message: 'not halted' });
     const state = ticketState(ticket);
     expect(state.state === 'picked-up' && state.outcome?.ok).toBe(false);
+  });
+
+  it('a request older than maxAgeMs is rejected as stale, not acted on', () => {
+    const dir = tempDir();
+    const old = requestResume(dir, { operator: 'ana', clock: new SimulatedClock(1_000) });
+    const fresh = requestHalt(dir, { clock: new SimulatedClock(900_000) });
+    const reported: RejectedControlFile[] = [];
+    const channel = new ControlChannel(dir, {
+      maxAgeMs: 600_000,
+      clock: new SimulatedClock(1_000_000),
+      onRejected: (r) => reported.push(r),
+    });
+    expect(channel.poll().map((r) => r.id)).toEqual([fresh.request.id]);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.message).toMatch(/stale/);
+    expect(ticketState(old)).toMatchObject({ state: 'rejected', message: expect.stringMatching(/stale/) });
   });
 
   it('pollIfDue reads the directory at most once per interval', () => {
