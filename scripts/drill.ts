@@ -138,8 +138,9 @@ async function runDeskProcess(
   port: number,
   journalDir: string,
   mode: { kind: 'kill'; afterMs: number } | { kind: 'final'; tradeMs: number },
+  seed: number,
 ): Promise<{ ready: boolean; summary?: PaperDeskSummary; code: number | null; stderr: string }> {
-  const args = ['--child', 'desk', '--port', String(port), '--dir', journalDir];
+  const args = ['--child', 'desk', '--port', String(port), '--dir', journalDir, '--seed', String(seed)];
   if (mode.kind === 'final') args.push('--duration', String(mode.tradeMs), '--settle');
   else args.push('--duration', '600000');
   const child = nodeWithTsx('scripts/drill.ts', args);
@@ -183,7 +184,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     let killedBeforeReady = 0;
     for (let k = 0; k < options.kills; k++) {
       const afterMs = random.uniform(minRun, maxRun);
-      const run = await runDeskProcess(server.port, journalDir, { kind: 'kill', afterMs });
+      const run = await runDeskProcess(server.port, journalDir, { kind: 'kill', afterMs }, options.seed);
       if (run.code !== null) throw new Error(`desk ${k + 1} exited by itself (code ${run.code}) before its kill:\n${run.stderr}`);
       if (run.ready) killedWhileTrading++;
       else killedBeforeReady++;
@@ -191,7 +192,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     }
     // The storm ends: a clean run reconciles everything the dead desks left, trades, then settles.
     await admin.request('admin.faults', undefined, {});
-    const final = await runDeskProcess(server.port, journalDir, { kind: 'final', tradeMs: options.finalRunMs ?? 1500 });
+    const final = await runDeskProcess(server.port, journalDir, { kind: 'final', tradeMs: options.finalRunMs ?? 1500 }, options.seed);
     if (final.summary === undefined) throw new Error(`the final desk run failed (code ${final.code}):\n${final.stderr}`);
     const state = (await admin.request('admin.state', undefined)) as VenueServerState;
     const verified = verifyJournal(journalDir);

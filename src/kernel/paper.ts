@@ -54,6 +54,9 @@ export interface PaperDeskSummary {
   /** Durable records after the last checkpoint that were applied on restart. */
   readonly tailApplied: number;
   readonly marketEvents: number;
+  readonly triggers: number;
+  readonly decisions: number;
+  readonly denied: number;
   readonly orders: number;
   readonly fills: number;
   readonly reconcileRuns: number;
@@ -172,6 +175,8 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     let pumpError: unknown;
     const warm = (e: MarketEvent) => {
       if (e.ts > clock.now()) clock.advanceTo(e.ts);
+      // Journaled like any market event, so the journal holds the book the desk started from.
+      d.record('market', e);
       d.market.apply(e);
     };
     const pump = async () => {
@@ -255,6 +260,9 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       crashedBefore: journal.recovery.crashed,
       tailApplied,
       marketEvents: d.counters.marketEvents,
+      triggers: d.counters.triggers,
+      decisions: d.counters.decisions,
+      denied: d.counters.denied,
       orders: d.counters.orders,
       fills: d.counters.fills,
       reconcileRuns: tally.runs,

@@ -79,6 +79,8 @@ export class RemoteConnection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private marketListeners: readonly Listener<MarketEvent>[] = [];
+  /** Market events received before anyone listened (bounded). */
+  private readonly early: MarketEvent[] = [];
   private readonly orderListeners = new Map<VenueId, readonly Listener<VenueOrderEvent>[]>();
   private helloListeners: readonly Listener<HelloMessage>[] = [];
   private reconnectTimer: TimerHandle | undefined;
@@ -121,8 +123,10 @@ export class RemoteConnection {
     );
   }
 
+  /** The first listener also gets what arrived before it subscribed (the books sent with the hello). */
   onMarketEvent(listener: Listener<MarketEvent>): () => void {
     this.marketListeners = [...this.marketListeners, listener];
+    for (const event of this.early.splice(0)) listener(event);
     return () => {
       this.marketListeners = this.marketListeners.filter((l) => l !== listener);
     };
@@ -209,7 +213,9 @@ export class RemoteConnection {
     const message = decodeServerMessage(line);
     switch (message.t) {
       case 'market':
-        for (const l of this.marketListeners) l(message.e);
+        if (this.marketListeners.length === 0) {
+          if (this.early.length < 100_000) this.early.push(message.e);
+        } else for (const l of this.marketListeners) l(message.e);
         return;
       case 'order':
         for (const l of this.orderListeners.get(message.v) ?? []) l(message.e);
