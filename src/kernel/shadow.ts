@@ -374,6 +374,9 @@ export class ShadowSession {
   async start(): Promise<void> {
     this.expectState('start', 'created');
     this.startTs = this.liveClock.now();
+    // The live clock may have moved since construction; the shadow starts where it is now.
+    if (this.ownClock !== undefined && this.startTs > this.ownClock.now())
+      this.ownClock.advanceTo(this.startTs);
     const { dir: _dir, ...journalSettings } = this.desk.config.journal;
     this.desk.record('shadow.start', {
       sessionId: this.id,

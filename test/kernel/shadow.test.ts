@@ -226,6 +226,18 @@ describe('ShadowSession on the sandbox market', () => {
     expect(withB.shadowRecords?.map((r) => r.hash)).toEqual(withA.shadowRecords?.map((r) => r.hash));
   });
 
+  it('a different seed gives a different shadow journal', async () => {
+    const { withA } = await runs;
+    const other = await runHarness({
+      seed: 12,
+      dir: join(tempDir(), 'seed-12'),
+      minutes: 1,
+      candidates: [CANDIDATE],
+    });
+    expect(other.report?.journal.hash).not.toBe(withA.report?.journal.hash);
+    expect(other.report?.decisions).toBeGreaterThan(0);
+  });
+
   it('journals the promotion decision in the live journal', async () => {
     const base = tempDir();
     const dir = join(base, 'promo');
