@@ -5,7 +5,12 @@
  */
 import { ConcordError, isConcordError, monotonicMs, toConcordError } from '../core/index.ts';
 import { parseDeskConfig } from '../kernel/config.ts';
-import { type RecordProgress, type RecordResult, recordSource, sandboxRecordingSource } from '../kernel/record.ts';
+import {
+  type RecordProgress,
+  type RecordResult,
+  recordSource,
+  sandboxRecordingSource,
+} from '../kernel/record.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { formatDuration, type Out } from './output.ts';
 
@@ -15,16 +20,33 @@ const DEFAULT_DURATION_MS = 10 * 60_000;
 const SOURCES = ['sandbox'] as const;
 
 const RECORD_FLAGS: FlagSpecs = {
-  out: { type: 'string', description: 'file to write (name it <name>.concord.ndjson.gz)', placeholder: 'file' },
-  source: { type: 'string', description: 'where the events come from: sandbox (the synthetic market; default)', placeholder: 'sandbox' },
-  seed: { type: 'int', description: 'seed of the synthetic market (default 7, as concord run)', placeholder: 'n' },
-  duration: { type: 'duration', description: 'simulated time to record, e.g. 30s, 10m, 1h (default 10m)', placeholder: 'time' },
+  out: {
+    type: 'string',
+    description: 'file to write (name it <name>.concord.ndjson.gz)',
+    placeholder: 'file',
+  },
+  source: {
+    type: 'string',
+    description: 'where the events come from: sandbox (the synthetic market; default)',
+    placeholder: 'sandbox',
+  },
+  seed: {
+    type: 'int',
+    description: 'seed of the synthetic market (default 7, as concord run)',
+    placeholder: 'n',
+  },
+  duration: {
+    type: 'duration',
+    description: 'simulated time to record, e.g. 30s, 10m, 1h (default 10m)',
+    placeholder: 'time',
+  },
   force: { type: 'boolean', description: 'replace the --out file if it exists' },
   json: { type: 'boolean', description: 'the last line of output is one JSON summary' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
-const USAGE = 'Usage: concord record --out <file> [--source sandbox] [--seed n] [--duration 10m] [--force] [--json]';
+const USAGE =
+  'Usage: concord record --out <file> [--source sandbox] [--seed n] [--duration 10m] [--force] [--json]';
 const SUMMARY =
   'Records a market to a gzip NDJSON file (header with the instruments, then one event per line),\n' +
   'as fast as the machine allows. Replay it with concord backtest <file>.';
@@ -45,14 +67,17 @@ export async function recordCommand(
       out.line(formatHelp(USAGE, SUMMARY, RECORD_FLAGS));
       return EXIT.ok;
     }
-    if (positionals.length > 0) throw usageError('arguments', 'no positional arguments (use --out <file>)', positionals[0]);
+    if (positionals.length > 0)
+      throw usageError('arguments', 'no positional arguments (use --out <file>)', positionals[0]);
     const file = flags.out;
-    if (typeof file !== 'string') throw usageError('--out', 'the file to write, e.g. --out btc.concord.ndjson.gz', null);
+    if (typeof file !== 'string')
+      throw usageError('--out', 'the file to write, e.g. --out btc.concord.ndjson.gz', null);
     const source = flags.source ?? 'sandbox';
     if (!SOURCES.includes(source as (typeof SOURCES)[number])) {
       throw usageError('--source', `one of ${SOURCES.join(', ')}`, source);
     }
-    const config = typeof flags.seed === 'number' ? parseDeskConfig({ seed: flags.seed }, '--seed') : parseDeskConfig({});
+    const config =
+      typeof flags.seed === 'number' ? parseDeskConfig({ seed: flags.seed }, '--seed') : parseDeskConfig({});
     const durationMs = typeof flags.duration === 'number' ? flags.duration : DEFAULT_DURATION_MS;
 
     process.once('SIGINT', onSignal);
@@ -76,20 +101,36 @@ export async function recordCommand(
 }
 
 function usageError(flag: string, expected: string, received: unknown): ConcordError {
-  return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `concord record ${flag}: expected ${expected}, received ${JSON.stringify(received)}`, {
-    details: { path: flag, expected, received },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `concord record ${flag}: expected ${expected}, received ${JSON.stringify(received)}`,
+    {
+      details: { path: flag, expected, received },
+    },
+  );
 }
 
 function printResult(r: RecordResult, out: Out, json: boolean): void {
   if (json) {
-    out.line(JSON.stringify({ out: r.out, events: r.events, instruments: r.instruments, durationMs: r.durationMs, sha256: r.sha256 }));
+    out.line(
+      JSON.stringify({
+        out: r.out,
+        events: r.events,
+        instruments: r.instruments,
+        durationMs: r.durationMs,
+        sha256: r.sha256,
+      }),
+    );
     return;
   }
   const rate = r.wallMs > 0 ? Math.round((r.events * 1000) / r.wallMs) : r.events;
   const note = r.interrupted ? out.paint('yellow', ' (interrupted: the file holds what was recorded)') : '';
-  out.line(`${out.paint('green', 'recorded')} ${r.events} events, ${r.instruments} instruments, ${formatDuration(r.durationMs)} simulated${note}`);
-  out.line(`  file     ${r.out} (${r.bytes} bytes, ${(r.wallMs / 1000).toFixed(1)} s wall, ${rate} events/s)`);
+  out.line(
+    `${out.paint('green', 'recorded')} ${r.events} events, ${r.instruments} instruments, ${formatDuration(r.durationMs)} simulated${note}`,
+  );
+  out.line(
+    `  file     ${r.out} (${r.bytes} bytes, ${(r.wallMs / 1000).toFixed(1)} s wall, ${rate} events/s)`,
+  );
   out.line(`  sha256   ${r.sha256}`);
   out.line(out.paint('dim', `  replay with: concord backtest ${r.out}`));
 }
@@ -117,7 +158,9 @@ function progressBar(stream: NodeJS.WriteStream) {
     const filled = Math.round(p.done * BAR_WIDTH);
     const rate = elapsed > 0 ? Math.round((p.events * 1000) / elapsed) : 0;
     const percent = `${Math.floor(p.done * 100)}%`.padStart(4);
-    stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${percent}  ${p.events} events  ${rate} events/s`);
+    stream.write(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${percent}  ${p.events} events  ${rate} events/s`,
+    );
     drawn = true;
   };
   return {

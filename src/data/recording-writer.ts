@@ -16,7 +16,11 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { ConcordError } from '../core/index.ts';
 import type { Instrument, MarketEvent } from '../model/index.ts';
 import { outOfOrderError } from './readers/errors.ts';
-import { CONCORD_RECORDING_FORMAT, type ConcordRecordingHeader, type ConcordRecordingSource } from './readers/concord.ts';
+import {
+  CONCORD_RECORDING_FORMAT,
+  type ConcordRecordingHeader,
+  type ConcordRecordingSource,
+} from './readers/concord.ts';
 
 export interface RecordingHeaderInput {
   /** Program and version that wrote the file, e.g. `concord 0.1.0`. */
@@ -58,11 +62,19 @@ export class ConcordRecordingWriter {
   private closed = false;
 
   /** Creates the file and writes the header line. */
-  static async open(path: string, header: RecordingHeaderInput, options: RecordingWriterOptions = {}): Promise<ConcordRecordingWriter> {
+  static async open(
+    path: string,
+    header: RecordingHeaderInput,
+    options: RecordingWriterOptions = {},
+  ): Promise<ConcordRecordingWriter> {
     if (options.force !== true && existsSync(path)) {
-      throw new ConcordError('CONCORD_ERR_RECORDING_EXISTS', `${path} already exists; choose another --out file or pass --force to replace it`, {
-        details: { path },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_RECORDING_EXISTS',
+        `${path} already exists; choose another --out file or pass --force to replace it`,
+        {
+          details: { path },
+        },
+      );
     }
     const writer = new ConcordRecordingWriter(path, header, options.level ?? 6);
     await writer.opened();
@@ -118,7 +130,8 @@ export class ConcordRecordingWriter {
   write(event: MarketEvent): boolean {
     if (this.closed) throw closedError(this.path);
     if (this.failure !== undefined) throw this.failure;
-    if (event.ts < this.lastTs) throw outOfOrderError(this.path, this.eventCount + 2, this.lastTs, event.ts, 'event time');
+    if (event.ts < this.lastTs)
+      throw outOfOrderError(this.path, this.eventCount + 2, this.lastTs, event.ts, 'event time');
     this.lastTs = event.ts;
     this.pending += `${JSON.stringify(event)}\n`;
     this.eventCount++;
@@ -155,7 +168,12 @@ export class ConcordRecordingWriter {
       rmSync(this.partialPath, { force: true });
       throw this.failure ?? writeError(this.path, err);
     }
-    return { path: this.path, events: this.eventCount, bytes: this.byteCount, sha256: this.hash.digest('hex') };
+    return {
+      path: this.path,
+      events: this.eventCount,
+      bytes: this.byteCount,
+      sha256: this.hash.digest('hex'),
+    };
   }
 
   /** Stops writing and removes the partial file; the final path is left untouched. */
@@ -177,14 +195,22 @@ export class ConcordRecordingWriter {
 
 function writeError(path: string, err: unknown): ConcordError {
   const code = (err as { code?: string }).code;
-  return new ConcordError('CONCORD_ERR_RECORDING_WRITE', `cannot write the recording ${path} (${code ?? (err as Error).message}); check the directory exists, is writable and has space`, {
-    details: { path, reason: code ?? String(err) },
-    cause: err,
-  });
+  return new ConcordError(
+    'CONCORD_ERR_RECORDING_WRITE',
+    `cannot write the recording ${path} (${code ?? (err as Error).message}); check the directory exists, is writable and has space`,
+    {
+      details: { path, reason: code ?? String(err) },
+      cause: err,
+    },
+  );
 }
 
 function closedError(path: string): ConcordError {
-  return new ConcordError('CONCORD_ERR_RECORDING_WRITE', `the recording ${path} is already closed; open a new writer to write more`, {
-    details: { path, reason: 'closed' },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_RECORDING_WRITE',
+    `the recording ${path} is already closed; open a new writer to write more`,
+    {
+      details: { path, reason: 'closed' },
+    },
+  );
 }

@@ -66,7 +66,15 @@ export function sandboxRecordingSource(options: SandboxRecordingOptions): Record
   const market = new SyntheticMarket({ seed, startTs, tickMs });
   const steps = Math.max(1, Math.ceil(options.durationMs / tickMs));
   return {
-    source: { kind: 'sandbox', generator: 'SyntheticMarket', seed, startTs, tickMs, steps, durationMs: steps * tickMs },
+    source: {
+      kind: 'sandbox',
+      generator: 'SyntheticMarket',
+      seed,
+      startTs,
+      tickMs,
+      steps,
+      durationMs: steps * tickMs,
+    },
     instruments: market.instruments(),
     startTs,
     stepMs: tickMs,
@@ -95,7 +103,11 @@ export async function recordSource(
       // Waiting for gzip also lets signals and the progress bar through.
       if (!ready) await writer.drain();
       if (step % progressEvery === 0) {
-        options.onProgress?.({ done: step / source.steps, events: writer.events, simulatedMs: step * source.stepMs });
+        options.onProgress?.({
+          done: step / source.steps,
+          events: writer.events,
+          simulatedMs: step * source.stepMs,
+        });
       }
     }
   } catch (err) {
@@ -103,7 +115,11 @@ export async function recordSource(
     throw err;
   }
   const written = await writer.close();
-  options.onProgress?.({ done: step / source.steps, events: written.events, simulatedMs: step * source.stepMs });
+  options.onProgress?.({
+    done: step / source.steps,
+    events: written.events,
+    simulatedMs: step * source.stepMs,
+  });
   return {
     out: written.path,
     events: written.events,

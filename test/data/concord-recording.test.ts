@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -24,7 +24,16 @@ const MINUTE = 60_000;
 const HEADER = {
   createdBy: 'test',
   source: { kind: 'test' },
-  instruments: [spotInstrument({ venue: 'x', symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.001' })],
+  instruments: [
+    spotInstrument({
+      venue: 'x',
+      symbol: 'BTC-USDT',
+      base: 'BTC',
+      quote: 'USDT',
+      tickSize: '0.01',
+      lotSize: '0.001',
+    }),
+  ],
 };
 
 function caught(fn: () => unknown): { code?: string; details?: Record<string, unknown>; message?: string } {
@@ -62,7 +71,13 @@ describe('concord-recording/1: sandbox round trip', () => {
   it('reads back exactly the events a fresh SyntheticMarket with the same seed produces', () => {
     const header = readConcordHeader(path);
     expect(header.format).toBe(CONCORD_RECORDING_FORMAT);
-    expect(header.source).toMatchObject({ kind: 'sandbox', seed: 11, tickMs: 100, steps: 600, durationMs: MINUTE });
+    expect(header.source).toMatchObject({
+      kind: 'sandbox',
+      seed: 11,
+      tickMs: 100,
+      steps: 600,
+      durationMs: MINUTE,
+    });
     const market = new SyntheticMarket({ seed: 11, startTs: header.source.startTs as number, tickMs: 100 });
     const fresh = [...market.stream(600)];
     const read = readAll(path);
@@ -82,10 +97,18 @@ describe('concord-recording/1: sandbox round trip', () => {
 
   it('is byte-identical for the same seed and duration (sha256 of the file as written)', async () => {
     const again = join(dir, 'again.concord.ndjson.gz');
-    const second = await recordSource(again, sandboxRecordingSource({ seed: 11, durationMs: MINUTE }), 'test');
+    const second = await recordSource(
+      again,
+      sandboxRecordingSource({ seed: 11, durationMs: MINUTE }),
+      'test',
+    );
     expect(second.sha256).toBe(recorded.sha256);
     expect(readFileSync(again).equals(readFileSync(path))).toBe(true);
-    const other = await recordSource(join(dir, 'other.concord.ndjson.gz'), sandboxRecordingSource({ seed: 12, durationMs: MINUTE }), 'test');
+    const other = await recordSource(
+      join(dir, 'other.concord.ndjson.gz'),
+      sandboxRecordingSource({ seed: 12, durationMs: MINUTE }),
+      'test',
+    );
     expect(other.sha256).not.toBe(recorded.sha256);
   });
 
@@ -98,10 +121,18 @@ describe('concord-recording/1: sandbox round trip', () => {
   });
 
   it('replays through runBacktest (the desk sees every recorded event)', async () => {
-    const result = await runBacktest({ data: [path], config: backtestConfig({}), journalDir: join(dir, 'journal') });
+    const result = await runBacktest({
+      data: [path],
+      config: backtestConfig({}),
+      journalDir: join(dir, 'journal'),
+    });
     expect(result.files[0]?.format).toBe('concord');
     expect(result.events).toBe(recorded.events);
-    expect(result.books.map((b) => b.instrumentId).sort()).toEqual(['sim-a:BTC-USDT', 'sim-b:BTC-USDT', 'sim-c:BTC-USDT']);
+    expect(result.books.map((b) => b.instrumentId).sort()).toEqual([
+      'sim-a:BTC-USDT',
+      'sim-b:BTC-USDT',
+      'sim-c:BTC-USDT',
+    ]);
     expect(result.books.every((b) => b.gaps === 0)).toBe(true);
   }, 60_000);
 
@@ -119,16 +150,26 @@ describe('concord-recording/1: sandbox round trip', () => {
 
   it.each([
     ['a NaN price', (l: string) => l.replace(/"bids":\[\[[\d.]+/, '"bids":[[NaN'), /JSON/],
-    ['a null price (NaN written by JSON.stringify)', (l: string) => l.replace(/"bids":\[\[[\d.]+/, '"bids":[[null'), /bids/],
+    [
+      'a null price (NaN written by JSON.stringify)',
+      (l: string) => l.replace(/"bids":\[\[[\d.]+/, '"bids":[[null'),
+      /bids/,
+    ],
     ['a negative price', (l: string) => l.replace(/"bids":\[\[([\d.]+)/, '"bids":[[-$1'), /bids\.0\.0/],
-    ['an unknown type', (l: string) => l.replace('"type":"book.delta"', '"type":"book.teleport"'), /unknown event type "book\.teleport"/],
+    [
+      'an unknown type',
+      (l: string) => l.replace('"type":"book.delta"', '"type":"book.teleport"'),
+      /unknown event type "book\.teleport"/,
+    ],
     ['a missing field', (l: string) => l.replace(/"sequence":\d+,/, ''), /sequence/],
     ['an extra field', (l: string) => l.replace('{', '{"extra":1,'), /extra/],
   ])('refuses %s with CONCORD_ERR_DATA_PARSE naming the line', (_what, corrupt, reason) => {
     let corruptedLine = 0;
     const bad = rewrite(path, join(dir, 'bad.concord.ndjson.gz'), (lines) => {
       // The first delta with bids after line 40; line numbers are 1-based and line 1 is the header.
-      const index = lines.findIndex((l, i) => i >= 40 && l.includes('"book.delta"') && l.includes('"bids":[['));
+      const index = lines.findIndex(
+        (l, i) => i >= 40 && l.includes('"book.delta"') && l.includes('"bids":[['),
+      );
       lines[index] = corrupt(lines[index] as string);
       corruptedLine = index + 1;
       return lines;
@@ -185,7 +226,9 @@ describe('concord-recording/1: sandbox round trip', () => {
 
   it('names a missing file with CONCORD_ERR_DATA_FILE', () => {
     expect(caught(() => readAll(join(dir, 'absent.concord.ndjson.gz'))).code).toBe('CONCORD_ERR_DATA_FILE');
-    expect(caught(() => readConcordHeader(join(dir, 'absent.concord.ndjson.gz'))).code).toBe('CONCORD_ERR_DATA_FILE');
+    expect(caught(() => readConcordHeader(join(dir, 'absent.concord.ndjson.gz'))).code).toBe(
+      'CONCORD_ERR_DATA_FILE',
+    );
   });
 });
 
@@ -194,7 +237,9 @@ describe('ConcordRecordingWriter', () => {
     const dir = tmpDir();
     const path = join(dir, 'x.concord.ndjson.gz');
     writeFileSync(path, 'precious');
-    await expect(ConcordRecordingWriter.open(path, HEADER)).rejects.toMatchObject({ code: 'CONCORD_ERR_RECORDING_EXISTS' });
+    await expect(ConcordRecordingWriter.open(path, HEADER)).rejects.toMatchObject({
+      code: 'CONCORD_ERR_RECORDING_EXISTS',
+    });
     expect(readFileSync(path, 'utf8')).toBe('precious');
     const writer = await ConcordRecordingWriter.open(path, HEADER, { force: true });
     expect(readFileSync(path, 'utf8')).toBe('precious');
@@ -206,7 +251,9 @@ describe('ConcordRecordingWriter', () => {
   });
 
   it('fails with CONCORD_ERR_RECORDING_WRITE when the directory does not exist', async () => {
-    await expect(ConcordRecordingWriter.open(join(tmpDir(), 'missing', 'x.concord.ndjson.gz'), HEADER)).rejects.toMatchObject({
+    await expect(
+      ConcordRecordingWriter.open(join(tmpDir(), 'missing', 'x.concord.ndjson.gz'), HEADER),
+    ).rejects.toMatchObject({
       code: 'CONCORD_ERR_RECORDING_WRITE',
     });
   });
@@ -215,7 +262,9 @@ describe('ConcordRecordingWriter', () => {
     const path = join(tmpDir(), 'x.concord.ndjson.gz');
     const writer = await ConcordRecordingWriter.open(path, HEADER);
     writer.write(trade(5, 100));
-    expect(() => writer.write(trade(4, 100))).toThrow(expect.objectContaining({ code: 'CONCORD_ERR_DATA_OUT_OF_ORDER' }));
+    expect(() => writer.write(trade(4, 100))).toThrow(
+      expect.objectContaining({ code: 'CONCORD_ERR_DATA_OUT_OF_ORDER' }),
+    );
     await writer.abort();
     expect(existsSync(path)).toBe(false);
     expect(existsSync(`${path}.partial`)).toBe(false);
@@ -237,21 +286,26 @@ describe('ConcordRecordingWriter', () => {
     const dir = tmpDir();
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(eventArbitrary(), { maxLength: 300 }), fc.integer({ min: 0, max: 1 }), async (events, copies) => {
-        const sorted = [...events].sort((a, b) => a.ts - b.ts);
-        // Occasionally repeat the stream to cross the 64 KiB buffer.
-        const stream = copies === 0 ? sorted : [...sorted, ...sorted.map((e) => ({ ...e, ts: e.ts + 2e12 }))];
-        const path = join(dir, `p${run++}.concord.ndjson.gz`);
-        const writer = await ConcordRecordingWriter.open(path, HEADER);
-        for (const e of stream) if (!writer.write(e)) await writer.drain();
-        const result = await writer.close();
-        expect(result.events).toBe(stream.length);
-        // fast-check's records have no prototype; compare contents and the exact JSON.
-        const read = readAll(path);
-        expect(read).toEqual(stream);
-        expect(JSON.stringify(read)).toBe(JSON.stringify(stream));
-        rmSync(path);
-      }),
+      fc.asyncProperty(
+        fc.array(eventArbitrary(), { maxLength: 300 }),
+        fc.integer({ min: 0, max: 1 }),
+        async (events, copies) => {
+          const sorted = [...events].sort((a, b) => a.ts - b.ts);
+          // Occasionally repeat the stream to cross the 64 KiB buffer.
+          const stream =
+            copies === 0 ? sorted : [...sorted, ...sorted.map((e) => ({ ...e, ts: e.ts + 2e12 }))];
+          const path = join(dir, `p${run++}.concord.ndjson.gz`);
+          const writer = await ConcordRecordingWriter.open(path, HEADER);
+          for (const e of stream) if (!writer.write(e)) await writer.drain();
+          const result = await writer.close();
+          expect(result.events).toBe(stream.length);
+          // fast-check's records have no prototype; compare contents and the exact JSON.
+          const read = readAll(path);
+          expect(read).toEqual(stream);
+          expect(JSON.stringify(read)).toBe(JSON.stringify(stream));
+          rmSync(path);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -261,7 +315,9 @@ describe('event validation', () => {
   it('the fast check accepts exactly what the zod schema accepts (property over valid and mutated events)', () => {
     fc.assert(
       fc.property(eventArbitrary(), mutationArbitrary(), (event, mutate) => {
-        const raw = JSON.parse(JSON.stringify(mutate(event as unknown as Record<string, unknown>))) as unknown;
+        const raw = JSON.parse(
+          JSON.stringify(mutate(event as unknown as Record<string, unknown>)),
+        ) as unknown;
         let zodAccepts = true;
         try {
           parseConcordEvent('f', 2, JSON.stringify(raw));
@@ -284,12 +340,22 @@ describe('event validation', () => {
 // ---------------------------------------------------------------- arbitraries
 
 function trade(ts: number, price: number): MarketEvent {
-  return { type: 'trade', ts, instrumentId: 'x:BTC-USDT', price, size: 1, aggressor: 'buy', tradeId: `t${ts}` };
+  return {
+    type: 'trade',
+    ts,
+    instrumentId: 'x:BTC-USDT',
+    price,
+    size: 1,
+    aggressor: 'buy',
+    tradeId: `t${ts}`,
+  };
 }
 
 const tsArb = fc.integer({ min: 0, max: 2e12 });
 const priceArb = fc.double({ min: 1e-8, max: 1e9, noNaN: true, noDefaultInfinity: true });
-const amountArb = fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x));
+const amountArb = fc
+  .double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true })
+  .map((x) => (Object.is(x, -0) ? 0 : x));
 const seqArb = fc.integer({ min: 0, max: 1e12 });
 const idArb = fc.constantFrom('sim-a:BTC-USDT', 'binance-spot:BTCUSDT', 'x:ü');
 const levelsArb = fc.array(fc.tuple(priceArb, amountArb), { maxLength: 5 });
@@ -298,33 +364,113 @@ const unitsArb = fc.bigInt({ min: 0n, max: 2n ** 160n }).map(String);
 function eventArbitrary(): fc.Arbitrary<MarketEvent> {
   const base = { ts: tsArb, instrumentId: idArb };
   return fc.oneof(
-    fc.record({ type: fc.constant('book.snapshot' as const), ...base, sequence: seqArb, bids: levelsArb, asks: levelsArb }),
+    fc.record({
+      type: fc.constant('book.snapshot' as const),
+      ...base,
+      sequence: seqArb,
+      bids: levelsArb,
+      asks: levelsArb,
+    }),
     fc.record(
-      { type: fc.constant('book.delta' as const), ...base, firstSequence: seqArb, sequence: seqArb, previousSequence: seqArb, bids: levelsArb, asks: levelsArb },
+      {
+        type: fc.constant('book.delta' as const),
+        ...base,
+        firstSequence: seqArb,
+        sequence: seqArb,
+        previousSequence: seqArb,
+        bids: levelsArb,
+        asks: levelsArb,
+      },
       { requiredKeys: ['type', 'ts', 'instrumentId', 'firstSequence', 'sequence', 'bids', 'asks'] },
     ),
     fc.record(
-      { type: fc.constant('quote' as const), ...base, bid: priceArb, bidSize: amountArb, ask: priceArb, askSize: amountArb, sequence: seqArb },
+      {
+        type: fc.constant('quote' as const),
+        ...base,
+        bid: priceArb,
+        bidSize: amountArb,
+        ask: priceArb,
+        askSize: amountArb,
+        sequence: seqArb,
+      },
       { requiredKeys: ['type', 'ts', 'instrumentId', 'bid', 'bidSize', 'ask', 'askSize'] },
     ),
-    fc.record({ type: fc.constant('trade' as const), ...base, price: priceArb, size: amountArb, aggressor: fc.constantFrom('buy' as const, 'sell' as const, 'unknown' as const), tradeId: fc.string() }),
-    fc.record({ type: fc.constant('bar' as const), ...base, intervalMs: fc.integer({ min: 1, max: 86_400_000 }), open: priceArb, high: priceArb, low: priceArb, close: priceArb, volume: amountArb }),
+    fc.record({
+      type: fc.constant('trade' as const),
+      ...base,
+      price: priceArb,
+      size: amountArb,
+      aggressor: fc.constantFrom('buy' as const, 'sell' as const, 'unknown' as const),
+      tradeId: fc.string(),
+    }),
+    fc.record({
+      type: fc.constant('bar' as const),
+      ...base,
+      intervalMs: fc.integer({ min: 1, max: 86_400_000 }),
+      open: priceArb,
+      high: priceArb,
+      low: priceArb,
+      close: priceArb,
+      volume: amountArb,
+    }),
     fc.record(
-      { type: fc.constant('funding' as const), ...base, rate: fc.double({ min: -1, max: 1, noNaN: true }), markPrice: priceArb, nextFundingTs: tsArb },
+      {
+        type: fc.constant('funding' as const),
+        ...base,
+        rate: fc.double({ min: -1, max: 1, noNaN: true }),
+        markPrice: priceArb,
+        nextFundingTs: tsArb,
+      },
       { requiredKeys: ['type', 'ts', 'instrumentId', 'rate'] },
     ),
     fc.record(
-      { type: fc.constant('pool' as const), ...base, blockNumber: seqArb, reserve0: unitsArb, reserve1: unitsArb, sqrtPriceX96: unitsArb, liquidity: unitsArb, tick: fc.integer({ min: -887272, max: 887272 }) },
+      {
+        type: fc.constant('pool' as const),
+        ...base,
+        blockNumber: seqArb,
+        reserve0: unitsArb,
+        reserve1: unitsArb,
+        sqrtPriceX96: unitsArb,
+        liquidity: unitsArb,
+        tick: fc.integer({ min: -887272, max: 887272 }),
+      },
       { requiredKeys: ['type', 'ts', 'instrumentId', 'blockNumber'] },
     ),
-    fc.record({ type: fc.constant('lending' as const), ...base, supplyApy: amountArb, borrowApy: amountArb, utilization: amountArb }),
+    fc.record({
+      type: fc.constant('lending' as const),
+      ...base,
+      supplyApy: amountArb,
+      borrowApy: amountArb,
+      utilization: amountArb,
+    }),
   ) as fc.Arbitrary<MarketEvent>;
 }
 
 type Mutation = (event: Record<string, unknown>) => unknown;
 
 const weirdValue = fc.oneof(
-  fc.constantFrom(null, -1, 0, 1.5, -0.001, 2 ** 53, '', 'x', '12', true, [], {}, [1], [[1, 2]], [[1, -2]], [[0, 1]], [[1, 2, 3]], 'buy', 'book.delta', 1e308 * 10),
+  fc.constantFrom(
+    null,
+    -1,
+    0,
+    1.5,
+    -0.001,
+    2 ** 53,
+    '',
+    'x',
+    '12',
+    true,
+    [],
+    {},
+    [1],
+    [[1, 2]],
+    [[1, -2]],
+    [[0, 1]],
+    [[1, 2, 3]],
+    'buy',
+    'book.delta',
+    1e308 * 10,
+  ),
   fc.double(),
   fc.string(),
 );
@@ -332,16 +478,30 @@ const weirdValue = fc.oneof(
 function mutationArbitrary(): fc.Arbitrary<Mutation> {
   return fc.oneof(
     fc.constant<Mutation>((e) => e),
-    fc.tuple(fc.nat(20), weirdValue).map(([i, v]): Mutation => (e) => {
-      const keys = Object.keys(e);
-      return { ...e, [keys[i % keys.length] as string]: v };
-    }),
-    fc.nat(20).map((i): Mutation => (e) => {
-      const keys = Object.keys(e);
-      const { [keys[i % keys.length] as string]: _gone, ...rest } = e;
-      return rest;
-    }),
-    fc.tuple(fc.constantFrom('extra', 'previousSequence', 'sequence', 'markPrice', 'tick', 'toString'), weirdValue).map(([k, v]): Mutation => (e) => ({ ...e, [k]: v })),
+    fc.tuple(fc.nat(20), weirdValue).map(
+      ([i, v]): Mutation =>
+        (e) => {
+          const keys = Object.keys(e);
+          return { ...e, [keys[i % keys.length] as string]: v };
+        },
+    ),
+    fc.nat(20).map(
+      (i): Mutation =>
+        (e) => {
+          const keys = Object.keys(e);
+          const { [keys[i % keys.length] as string]: _gone, ...rest } = e;
+          return rest;
+        },
+    ),
+    fc
+      .tuple(
+        fc.constantFrom('extra', 'previousSequence', 'sequence', 'markPrice', 'tick', 'toString'),
+        weirdValue,
+      )
+      .map(
+        ([k, v]): Mutation =>
+          (e) => ({ ...e, [k]: v }),
+      ),
     fc.constant<Mutation>(() => [1, 2]),
     fc.constant<Mutation>(() => null),
   );

@@ -111,7 +111,10 @@ const instrumentSchema = z
       liquidationBonus: decimalString,
     }),
   ])
-  .refine((i) => i.id === `${i.venue}:${i.symbol}`, { message: 'id must be "<venue>:<symbol>"', path: ['id'] });
+  .refine((i) => i.id === `${i.venue}:${i.symbol}`, {
+    message: 'id must be "<venue>:<symbol>"',
+    path: ['id'],
+  });
 
 const headerSchema = z.strictObject({
   format: z.literal(CONCORD_RECORDING_FORMAT),
@@ -132,7 +135,13 @@ const rawUnits = z.string().regex(/^\d+$/, 'expected raw integer units as a deci
 const EVENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   [
     'book.snapshot',
-    z.strictObject({ type: z.literal('book.snapshot'), ...common, sequence, bids: z.array(level), asks: z.array(level) }),
+    z.strictObject({
+      type: z.literal('book.snapshot'),
+      ...common,
+      sequence,
+      bids: z.array(level),
+      asks: z.array(level),
+    }),
   ],
   [
     'book.delta',
@@ -263,7 +272,7 @@ interface FastSpec {
 
 const isPrice: Check = (v) => typeof v === 'number' && v > 0 && v < Number.POSITIVE_INFINITY;
 const isAmount: Check = (v) => typeof v === 'number' && v >= 0 && v < Number.POSITIVE_INFINITY;
-const isFinite: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isFiniteNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isSequence: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isNonEmptyString: Check = (v) => typeof v === 'string' && v.length > 0;
 const isString: Check = (v) => typeof v === 'string';
@@ -272,16 +281,26 @@ const isLevels: Check = (v) => {
   if (!Array.isArray(v)) return false;
   for (let i = 0; i < v.length; i++) {
     const level: unknown = v[i];
-    if (!Array.isArray(level) || level.length !== 2 || !isPrice(level[0]) || !isAmount(level[1])) return false;
+    if (!Array.isArray(level) || level.length !== 2 || !isPrice(level[0]) || !isAmount(level[1]))
+      return false;
   }
   return true;
 };
 
-function fastSpec(type: string, required: Record<string, Check>, optional: Record<string, Check> = {}): FastSpec {
+function fastSpec(
+  type: string,
+  required: Record<string, Check>,
+  optional: Record<string, Check> = {},
+): FastSpec {
   const isType: Check = (v) => v === type;
   return {
     // No prototype: a field named `constructor` or `toString` must not find a "check".
-    fields: Object.assign(Object.create(null) as Record<string, Check>, { type: isType, ts: isAmount, instrumentId: isNonEmptyString }, required, optional),
+    fields: Object.assign(
+      Object.create(null) as Record<string, Check>,
+      { type: isType, ts: isAmount, instrumentId: isNonEmptyString },
+      required,
+      optional,
+    ),
     optional: new Set(Object.keys(optional)),
     required: 3 + Object.keys(required).length,
   };
@@ -291,9 +310,20 @@ const FAST_SPECS: ReadonlyMap<string, FastSpec> = new Map([
   ['book.snapshot', fastSpec('book.snapshot', { sequence: isSequence, bids: isLevels, asks: isLevels })],
   [
     'book.delta',
-    fastSpec('book.delta', { firstSequence: isSequence, sequence: isSequence, bids: isLevels, asks: isLevels }, { previousSequence: isSequence }),
+    fastSpec(
+      'book.delta',
+      { firstSequence: isSequence, sequence: isSequence, bids: isLevels, asks: isLevels },
+      { previousSequence: isSequence },
+    ),
   ],
-  ['quote', fastSpec('quote', { bid: isPrice, bidSize: isAmount, ask: isPrice, askSize: isAmount }, { sequence: isSequence })],
+  [
+    'quote',
+    fastSpec(
+      'quote',
+      { bid: isPrice, bidSize: isAmount, ask: isPrice, askSize: isAmount },
+      { sequence: isSequence },
+    ),
+  ],
   [
     'trade',
     fastSpec('trade', {
@@ -314,13 +344,19 @@ const FAST_SPECS: ReadonlyMap<string, FastSpec> = new Map([
       volume: isAmount,
     }),
   ],
-  ['funding', fastSpec('funding', { rate: isFinite }, { markPrice: isPrice, nextFundingTs: isAmount })],
+  ['funding', fastSpec('funding', { rate: isFiniteNumber }, { markPrice: isPrice, nextFundingTs: isAmount })],
   [
     'pool',
     fastSpec(
       'pool',
       { blockNumber: isSequence },
-      { reserve0: isRawUnits, reserve1: isRawUnits, sqrtPriceX96: isRawUnits, liquidity: isRawUnits, tick: Number.isSafeInteger },
+      {
+        reserve0: isRawUnits,
+        reserve1: isRawUnits,
+        sqrtPriceX96: isRawUnits,
+        liquidity: isRawUnits,
+        tick: Number.isSafeInteger,
+      },
     ),
   ],
   ['lending', fastSpec('lending', { supplyApy: isAmount, borrowApy: isAmount, utilization: isAmount })],
@@ -348,7 +384,11 @@ export function parseConcordEvent(file: string, lineNo: number, text: string): M
   const type = (raw as { type?: unknown } | null)?.type;
   const schema = typeof type === 'string' ? EVENT_SCHEMAS.get(type) : undefined;
   if (schema === undefined) {
-    throw dataParseError(file, lineNo, `unknown event type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES}`);
+    throw dataParseError(
+      file,
+      lineNo,
+      `unknown event type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES}`,
+    );
   }
   const result = schema.safeParse(raw);
   if (!result.success) throw dataParseError(file, lineNo, `${type}: ${describeIssue(result.error)}`);
@@ -430,7 +470,8 @@ export function* readConcordRecording(
     previousTs = event.ts;
     yield event;
   }
-  if (lineNo === 0) throw dataParseError(path, 1, `empty file; expected a ${CONCORD_RECORDING_FORMAT} header line`);
+  if (lineNo === 0)
+    throw dataParseError(path, 1, `empty file; expected a ${CONCORD_RECORDING_FORMAT} header line`);
 }
 
 /** The header of a recording (its source and instruments), reading only the start of the file. */
@@ -467,7 +508,8 @@ function firstLineOf(path: string): string {
   if (end >= 0) return text.toString('utf8', 0, end > 0 && text[end - 1] === 13 ? end - 1 : end);
   // A header longer than the first megabyte (thousands of instruments), or a one-line file.
   if (size < HEAD_BYTES) {
-    if (text.length === 0) throw dataParseError(path, 1, `empty file; expected a ${CONCORD_RECORDING_FORMAT} header line`);
+    if (text.length === 0)
+      throw dataParseError(path, 1, `empty file; expected a ${CONCORD_RECORDING_FORMAT} header line`);
     return text.toString('utf8');
   }
   const whole = readWhole(path);

@@ -81,7 +81,11 @@ export function* readRecording(
       continue;
     }
     if (format === 'concord') {
-      sources.push({ events: readConcordRecording(path, { lenient, skipped }), key: (e) => e.ts, head: undefined });
+      sources.push({
+        events: readConcordRecording(path, { lenient, skipped }),
+        key: (e) => e.ts,
+        head: undefined,
+      });
       continue;
     }
     const rowOptions = { lenient, skipped, instrumentId: options.instrumentIds?.[path] };
