@@ -93,7 +93,11 @@ function nodeWithTsx(script: string, args: readonly string[]): ChildProcess {
 }
 
 /** Calls `onLine` for each stdout line; resolves with the exit code. */
-function watch(child: ChildProcess, onLine: (line: string) => void, stderr: string[]): Promise<number | null> {
+function watch(
+  child: ChildProcess,
+  onLine: (line: string) => void,
+  stderr: string[],
+): Promise<number | null> {
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr.push(chunk.toString());
@@ -113,7 +117,15 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 
 async function startServer(seed: number, faults: FaultConfig, maxRunMs: number) {
   const child = nodeWithTsx('src/venues/remote/main.ts', [
-    JSON.stringify({ seed, startTs: Date.UTC(2024, 0, 1), balances: BALANCES, latencyMs: 5, faults, maxRunMs, stepEveryMs: 5 }),
+    JSON.stringify({
+      seed,
+      startTs: Date.UTC(2024, 0, 1),
+      balances: BALANCES,
+      latencyMs: 5,
+      faults,
+      maxRunMs,
+      stepEveryMs: 5,
+    }),
   ]);
   const stderr: string[] = [];
   let onPort: (port: number) => void = () => {};
@@ -152,7 +164,8 @@ async function runDeskProcess(
     child,
     (line) => {
       const m = parseLine(line);
-      if (m?.t === 'started' && mode.kind === 'kill') wall.setTimeout(() => child.kill('SIGKILL'), mode.afterMs);
+      if (m?.t === 'started' && mode.kind === 'kill')
+        wall.setTimeout(() => child.kill('SIGKILL'), mode.afterMs);
       else if (m?.t === 'ready') ready = true;
       else if (m?.t === 'summary') summary = m.summary as PaperDeskSummary;
     },
@@ -185,20 +198,30 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     for (let k = 0; k < options.kills; k++) {
       const afterMs = random.uniform(minRun, maxRun);
       const run = await runDeskProcess(server.port, journalDir, { kind: 'kill', afterMs }, options.seed);
-      if (run.code !== null) throw new Error(`desk ${k + 1} exited by itself (code ${run.code}) before its kill:\n${run.stderr}`);
+      if (run.code !== null)
+        throw new Error(`desk ${k + 1} exited by itself (code ${run.code}) before its kill:\n${run.stderr}`);
       if (run.ready) killedWhileTrading++;
       else killedBeforeReady++;
-      log(`kill ${k + 1}/${options.kills} after ${afterMs.toFixed(0)} ms (${run.ready ? 'trading' : 'starting'})`);
+      log(
+        `kill ${k + 1}/${options.kills} after ${afterMs.toFixed(0)} ms (${run.ready ? 'trading' : 'starting'})`,
+      );
     }
     // The storm ends: a clean run reconciles everything the dead desks left, trades, then settles.
     await admin.request('admin.faults', undefined, {});
-    const final = await runDeskProcess(server.port, journalDir, { kind: 'final', tradeMs: options.finalRunMs ?? 1500 }, options.seed);
-    if (final.summary === undefined) throw new Error(`the final desk run failed (code ${final.code}):\n${final.stderr}`);
+    const final = await runDeskProcess(
+      server.port,
+      journalDir,
+      { kind: 'final', tradeMs: options.finalRunMs ?? 1500 },
+      options.seed,
+    );
+    if (final.summary === undefined)
+      throw new Error(`the final desk run failed (code ${final.code}):\n${final.stderr}`);
     const state = (await admin.request('admin.state', undefined)) as VenueServerState;
     const verified = verifyJournal(journalDir);
     const audit = auditJournal(journalDir, state, final.summary);
     const faults: Record<string, number> = {};
-    for (const v of state.venues) for (const [kind, n] of Object.entries(v.faults)) faults[kind] = (faults[kind] ?? 0) + n;
+    for (const v of state.venues)
+      for (const [kind, n] of Object.entries(v.faults)) faults[kind] = (faults[kind] ?? 0) + n;
     const faultsInjected = Object.values(faults).reduce((a, b) => a + b, 0);
     const result: DrillResult = {
       kills: options.kills,
@@ -206,7 +229,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       lostFills: audit.lostFills,
       positionMismatches: audit.positionMismatches,
       journalVerified: verified.ok,
-      ok: audit.duplicateOrders === 0 && audit.lostFills === 0 && audit.positionMismatches === 0 && verified.ok,
+      ok:
+        audit.duplicateOrders === 0 && audit.lostFills === 0 && audit.positionMismatches === 0 && verified.ok,
       orders: audit.orders,
       fills: audit.fills,
       journaledFills: audit.journaledFills,
@@ -263,8 +287,18 @@ function auditJournal(dir: string, state: VenueServerState, summary: PaperDeskSu
   let unknownResolved = 0;
   let fillsRecovered = 0;
   try {
-    for (const r of reader.records(['order.submitted', 'order.unknown', 'order.filled', 'reconcile.fill-recovered', 'reconcile.report'])) {
-      const p = r.payload as Record<string, any>;
+    for (const r of reader.records([
+      'order.submitted',
+      'order.unknown',
+      'order.filled',
+      'reconcile.fill-recovered',
+      'reconcile.report',
+    ])) {
+      const p = r.payload as {
+        order: { venue: string; clientOrderId: string };
+        fill: { venue: string; tradeId: string; quantity: string };
+        unknownResolved?: number;
+      };
       if (r.type === 'order.submitted') submitted.add(`${p.order.venue}|${p.order.clientOrderId}`);
       else if (r.type === 'order.unknown') unknownOrders++;
       else if (r.type === 'reconcile.report') unknownResolved += Number(p.unknownResolved ?? 0);
@@ -288,7 +322,10 @@ function auditJournal(dir: string, state: VenueServerState, summary: PaperDeskSu
   let positionMismatches = 0;
   const tolerance = Decimal.from('0.000000001');
   const differs = (a: string | undefined, b: string | undefined) =>
-    Decimal.from(a ?? '0').sub(Decimal.from(b ?? '0')).abs().gt(tolerance);
+    Decimal.from(a ?? '0')
+      .sub(Decimal.from(b ?? '0'))
+      .abs()
+      .gt(tolerance);
   for (const venue of state.venues) {
     for (const n of Object.values(venue.resubmitted)) duplicateOrders += n - 1;
     for (const order of venue.orders) {
@@ -308,7 +345,9 @@ function auditJournal(dir: string, state: VenueServerState, summary: PaperDeskSu
     }
     const ids = new Set([
       ...venue.positions.map((p) => p.instrumentId),
-      ...summary.positions.filter((p) => p.instrumentId.startsWith(`${venue.id}:`)).map((p) => p.instrumentId),
+      ...summary.positions
+        .filter((p) => p.instrumentId.startsWith(`${venue.id}:`))
+        .map((p) => p.instrumentId),
     ]);
     for (const id of ids) {
       const desk = summary.positions.find((p) => p.instrumentId === id)?.quantity;

@@ -20,7 +20,13 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { LiveClock, monotonicMs, SimulatedClock, toConcordError } from '../core/index.ts';
 import { fillFromJson, fillJsonSchema, parseOrThrow } from '../execution/codec.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
-import { type Journal, JOURNAL_FILE, type JournalRecord, JournalReader, SqliteJournal } from '../journal/index.ts';
+import {
+  type Journal,
+  JOURNAL_FILE,
+  type JournalRecord,
+  JournalReader,
+  SqliteJournal,
+} from '../journal/index.ts';
 import { isOrderable, type MarketEvent, type OrderableInstrument, type VenuePort } from '../model/index.ts';
 import { type RemoteAddress, RemoteConnection, type RemoteVenue } from '../venues/remote/client.ts';
 import { type DeskConfig, parseDeskConfig } from './config.ts';
@@ -139,9 +145,7 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     const clock = new SimulatedClock(hello.now);
     const remotes = connection.venues();
     let desk: Desk | undefined;
-    const venues = remotes.map((v) =>
-      writeAhead(v, journal, (reason) => desk?.failClosed(reason)),
-    );
+    const venues = remotes.map((v) => writeAhead(v, journal, (reason) => desk?.failClosed(reason)));
     desk = new Desk({
       config,
       clock,
@@ -156,7 +160,11 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     const tailApplied = applyTail(d, previous?.tail ?? []);
     if (previous?.start === undefined) {
       const { dir: _dir, ...settings } = config.journal;
-      d.record('run.start', { config: { ...config, journal: settings }, startTs: hello.now, version: 1 } satisfies PaperRunStart);
+      d.record('run.start', {
+        config: { ...config, journal: settings },
+        startTs: hello.now,
+        version: 1,
+      } satisfies PaperRunStart);
     } else {
       d.record('run.resumed', {
         checkpointTs: previous.checkpoint?.ts ?? null,
@@ -230,7 +238,9 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       return reports;
     };
     const reconcileQuietly = () => {
-      void reconcile().catch((err: unknown) => d.failClosed(`reconciliation failed: ${toConcordError(err).shortMessage}`));
+      void reconcile().catch((err: unknown) =>
+        d.failClosed(`reconciliation failed: ${toConcordError(err).shortMessage}`),
+      );
     };
     connection.onHello(() => {
       if (trading) reconcileQuietly();
@@ -243,14 +253,21 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     options.onReady?.();
 
     const started = monotonicMs();
-    while (!options.signal?.aborted && monotonicMs() - started < options.durationMs && pumpError === undefined) {
+    while (
+      !options.signal?.aborted &&
+      monotonicMs() - started < options.durationMs &&
+      pumpError === undefined
+    ) {
       await wall.sleep(10);
     }
     clock.clearTimer(interval);
     trading = false;
     if (options.settle === true && pumpError === undefined) await settle(d, clock, wall, reconcile);
     reconciler.stop();
-    d.record('run.end', { reason: options.signal?.aborted ? 'interrupted' : 'duration', counters: d.counters });
+    d.record('run.end', {
+      reason: options.signal?.aborted ? 'interrupted' : 'duration',
+      counters: d.counters,
+    });
     d.flush();
     await d.stop();
     if (pumpError !== undefined) throw pumpError;
@@ -273,7 +290,9 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       tradingState: d.tradingState(),
       openOrders: orders.filter((o) => o.status !== 'UNKNOWN' && !isFinal(o.status)).length,
       unknownOrders: orders.filter((o) => o.status === 'UNKNOWN').length,
-      positions: d.portfolio.allPositions().map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
+      positions: d.portfolio
+        .allPositions()
+        .map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
       balances: balancesOf(d, hello.venues, hello.instruments),
       lastReconcile: lastReports,
       journal: journal.head(),
@@ -307,7 +326,13 @@ async function settle(
 }
 
 function isFinal(status: string): boolean {
-  return status === 'FILLED' || status === 'CANCELED' || status === 'REJECTED' || status === 'EXPIRED' || status === 'DENIED';
+  return (
+    status === 'FILLED' ||
+    status === 'CANCELED' ||
+    status === 'REJECTED' ||
+    status === 'EXPIRED' ||
+    status === 'DENIED'
+  );
 }
 
 /** A submit leaves only after the journal (with its order.submitted record) is durable. */
@@ -355,11 +380,13 @@ function applyTail(desk: Desk, tail: readonly JournalRecord[]): number {
       continue;
     }
     applied++;
-    if (r.type.startsWith('order.') || r.type.startsWith('plan.')) desk.orders.applyJournaledEvent(r.type, payload);
+    if (r.type.startsWith('order.') || r.type.startsWith('plan.'))
+      desk.orders.applyJournaledEvent(r.type, payload);
     if ((r.type === 'order.filled' || r.type === 'reconcile.fill-recovered') && payload.fill !== undefined) {
       const fill = fillFromJson(parseOrThrow(fillJsonSchema, payload.fill, `${r.type} fill`));
       const instrument = desk.market.instrument(fill.instrumentId);
-      if (instrument !== undefined && isOrderable(instrument)) desk.portfolio.applyFill(fill, instrument as OrderableInstrument);
+      if (instrument !== undefined && isOrderable(instrument))
+        desk.portfolio.applyFill(fill, instrument as OrderableInstrument);
     }
     if (r.type === 'reconcile.adjusted' && payload.kind === 'balance') {
       desk.portfolio.deposit(String(payload.venue), String(payload.key), String(payload.delta));
@@ -392,7 +419,8 @@ function balancesOf(
   }
   const out: { venue: string; asset: string; total: string }[] = [];
   for (const venue of venues)
-    for (const asset of [...assets].sort()) out.push({ venue, asset, total: desk.portfolio.balance(venue, asset).toString() });
+    for (const asset of [...assets].sort())
+      out.push({ venue, asset, total: desk.portfolio.balance(venue, asset).toString() });
   return out;
 }
 

@@ -119,7 +119,12 @@ export class RemoteConnection {
   venues(): RemoteVenue[] {
     const hello = this.hello as HelloMessage;
     return hello.venues.map(
-      (id) => new RemoteVenue(this, id, hello.instruments.filter((i) => i.venue === id)),
+      (id) =>
+        new RemoteVenue(
+          this,
+          id,
+          hello.instruments.filter((i) => i.venue === id),
+        ),
     );
   }
 
@@ -152,7 +157,8 @@ export class RemoteConnection {
 
   /** One call with a correlation id and a deadline. */
   request(method: VenueMethod | AdminMethod, venue: VenueId | undefined, arg?: unknown): Promise<unknown> {
-    if (!this.connected || this.socket === undefined) return Promise.reject(this.disconnectedError(method, venue));
+    if (!this.connected || this.socket === undefined)
+      return Promise.reject(this.disconnectedError(method, venue));
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
@@ -262,8 +268,13 @@ export class RemoteConnection {
 
 function fromWire(err: WireError | undefined): ConcordError {
   if (err === undefined) return protocolError('an error answer carries no error');
-  const code = err.code.startsWith('CONCORD_ERR_') ? (err.code as `CONCORD_ERR_${string}`) : 'CONCORD_ERR_REMOTE_PROTOCOL';
-  return new ConcordError(code, err.message, { details: { ...(err.details ?? {}), remote: true }, retryable: err.retryable });
+  const code = err.code.startsWith('CONCORD_ERR_')
+    ? (err.code as `CONCORD_ERR_${string}`)
+    : 'CONCORD_ERR_REMOTE_PROTOCOL';
+  return new ConcordError(code, err.message, {
+    details: { ...(err.details ?? {}), remote: true },
+    retryable: err.retryable,
+  });
 }
 
 /** A VenuePort whose venue lives in the venue server process. */

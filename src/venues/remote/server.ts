@@ -149,12 +149,20 @@ export class VenueServer {
     this.wall = options.wall;
     this.stepEveryMs = options.stepEveryMs ?? 5;
     if (!(this.stepEveryMs > 0) || !(options.maxRunMs > 0)) {
-      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'venue server stepEveryMs and maxRunMs must be positive', {
-        details: { path: 'stepEveryMs', expected: '> 0', received: this.stepEveryMs },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        'venue server stepEveryMs and maxRunMs must be positive',
+        {
+          details: { path: 'stepEveryMs', expected: '> 0', received: this.stepEveryMs },
+        },
+      );
     }
     this.clock = new SimulatedClock(options.startTs);
-    this.market = new SyntheticMarket({ seed: options.seed, startTs: options.startTs, tickMs: options.tickMs ?? 100 });
+    this.market = new SyntheticMarket({
+      seed: options.seed,
+      startTs: options.startTs,
+      tickMs: options.tickMs ?? 100,
+    });
     const instruments = this.market.instruments();
     const random = new Random(options.seed).fork('venue-server.faults');
     for (const id of [...new Set(instruments.map((i) => i.venue))]) {
@@ -166,7 +174,12 @@ export class VenueServer {
         latencyMs: options.latencyMs ?? 5,
       });
       const counting = new CountingVenue(sim);
-      const faulty = new FaultyVenue({ inner: counting, clock: this.clock, random: random.fork(id), faults: options.faults ?? {} });
+      const faulty = new FaultyVenue({
+        inner: counting,
+        clock: this.clock,
+        random: random.fork(id),
+        faults: options.faults ?? {},
+      });
       faulty.onOrderEvent((e) => this.broadcast(encode({ t: 'order', v: id, e })));
       this.venues.set(id, { counting, faulty });
     }
@@ -220,7 +233,10 @@ export class VenueServer {
         id,
         orders,
         resubmitted,
-        balances: (await v.counting.inner.fetchBalances()).map((b) => ({ asset: b.asset, total: b.total.toString() })),
+        balances: (await v.counting.inner.fetchBalances()).map((b) => ({
+          asset: b.asset,
+          total: b.total.toString(),
+        })),
         positions: (await v.counting.inner.fetchPositions()).map((p) => ({
           instrumentId: p.instrumentId,
           quantity: p.quantity.toString(),
@@ -254,7 +270,9 @@ export class VenueServer {
     this.stepsDone++;
     for (const event of this.market.next()) {
       if (event.ts > this.clock.now()) this.clock.advanceTo(event.ts);
-      this.venues.get(event.instrumentId.slice(0, event.instrumentId.indexOf(':')))?.counting.inner.onMarketEvent(event);
+      this.venues
+        .get(event.instrumentId.slice(0, event.instrumentId.indexOf(':')))
+        ?.counting.inner.onMarketEvent(event);
       this.broadcast(encode({ t: 'market', e: event }));
     }
   }
@@ -315,7 +333,12 @@ export class VenueServer {
       if (!socket.destroyed) socket.write(encode({ t: 'res', id: request.id, ok: true, r: result ?? null }));
     } catch (err) {
       const e = toConcordError(err);
-      const error: WireError = { code: e.code, message: e.shortMessage, retryable: e.retryable, details: { ...e.details } };
+      const error: WireError = {
+        code: e.code,
+        message: e.shortMessage,
+        retryable: e.retryable,
+        details: { ...e.details },
+      };
       if (!socket.destroyed) socket.write(encode({ t: 'res', id: request.id, ok: false, err: error }));
     }
   }
@@ -335,9 +358,13 @@ export class VenueServer {
     }
     const venue = this.venues.get(request.v ?? '')?.faulty;
     if (venue === undefined) {
-      throw new ConcordError('CONCORD_ERR_EXECUTION_NO_VENUE', `the venue server hosts no venue "${request.v}"`, {
-        details: { venue: request.v, hosted: [...this.venues.keys()] },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_EXECUTION_NO_VENUE',
+        `the venue server hosts no venue "${request.v}"`,
+        {
+          details: { venue: request.v, hosted: [...this.venues.keys()] },
+        },
+      );
     }
     const arg = request.a;
     switch (request.m) {
@@ -359,9 +386,13 @@ export class VenueServer {
 
 function stringArg(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ConcordError('CONCORD_ERR_REMOTE_PROTOCOL', 'remote venue protocol: expected a client order id string', {
-      details: { received: typeof value },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_REMOTE_PROTOCOL',
+      'remote venue protocol: expected a client order id string',
+      {
+        details: { received: typeof value },
+      },
+    );
   }
   return value;
 }

@@ -82,7 +82,12 @@ const fillSchema = z.object({
 });
 
 const orderEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('order.accepted'), clientOrderId: z.string(), venueOrderId: z.string(), ts: z.number() }),
+  z.object({
+    type: z.literal('order.accepted'),
+    clientOrderId: z.string(),
+    venueOrderId: z.string(),
+    ts: z.number(),
+  }),
   z.object({
     type: z.literal('order.rejected'),
     clientOrderId: z.string(),
@@ -97,7 +102,12 @@ const orderEventSchema = z.discriminatedUnion('type', [
     reason: z.string().optional(),
     ts: z.number(),
   }),
-  z.object({ type: z.literal('order.expired'), clientOrderId: z.string(), venueOrderId: z.string(), ts: z.number() }),
+  z.object({
+    type: z.literal('order.expired'),
+    clientOrderId: z.string(),
+    venueOrderId: z.string(),
+    ts: z.number(),
+  }),
   z.object({ type: z.literal('order.filled'), fill: fillSchema }),
 ]);
 
@@ -169,7 +179,13 @@ const serverMessageSchema = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('market'), e: z.unknown() }),
   z.object({ t: z.literal('order'), v: z.string().min(1), e: z.unknown() }),
-  z.object({ t: z.literal('res'), id: z.number().int(), ok: z.boolean(), r: z.unknown().optional(), err: wireErrorSchema.optional() }),
+  z.object({
+    t: z.literal('res'),
+    id: z.number().int(),
+    ok: z.boolean(),
+    r: z.unknown().optional(),
+    err: wireErrorSchema.optional(),
+  }),
 ]);
 
 const requestSchema = z.object({
@@ -216,7 +232,13 @@ export type ServerMessage =
   | HelloMessage
   | { readonly t: 'market'; readonly e: MarketEvent }
   | { readonly t: 'order'; readonly v: string; readonly e: VenueOrderEvent }
-  | { readonly t: 'res'; readonly id: number; readonly ok: boolean; readonly r?: unknown; readonly err?: WireError };
+  | {
+      readonly t: 'res';
+      readonly id: number;
+      readonly ok: boolean;
+      readonly r?: unknown;
+      readonly err?: WireError;
+    };
 
 export interface RequestMessage {
   readonly t: 'req';
@@ -227,16 +249,23 @@ export interface RequestMessage {
 }
 
 export function protocolError(message: string, details: Record<string, unknown> = {}): ConcordError {
-  return new ConcordError('CONCORD_ERR_REMOTE_PROTOCOL', `remote venue protocol: ${message}; both ends must run the same Concord version`, {
-    details,
-  });
+  return new ConcordError(
+    'CONCORD_ERR_REMOTE_PROTOCOL',
+    `remote venue protocol: ${message}; both ends must run the same Concord version`,
+    {
+      details,
+    },
+  );
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw protocolError(`${what} is malformed at "${(issue?.path ?? []).join('.')}": ${issue?.message ?? 'invalid'}`, { what });
+    throw protocolError(
+      `${what} is malformed at "${(issue?.path ?? []).join('.')}": ${issue?.message ?? 'invalid'}`,
+      { what },
+    );
   }
   return result.data;
 }
@@ -254,7 +283,12 @@ export function decodeServerMessage(line: string): ServerMessage {
   const raw = parse(serverMessageSchema, parseLine(line), 'server message');
   switch (raw.t) {
     case 'hello':
-      return { t: 'hello', now: raw.now, venues: raw.venues, instruments: raw.instruments.map((i) => spotInstrument(i)) };
+      return {
+        t: 'hello',
+        now: raw.now,
+        venues: raw.venues,
+        instruments: raw.instruments.map((i) => spotInstrument(i)),
+      };
     case 'market':
       return { t: 'market', e: parse(marketEventSchema, raw.e, 'market event') as MarketEvent };
     case 'order':
