@@ -16,6 +16,8 @@ import {
 } from '../kernel/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
+import { recordCommand } from './record.ts';
+import { haltCommand, resumeCommand, safetyReportCommand } from './safety.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
 import { renderPanel } from './panel.ts';
 
@@ -60,8 +62,12 @@ Usage: concord <command> [options]
 Commands:
   run                       run a desk (sandbox by default): agents, consensus, risk gate, paper fills
   backtest --data <files>   run agents over recorded data; JSON result and HTML report
+  record --out <file>       record the sandbox market to a Concord recording
   replay <dir>              re-run a journal's inputs and confirm the same journal hash
   journal verify <dir>      check a journal's hash chain; names the first bad record
+  halt --journal <dir>      emergency halt of a running desk (--flatten closes positions)
+  resume --journal <dir>    resume a halted desk (--operator <name> required)
+  safety report <dir>       unintended trades, position accuracy, recoveries, loss-limit days, breaker trips
 
 Run 'concord <command> --help' for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or config (nothing started), 3 runtime error.
@@ -87,6 +93,16 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         return await replayCommand(rest, out);
       case 'backtest':
         return await backtestCommand(rest, out);
+      case 'record':
+        return await recordCommand(rest, out);
+      case 'halt':
+        return await haltCommand(rest, out);
+      case 'resume':
+        return await resumeCommand(rest, out);
+      case 'safety':
+        if (rest[0] === 'report') return await safetyReportCommand(rest.slice(1), out);
+        out.err(`concord safety: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "report"`);
+        return EXIT.usage;
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
         out.err(`concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify"`);

@@ -16,6 +16,7 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { topics } from '../bus/index.ts';
 import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { type BookStats, detectFormat, readRecording, type RecordingFormat } from '../data/index.ts';
+import { readConcordHeader } from '../data/readers/concord.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
 import { BarVenue, SimulatedVenue } from '../venues/index.ts';
@@ -165,6 +166,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     if (instruments.has(id)) return;
     instruments.set(id, recordedInstrument(id, { makerFee: fees.maker ?? 0, takerFee: fees.taker ?? 0 }));
   };
+  // Concord recordings carry their instruments' real specs (tick, lot, fees): use them.
+  for (const f of files) {
+    if (f.format === 'concord') for (const i of readConcordHeader(f.path).instruments) instruments.set(i.id, i);
+  }
   ensureInstrument(first.value.instrumentId);
 
   const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));

@@ -100,6 +100,8 @@ export const deskConfigSchema = z
     risk: z.record(z.string(), z.unknown()).default({}),
     /** simulation, riskManagement, reconciliation, errorRecovery: validated by src/risk/safety-config.ts. */
     safety: z.record(z.string(), z.unknown()).optional(),
+    /** A candidate agent set run beside the desk on its own simulated venues: see src/kernel/shadow.ts. */
+    shadow: z.record(z.string(), z.unknown()).default({}),
     execution: z
       .object({
         legPolicy: z.enum(['hedge', 'unwind', 'none']).default('hedge'),

@@ -427,6 +427,10 @@ export class Desk {
     return n;
   }
 
+  instrumentList(): Instrument[] {
+    return [...this.instruments.values()];
+  }
+
   /** The agents whose decision produced an order (for attribution in reports). */
   agentsOfOrder(clientOrderId: string): readonly string[] {
     return this.orderAgents.get(clientOrderId)?.agentIds ?? [];

@@ -3,3 +3,7 @@ export * from './desk.ts';
 export * from './run.ts';
 export * from './validate.ts';
 export * from './backtest.ts';
+export * from './control.ts';
+export * from './safety-report.ts';
+export * from './shadow.ts';
+export * from './record.ts';

@@ -11,6 +11,8 @@ import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts'
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
+import { liveSummaryOf, parseShadowConfig, ShadowSession, shadowDeskConfig } from './shadow.ts';
+import { ControlChannel, type HaltRequest, type ResumeRequest } from './control.ts';
 import { validateDeskConfig } from './validate.ts';
 import { type Checkpoint, Desk, sortedEntries } from './desk.ts';
 
@@ -230,14 +232,39 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       } satisfies RunStart);
     }
     await desk.start();
+    // Operators reach a running desk through files in <journal>/control (concord halt / resume).
+    const control = new ControlChannel(config.journal.dir, {
+      onRejected: (rejected) => desk.record('control.rejected', rejected),
+    });
+    const controlHandlers = {
+      halt: (r: HaltRequest) => desk.halt({ reason: r.reason, flatten: r.flatten, ...(r.operator === undefined ? {} : { operator: r.operator }) }),
+      resume: (r: ResumeRequest) => desk.resume({ operator: r.operator, reason: r.reason }),
+      tradingState: () => desk.tradingState(),
+    };
+    const shadow = parseShadowConfig(runConfig.shadow);
+    const session = shadow.enabled
+      ? new ShadowSession({
+          id: `shadow-${startTs}`,
+          config: shadowDeskConfig(runConfig, shadow.candidates),
+          clock,
+          instruments: sandbox.instruments,
+          journalDir: config.journal.dir,
+          recordLive: (type, payload) => desk.record(type, payload),
+          ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
+        })
+      : undefined;
+    await session?.start();
     const simStart = clock.now();
     let lastStatus = 0;
     let steps = 0;
     while (!options.signal?.aborted && clock.now() - simStart < options.durationMs) {
+      await control.handle(controlHandlers);
       const events = sandbox.market.next();
       for (const e of events) {
         const pending = desk.step(e);
         if (pending !== undefined) await pending;
+        const shadowPending = session?.onMarketEvent(e);
+        if (shadowPending !== undefined) await shadowPending;
       }
       steps++;
       const wallElapsed = monotonicMs() - wallStart;
@@ -251,6 +278,10 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
         lastStatus = wallElapsed;
         options.onStatus?.(summarize(desk, wallElapsed, clock.now() - simStart));
       }
+    }
+    if (session !== undefined) {
+      session.evaluatePromotion(shadow.promotion, liveSummaryOf(desk));
+      await session.stop(liveSummaryOf(desk));
     }
     desk.record('run.end', {
       reason: options.signal?.aborted ? 'interrupted' : 'duration',
@@ -355,6 +386,7 @@ export async function replayJournal(
       return desk;
     };
     let lastCheckpoint: Checkpoint | undefined;
+    let session: ShadowSession | undefined;
     for (const r of original.records()) {
       switch (r.type) {
         case 'run.start': {
@@ -381,12 +413,47 @@ export async function replayJournal(
           {
             const pending = desk.step(r.payload as MarketEvent);
             if (pending !== undefined) await pending;
+            const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
+            if (shadowPending !== undefined) await shadowPending;
           }
           break;
+        case 'shadow.started': {
+          // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
+          if (desk === undefined || config === undefined || clock === undefined) throw replayError('shadow session before run.start', r.seq);
+          const shadow = parseShadowConfig(config.shadow);
+          const live = desk;
+          session = new ShadowSession({
+            id: (r.payload as { sessionId: string }).sessionId,
+            config: shadowDeskConfig(config, shadow.candidates),
+            clock,
+            instruments: live.instrumentList(),
+            journalDir: scratch,
+            recordLive: (type, payload) => live.record(type, payload),
+            ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
+          });
+          await session.start();
+          break;
+        }
         case 'checkpoint':
           lastCheckpoint = r.payload as Checkpoint;
           break;
+        case 'risk.halt': {
+          // An operator's halt is an input: it happened between two market events, and so it does here.
+          const p = r.payload as { reason: string; flatten: boolean; operator: string | null };
+          await desk?.halt({ reason: p.reason, flatten: p.flatten, ...(p.operator === null ? {} : { operator: p.operator }) });
+          break;
+        }
+        case 'risk.resume': {
+          const p = r.payload as { operator: string; reason: string };
+          desk?.resume({ operator: p.operator, reason: p.reason });
+          break;
+        }
         case 'run.end':
+          if (session !== undefined && desk !== undefined && config !== undefined) {
+            session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
+            await session.stop(liveSummaryOf(desk));
+            session = undefined;
+          }
           if (desk !== undefined) {
             // As the recorded process did: end record, final durable batch, then a clean stop.
             desk.record('run.end', {

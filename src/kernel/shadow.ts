@@ -83,7 +83,8 @@ export function parseShadowConfig(raw: unknown, source = 'config'): ShadowConfig
 
 /** The shadow desk's config: the live desk's (same risk, orchestrator, venues), with only the candidates as agents. */
 export function shadowDeskConfig(live: DeskConfig, candidates: readonly AgentSpec[]): DeskConfig {
-  return { ...live, agents: candidates.map((c) => ({ ...c })) };
+  // A shadow desk has no shadow of its own.
+  return { ...live, agents: candidates.map((c) => ({ ...c })), shadow: {} };
 }
 
 /**

@@ -10,6 +10,7 @@ import { ConcordError, isConcordError } from '../core/index.ts';
 import { parseOrchestratorConfig } from '../orchestrator/index.ts';
 import { type DeskConfig, rerootConfigError } from './config.ts';
 import { deskRegistry, resolveSafety } from './desk.ts';
+import { parseShadowConfig, validateShadowConfig } from './shadow.ts';
 
 export function validateDeskConfig(
   config: DeskConfig,
@@ -22,6 +23,7 @@ export function validateDeskConfig(
     throw rerootIfBare(err, config.safety === undefined ? 'risk' : 'safety');
   }
   parseOrchestratorConfig(config.orchestrator, 'orchestrator');
+  validateShadowConfig(config, parseShadowConfig(config.shadow, source), source, extraAgents);
   const registry = deskRegistry(extraAgents);
   config.agents.forEach((spec, index) => {
     if (!registry.has(spec.type)) {
