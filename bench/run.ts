@@ -7,7 +7,7 @@
  * Progress goes to stderr; stdout gets the table (or, with --json, the table's notes and
  * then one JSON object as the last line).
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monotonicNs } from '../src/core/index.ts';
@@ -42,7 +42,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 
 export interface BenchReport {
   readonly date: string;
-  readonly machine: { readonly node: string; readonly cpus: number; readonly platform: string };
+  readonly machine: {
+    readonly node: string;
+    readonly cpus: number;
+    readonly platform: string;
+    /** 1-minute load average at the start and the end: how shared the machine was. */
+    readonly loadAverage: readonly [number, number];
+  };
   readonly args: BenchArgs;
   readonly seconds: number;
   readonly figures: readonly Figure[];
@@ -54,6 +60,7 @@ function progress(message: string): void {
 
 export async function runBench(args: BenchArgs): Promise<BenchReport> {
   const start = monotonicNs();
+  const loadAtStart = loadavg()[0] as number;
   const figures: Figure[] = [];
   const timed = async (suite: Suite, run: () => Promise<Figure[]>) => {
     if (!args.suites.includes(suite)) return;
@@ -68,7 +75,7 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
   await timed('replay', async () => [await benchReplayThroughput(args.rounds, progress)]);
   await timed('tick', () =>
     benchTickToOrder(
-      { orders: args.quick ? 300 : 1000, warmupOrders: args.quick ? 50 : 100, maxSimulatedMs: 4 * 3_600_000 },
+      { orders: args.quick ? 300 : 500, warmupOrders: args.quick ? 50 : 100, maxSimulatedMs: 3 * 3_600_000 },
       progress,
     ),
   );
@@ -80,6 +87,7 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
       node: process.version,
       cpus: availableParallelism(),
       platform: `${process.platform}-${process.arch}`,
+      loadAverage: [loadAtStart, loadavg()[0] as number],
     },
     args,
     seconds: elapsedSeconds(start),
@@ -96,7 +104,7 @@ async function main(): Promise<void> {
   const missed = report.figures.filter((f) => !f.met).map((f) => f.name);
   process.stdout.write(
     `\n${report.figures.length - missed.length}/${report.figures.length} targets met` +
-      `${missed.length > 0 ? ` (missed: ${missed.join(', ')})` : ''}; ${report.seconds.toFixed(0)} s, ${report.date}\n`,
+      `${missed.length > 0 ? ` (missed: ${missed.join(', ')})` : ''}; ${report.seconds.toFixed(0)} s, ${report.date}, load average ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' → ')} on ${report.machine.cpus} CPUs\n`,
   );
   if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
 }
