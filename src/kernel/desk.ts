@@ -139,6 +139,7 @@ export class Desk {
   failClosedReason: string | undefined;
   private abandoned = false;
   private halted: { reason: string; since: number } | undefined;
+  private lastRiskObserveTs = Number.NEGATIVE_INFINITY;
   private readonly journalMarketEvents: boolean;
   /** Hook after each market event is applied (equity sampling in backtests). */
   afterMarketEvent: ((event: MarketEvent) => void) | undefined;
@@ -349,7 +350,12 @@ export class Desk {
       this.portfolio.mark(event.instrumentId, mark);
       this.risk.observePrice(event.instrumentId, mark, event.ts);
     }
-    this.risk.observe(event.ts);
+    // Equity, peak and daily PnL in exact decimals cost microseconds: sample them every
+    // 250 ms of desk time (and after every fill), not on every book update.
+    if (event.ts - this.lastRiskObserveTs >= 250) {
+      this.lastRiskObserveTs = event.ts;
+      this.risk.observe(event.ts);
+    }
     this.afterMarketEvent?.(event);
     const trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
     if (trigger !== undefined) return this.think(trigger).then(() => this.maybeFlush());

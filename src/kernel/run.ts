@@ -173,7 +173,12 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
   validateDeskConfig(config, 'config', options.agentDefinitions);
   // What a previous run left, read before the writer takes its exclusive lock.
   const previous = readResumePoint(config.journal.dir);
-  const journal = SqliteJournal.open(config.journal.dir, { batchSize: config.journal.maxBatch * 4 });
+  // A simulated desk needs its journal to survive the process being killed (WAL + NORMAL does);
+  // FULL (an fsync per batch, surviving power loss) is for desks whose orders reach real venues.
+  const journal = SqliteJournal.open(config.journal.dir, {
+    batchSize: config.journal.maxBatch * 4,
+    synchronous: config.mode === 'sandbox' ? 'NORMAL' : 'FULL',
+  });
   const wall = new LiveClock();
   const wallStart = monotonicMs();
   try {
@@ -237,7 +242,12 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       onRejected: (rejected) => desk.record('control.rejected', rejected),
     });
     const controlHandlers = {
-      halt: (r: HaltRequest) => desk.halt({ reason: r.reason, flatten: r.flatten, ...(r.operator === undefined ? {} : { operator: r.operator }) }),
+      halt: (r: HaltRequest) =>
+        desk.halt({
+          reason: r.reason,
+          flatten: r.flatten,
+          ...(r.operator === undefined ? {} : { operator: r.operator }),
+        }),
       resume: (r: ResumeRequest) => desk.resume({ operator: r.operator, reason: r.reason }),
       tradingState: () => desk.tradingState(),
     };
@@ -419,7 +429,8 @@ export async function replayJournal(
           break;
         case 'shadow.started': {
           // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
-          if (desk === undefined || config === undefined || clock === undefined) throw replayError('shadow session before run.start', r.seq);
+          if (desk === undefined || config === undefined || clock === undefined)
+            throw replayError('shadow session before run.start', r.seq);
           const shadow = parseShadowConfig(config.shadow);
           const live = desk;
           session = new ShadowSession({
@@ -440,7 +451,11 @@ export async function replayJournal(
         case 'risk.halt': {
           // An operator's halt is an input: it happened between two market events, and so it does here.
           const p = r.payload as { reason: string; flatten: boolean; operator: string | null };
-          await desk?.halt({ reason: p.reason, flatten: p.flatten, ...(p.operator === null ? {} : { operator: p.operator }) });
+          await desk?.halt({
+            reason: p.reason,
+            flatten: p.flatten,
+            ...(p.operator === null ? {} : { operator: p.operator }),
+          });
           break;
         }
         case 'risk.resume': {
