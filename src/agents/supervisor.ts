@@ -20,9 +20,9 @@ import { type Clock, ConcordError, LiveClock, monotonicMs, type TimerHandle } fr
 import type { Outcome } from '../model/index.ts';
 import type {
   Agent,
+  AgentCaller,
   AgentCallOptions,
   AgentCallResult,
-  AgentCaller,
   AgentContext,
   AgentDefinition,
   AgentDeps,

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { Decimal } from '../core/index.ts';
-import type { Decision, Intent, InstrumentId } from '../model/index.ts';
+import type { Decision, InstrumentId, Intent } from '../model/index.ts';
 import type { Agent } from './contract.ts';
 
 export const MAX_REASONING_CHARS = 2000;

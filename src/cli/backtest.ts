@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { ConcordError } from '../core/index.ts';
 import {
   type AgentSpec,
-  backtestConfig,
   type BacktestRunResult,
+  backtestConfig,
   loadDeskConfig,
   runBacktest,
 } from '../kernel/index.ts';

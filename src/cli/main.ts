@@ -10,16 +10,16 @@ import {
   type DeskStatus,
   loadDeskConfig,
   parseDeskConfig,
-  replayJournal,
   type RunSummary,
+  replayJournal,
   runDesk,
 } from '../kernel/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
-import { recordCommand } from './record.ts';
-import { haltCommand, resumeCommand, safetyReportCommand } from './safety.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
 import { renderPanel } from './panel.ts';
+import { recordCommand } from './record.ts';
+import { haltCommand, resumeCommand, safetyReportCommand } from './safety.ts';
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
 const VERSION = '0.1.0';

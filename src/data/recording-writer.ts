@@ -9,18 +9,18 @@
  * hashed as they are written.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, existsSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { ConcordError } from '../core/index.ts';
 import type { Instrument, MarketEvent } from '../model/index.ts';
-import { outOfOrderError } from './readers/errors.ts';
 import {
   CONCORD_RECORDING_FORMAT,
   type ConcordRecordingHeader,
   type ConcordRecordingSource,
 } from './readers/concord.ts';
+import { outOfOrderError } from './readers/errors.ts';
 
 export interface RecordingHeaderInput {
   /** Program and version that wrote the file, e.g. `concord 0.1.0`. */

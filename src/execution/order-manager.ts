@@ -17,8 +17,8 @@
 import {
   type Clock,
   ConcordError,
-  clientOrderId as deriveClientOrderId,
   Decimal,
+  clientOrderId as deriveClientOrderId,
   isConcordError,
   toConcordError,
 } from '../core/index.ts';
@@ -1054,7 +1054,9 @@ export class OrderManager {
     const recent = options.recentTrades ?? 1000;
     return {
       version: 1,
-      orders: [...this.ordersById.values()].filter((o) => !isTerminal(o.status) || planIds.has(o.decisionId)).map(orderToJson),
+      orders: [...this.ordersById.values()]
+        .filter((o) => !isTerminal(o.status) || planIds.has(o.decisionId))
+        .map(orderToJson),
       plans: plans.map(planToJson),
       seenTrades: trades.length > recent ? trades.slice(trades.length - recent) : trades,
     };

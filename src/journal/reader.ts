@@ -46,7 +46,9 @@ export class JournalReader {
   /** Records in order, optionally only those of the given types. */
   *records(types?: readonly string[]): IterableIterator<JournalRecord> {
     const where = types === undefined ? '' : ` WHERE type IN (${types.map(() => '?').join(',')})`;
-    const stmt = this.db.prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`);
+    const stmt = this.db.prepare(
+      `SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`,
+    );
     for (const row of stmt.iterate(...(types ?? [])) as IterableIterator<Row>) {
       yield {
         seq: row.seq,
@@ -68,7 +70,15 @@ export class JournalReader {
     const row = stmt.get(...types) as Row | undefined;
     return row === undefined
       ? undefined
-      : { seq: row.seq, ts: row.ts, type: row.type, payload: JSON.parse(row.payload), payloadJson: row.payload, prevHash: row.prev_hash, hash: row.hash };
+      : {
+          seq: row.seq,
+          ts: row.ts,
+          type: row.type,
+          payload: JSON.parse(row.payload),
+          payloadJson: row.payload,
+          prevHash: row.prev_hash,
+          hash: row.hash,
+        };
   }
 
   count(type: string): number {

@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { topics } from '../bus/index.ts';
 import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
-import { type BookStats, detectFormat, readRecording, type RecordingFormat } from '../data/index.ts';
+import { type BookStats, detectFormat, type RecordingFormat, readRecording } from '../data/index.ts';
 import { readConcordHeader } from '../data/readers/concord.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
@@ -168,7 +168,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   };
   // Concord recordings carry their instruments' real specs (tick, lot, fees): use them.
   for (const f of files) {
-    if (f.format === 'concord') for (const i of readConcordHeader(f.path).instruments) instruments.set(i.id, i);
+    if (f.format === 'concord')
+      for (const i of readConcordHeader(f.path).instruments) instruments.set(i.id, i);
   }
   ensureInstrument(first.value.instrumentId);
 

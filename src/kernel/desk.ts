@@ -6,6 +6,11 @@
  * finished (agents included), so a simulated run is a pure function of its inputs:
  * the journal's head hash identifies the run.
  */
+
+import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/contract.ts';
+import { createBuiltinRegistry } from '../agents/library/index.ts';
+import type { AgentRegistry } from '../agents/registry.ts';
+import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
 import { Bus, topics } from '../bus/index.ts';
 import {
   type Clock,
@@ -33,8 +38,8 @@ import {
   type OrderIntent,
   type Outcome,
   type PlanIntent,
-  venueOf,
   type VenuePort,
+  venueOf,
 } from '../model/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
@@ -48,10 +53,6 @@ import {
   toBreakerBoardOptions,
   toRiskConfig,
 } from '../risk/index.ts';
-import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/contract.ts';
-import { createBuiltinRegistry } from '../agents/library/index.ts';
-import type { AgentRegistry } from '../agents/registry.ts';
-import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
 import type { DeskConfig } from './config.ts';
 import { rerootConfigError } from './config.ts';
 

@@ -21,10 +21,10 @@ import { LiveClock, monotonicMs, SimulatedClock, toConcordError } from '../core/
 import { fillFromJson, fillJsonSchema, parseOrThrow } from '../execution/codec.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
 import {
-  type Journal,
   JOURNAL_FILE,
-  type JournalRecord,
+  type Journal,
   JournalReader,
+  type JournalRecord,
   SqliteJournal,
 } from '../journal/index.ts';
 import { isOrderable, type MarketEvent, type OrderableInstrument, type VenuePort } from '../model/index.ts';

@@ -11,10 +11,10 @@ import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts'
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
-import { liveSummaryOf, parseShadowConfig, ShadowSession, shadowDeskConfig } from './shadow.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from './control.ts';
-import { validateDeskConfig } from './validate.ts';
 import { type Checkpoint, Desk, sortedEntries } from './desk.ts';
+import { liveSummaryOf, parseShadowConfig, ShadowSession, shadowDeskConfig } from './shadow.ts';
+import { validateDeskConfig } from './validate.ts';
 
 export interface RunOptions {
   readonly config: DeskConfig;

@@ -38,9 +38,13 @@ export function canChainTransition(from: ChainTxStatus, to: ChainTxStatus): bool
 
 export function transitionChainTx(tx: ChainTx, to: ChainTxStatus, ts: number): ChainTx {
   if (!canChainTransition(tx.status, to)) {
-    throw new ConcordError('CONCORD_ERR_CHAIN_TX_TRANSITION', `transaction ${tx.hash} cannot go from ${tx.status} to ${to}`, {
-      details: { hash: tx.hash, from: tx.status, to },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_CHAIN_TX_TRANSITION',
+      `transaction ${tx.hash} cannot go from ${tx.status} to ${to}`,
+      {
+        details: { hash: tx.hash, from: tx.status, to },
+      },
+    );
   }
   return { ...tx, status: to, updatedTs: ts };
 }

@@ -32,4 +32,9 @@ export interface Outcome {
   readonly pnl: number;
 }
 
-export const NO_ACTION: Decision = Object.freeze({ intents: [], confidence: 0, reasoning: 'no action', expectedReturn: 0 });
+export const NO_ACTION: Decision = Object.freeze({
+  intents: [],
+  confidence: 0,
+  reasoning: 'no action',
+  expectedReturn: 0,
+});

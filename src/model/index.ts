@@ -1,3 +1,4 @@
+export * from './book.ts';
 export * from './chain.ts';
 export * from './decision.ts';
 export * from './instrument.ts';
@@ -5,4 +6,3 @@ export * from './intent.ts';
 export * from './market.ts';
 export * from './order.ts';
 export * from './venue.ts';
-export * from './book.ts';

@@ -115,20 +115,44 @@ export function assertOrderPrecision(
   price: Decimal | undefined,
 ): void {
   if (!quantity.isPositive() || !quantity.isMultipleOf(instrument.lotSize)) {
-    throw new ConcordError('CONCORD_ERR_ORDER_PRECISION', `quantity ${quantity} is not a positive multiple of lot size ${instrument.lotSize}`, {
-      details: { instrument: instrument.id, quantity: quantity.toString(), lotSize: instrument.lotSize.toString() },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_ORDER_PRECISION',
+      `quantity ${quantity} is not a positive multiple of lot size ${instrument.lotSize}`,
+      {
+        details: {
+          instrument: instrument.id,
+          quantity: quantity.toString(),
+          lotSize: instrument.lotSize.toString(),
+        },
+      },
+    );
   }
   if (price !== undefined) {
     if (!price.isPositive() || !price.isMultipleOf(instrument.tickSize)) {
-      throw new ConcordError('CONCORD_ERR_ORDER_PRECISION', `price ${price} is not a positive multiple of tick size ${instrument.tickSize}`, {
-        details: { instrument: instrument.id, price: price.toString(), tickSize: instrument.tickSize.toString() },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_ORDER_PRECISION',
+        `price ${price} is not a positive multiple of tick size ${instrument.tickSize}`,
+        {
+          details: {
+            instrument: instrument.id,
+            price: price.toString(),
+            tickSize: instrument.tickSize.toString(),
+          },
+        },
+      );
     }
     if (price.mul(quantity).lt(instrument.minNotional)) {
-      throw new ConcordError('CONCORD_ERR_ORDER_MIN_NOTIONAL', `notional ${price.mul(quantity)} is below the minimum ${instrument.minNotional}`, {
-        details: { instrument: instrument.id, notional: price.mul(quantity).toString(), minNotional: instrument.minNotional.toString() },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_ORDER_MIN_NOTIONAL',
+        `notional ${price.mul(quantity)} is below the minimum ${instrument.minNotional}`,
+        {
+          details: {
+            instrument: instrument.id,
+            notional: price.mul(quantity).toString(),
+            minNotional: instrument.minNotional.toString(),
+          },
+        },
+      );
     }
   }
 }

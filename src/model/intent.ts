@@ -68,5 +68,11 @@ export interface RiskAdviceIntent {
   readonly reason: string;
 }
 
-export type Intent = OrderIntent | PlanIntent | SwapIntent | LiquidationIntent | LendingIntent | RiskAdviceIntent;
+export type Intent =
+  | OrderIntent
+  | PlanIntent
+  | SwapIntent
+  | LiquidationIntent
+  | LendingIntent
+  | RiskAdviceIntent;
 export type IntentKind = Intent['kind'];

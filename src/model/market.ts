@@ -97,7 +97,15 @@ export interface LendingState {
   readonly utilization: number;
 }
 
-export type MarketEvent = BookSnapshot | BookDelta | Quote | TradeTick | Bar | FundingRate | PoolState | LendingState;
+export type MarketEvent =
+  | BookSnapshot
+  | BookDelta
+  | Quote
+  | TradeTick
+  | Bar
+  | FundingRate
+  | PoolState
+  | LendingState;
 export type MarketEventType = MarketEvent['type'];
 
 export function venueOf(instrumentId: InstrumentId): VenueId {

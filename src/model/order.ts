@@ -39,7 +39,13 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   EXPIRED: [],
 };
 
-export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED']);
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'DENIED',
+  'REJECTED',
+  'FILLED',
+  'CANCELED',
+  'EXPIRED',
+]);
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
@@ -51,9 +57,13 @@ export function allOrderStatuses(): OrderStatus[] {
 
 export function assertTransition(clientOrderId: string, from: OrderStatus, to: OrderStatus): void {
   if (!canTransition(from, to)) {
-    throw new ConcordError('CONCORD_ERR_ORDER_TRANSITION', `order ${clientOrderId} cannot go from ${from} to ${to}`, {
-      details: { clientOrderId, from, to },
-    });
+    throw new ConcordError(
+      'CONCORD_ERR_ORDER_TRANSITION',
+      `order ${clientOrderId} cannot go from ${from} to ${to}`,
+      {
+        details: { clientOrderId, from, to },
+      },
+    );
   }
 }
 
@@ -112,10 +122,32 @@ export interface Fill {
 
 /** Events a venue reports about an order. */
 export type VenueOrderEvent =
-  | { readonly type: 'order.accepted'; readonly clientOrderId: string; readonly venueOrderId: string; readonly ts: number }
-  | { readonly type: 'order.rejected'; readonly clientOrderId: string; readonly reason: string; readonly code: string; readonly ts: number }
-  | { readonly type: 'order.canceled'; readonly clientOrderId: string; readonly venueOrderId: string; readonly reason?: string; readonly ts: number }
-  | { readonly type: 'order.expired'; readonly clientOrderId: string; readonly venueOrderId: string; readonly ts: number }
+  | {
+      readonly type: 'order.accepted';
+      readonly clientOrderId: string;
+      readonly venueOrderId: string;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'order.rejected';
+      readonly clientOrderId: string;
+      readonly reason: string;
+      readonly code: string;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'order.canceled';
+      readonly clientOrderId: string;
+      readonly venueOrderId: string;
+      readonly reason?: string;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'order.expired';
+      readonly clientOrderId: string;
+      readonly venueOrderId: string;
+      readonly ts: number;
+    }
   | { readonly type: 'order.filled'; readonly fill: Fill };
 
 export function signedQuantity(side: Side, quantity: Decimal): Decimal {

@@ -9,9 +9,9 @@
  * not depend on the speed of the machine.
  */
 import type {
+  AgentCaller,
   AgentCallOptions,
   AgentCallResult,
-  AgentCaller,
   AgentContext,
   AgentRole,
   Trigger,

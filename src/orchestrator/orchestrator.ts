@@ -13,7 +13,7 @@
  * once in the constructor.
  */
 import { z } from 'zod';
-import type { Agent, AgentCallResult, AgentCaller, AgentContext, Trigger } from '../agents/contract.ts';
+import type { Agent, AgentCaller, AgentCallResult, AgentContext, Trigger } from '../agents/contract.ts';
 import { type Clock, ConcordError } from '../core/index.ts';
 import type { MarketEvent, Outcome } from '../model/index.ts';
 import { parseConfigSection } from './config.ts';

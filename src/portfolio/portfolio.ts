@@ -22,7 +22,7 @@ import {
   toFloat,
   unrealizedAt,
 } from './position.ts';
-import { parsePortfolioSnapshot, type PortfolioSnapshot, SNAPSHOT_VERSION } from './snapshot.ts';
+import { type PortfolioSnapshot, parsePortfolioSnapshot, SNAPSHOT_VERSION } from './snapshot.ts';
 
 export const DEFAULT_CASH_ASSETS: readonly string[] = ['USD', 'USDT', 'USDC', 'BUSD', 'FDUSD', 'DAI'];
 const DAY_MS = 86_400_000;

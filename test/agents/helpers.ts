@@ -1,4 +1,3 @@
-import { Decimal, Random } from '../../src/core/index.ts';
 import type {
   AgentContext,
   AgentDeps,
@@ -7,6 +6,7 @@ import type {
   PortfolioView,
   Trigger,
 } from '../../src/agents/contract.ts';
+import { Decimal, Random } from '../../src/core/index.ts';
 import { type Instrument, OrderBook, spotInstrument } from '../../src/model/index.ts';
 
 export const BTC = spotInstrument({

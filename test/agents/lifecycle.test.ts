@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isConcordError } from '../../src/core/index.ts';
 import {
   canTransition,
   LIFECYCLE_STATES,
@@ -9,6 +8,7 @@ import {
   type LifecycleState,
   type LifecycleTransition,
 } from '../../src/agents/lifecycle.ts';
+import { isConcordError } from '../../src/core/index.ts';
 
 describe('lifecycle', () => {
   it('follows READY → STARTING → RUNNING ⇄ DEGRADED → STOPPING → STOPPED', () => {

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordCommand } from '../../src/cli/record.ts';
 import type { Out } from '../../src/cli/output.ts';
+import { recordCommand } from '../../src/cli/record.ts';
 import { readConcordRecording } from '../../src/data/readers/concord.ts';
 import { type CliResult, lastJsonLine, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 

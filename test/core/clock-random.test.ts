@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  IdGenerator,
-  Random,
-  SimulatedClock,
   canonicalJson,
   clientOrderId,
   Decimal,
+  IdGenerator,
+  Random,
+  SimulatedClock,
 } from '../../src/core/index.ts';
 
 describe('SimulatedClock', () => {

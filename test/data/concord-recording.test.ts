@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SkipLog } from '../../src/data/readers/errors.ts';
 import {
   CONCORD_RECORDING_FORMAT,
   isValidConcordEvent,
@@ -11,6 +10,7 @@ import {
   readConcordHeader,
   readConcordRecording,
 } from '../../src/data/readers/concord.ts';
+import { SkipLog } from '../../src/data/readers/errors.ts';
 import { detectFormat, readRecording } from '../../src/data/readers/recording.ts';
 import { ConcordRecordingWriter } from '../../src/data/recording-writer.ts';
 import { backtestConfig, runBacktest } from '../../src/kernel/backtest.ts';

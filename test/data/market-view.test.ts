@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MarketData } from '../../src/data/index.ts';
 import type { MarketView } from '../../src/agents/contract.ts';
+import { MarketData } from '../../src/data/index.ts';
 import { spotInstrument } from '../../src/model/index.ts';
 
 const ID = 'sim:BTC-USDT';

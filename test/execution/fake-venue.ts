@@ -1,5 +1,6 @@
 /** A scriptable VenuePort for order manager tests: records calls, emits events on demand. */
 import { ConcordError, Decimal, SimulatedClock } from '../../src/core/index.ts';
+import { OrderManager, type OrderManagerOptions, type PreTradeCheck } from '../../src/execution/index.ts';
 import {
   type Fill,
   type Instrument,
@@ -10,7 +11,6 @@ import {
   type VenueOrderState,
   type VenuePort,
 } from '../../src/model/index.ts';
-import { OrderManager, type OrderManagerOptions, type PreTradeCheck } from '../../src/execution/index.ts';
 
 export type SubmitBehaviour = 'ok' | 'timeout' | 'reject' | 'throw' | 'retryable';
 

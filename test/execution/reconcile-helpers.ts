@@ -1,6 +1,6 @@
 import { Decimal, Random } from '../../src/core/index.ts';
 import { OrderManager } from '../../src/execution/index.ts';
-import { type ReconcilerOptions, Reconciler } from '../../src/execution/reconcile.ts';
+import { Reconciler, type ReconcilerOptions } from '../../src/execution/reconcile.ts';
 import type { OrderIntent } from '../../src/model/index.ts';
 import { Portfolio } from '../../src/portfolio/index.ts';
 import type { TradingScope } from '../../src/risk/index.ts';

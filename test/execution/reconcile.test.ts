@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/index.ts';
 import type { ReconcileReport } from '../../src/execution/reconcile.ts';
 import { VENUE } from '../venues/faulty-helpers.ts';
-import { drive } from './recovery-helpers.ts';
 import { desk, eventsOf } from './reconcile-helpers.ts';
+import { drive } from './recovery-helpers.ts';
 
 describe('Reconciler', () => {
   it('resolves an order whose submit timed out after reaching the venue, fills included', async () => {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
 import type { Out } from '../../src/cli/output.ts';
+import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
 import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
 import {
   ControlChannel,

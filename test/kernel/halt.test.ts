@@ -58,7 +58,7 @@ describe('emergency halt of a running desk', () => {
     const resumeAt = all.findIndex((r) => r.type === 'risk.resume');
     expect(haltAt).toBeGreaterThan(0);
     expect(resumeAt).toBeGreaterThan(haltAt);
-    expect((all[haltAt]?.payload as { flatten: boolean }).flatten).toBe(true);
+    expect((all[haltAt]?.payload as { flatten: boolean } | undefined)?.flatten).toBe(true);
     const halted = all.slice(haltAt + 1, resumeAt);
     // While halted: the agents were not asked, and every order sent was a reduce-only flatten.
     expect(halted.filter((r) => r.type === 'decision')).toEqual([]);

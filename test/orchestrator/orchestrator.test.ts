@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type {
   Agent,
+  AgentCaller,
   AgentCallOptions,
   AgentCallResult,
-  AgentCaller,
   AgentContext,
   Trigger,
 } from '../../src/agents/contract.ts';

@@ -1,7 +1,7 @@
 import { Decimal, SimulatedClock } from '../../src/core/index.ts';
 import {
-  parseRiskConfig,
   type PnlFacts,
+  parseRiskConfig,
   type RiskConfigInput,
   RiskEngine,
   type RiskEngineOptions,

@@ -14,14 +14,12 @@ function fed(paths: number[][]): MarketRisk {
   return m;
 }
 
-const pathsArb = fc
-  .integer({ min: 10, max: 60 })
-  .chain((n) =>
-    fc.array(fc.array(fc.integer({ min: 900, max: 1100 }), { minLength: n, maxLength: n }), {
-      minLength: 3,
-      maxLength: 3,
-    }),
-  );
+const pathsArb = fc.integer({ min: 10, max: 60 }).chain((n) =>
+  fc.array(fc.array(fc.integer({ min: 900, max: 1100 }), { minLength: n, maxLength: n }), {
+    minLength: 3,
+    maxLength: 3,
+  }),
+);
 const positionsArb = fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 3, maxLength: 3 });
 
 function prepare(m: MarketRisk, positions: number[], qty: number) {

@@ -1,6 +1,6 @@
-import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal, isConcordError, SimulatedClock } from '../../src/core/index.ts';
 import { readCandles } from '../../src/data/index.ts';

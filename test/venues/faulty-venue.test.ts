@@ -1,4 +1,4 @@
-import { describe as suite, expect, it } from 'vitest';
+import { expect, it, describe as suite } from 'vitest';
 import { ConcordError, Decimal, Random, SimulatedClock } from '../../src/core/index.ts';
 import { FAULT_KINDS, type FaultConfig, FaultyVenue } from '../../src/venues/faulty/index.ts';
 import { describe, request, setBook, setupFaulty } from './faulty-helpers.ts';

@@ -5,12 +5,12 @@
 import type { InstrumentId } from '../../model/index.ts';
 import {
   type AgentAttribution,
-  type BacktestMetrics,
-  type BacktestSeries,
-  type MetricsOptions,
   analyzeRoundTrips,
   attributeByAgent,
+  type BacktestMetrics,
+  type BacktestSeries,
   computeMetrics,
+  type MetricsOptions,
 } from './metrics.ts';
 
 export interface BacktestRunInfo {

@@ -4,7 +4,7 @@
  * `maxErrorRate`. In HALF_OPEN each good outcome is a successful probe and any error re-opens.
  * The window is cleared on closing, so the errors that caused the trip cannot re-trip it.
  */
-import { CircuitBreaker, type BreakerTransitionListener, type CircuitSettings } from './circuit-breaker.ts';
+import { type BreakerTransitionListener, CircuitBreaker, type CircuitSettings } from './circuit-breaker.ts';
 
 export type VenueOutcome = 'ok' | 'rejected' | 'timeout';
 

@@ -4,7 +4,7 @@
  * amortized). In HALF_OPEN, a reading back within the limit closes it once the probes have been
  * used or a cool-down has passed.
  */
-import { CircuitBreaker, type BreakerTransitionListener, type CircuitSettings } from './circuit-breaker.ts';
+import { type BreakerTransitionListener, CircuitBreaker, type CircuitSettings } from './circuit-breaker.ts';
 
 export interface LossBreakerSettings extends CircuitSettings {
   readonly windowMs: number;

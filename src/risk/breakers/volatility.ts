@@ -8,7 +8,7 @@
  * The baseline is updated after each judgement, so a shock is judged against the calm before it.
  * In HALF_OPEN a calm sample closes it once the probes have been used or a cool-down has passed.
  */
-import { CircuitBreaker, type BreakerTransitionListener, type CircuitSettings } from './circuit-breaker.ts';
+import { type BreakerTransitionListener, CircuitBreaker, type CircuitSettings } from './circuit-breaker.ts';
 
 export interface VolatilityBreakerSettings extends CircuitSettings {
   readonly sampleMs: number;

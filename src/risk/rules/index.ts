@@ -44,6 +44,7 @@ export const DEFAULT_RULES: readonly RiskRule[] = [
   valueAtRiskRule,
 ];
 
+export { deny, exactPrice, FLOAT_MARGIN, figure, reducesPosition, signedQuantityExact } from './shared.ts';
 export {
   circuitRule,
   concentrationRule,
@@ -64,4 +65,3 @@ export {
   valueAtRiskRule,
   venuePositionRule,
 };
-export { deny, exactPrice, FLOAT_MARGIN, figure, reducesPosition, signedQuantityExact } from './shared.ts';

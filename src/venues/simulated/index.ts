@@ -1,4 +1,4 @@
+export * from './bar-venue.ts';
 export * from './sandbox.ts';
 export * from './simulated-venue.ts';
 export * from './synthetic-market.ts';
-export * from './bar-venue.ts';

@@ -18,8 +18,8 @@ import { ConcordError, Decimal, Random } from '../../core/index.ts';
 import {
   type BookDelta,
   type BookSnapshot,
-  instrumentId,
   type InstrumentId,
+  instrumentId,
   type Level,
   type MarketEvent,
   type SpotInstrument,

@@ -2,15 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../../src/agents/contract.ts';
 import {
-  arbitrageAgent,
   type ArbitrageConfig,
+  arbitrageAgent,
   findVenuePairs,
   walkCross,
 } from '../../../src/agents/library/arbitrage/index.ts';
 import { checkDecisionShape } from '../../../src/agents/validate.ts';
 import { Decimal, Random } from '../../../src/core/index.ts';
 import type { Decision, Instrument, OrderableInstrument, PlanIntent } from '../../../src/model/index.ts';
-import { OrderBook, type Level } from '../../../src/model/index.ts';
+import { type Level, OrderBook } from '../../../src/model/index.ts';
 import {
   contextFor,
   depthEvents,

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Decimal } from '../../../src/core/index.ts';
 import type {
   AgentContext,
   BookView,
@@ -15,8 +14,9 @@ import type {
   Trigger,
   TriggerKind,
 } from '../../../src/agents/contract.ts';
+import { Decimal } from '../../../src/core/index.ts';
 import type { Instrument, InstrumentId, Intent, OrderIntent } from '../../../src/model/index.ts';
-import { type OrderBook, spotInstrument, type Level } from '../../../src/model/index.ts';
+import { type Level, type OrderBook, spotInstrument } from '../../../src/model/index.ts';
 
 /** Absolute path of a shared recording; fails naming the file when it is missing. */
 export function dataFile(relative: string): string {

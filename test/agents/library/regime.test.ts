@@ -1,7 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkDecisionShape } from '../../../src/agents/validate.ts';
-import { isConcordError } from '../../../src/core/index.ts';
 import {
   classifyRegime,
   DEFAULT_REGIME_PARAMS,
@@ -10,7 +8,8 @@ import {
   regimeHistoryLength,
 } from '../../../src/agents/library/regime/index.ts';
 import { logReturnStats, meanStd } from '../../../src/agents/library/regime/stats.ts';
-import { Random } from '../../../src/core/index.ts';
+import { checkDecisionShape } from '../../../src/agents/validate.ts';
+import { isConcordError, Random } from '../../../src/core/index.ts';
 import { contextFor, driftT, readCandleCsv, TestMarket, TestPortfolio, testInstrument } from './helpers.ts';
 
 const params: RegimeParams = DEFAULT_REGIME_PARAMS;

@@ -5,7 +5,7 @@
  * the instrument's lot grid.
  */
 import type { Decimal } from '../../../core/index.ts';
-import type { InstrumentId, OrderIntent, OrderableInstrument, Side } from '../../../model/index.ts';
+import type { InstrumentId, OrderableInstrument, OrderIntent, Side } from '../../../model/index.ts';
 import { isOrderable } from '../../../model/index.ts';
 import type { MarketView } from '../../contract.ts';
 
