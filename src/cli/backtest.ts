@@ -202,7 +202,7 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
       seed: config.seed,
       config: Object.fromEntries([
         ...config.agents.map((a) => [`agent ${a.id}`, `${a.type} ${JSON.stringify(a.config)}`] as const),
-        ['taker fee (bp)', feeBps],
+        ['fee for recordings without a known venue (bp)', feeBps],
         ['journal', run.journalDir],
       ]),
     },
