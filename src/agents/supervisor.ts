@@ -271,6 +271,19 @@ export class AgentSupervisor implements AgentCaller {
   }
 
   async call(agentId: string, context: AgentContext, options: AgentCallOptions): Promise<AgentCallResult> {
+    return this.callFast(agentId, context, options);
+  }
+
+  /**
+   * `call`, answered synchronously when the agent's `process()` returns a plain value and
+   * nothing fails: a fan-out to in-process agents then pays no promise per agent. A thenable
+   * answer or any failure comes back as a promise (failures may wait for a worker to end).
+   */
+  callFast(
+    agentId: string,
+    context: AgentContext,
+    options: AgentCallOptions,
+  ): AgentCallResult | Promise<AgentCallResult> {
     const slot = this.slotOf(agentId);
     const agent = slot.agent;
     if (agent === undefined || !slot.lifecycle.callable)
@@ -284,23 +297,46 @@ export class AgentSupervisor implements AgentCaller {
     let answer: unknown;
     try {
       const started = monotonicMs();
-      const out = agent.process(context);
-      if (isThenable(out)) {
-        if (deadlineMs === undefined) answer = await out;
-        else {
-          answer = await this.race(out, deadlineMs);
-          if (answer === TIMED_OUT) return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
-        }
-      } else {
-        answer = out;
-        // A synchronous answer cannot be interrupted, but a late one is still stale.
-        if (deadlineMs !== undefined && monotonicMs() - started > deadlineMs) {
-          return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
-        }
+      answer = agent.process(context);
+      if (isThenable(answer)) return this.settleAsync(slot, agent, generation, answer, deadlineMs);
+      // A synchronous answer cannot be interrupted, but a late one is still stale.
+      if (deadlineMs !== undefined && monotonicMs() - started > deadlineMs) {
+        return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
       }
     } catch (err) {
       return this.fail(slot, generation, 'error', `process() threw: ${describe(err)}`);
     }
+    return this.judge(slot, agent, generation, answer);
+  }
+
+  private async settleAsync(
+    slot: Slot,
+    agent: Agent,
+    generation: number,
+    pending: PromiseLike<unknown>,
+    deadlineMs: number | undefined,
+  ): Promise<AgentCallResult> {
+    let answer: unknown;
+    try {
+      if (deadlineMs === undefined) answer = await pending;
+      else {
+        answer = await this.race(pending, deadlineMs);
+        if (answer === TIMED_OUT) return this.fail(slot, generation, 'timeout', missedDeadline(deadlineMs));
+      }
+    } catch (err) {
+      return this.fail(slot, generation, 'error', `process() threw: ${describe(err)}`);
+    }
+    return this.judge(slot, agent, generation, answer);
+  }
+
+  /** Schema and agent checks of an answer, then the failure bookkeeping. */
+  private judge(
+    slot: Slot,
+    agent: Agent,
+    generation: number,
+    answer: unknown,
+  ): AgentCallResult | Promise<AgentCallResult> {
+    const agentId = slot.spec.id;
     let verdict: ReturnType<typeof validateDecision>;
     try {
       verdict = validateDecision(agent, answer);

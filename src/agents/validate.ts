@@ -3,7 +3,7 @@
  * Decision is schema-checked (zod) before anything downstream sees it, then the
  * agent's own `validateDecision` runs. Anything else is 'invalid', never a crash.
  *
- * Hot path: most answers are "no action" or plain orders; those shapes are
+ * Hot path: most answers are "no action", plain orders, plans or risk advice; those shapes are
  * checked by hand without zod (≈0.1 µs instead of ≈3 µs). A property test keeps
  * the fast path and the schema in step.
  */
@@ -180,7 +180,7 @@ function firstUncoveredInstrument(
 
 /**
  * Accepts, without zod, the common shapes: a decision whose intents are all plain
- * orders (most often none). Returns undefined for anything else, leaving the
+ * orders, plans of orders or risk advice (most often none). Returns undefined for anything else, leaving the
  * verdict (and the wording of the reason) to the schema. It may only say "valid"
  * where the schema would; a property test checks that they agree.
  */
@@ -199,12 +199,38 @@ function fastCheckDecision(value: unknown): DecisionValidation | undefined {
   ) {
     return undefined;
   }
-  for (let i = 0; i < intents.length; i++) if (!isPlainValidOrder(intents[i])) return undefined;
+  for (let i = 0; i < intents.length; i++) if (!isPlainValidIntent(intents[i])) return undefined;
   return { ok: true, decision: value as Decision };
 }
 
 const SIDES = new Set(['buy', 'sell']);
 const TIME_IN_FORCE = new Set(['GTC', 'IOC', 'FOK', 'POST_ONLY']);
+
+/** Orders, plans of orders and risk advice: what the library agents answer on every tick. */
+function isPlainValidIntent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'order') return isPlainValidOrder(value);
+  if (kind === 'risk-advice') return isPlainValidRiskAdvice(value as Record<string, unknown>);
+  if (kind === 'plan') return isPlainValidPlan(value as Record<string, unknown>);
+  return false;
+}
+
+function isPlainValidRiskAdvice(o: Record<string, unknown>): boolean {
+  if (typeof o.instrumentId !== 'string' || o.instrumentId.length === 0) return false;
+  if (typeof o.veto !== 'boolean' || typeof o.reason !== 'string') return false;
+  const max = o.maxQuantity;
+  return max === undefined || (max instanceof Decimal && max.isPositive());
+}
+
+function isPlainValidPlan(o: Record<string, unknown>): boolean {
+  if (typeof o.label !== 'string') return false;
+  if (typeof o.expectedNetEdge !== 'number' || !Number.isFinite(o.expectedNetEdge)) return false;
+  const legs = o.legs;
+  if (!Array.isArray(legs) || legs.length === 0) return false;
+  for (let i = 0; i < legs.length; i++) if (!isPlainValidOrder(legs[i])) return false;
+  return true;
+}
 
 function isPlainValidOrder(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

@@ -23,7 +23,7 @@ import {
   consolidate,
   type RoledDecisionRecord,
 } from './consolidate.ts';
-import { type FanOutOptions, type ForcedOutcome, fanOut, SubscriptionIndex } from './fanout.ts';
+import { type FanOutOptions, type ForcedOutcome, fanOutFast, SubscriptionIndex } from './fanout.ts';
 import { type MidLookup, OutcomeEvaluator } from './outcomes.ts';
 import { TriggerFilter, TriggerFilterConfigSchema, type TriggerView } from './triggers.ts';
 import { TrustBook, TrustConfigSchema, type TrustSnapshot } from './trust.ts';
@@ -134,7 +134,8 @@ export class Orchestrator {
         ? this.defaultFanOut
         : { deadlineMs: this.config.deadlineMs, ...options };
 
-    const results = await fanOut(subscribers, context, caller, fanOptions);
+    const fanned = fanOutFast(subscribers, context, caller, fanOptions);
+    const results = Array.isArray(fanned) ? fanned : await fanned;
 
     const records: RoledDecisionRecord[] = [];
     const proposals: RoledDecisionRecord[] = [];

@@ -280,7 +280,7 @@ export class Portfolio {
         if (this.cashAssets.has(asset)) total = total.add(amount);
         else {
           const price = this.assetPrices.get(`${venue}|${asset}`) ?? this.assetPrices.get(asset);
-          if (price !== undefined) total = total.add(amount.mul(markDecimal(price)));
+          if (price !== undefined) total = total.add(amount.mul(cachedMarkDecimal(price)));
         }
       }
     }
@@ -516,7 +516,7 @@ export class Portfolio {
 
   private unrealizedOf(pos: PositionState): Decimal {
     const mark = pos.mark ?? pos.lastPrice;
-    return unrealizedAt(pos, markDecimal(mark));
+    return unrealizedAt(pos, cachedMarkDecimal(mark));
   }
 
   /** A fee in the equity currency: cash assets at par, the base at the fill price, others at their last price. */
@@ -642,4 +642,20 @@ function scaledWeights(a: FillAttribution): { parts: bigint[]; total: bigint } {
 
 function lastOf<T>(items: T[], n: number | undefined): T[] {
   return n === undefined || items.length <= n ? items : items.slice(items.length - n);
+}
+
+/**
+ * Float marks as exact decimals, memoised: equity is recomputed several times per tick (risk
+ * sampling, the risk agent) while most marks have not moved, and the conversion parses text.
+ */
+const markDecimals = new Map<number, Decimal>();
+
+function cachedMarkDecimal(price: number): Decimal {
+  let exact = markDecimals.get(price);
+  if (exact === undefined) {
+    if (markDecimals.size >= 4096) markDecimals.clear();
+    exact = markDecimal(price);
+    markDecimals.set(price, exact);
+  }
+  return exact;
 }
