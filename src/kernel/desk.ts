@@ -141,6 +141,8 @@ export class Desk {
   private abandoned = false;
   private halted: { reason: string; since: number } | undefined;
   private lastRiskObserveTs = Number.NEGATIVE_INFINITY;
+  /** Records of the current step not yet appended (flat: type, ts, payload, ...). */
+  private heldRecords: unknown[] | undefined;
   private readonly journalMarketEvents: boolean;
   /** Hook after each market event is applied (equity sampling in backtests). */
   afterMarketEvent: ((event: MarketEvent) => void) | undefined;
@@ -300,15 +302,54 @@ export class Desk {
     await this.stop();
   }
 
-  /** Appends a record to the journal; a journal that cannot be written fails the desk closed. */
+  /**
+   * Appends a record to the journal; a journal that cannot be written fails the desk closed.
+   * Inside a step, records are held (type, desk time, payload) and appended in the same order
+   * right after the first order reaches its venue, so canonical JSON and hashing are not on the
+   * path to the venue; the journal's sequence is unchanged. Payloads are fresh objects.
+   */
   record(type: string, payload: unknown): void {
     if (this.abandoned) return;
+    const held = this.heldRecords;
+    if (held !== undefined) {
+      held.push(type, this.clock.now(), payload);
+      return;
+    }
+    this.appendRecord(type, this.clock.now(), payload);
+  }
+
+  private appendRecord(type: string, ts: number, payload: unknown): void {
     try {
-      this.journal.append(type, this.clock.now(), payload);
+      this.journal.append(type, ts, payload);
     } catch (err) {
       this.failClosed(`journal write failed: ${toConcordError(err).shortMessage}`);
       throw err;
     }
+  }
+
+  /** The step failed: its records still go to the journal (a journal failure is already fail-closed). */
+  private releaseAfterFailure(): void {
+    try {
+      this.releaseHeldRecords();
+    } catch {
+      // failClosed() was called by appendRecord; the step's own error is the one to report.
+    }
+  }
+
+  /** Journals the records held during a step, in order; the first failure is rethrown after all were tried. */
+  private releaseHeldRecords(): void {
+    const held = this.heldRecords;
+    this.heldRecords = undefined;
+    if (held === undefined || held.length === 0 || this.abandoned) return;
+    let failure: unknown;
+    for (let i = 0; i < held.length; i += 3) {
+      try {
+        this.appendRecord(held[i] as string, held[i + 1] as number, held[i + 2]);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Invariant 3: when the desk cannot trust its own records, it takes no new risk. */
@@ -339,29 +380,46 @@ export class Desk {
         this.releaseHeldEvents();
       }
     }
-    if (this.journalMarketEvents) this.record('market', event);
-    this.counters.marketEvents++;
-    this.market.apply(event);
-    const venue = this.venues.get(venueOf(event.instrumentId));
-    venue?.onMarketEvent?.(event);
-    const book = this.market.book(event.instrumentId);
-    const mid = book?.mid();
-    const mark = mid ?? (event.type === 'bar' ? event.close : undefined);
-    if (mark !== undefined) {
-      this.portfolio.mark(event.instrumentId, mark);
-      this.risk.observePrice(event.instrumentId, mark, event.ts);
+    this.heldRecords = [];
+    let trigger: Trigger | undefined;
+    try {
+      if (this.journalMarketEvents) this.record('market', event);
+      this.counters.marketEvents++;
+      this.market.apply(event);
+      const venue = this.venues.get(venueOf(event.instrumentId));
+      venue?.onMarketEvent?.(event);
+      const book = this.market.book(event.instrumentId);
+      const mid = book?.mid();
+      const mark = mid ?? (event.type === 'bar' ? event.close : undefined);
+      if (mark !== undefined) {
+        this.portfolio.mark(event.instrumentId, mark);
+        this.risk.observePrice(event.instrumentId, mark, event.ts);
+      }
+      // Equity, peak and daily PnL in exact decimals cost microseconds: sample them every
+      // 250 ms of desk time (and after every fill), not on every book update.
+      if (event.ts - this.lastRiskObserveTs >= 250) {
+        this.lastRiskObserveTs = event.ts;
+        this.risk.observe(event.ts);
+      }
+      this.afterMarketEvent?.(event);
+      trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
+    } catch (err) {
+      this.releaseAfterFailure();
+      throw err;
     }
-    // Equity, peak and daily PnL in exact decimals cost microseconds: sample them every
-    // 250 ms of desk time (and after every fill), not on every book update.
-    if (event.ts - this.lastRiskObserveTs >= 250) {
-      this.lastRiskObserveTs = event.ts;
-      this.risk.observe(event.ts);
-    }
-    this.afterMarketEvent?.(event);
-    const trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
-    if (trigger !== undefined) return this.think(trigger).then(() => this.maybeFlush());
+    if (trigger !== undefined) return this.thinkThenFlush(trigger);
+    this.releaseHeldRecords();
     this.maybeFlush();
     return undefined;
+  }
+
+  private async thinkThenFlush(trigger: Trigger): Promise<void> {
+    try {
+      await this.think(trigger);
+    } finally {
+      this.releaseHeldRecords();
+    }
+    this.maybeFlush();
   }
 
   /**
@@ -524,6 +582,7 @@ export class Desk {
     if (intent.kind === 'order') {
       const instrument = this.instruments.get(intent.instrumentId);
       if (instrument === undefined || !isOrderable(instrument)) return;
+      this.heldRecords ??= [];
       const pending = this.orders.submitIntent(intent, {
         decisionId: orderRoot,
         leg: 0,
@@ -531,6 +590,8 @@ export class Desk {
         referencePrice: this.referencePrice(intent.instrumentId),
         instrument,
       });
+      // The order is at its venue (or denied): now journal what led to it, in order.
+      this.releaseHeldRecords();
       this.orderAgents.set(clientOrderId(orderRoot, 0), attribution);
       await pending;
     } else {
@@ -540,7 +601,9 @@ export class Desk {
         if (instrument === undefined || !isOrderable(instrument)) return;
         legs.push({ instrument, referencePrice: this.referencePrice(leg.instrumentId) });
       }
+      this.heldRecords ??= [];
       const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
+      this.releaseHeldRecords();
       // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.
       for (let i = 0; i < intent.legs.length * 2 + 2; i++)
         this.orderAgents.set(clientOrderId(orderRoot, i), attribution);
@@ -623,6 +686,7 @@ export class Desk {
 
   /** Ends the batch with a checkpoint and commits it durably. */
   flush(): void {
+    this.releaseHeldRecords();
     this.lastFlushTs = this.clock.now();
     this.record('checkpoint', this.checkpoint());
     try {
