@@ -357,21 +357,20 @@ export class OrderManager {
   ):
     | { ok: true; quantity: Decimal; price: Decimal | undefined }
     | { ok: false; quantity?: Decimal; denial: Denial } {
-    const invalid = (message: string, details: Record<string, unknown>) => ({
-      ok: false as const,
-      denial: { code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID', rule: 'intent', message, details },
-    });
     if (intent.instrumentId !== instrument.id) {
-      return invalid(`intent is for ${intent.instrumentId} but the context instrument is ${instrument.id}`, {
-        intentInstrument: intent.instrumentId,
-        instrument: instrument.id,
-      });
+      return invalidIntent(
+        `intent is for ${intent.instrumentId} but the context instrument is ${instrument.id}`,
+        {
+          intentInstrument: intent.instrumentId,
+          instrument: instrument.id,
+        },
+      );
     }
     if (intent.type === 'limit' && intent.limitPrice === undefined) {
-      return invalid('a limit order needs a limitPrice', { instrument: instrument.id });
+      return invalidIntent('a limit order needs a limitPrice', { instrument: instrument.id });
     }
     if (intent.type === 'market' && intent.limitPrice !== undefined) {
-      return invalid('a market order must not carry a limitPrice (use a limit order with IOC)', {
+      return invalidIntent('a market order must not carry a limitPrice (use a limit order with IOC)', {
         instrument: instrument.id,
       });
     }
@@ -1052,11 +1051,18 @@ export class OrderManager {
     const planIds = new Set(plans.map((p) => p.planId));
     const trades = [...this.seenTrades];
     const recent = options.recentTrades ?? 1000;
+    // Without an unfinished plan the open orders are enough (same creation order as ordersById),
+    // so a checkpoint does not scan the whole order history.
+    const kept: Order[] = [];
+    if (planIds.size === 0) {
+      for (const o of this.openById.values()) if (!isTerminal(o.status)) kept.push(o);
+    } else {
+      for (const o of this.ordersById.values())
+        if (!isTerminal(o.status) || planIds.has(o.decisionId)) kept.push(o);
+    }
     return {
       version: 1,
-      orders: [...this.ordersById.values()]
-        .filter((o) => !isTerminal(o.status) || planIds.has(o.decisionId))
-        .map(orderToJson),
+      orders: kept.map(orderToJson),
       plans: plans.map(planToJson),
       seenTrades: trades.length > recent ? trades.slice(trades.length - recent) : trades,
     };
@@ -1150,4 +1156,12 @@ function onGrid(instrument: OrderableInstrument, quantity: Decimal, price: Decim
 /** Average fill price, exact to 18 decimals (half-even), or undefined before the first fill. */
 export function averageFillPrice(order: Readonly<Order>): Decimal | undefined {
   return order.filledQuantity.isZero() ? undefined : order.filledNotional.div(order.filledQuantity);
+}
+
+/** A denial for an intent that cannot become an order (module level: no closure per submit). */
+function invalidIntent(message: string, details: Record<string, unknown>): { ok: false; denial: Denial } {
+  return {
+    ok: false,
+    denial: { code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID', rule: 'intent', message, details },
+  };
 }
