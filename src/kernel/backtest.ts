@@ -220,6 +220,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       instruments: [...instruments.values()],
       agentDefinitions: options.agentDefinitions,
       journalMarketEvents: false,
+      watchDataHealth: false,
     });
     const { dir: _dir, ...journalSettings } = config.journal;
     desk.record('run.start', {

@@ -24,7 +24,7 @@ import {
   toConcordError,
 } from '../core/index.ts';
 import { binanceSequenceMode, MarketData } from '../data/index.ts';
-import { OrderManager } from '../execution/index.ts';
+import { DataHealth, OrderManager } from '../execution/index.ts';
 import type { Journal } from '../journal/index.ts';
 import {
   type Decision,
@@ -78,6 +78,12 @@ export interface DeskOptions {
    * journals the files' hashes instead, and replay reads the files again.
    */
   readonly journalMarketEvents?: boolean;
+  /**
+   * Watch each instrument's data for staleness and leave agents whose data is stale out of
+   * fan-outs (DEGRADED) until it flows again. Default on; backtests turn it off (a recording's
+   * gaps are history, not an outage).
+   */
+  readonly watchDataHealth?: boolean;
   /** Resume: state from the last durable checkpoint. */
   readonly checkpoint?: Checkpoint | undefined;
 }
@@ -143,6 +149,10 @@ export class Desk {
   private lastRiskObserveTs = Number.NEGATIVE_INFINITY;
   /** Records of the current step not yet appended (flat: type, ts, payload, ...). */
   private heldRecords: unknown[] | undefined;
+  private readonly health: DataHealth | undefined;
+  private readonly staleAgents = new Set<string>();
+  private activeProxies: Agent[] = [];
+  private lastHealthCheckTs = Number.NEGATIVE_INFINITY;
   private readonly journalMarketEvents: boolean;
   /** Hook after each market event is applied (equity sampling in backtests). */
   afterMarketEvent: ((event: MarketEvent) => void) | undefined;
@@ -191,6 +201,10 @@ export class Desk {
       }
     }
     const { risk: riskConfig, safety } = resolveSafety(config);
+    this.health =
+      options.watchDataHealth === false
+        ? undefined
+        : new DataHealth({ clock: this.clock, staleAfterMs: safety.errorRecovery.healthCheckIntervalMs });
     this.breakers = new BreakerBoard({
       ...toBreakerBoardOptions(safety),
       onTransition: (t) => {
@@ -286,6 +300,7 @@ export class Desk {
         },
       } satisfies Agent;
     });
+    this.activeProxies = this.agentProxies;
   }
 
   async stop(): Promise<void> {
@@ -385,6 +400,13 @@ export class Desk {
     try {
       if (this.journalMarketEvents) this.record('market', event);
       this.counters.marketEvents++;
+      if (this.health !== undefined) {
+        this.health.observe(venueOf(event.instrumentId), event.instrumentId, event.ts);
+        if (event.ts - this.lastHealthCheckTs >= 1000) {
+          this.lastHealthCheckTs = event.ts;
+          this.checkDataHealth();
+        }
+      }
       this.market.apply(event);
       const venue = this.venues.get(venueOf(event.instrumentId));
       venue?.onMarketEvent?.(event);
@@ -400,6 +422,20 @@ export class Desk {
       if (event.ts - this.lastRiskObserveTs >= 250) {
         this.lastRiskObserveTs = event.ts;
         this.risk.observe(event.ts);
+      }
+      if (event.type === 'funding') {
+        // Perpetuals: a funding print moves cash between longs and shorts (the portfolio ignores repeats).
+        const fundingMark = event.markPrice ?? mark ?? this.market.lastPrice(event.instrumentId);
+        if (fundingMark !== undefined && this.portfolio.positionExact(event.instrumentId).sign() !== 0) {
+          const paid = this.portfolio.applyFunding(event.instrumentId, event.rate, fundingMark, event.ts);
+          if (!paid.isZero())
+            this.record('portfolio.funding', {
+              instrumentId: event.instrumentId,
+              rate: event.rate,
+              mark: fundingMark,
+              amount: paid,
+            });
+        }
       }
       this.afterMarketEvent?.(event);
       trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
@@ -501,6 +537,44 @@ export class Desk {
     return this.orderAgents.get(clientOrderId)?.agentIds ?? [];
   }
 
+  /**
+   * Agents whose instruments (all instruments when they name none) have stale data are
+   * DEGRADED: left out of fan-outs, journaled, and back when their data flows again.
+   */
+  private checkDataHealth(): void {
+    const health = this.health;
+    if (health === undefined || this.agentProxies.length === 0) return;
+    const all = [...this.instruments.keys()];
+    const needs = new Map(this.agentProxies.map((a) => [a.id, a.instruments ?? all]));
+    // Only instruments that have had data can go stale: one not seen yet is still warming up.
+    const staleInstruments = new Set(health.staleInstruments());
+    const stale = new Set(
+      [...needs].filter(([, ids]) => ids.some((i) => staleInstruments.has(i))).map(([id]) => id),
+    );
+    let changed = false;
+    for (const id of this.agentIds) {
+      const isStale = stale.has(id);
+      if (isStale === this.staleAgents.has(id)) continue;
+      changed = true;
+      const instruments = (needs.get(id) ?? []).filter((i) => staleInstruments.has(i));
+      if (isStale) {
+        this.staleAgents.add(id);
+        this.record('agent.data-stale', { agentId: id, instruments });
+        this.note(`agent ${id} DEGRADED: no fresh data for ${instruments.join(', ')}`);
+      } else {
+        this.staleAgents.delete(id);
+        this.record('agent.data-fresh', { agentId: id });
+        this.note(`agent ${id} data fresh again`);
+      }
+    }
+    if (changed) this.activeProxies = this.agentProxies.filter((a) => !this.staleAgents.has(a.id));
+  }
+
+  /** Whether an agent is left out because its data is stale. */
+  isDataStale(agentId: string): boolean {
+    return this.staleAgents.has(agentId);
+  }
+
   /** Reference price for risk checks: the book's mid, else the last trade or bar close. */
   referencePrice(id: InstrumentId): number | undefined {
     return this.market.book(id)?.mid() ?? this.market.lastPrice(id);
@@ -524,7 +598,7 @@ export class Desk {
         trigger,
         context,
         this.supervisor,
-        this.agentProxies,
+        this.activeProxies,
         this.replayTimeouts === undefined
           ? undefined
           : {

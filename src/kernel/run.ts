@@ -128,7 +128,11 @@ export function agentSummaries(desk: Desk): AgentSummary[] {
   return desk.config.agents.map((a) => ({
     id: a.id,
     type: a.type,
-    state: desk.supervisor.state(a.id).quarantined ? 'QUARANTINED' : desk.supervisor.state(a.id).state,
+    state: desk.supervisor.state(a.id).quarantined
+      ? 'QUARANTINED'
+      : desk.isDataStale(a.id)
+        ? 'DEGRADED'
+        : desk.supervisor.state(a.id).state,
     decisions: desk.agentDecisions.get(a.id) ?? 0,
     trust: trust(a.id),
     pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
