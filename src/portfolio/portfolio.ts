@@ -101,6 +101,7 @@ export class Portfolio {
   private readonly balances = new Map<VenueId, Map<string, Decimal>>();
   /** `venue|asset` and `asset` → last price in the equity currency. */
   private readonly assetPrices = new Map<string, number>();
+  private readonly venueAssetKeys = new Map<InstrumentId, string>();
   private readonly agents = new Map<string, MutableAttribution>();
   private readonly seenTrades = new Set<string>();
   private readonly cashAssets: ReadonlySet<string>;
@@ -507,11 +508,20 @@ export class Portfolio {
   /** Remembers the base asset's price when the quote is a cash asset (to value balances). */
   private notePrice(pos: PositionState, price: number, isMark: boolean): void {
     if (!this.cashAssets.has(pos.quote) || this.cashAssets.has(pos.base)) return;
-    const venueKey = `${pos.venue}|${pos.base}`;
     // A fill price only stands in until a mark exists.
     if (!isMark && pos.mark !== undefined) return;
-    this.assetPrices.set(venueKey, price);
+    this.assetPrices.set(this.venueAssetKey(pos), price);
     this.assetPrices.set(pos.base, price);
+  }
+
+  /** `venue|base`, built once per instrument: marks arrive on every book update. */
+  private venueAssetKey(pos: PositionState): string {
+    let key = this.venueAssetKeys.get(pos.instrumentId);
+    if (key === undefined) {
+      key = `${pos.venue}|${pos.base}`;
+      this.venueAssetKeys.set(pos.instrumentId, key);
+    }
+    return key;
   }
 
   private unrealizedOf(pos: PositionState): Decimal {
