@@ -397,7 +397,12 @@ export class OrderManager {
       price === undefined &&
       referencePrice !== undefined &&
       Number.isFinite(referencePrice) &&
-      referencePrice > 0
+      referencePrice > 0 &&
+      // Clearly above the minimum in floats (margin ≫ rounding error): the exact check cannot fail.
+      !(
+        quantity.isPositive() &&
+        referencePrice * quantity.toNumber() >= instrument.minNotional.toNumber() * 1.001
+      )
     ) {
       const notional = Decimal.fromNumberRounded(referencePrice, 12).mul(quantity);
       if (notional.lt(instrument.minNotional)) {
