@@ -84,6 +84,13 @@ export interface DeskOptions {
    * gaps are history, not an outage).
    */
   readonly watchDataHealth?: boolean;
+  /**
+   * Hold a step's records and journal them right after its first order reaches the venue
+   * (default): hashing stays off the path to the venue. A desk that must make its journal
+   * durable BEFORE an order leaves (write-ahead, the paper desk against a real process)
+   * turns this off, so everything that led to the order is in the journal it flushes.
+   */
+  readonly holdRecords?: boolean;
   /** Resume: state from the last durable checkpoint. */
   readonly checkpoint?: Checkpoint | undefined;
 }
@@ -149,6 +156,7 @@ export class Desk {
   private lastRiskObserveTs = Number.NEGATIVE_INFINITY;
   /** Records of the current step not yet appended (flat: type, ts, payload, ...). */
   private heldRecords: unknown[] | undefined;
+  private readonly holdRecords: boolean;
   private readonly health: DataHealth | undefined;
   private readonly staleAgents = new Set<string>();
   private activeProxies: Agent[] = [];
@@ -179,6 +187,7 @@ export class Desk {
     this.journal = options.journal;
     this.replayTimeouts = options.replayTimeouts;
     this.journalMarketEvents = options.journalMarketEvents ?? true;
+    this.holdRecords = options.holdRecords ?? true;
     this.onEvent = options.onEvent;
     this.ids = new IdGenerator();
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
@@ -395,7 +404,7 @@ export class Desk {
         this.releaseHeldEvents();
       }
     }
-    this.heldRecords = [];
+    if (this.holdRecords) this.heldRecords = [];
     let trigger: Trigger | undefined;
     try {
       if (this.journalMarketEvents) this.record('market', event);
@@ -656,7 +665,7 @@ export class Desk {
     if (intent.kind === 'order') {
       const instrument = this.instruments.get(intent.instrumentId);
       if (instrument === undefined || !isOrderable(instrument)) return;
-      this.heldRecords ??= [];
+      if (this.holdRecords) this.heldRecords ??= [];
       const pending = this.orders.submitIntent(intent, {
         decisionId: orderRoot,
         leg: 0,
@@ -675,7 +684,7 @@ export class Desk {
         if (instrument === undefined || !isOrderable(instrument)) return;
         legs.push({ instrument, referencePrice: this.referencePrice(leg.instrumentId) });
       }
-      this.heldRecords ??= [];
+      if (this.holdRecords) this.heldRecords ??= [];
       const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
       this.releaseHeldRecords();
       // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.

@@ -155,6 +155,8 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       onEvent: options.onEvent,
       agentDefinitions: options.agentDefinitions,
       checkpoint: previous?.checkpoint,
+      // Write-ahead: the flush before a submit must include the decision and the order itself.
+      holdRecords: false,
     });
     const d = desk;
     const tailApplied = applyTail(d, previous?.tail ?? []);

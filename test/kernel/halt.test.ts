@@ -80,7 +80,9 @@ describe('emergency halt of a running desk', () => {
     // The safety report finds no unintended trade in the whole run, halt and flatten included.
     const report = runCli(['safety', 'report', dir, '--json']);
     expect(report.code).toBe(0);
-    expect((lastJsonLine(report.stdout) as { unintendedTrades: { total: number } }).unintendedTrades.total).toBe(0);
+    expect(
+      (lastJsonLine(report.stdout) as { unintendedTrades: { total: number } }).unintendedTrades.total,
+    ).toBe(0);
 
     const replay = runCli(['replay', dir, '--json'], { timeoutMs: 120_000 });
     expect(replay.code).toBe(0);
