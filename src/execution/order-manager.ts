@@ -296,7 +296,9 @@ export class OrderManager {
       quantity,
       price,
       timeInForce,
-      reduceOnly: venueReduceOnly,
+      // Our record keeps the intent (a flatten or an unwind is reduce-only even where the
+      // venue has no such flag); only the request sent to a spot venue drops it.
+      reduceOnly: wantsReduceOnly ? true : undefined,
       decisionId: ctx.decisionId,
       leg: ctx.leg,
       ts: ctx.ts,
