@@ -355,8 +355,9 @@ export function backtestConfig(raw: Record<string, unknown>): DeskConfig {
     mode: 'backtest',
     // A lone strategy's orders pass whatever its learned trust: trust matters when agents disagree.
     orchestrator: { ...orchestrator, consensus: { minOrderWeight: 0, minPlanWeight: 0, ...consensus } },
-    // Checkpoints are for resuming live desks; a backtest is re-run instead.
-    journal: { flushEveryMs: 3_600_000, ...(raw.journal as object | undefined) },
+    // Checkpoints are for resuming live desks; a backtest is re-run instead: flush when a batch is
+    // full (a year of desk time stands for "never by time"), so a month of bars writes a handful.
+    journal: { flushEveryMs: 365 * 86_400_000, ...(raw.journal as object | undefined) },
     venues: {
       balances: { USDT: 1_000_000_000, USD: 1_000_000_000, BTC: 1000, ETH: 1_000_000, XRP: 100_000_000 },
       ...(raw.venues as object | undefined),
