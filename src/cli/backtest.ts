@@ -172,7 +172,8 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
       config,
       journalDir: typeof flags.journal === 'string' ? flags.journal : undefined,
       signal: controller.signal,
-      onProgress: progressBar(out),
+      // Only a terminal shows a bar (counting lines for its total costs a second decompression).
+      ...(process.stderr.isTTY ? { onProgress: progressBar(out) } : {}),
       fees: { maker: feeBps / 10_000, taker: feeBps / 10_000 },
       ...(typeof flags.capital === 'number' ? { initialCapital: flags.capital } : {}),
     });

@@ -62,7 +62,8 @@ export interface BacktestFile {
   readonly path: string;
   readonly format: RecordingFormat;
   readonly sha256: string;
-  readonly lines: number;
+  /** Lines in the (decompressed) file; null when not counted (no progress bar asked for). */
+  readonly lines: number | null;
 }
 
 export interface BacktestRunResult {
@@ -126,17 +127,22 @@ export function expandDataPaths(paths: readonly string[]): string[] {
   return out.map((p) => resolve(p));
 }
 
-/** sha256 and line count of a file's (decompressed) content: the run's input identity and the progress total. */
-function describeFile(path: string): BacktestFile {
+/**
+ * sha256 of a file (the run's input identity) and, when a progress bar needs a total, its line
+ * count (decompressing a .gz once more: only worth it when someone watches).
+ */
+function describeFile(path: string, countLines: boolean): BacktestFile {
   const raw = readFileSync(path);
-  const text = path.endsWith('.gz') ? gunzipSync(raw) : raw;
   let lines = 0;
-  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
+  if (countLines) {
+    const text = path.endsWith('.gz') ? gunzipSync(raw) : raw;
+    for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
+  }
   return {
     path,
     format: detectFormat(path),
     sha256: createHash('sha256').update(raw).digest('hex'),
-    lines: Math.max(lines, 1),
+    lines: countLines ? Math.max(lines, 1) : null,
   };
 }
 
@@ -145,8 +151,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   const config = options.config;
   validateDeskConfig(config, 'config', options.agentDefinitions);
   const paths = expandDataPaths(options.data);
-  const files = paths.map(describeFile);
-  const totalLines = files.reduce((n, f) => n + f.lines, 0);
+  const files = paths.map((p) => describeFile(p, options.onProgress !== undefined));
+  const totalLines = Math.max(1, files.reduce((n, f) => n + (f.lines ?? 0), 0));
 
   // Instruments come from the data itself: a first event per instrument defines it.
   const candleOnly = files.every((f) => f.format === 'candles');
