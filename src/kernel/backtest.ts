@@ -152,7 +152,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   validateDeskConfig(config, 'config', options.agentDefinitions);
   const paths = expandDataPaths(options.data);
   const files = paths.map((p) => describeFile(p, options.onProgress !== undefined));
-  const totalLines = Math.max(1, files.reduce((n, f) => n + (f.lines ?? 0), 0));
+  const totalLines = Math.max(
+    1,
+    files.reduce((n, f) => n + (f.lines ?? 0), 0),
+  );
 
   // Instruments come from the data itself: a first event per instrument defines it.
   const candleOnly = files.every((f) => f.format === 'candles');
