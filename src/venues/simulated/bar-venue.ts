@@ -24,45 +24,43 @@
  *
  * Hot path: a bar with nothing pending costs a map lookup and a field write.
  */
-import { type Clock, ConcordError, Decimal, type DecimalInput } from '../../core/index.ts';
+import { Decimal } from '../../core/index.ts';
 import type {
   Bar,
-  Fill,
   Instrument,
   InstrumentId,
   Liquidity,
   MarketEvent,
   OrderableInstrument,
   OrderRequest,
-  OrderStatus,
-  VenueBalance,
-  VenueCapabilities,
-  VenueId,
-  VenueOrderEvent,
-  VenueOrderState,
-  VenuePort,
-  VenuePosition,
 } from '../../model/index.ts';
 import { isOrderable } from '../../model/index.ts';
-import type { SimulatedRejectCode } from './simulated-venue.ts';
+import {
+  checkMinNotional,
+  checkShape,
+  configError,
+  feeOn,
+  type LedgerOrder,
+  LedgerVenue,
+  type LedgerVenueOptions,
+  OPEN,
+  purchaseShortfall,
+  type Refusal,
+  saleShortfall,
+  worstFee,
+} from './venue-core.ts';
 
 export type BarFillAt = 'next-open' | 'close';
 
-export interface BarVenueOptions {
-  readonly id: VenueId;
-  readonly clock: Clock;
+export interface BarVenueOptions extends LedgerVenueOptions {
   /** Instruments traded here; spot and perpetual/future instruments accept orders. */
   readonly instruments: readonly Instrument[];
-  /** Starting balances per asset (total = available). */
-  readonly balances: Readonly<Record<string, DecimalInput>>;
   /** Where market orders fill (default `next-open`). */
   readonly fillAt?: BarFillAt;
   /** Adverse price move applied to market fills, in bp (default 0). */
   readonly slippageBps?: number;
   /** Let base balances go negative (short selling on margin). Default false. */
   readonly allowShort?: boolean;
-  /** Prefix of venue order ids and trade ids (default: the venue id). */
-  readonly idPrefix?: string;
 }
 
 interface BarMarket {
@@ -74,51 +72,18 @@ interface BarMarket {
   pending: BarOrder[];
 }
 
-interface BarOrder {
-  readonly request: OrderRequest;
-  readonly venueOrderId: string;
-  status: OrderStatus;
-  filled: Decimal;
-  readonly fills: Fill[];
-  /** Quote (buy) or base (sell) reserved while pending. */
-  locked: Decimal;
+interface BarOrder extends LedgerOrder {
   /** The limit as a float, to compare with bar floats without allocating. */
   readonly limitNumber: number;
 }
 
-interface Account {
-  total: Decimal;
-  locked: Decimal;
-}
-
-const OPEN: ReadonlySet<OrderStatus> = new Set(['ACCEPTED', 'PARTIALLY_FILLED']);
 const BPS = Decimal.from(10_000);
 
-export class BarVenue implements VenuePort {
-  readonly id: VenueId;
-  readonly has: VenueCapabilities = Object.freeze({
-    market: true,
-    limit: true,
-    ioc: true,
-    fok: true,
-    postOnly: true,
-    cancel: true,
-    fetchOrder: true,
-  });
-  private readonly clock: Clock;
+export class BarVenue extends LedgerVenue<BarOrder, BarMarket> {
   private readonly fillAt: BarFillAt;
   /** slippageBps / 10 000, exact. */
   private readonly slippage: Decimal;
   private readonly allowShort: boolean;
-  private readonly idPrefix: string;
-  private readonly instrumentList: readonly Instrument[];
-  private readonly markets = new Map<InstrumentId, BarMarket>();
-  private readonly accounts = new Map<string, Account>();
-  private readonly positions = new Map<InstrumentId, Decimal>();
-  private readonly orders = new Map<string, BarOrder>();
-  private handlers: ReadonlyArray<(event: VenueOrderEvent) => void> = [];
-  private orderCount = 0;
-  private tradeCount = 0;
 
   constructor(options: BarVenueOptions) {
     const slippageBps = options.slippageBps ?? 0;
@@ -129,52 +94,15 @@ export class BarVenue implements VenuePort {
     if (fillAt !== 'next-open' && fillAt !== 'close') {
       throw configError(`fillAt must be 'next-open' or 'close', got ${String(fillAt)}`, { fillAt });
     }
-    this.id = options.id;
-    this.clock = options.clock;
+    super(options, orderableMarket);
     this.fillAt = fillAt;
     this.slippage = Decimal.fromNumberRounded(slippageBps).div(BPS);
     this.allowShort = options.allowShort === true;
-    this.idPrefix = options.idPrefix ?? options.id;
-    this.instrumentList = options.instruments.slice();
-    for (const instrument of options.instruments) {
-      if (instrument.venue !== options.id) {
-        throw configError(
-          `instrument ${instrument.id} belongs to venue ${instrument.venue}, not ${options.id}`,
-          {
-            instrumentId: instrument.id,
-          },
-        );
-      }
-      if (!isOrderable(instrument)) continue;
-      this.markets.set(instrument.id, {
-        instrument,
-        priceDecimals: instrument.tickSize.decimalPlaces(),
-        lastBar: undefined,
-        pending: [],
-      });
-    }
-    for (const asset of Object.keys(options.balances).sort()) {
-      const amount = Decimal.from(options.balances[asset] as DecimalInput);
-      if (amount.isNegative())
-        throw configError(`balance of ${asset} must not be negative, got ${amount}`, { asset });
-      this.accounts.set(asset, { total: amount, locked: Decimal.ZERO });
-    }
-  }
-
-  instruments(): readonly Instrument[] {
-    return this.instrumentList;
   }
 
   /** The latest bar seen for an instrument. */
   lastBar(instrumentId: InstrumentId): Bar | undefined {
     return this.markets.get(instrumentId)?.lastBar;
-  }
-
-  onOrderEvent(handler: (event: VenueOrderEvent) => void): () => void {
-    this.handlers = [...this.handlers, handler];
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler);
-    };
   }
 
   /**
@@ -188,35 +116,16 @@ export class BarVenue implements VenuePort {
     }
     const order: BarOrder = {
       request,
-      venueOrderId: `${this.idPrefix}-o-${++this.orderCount}`,
+      venueOrderId: this.nextVenueOrderId(),
       status: 'SUBMITTED',
       filled: Decimal.ZERO,
       fills: [],
       locked: Decimal.ZERO,
       limitNumber: request.price === undefined ? Number.NaN : Number(request.price.toString()),
     };
-    this.orders.set(request.clientOrderId, order);
-    const market = this.markets.get(request.instrumentId);
-    if (market === undefined) {
-      this.reject(
-        order,
-        'UNKNOWN_INSTRUMENT',
-        `${request.instrumentId} is not an orderable instrument of ${this.id}`,
-      );
-      return;
-    }
-    const refusal = this.checkOrder(market, request);
-    if (refusal !== undefined) {
-      this.reject(order, refusal[0], refusal[1]);
-      return;
-    }
-    order.status = 'ACCEPTED';
-    this.emit({
-      type: 'order.accepted',
-      clientOrderId: request.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      ts: this.clock.now(),
-    });
+    const market = this.admit(order, 'an orderable instrument');
+    if (market === undefined) return;
+    this.accept(order);
     if (
       this.fillAt === 'close' &&
       market.lastBar !== undefined &&
@@ -230,49 +139,8 @@ export class BarVenue implements VenuePort {
   /** Cancels a pending order at once. Canceling a finished order is a no-op; an id never submitted is an error. */
   async cancelOrder(clientOrderId: string): Promise<void> {
     const order = this.orders.get(clientOrderId);
-    if (order === undefined) {
-      throw new ConcordError(
-        'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
-        `no order with clientOrderId ${clientOrderId} was submitted to ${this.id}`,
-        {
-          details: { venue: this.id, clientOrderId },
-        },
-      );
-    }
-    if (!OPEN.has(order.status)) return;
-    this.close(order, 'CANCELED');
-    this.emit({
-      type: 'order.canceled',
-      clientOrderId,
-      venueOrderId: order.venueOrderId,
-      ts: this.clock.now(),
-    });
-  }
-
-  async fetchOrder(clientOrderId: string): Promise<VenueOrderState | undefined> {
-    const order = this.orders.get(clientOrderId);
-    return order === undefined ? undefined : stateOf(order);
-  }
-
-  async fetchOpenOrders(): Promise<readonly VenueOrderState[]> {
-    const open: VenueOrderState[] = [];
-    for (const order of this.orders.values()) if (OPEN.has(order.status)) open.push(stateOf(order));
-    return open;
-  }
-
-  async fetchBalances(): Promise<readonly VenueBalance[]> {
-    return [...this.accounts.keys()].sort().map((asset) => {
-      const account = this.accounts.get(asset) as Account;
-      return { asset, total: account.total, available: account.total.sub(account.locked) };
-    });
-  }
-
-  /** Net quantity bought minus sold per instrument through this venue. */
-  async fetchPositions(): Promise<readonly VenuePosition[]> {
-    return [...this.positions.keys()].sort().map((instrumentId) => ({
-      instrumentId,
-      quantity: this.positions.get(instrumentId) as Decimal,
-    }));
+    if (order === undefined) throw this.orderNotFound(clientOrderId);
+    this.cancelIfOpen(order);
   }
 
   /** Fills what the bar reaches, then remembers it as the latest bar. Non-bar events are ignored. */
@@ -287,37 +155,15 @@ export class BarVenue implements VenuePort {
   // ── checks ─────────────────────────────────────────────────────────────
 
   /** Shape, precision, minimum notional, post-only and funds; undefined when acceptable. */
-  private checkOrder(market: BarMarket, request: OrderRequest): [SimulatedRejectCode, string] | undefined {
+  protected checkOrder(market: BarMarket, request: OrderRequest): Refusal | undefined {
     const { instrument } = market;
     const { quantity, price } = request;
-    if (request.type === 'limit' && price === undefined)
-      return ['INVALID_ORDER', 'a limit order needs a price'];
-    if (request.type === 'market' && request.timeInForce === 'POST_ONLY')
-      return ['INVALID_ORDER', 'a market order cannot be post-only'];
-    if (!quantity.isPositive() || !quantity.isMultipleOf(instrument.lotSize)) {
-      return [
-        'BAD_PRECISION',
-        `quantity ${quantity} is not a positive multiple of lot size ${instrument.lotSize}`,
-      ];
-    }
-    if (
-      request.type === 'limit' &&
-      price !== undefined &&
-      (!price.isPositive() || !price.isMultipleOf(instrument.tickSize))
-    ) {
-      return [
-        'BAD_PRECISION',
-        `price ${price} is not a positive multiple of tick size ${instrument.tickSize}`,
-      ];
-    }
+    const shapeProblem = checkShape(instrument, request);
+    if (shapeProblem !== undefined) return shapeProblem;
     const lastClose = market.lastBar === undefined ? undefined : this.priceOf(market, market.lastBar.close);
     const reference = request.type === 'limit' ? price : lastClose;
-    if (reference?.mul(quantity).lt(instrument.minNotional)) {
-      return [
-        'MIN_NOTIONAL',
-        `notional ${reference.mul(quantity)} is below the minimum ${instrument.minNotional}`,
-      ];
-    }
+    const notionalProblem = checkMinNotional(instrument, reference, quantity);
+    if (notionalProblem !== undefined) return notionalProblem;
     if (request.timeInForce === 'POST_ONLY' && price !== undefined && lastClose !== undefined) {
       const crosses = request.side === 'buy' ? price.gte(lastClose) : price.lte(lastClose);
       if (crosses)
@@ -328,13 +174,8 @@ export class BarVenue implements VenuePort {
     }
     if (request.side === 'sell') {
       if (this.allowShort) return undefined;
-      const available = this.available(instrument.base);
-      return available.lt(quantity)
-        ? [
-            'INSUFFICIENT_FUNDS',
-            `selling ${quantity} ${instrument.base} needs that much available, have ${available}`,
-          ]
-        : undefined;
+      const problem = saleShortfall(this.available(instrument.base), quantity, instrument.base);
+      return problem === undefined ? undefined : ['INSUFFICIENT_FUNDS', problem];
     }
     if (reference === undefined) return undefined; // no price yet: checked again at the fill
     const need = this.buyCost(
@@ -342,10 +183,8 @@ export class BarVenue implements VenuePort {
       quantity,
       request.type === 'limit' ? worstFee(instrument) : instrument.takerFee,
     );
-    const available = this.available(instrument.quote);
-    return available.lt(need)
-      ? ['INSUFFICIENT_FUNDS', `needs ${need} ${instrument.quote} incl. fees, have ${available} available`]
-      : undefined;
+    const problem = purchaseShortfall(this.available(instrument.quote), need, instrument.quote);
+    return problem === undefined ? undefined : ['INSUFFICIENT_FUNDS', problem];
   }
 
   private buyCost(price: Decimal, quantity: Decimal, fee: Decimal): Decimal {
@@ -437,7 +276,7 @@ export class BarVenue implements VenuePort {
     const asset = request.side === 'buy' ? instrument.quote : instrument.base;
     this.release(order, asset, order.locked);
     const notional = price.mul(request.quantity);
-    const fee = notional.mul(liquidity === 'maker' ? instrument.makerFee : instrument.takerFee);
+    const fee = feeOn(instrument, notional, liquidity);
     const short =
       request.side === 'buy'
         ? this.available(instrument.quote).lt(notional.add(fee))
@@ -446,109 +285,14 @@ export class BarVenue implements VenuePort {
       this.expire(order);
       return;
     }
-    this.book(market, order, price, fee, liquidity);
-  }
-
-  // ── money ──────────────────────────────────────────────────────────────
-
-  /** Books one fill: balances, position, order state, then the event. */
-  private book(market: BarMarket, order: BarOrder, price: Decimal, fee: Decimal, liquidity: Liquidity): void {
-    const { instrument } = market;
-    const { request } = order;
-    const quantity = request.quantity;
-    const notional = price.mul(quantity);
-    const quote = this.account(instrument.quote);
-    const base = this.account(instrument.base);
-    const position = this.positions.get(instrument.id) ?? Decimal.ZERO;
-    if (request.side === 'buy') {
-      quote.total = quote.total.sub(notional).sub(fee);
-      base.total = base.total.add(quantity);
-      this.positions.set(instrument.id, position.add(quantity));
-    } else {
-      quote.total = quote.total.add(notional).sub(fee);
-      base.total = base.total.sub(quantity);
-      this.positions.set(instrument.id, position.sub(quantity));
-    }
-    order.filled = quantity;
-    order.status = 'FILLED';
-    const fill: Fill = {
-      clientOrderId: request.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      tradeId: `${this.idPrefix}-t-${++this.tradeCount}`,
-      instrumentId: instrument.id,
-      venue: this.id,
-      side: request.side,
-      price,
-      quantity,
-      fee,
-      feeCurrency: instrument.quote,
-      liquidity,
-      ts: this.clock.now(),
-    };
-    order.fills.push(fill);
-    this.emit({ type: 'order.filled', fill });
-  }
-
-  private account(asset: string): Account {
-    let account = this.accounts.get(asset);
-    if (account === undefined) {
-      account = { total: Decimal.ZERO, locked: Decimal.ZERO };
-      this.accounts.set(asset, account);
-    }
-    return account;
-  }
-
-  private available(asset: string): Decimal {
-    const account = this.accounts.get(asset);
-    return account === undefined ? Decimal.ZERO : account.total.sub(account.locked);
-  }
-
-  private lock(order: BarOrder, asset: string, amount: Decimal): void {
-    const account = this.account(asset);
-    account.locked = account.locked.add(amount);
-    order.locked = order.locked.add(amount);
-  }
-
-  private release(order: BarOrder, asset: string, amount: Decimal): void {
-    if (amount.isZero()) return;
-    const account = this.account(asset);
-    account.locked = account.locked.sub(amount);
-    order.locked = order.locked.sub(amount);
+    this.bookFill(instrument, order, price, request.quantity, notional, fee, liquidity);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────
 
-  private close(order: BarOrder, status: 'CANCELED' | 'EXPIRED'): void {
-    order.status = status;
-    const market = this.markets.get(order.request.instrumentId);
-    if (market === undefined) return;
-    const asset = order.request.side === 'buy' ? market.instrument.quote : market.instrument.base;
-    this.release(order, asset, order.locked);
+  protected unlist(market: BarMarket, order: BarOrder): void {
     const i = market.pending.indexOf(order);
     if (i >= 0) market.pending.splice(i, 1);
-  }
-
-  private expire(order: BarOrder): void {
-    this.close(order, 'EXPIRED');
-    this.emit({
-      type: 'order.expired',
-      clientOrderId: order.request.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      ts: this.clock.now(),
-    });
-  }
-
-  private reject(order: BarOrder, code: SimulatedRejectCode, reason: string): void {
-    order.status = 'REJECTED';
-    this.emitRejected(order.request.clientOrderId, code, reason);
-  }
-
-  private emitRejected(clientOrderId: string, code: SimulatedRejectCode, reason: string): void {
-    this.emit({ type: 'order.rejected', clientOrderId, code, reason, ts: this.clock.now() });
-  }
-
-  private emit(event: VenueOrderEvent): void {
-    for (const handler of this.handlers) handler(event);
   }
 
   /** A bar float as an exact Decimal at the tick's decimals, on the tick grid. */
@@ -569,22 +313,13 @@ export class BarVenue implements VenuePort {
   }
 }
 
-/** The larger of the two fees (and never a rebate): what a limit order may be charged. */
-function worstFee(instrument: OrderableInstrument): Decimal {
-  return Decimal.max(Decimal.max(instrument.takerFee, instrument.makerFee), Decimal.ZERO);
-}
-
-function stateOf(order: BarOrder): VenueOrderState {
+/** Spot and perpetual/future instruments trade here. */
+function orderableMarket(instrument: Instrument): BarMarket | undefined {
+  if (!isOrderable(instrument)) return undefined;
   return {
-    clientOrderId: order.request.clientOrderId,
-    venueOrderId: order.venueOrderId,
-    instrumentId: order.request.instrumentId,
-    status: order.status,
-    filledQuantity: order.filled,
-    fills: order.fills.slice(),
+    instrument,
+    priceDecimals: instrument.tickSize.decimalPlaces(),
+    lastBar: undefined,
+    pending: [],
   };
-}
-
-function configError(message: string, details: Record<string, unknown>): ConcordError {
-  return new ConcordError('CONCORD_ERR_SIMULATED_VENUE_CONFIG', message, { details });
 }

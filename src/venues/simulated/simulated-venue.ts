@@ -19,48 +19,39 @@
  * Prices and quantities are exact Decimals: book floats are converted at the
  * instrument's tick (prices) and floored to its lot (sizes).
  */
-import { type Clock, ConcordError, Decimal, type DecimalInput } from '../../core/index.ts';
+import { Decimal } from '../../core/index.ts';
 import type {
-  Fill,
   Instrument,
   InstrumentId,
   Level,
   Liquidity,
   MarketEvent,
   OrderRequest,
-  OrderStatus,
   Side,
   SpotInstrument,
-  VenueBalance,
-  VenueCapabilities,
-  VenueId,
-  VenueOrderEvent,
-  VenueOrderState,
-  VenuePort,
-  VenuePosition,
 } from '../../model/index.ts';
 import { OrderBook } from '../../model/index.ts';
+import {
+  checkMinNotional,
+  checkShape,
+  configError,
+  feeOn,
+  type LedgerOrder,
+  LedgerVenue,
+  type LedgerVenueOptions,
+  purchaseShortfall,
+  type Refusal,
+  saleShortfall,
+  worstFee,
+} from './venue-core.ts';
 
-export type SimulatedRejectCode =
-  | 'UNKNOWN_INSTRUMENT'
-  | 'DUPLICATE_CLIENT_ORDER_ID'
-  | 'INVALID_ORDER'
-  | 'BAD_PRECISION'
-  | 'MIN_NOTIONAL'
-  | 'INSUFFICIENT_FUNDS'
-  | 'POST_ONLY_WOULD_CROSS';
+export type { SimulatedRejectCode } from './venue-core.ts';
 
-export interface SimulatedVenueOptions {
-  readonly id: VenueId;
-  readonly clock: Clock;
+export interface SimulatedVenueOptions extends LedgerVenueOptions {
   /** Instruments traded here; only spot instruments accept orders. */
   readonly instruments: readonly Instrument[];
-  /** Starting balances per asset (total = available). */
-  readonly balances: Readonly<Record<string, DecimalInput>>;
   /** One-way delay from submit/cancel to the matching engine, in ms of the clock (default 0). */
   readonly latencyMs?: number;
-  /** Prefix of venue order ids and trade ids (default: the venue id). */
-  readonly idPrefix?: string;
 }
 
 interface Market {
@@ -73,23 +64,11 @@ interface Market {
   readonly resting: SimOrder[];
 }
 
-interface SimOrder {
-  readonly request: OrderRequest;
-  readonly venueOrderId: string;
-  status: OrderStatus;
-  filled: Decimal;
-  readonly fills: Fill[];
-  /** Quote (buy) or base (sell) reserved while resting. */
-  locked: Decimal;
+interface SimOrder extends LedgerOrder {
   /** Quote reserved per unit for a resting buy: price × (1 + max(maker fee, 0)). */
   lockPerUnit: Decimal;
   /** The limit as a float, to skip exact checks cheaply on every market update (grid prices compare exactly). */
   limitNumber: number;
-}
-
-interface Account {
-  total: Decimal;
-  locked: Decimal;
 }
 
 /** One slice of a taker sweep, before it is executed. */
@@ -100,84 +79,23 @@ interface SweepSlice {
   readonly quantity: Decimal;
 }
 
-const OPEN: ReadonlySet<OrderStatus> = new Set(['ACCEPTED', 'PARTIALLY_FILLED']);
-
-export class SimulatedVenue implements VenuePort {
-  readonly id: VenueId;
-  readonly has: VenueCapabilities = Object.freeze({
-    market: true,
-    limit: true,
-    ioc: true,
-    fok: true,
-    postOnly: true,
-    cancel: true,
-    fetchOrder: true,
-  });
-  private readonly clock: Clock;
+export class SimulatedVenue extends LedgerVenue<SimOrder, Market> {
   private readonly latencyMs: number;
-  private readonly idPrefix: string;
-  private readonly instrumentList: readonly Instrument[];
-  private readonly markets = new Map<InstrumentId, Market>();
-  private readonly accounts = new Map<string, Account>();
-  private readonly positions = new Map<InstrumentId, Decimal>();
   /** Every clientOrderId ever submitted, including those still in flight. */
   private readonly submitted = new Set<string>();
-  /** Orders that reached the engine, in arrival order. */
-  private readonly orders = new Map<string, SimOrder>();
-  private handlers: ReadonlyArray<(event: VenueOrderEvent) => void> = [];
-  private orderCount = 0;
-  private tradeCount = 0;
 
   constructor(options: SimulatedVenueOptions) {
     const latencyMs = options.latencyMs ?? 0;
     if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
       throw configError(`latencyMs must be a finite number ≥ 0, got ${latencyMs}`, { latencyMs });
     }
-    this.id = options.id;
-    this.clock = options.clock;
+    super(options, spotMarket);
     this.latencyMs = latencyMs;
-    this.idPrefix = options.idPrefix ?? options.id;
-    this.instrumentList = options.instruments.slice();
-    for (const instrument of options.instruments) {
-      if (instrument.venue !== options.id) {
-        throw configError(
-          `instrument ${instrument.id} belongs to venue ${instrument.venue}, not ${options.id}`,
-          {
-            instrumentId: instrument.id,
-          },
-        );
-      }
-      if (instrument.kind !== 'spot') continue;
-      this.markets.set(instrument.id, {
-        instrument,
-        book: new OrderBook(instrument.id),
-        tick: nearestDouble(instrument.tickSize),
-        lot: nearestDouble(instrument.lotSize),
-        resting: [],
-      });
-    }
-    for (const asset of Object.keys(options.balances).sort()) {
-      const amount = Decimal.from(options.balances[asset] as DecimalInput);
-      if (amount.isNegative())
-        throw configError(`balance of ${asset} must not be negative, got ${amount}`, { asset });
-      this.accounts.set(asset, { total: amount, locked: Decimal.ZERO });
-    }
-  }
-
-  instruments(): readonly Instrument[] {
-    return this.instrumentList;
   }
 
   /** The venue's own copy of a book (read it, do not change it). */
   book(instrumentId: InstrumentId): OrderBook | undefined {
     return this.markets.get(instrumentId)?.book;
-  }
-
-  onOrderEvent(handler: (event: VenueOrderEvent) => void): () => void {
-    this.handlers = [...this.handlers, handler];
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler);
-    };
   }
 
   /**
@@ -200,53 +118,8 @@ export class SimulatedVenue implements VenuePort {
    * done is a no-op (no event); an id never submitted is an error.
    */
   async cancelOrder(clientOrderId: string): Promise<void> {
-    if (!this.submitted.has(clientOrderId)) {
-      throw new ConcordError(
-        'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
-        `no order with clientOrderId ${clientOrderId} was submitted to ${this.id}`,
-        {
-          details: { venue: this.id, clientOrderId },
-        },
-      );
-    }
-    this.clock.setTimeout(() => {
-      const order = this.orders.get(clientOrderId);
-      if (order === undefined || !OPEN.has(order.status)) return;
-      this.closeOrder(order, 'CANCELED');
-      this.emit({
-        type: 'order.canceled',
-        clientOrderId,
-        venueOrderId: order.venueOrderId,
-        ts: this.clock.now(),
-      });
-    }, this.latencyMs);
-  }
-
-  /** An order that has not reached the engine yet is unknown here, as on a real venue. */
-  async fetchOrder(clientOrderId: string): Promise<VenueOrderState | undefined> {
-    const order = this.orders.get(clientOrderId);
-    return order === undefined ? undefined : stateOf(order);
-  }
-
-  async fetchOpenOrders(): Promise<readonly VenueOrderState[]> {
-    const open: VenueOrderState[] = [];
-    for (const order of this.orders.values()) if (OPEN.has(order.status)) open.push(stateOf(order));
-    return open;
-  }
-
-  async fetchBalances(): Promise<readonly VenueBalance[]> {
-    return [...this.accounts.keys()].sort().map((asset) => {
-      const account = this.accounts.get(asset) as Account;
-      return { asset, total: account.total, available: account.total.sub(account.locked) };
-    });
-  }
-
-  /** Net quantity bought minus sold per instrument through this venue. */
-  async fetchPositions(): Promise<readonly VenuePosition[]> {
-    return [...this.positions.keys()].sort().map((instrumentId) => ({
-      instrumentId,
-      quantity: this.positions.get(instrumentId) as Decimal,
-    }));
+    if (!this.submitted.has(clientOrderId)) throw this.orderNotFound(clientOrderId);
+    this.clock.setTimeout(() => this.cancelIfOpen(this.orders.get(clientOrderId)), this.latencyMs);
   }
 
   /** Keeps the venue's book current and fills resting orders the market trades through. */
@@ -275,7 +148,7 @@ export class SimulatedVenue implements VenuePort {
   private arrive(request: OrderRequest): void {
     const order: SimOrder = {
       request,
-      venueOrderId: `${this.idPrefix}-o-${++this.orderCount}`,
+      venueOrderId: this.nextVenueOrderId(),
       status: 'SUBMITTED',
       filled: Decimal.ZERO,
       fills: [],
@@ -283,21 +156,8 @@ export class SimulatedVenue implements VenuePort {
       lockPerUnit: Decimal.ZERO,
       limitNumber: request.price === undefined ? Number.NaN : nearestDouble(request.price),
     };
-    this.orders.set(request.clientOrderId, order);
-    const market = this.markets.get(request.instrumentId);
-    if (market === undefined) {
-      this.reject(
-        order,
-        'UNKNOWN_INSTRUMENT',
-        `${request.instrumentId} is not a spot instrument of ${this.id}`,
-      );
-      return;
-    }
-    const refusal = this.checkOrder(market, request);
-    if (refusal !== undefined) {
-      this.reject(order, refusal[0], refusal[1]);
-      return;
-    }
+    const market = this.admit(order, 'a spot instrument');
+    if (market === undefined) return;
 
     const { book } = market;
     const limit = request.type === 'limit' ? (request.price as Decimal) : undefined;
@@ -328,13 +188,7 @@ export class SimulatedVenue implements VenuePort {
       return;
     }
 
-    order.status = 'ACCEPTED';
-    this.emit({
-      type: 'order.accepted',
-      clientOrderId: request.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      ts: this.clock.now(),
-    });
+    this.accept(order);
 
     const fillOrKill = request.timeInForce === 'FOK';
     if (!(fillOrKill && planned.lt(request.quantity))) {
@@ -348,66 +202,32 @@ export class SimulatedVenue implements VenuePort {
     const rests =
       request.type === 'limit' && (request.timeInForce === 'GTC' || request.timeInForce === 'POST_ONLY');
     if (!rests) {
-      this.closeOrder(order, 'EXPIRED');
-      this.emit({
-        type: 'order.expired',
-        clientOrderId: request.clientOrderId,
-        venueOrderId: order.venueOrderId,
-        ts: this.clock.now(),
-      });
+      this.expire(order);
       return;
     }
     this.rest(market, order, limit as Decimal);
   }
 
   /** Shape, precision and minimum notional; undefined when the order is acceptable. */
-  private checkOrder(market: Market, request: OrderRequest): [SimulatedRejectCode, string] | undefined {
+  protected checkOrder(market: Market, request: OrderRequest): Refusal | undefined {
     const { instrument } = market;
-    if (request.type === 'limit' && request.price === undefined)
-      return ['INVALID_ORDER', 'a limit order needs a price'];
-    if (request.type === 'market' && request.timeInForce === 'POST_ONLY') {
-      return ['INVALID_ORDER', 'a market order cannot be post-only'];
-    }
-    const { quantity, price } = request;
-    if (!quantity.isPositive() || !quantity.isMultipleOf(instrument.lotSize)) {
-      return [
-        'BAD_PRECISION',
-        `quantity ${quantity} is not a positive multiple of lot size ${instrument.lotSize}`,
-      ];
-    }
-    if (
-      request.type === 'limit' &&
-      price !== undefined &&
-      (!price.isPositive() || !price.isMultipleOf(instrument.tickSize))
-    ) {
-      return [
-        'BAD_PRECISION',
-        `price ${price} is not a positive multiple of tick size ${instrument.tickSize}`,
-      ];
-    }
-    const reference = request.type === 'limit' ? price : this.touchPrice(market, request.side);
-    if (reference?.mul(quantity).lt(instrument.minNotional)) {
-      return [
-        'MIN_NOTIONAL',
-        `notional ${reference.mul(quantity)} is below the minimum ${instrument.minNotional}`,
-      ];
-    }
-    return undefined;
+    const shapeProblem = checkShape(instrument, request);
+    if (shapeProblem !== undefined) return shapeProblem;
+    const reference = request.type === 'limit' ? request.price : this.touchPrice(market, request.side);
+    return checkMinNotional(instrument, reference, request.quantity);
   }
 
   /** Spot funds: buys need quote incl. fee (at the limit, or the sweep's cost for market), sells need base. */
   private checkFunds(market: Market, request: OrderRequest, plan: readonly SweepSlice[]): string | undefined {
     const { instrument } = market;
     if (request.side === 'sell') {
-      const available = this.available(instrument.base);
-      return available.lt(request.quantity)
-        ? `selling ${request.quantity} ${instrument.base} needs that much available, have ${available}`
-        : undefined;
+      return saleShortfall(this.available(instrument.base), request.quantity, instrument.base);
     }
     let need: Decimal;
     if (request.type === 'limit') {
-      const worstFee = Decimal.max(Decimal.max(instrument.takerFee, instrument.makerFee), Decimal.ZERO);
-      need = (request.price as Decimal).mul(request.quantity).mul(Decimal.ONE.add(worstFee), 'ceil');
+      need = (request.price as Decimal)
+        .mul(request.quantity)
+        .mul(Decimal.ONE.add(worstFee(instrument)), 'ceil');
     } else {
       // Summed slice by slice, exactly as the fills will be booked.
       need = Decimal.ZERO;
@@ -416,10 +236,7 @@ export class SimulatedVenue implements VenuePort {
         need = need.add(notional).add(notional.mul(instrument.takerFee));
       }
     }
-    const available = this.available(instrument.quote);
-    return available.lt(need)
-      ? `needs ${need} ${instrument.quote} incl. fees, have ${available} available`
-      : undefined;
+    return purchaseShortfall(this.available(instrument.quote), need, instrument.quote);
   }
 
   // ── matching ───────────────────────────────────────────────────────────
@@ -520,7 +337,7 @@ export class SimulatedVenue implements VenuePort {
       this.release(order, base, Decimal.min(order.locked, quantity));
     }
     this.fill(market, order, price, quantity, 'maker');
-    if (order.status === 'FILLED') this.unrest(market, order);
+    if (order.status === 'FILLED') this.unlist(market, order);
   }
 
   private rest(market: Market, order: SimOrder, limit: Decimal): void {
@@ -535,23 +352,11 @@ export class SimulatedVenue implements VenuePort {
     market.resting.push(order);
   }
 
-  private unrest(market: Market, order: SimOrder): void {
+  protected unlist(market: Market, order: SimOrder): void {
     const i = market.resting.indexOf(order);
     if (i >= 0) market.resting.splice(i, 1);
   }
 
-  private closeOrder(order: SimOrder, status: 'CANCELED' | 'EXPIRED'): void {
-    order.status = status;
-    const market = this.markets.get(order.request.instrumentId);
-    if (market === undefined) return;
-    const asset = order.request.side === 'buy' ? market.instrument.quote : market.instrument.base;
-    this.release(order, asset, order.locked);
-    this.unrest(market, order);
-  }
-
-  // ── money ──────────────────────────────────────────────────────────────
-
-  /** Books one fill: balances, position, order state, then the event. */
   private fill(
     market: Market,
     order: SimOrder,
@@ -559,85 +364,12 @@ export class SimulatedVenue implements VenuePort {
     quantity: Decimal,
     liquidity: Liquidity,
   ): void {
-    const { instrument } = market;
-    const request = order.request;
     const notional = price.mul(quantity);
-    const fee = notional.mul(liquidity === 'maker' ? instrument.makerFee : instrument.takerFee);
-    const quote = this.account(instrument.quote);
-    const base = this.account(instrument.base);
-    if (request.side === 'buy') {
-      quote.total = quote.total.sub(notional).sub(fee);
-      base.total = base.total.add(quantity);
-    } else {
-      quote.total = quote.total.add(notional).sub(fee);
-      base.total = base.total.sub(quantity);
-    }
-    const position = this.positions.get(instrument.id) ?? Decimal.ZERO;
-    this.positions.set(
-      instrument.id,
-      request.side === 'buy' ? position.add(quantity) : position.sub(quantity),
-    );
-    order.filled = order.filled.add(quantity);
-    order.status = order.filled.eq(request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
-    const event: Fill = {
-      clientOrderId: request.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      tradeId: `${this.idPrefix}-t-${++this.tradeCount}`,
-      instrumentId: instrument.id,
-      venue: this.id,
-      side: request.side,
-      price,
-      quantity,
-      fee,
-      feeCurrency: instrument.quote,
-      liquidity,
-      ts: this.clock.now(),
-    };
-    order.fills.push(event);
-    this.emit({ type: 'order.filled', fill: event });
-  }
-
-  private account(asset: string): Account {
-    let account = this.accounts.get(asset);
-    if (account === undefined) {
-      account = { total: Decimal.ZERO, locked: Decimal.ZERO };
-      this.accounts.set(asset, account);
-    }
-    return account;
-  }
-
-  private available(asset: string): Decimal {
-    const account = this.accounts.get(asset);
-    return account === undefined ? Decimal.ZERO : account.total.sub(account.locked);
-  }
-
-  private lock(order: SimOrder, asset: string, amount: Decimal): void {
-    const account = this.account(asset);
-    account.locked = account.locked.add(amount);
-    order.locked = order.locked.add(amount);
-  }
-
-  private release(order: SimOrder, asset: string, amount: Decimal): void {
-    if (amount.isZero()) return;
-    const account = this.account(asset);
-    account.locked = account.locked.sub(amount);
-    order.locked = order.locked.sub(amount);
+    const fee = feeOn(market.instrument, notional, liquidity);
+    this.bookFill(market.instrument, order, price, quantity, notional, fee, liquidity);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────
-
-  private reject(order: SimOrder, code: SimulatedRejectCode, reason: string): void {
-    order.status = 'REJECTED';
-    this.emitRejected(order.request.clientOrderId, code, reason);
-  }
-
-  private emitRejected(clientOrderId: string, code: SimulatedRejectCode, reason: string): void {
-    this.emit({ type: 'order.rejected', clientOrderId, code, reason, ts: this.clock.now() });
-  }
-
-  private emit(event: VenueOrderEvent): void {
-    for (const handler of this.handlers) handler(event);
-  }
 
   /** A book price as an exact Decimal on the tick grid (book prices are on it; anything else rounds to the nearest tick). */
   private priceOf(market: Market, price: number): Decimal {
@@ -682,19 +414,16 @@ function setLevel(book: OrderBook, side: 'bid' | 'ask', price: number, size: num
   else book.applyDelta([], level, book.sequence, book.ts);
 }
 
-function stateOf(order: SimOrder): VenueOrderState {
+/** Only spot instruments trade here. */
+function spotMarket(instrument: Instrument): Market | undefined {
+  if (instrument.kind !== 'spot') return undefined;
   return {
-    clientOrderId: order.request.clientOrderId,
-    venueOrderId: order.venueOrderId,
-    instrumentId: order.request.instrumentId,
-    status: order.status,
-    filledQuantity: order.filled,
-    fills: order.fills.slice(),
+    instrument,
+    book: new OrderBook(instrument.id),
+    tick: nearestDouble(instrument.tickSize),
+    lot: nearestDouble(instrument.lotSize),
+    resting: [],
   };
-}
-
-function configError(message: string, details: Record<string, unknown>): ConcordError {
-  return new ConcordError('CONCORD_ERR_SIMULATED_VENUE_CONFIG', message, { details });
 }
 
 /**
