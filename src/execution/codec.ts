@@ -5,25 +5,13 @@
  */
 import { z } from 'zod';
 import { ConcordError, Decimal } from '../core/index.ts';
-import type { Fill, Order } from '../model/index.ts';
+import { type Fill, ORDER_STATUSES, type Order } from '../model/index.ts';
 
 const decimalString = z
   .string()
   .refine((s) => Decimal.tryFrom(s) !== undefined, { message: 'expected a decimal string' });
 const side = z.enum(['buy', 'sell']);
-const status = z.enum([
-  'INITIALIZED',
-  'DENIED',
-  'SUBMITTED',
-  'ACCEPTED',
-  'REJECTED',
-  'PARTIALLY_FILLED',
-  'FILLED',
-  'PENDING_CANCEL',
-  'CANCELED',
-  'EXPIRED',
-  'UNKNOWN',
-]);
+const status = z.enum(ORDER_STATUSES);
 
 export const orderJsonSchema = z.object({
   clientOrderId: z.string().min(1),

@@ -11,18 +11,22 @@ export type Side = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'POST_ONLY';
 
-export type OrderStatus =
-  | 'INITIALIZED'
-  | 'DENIED'
-  | 'SUBMITTED'
-  | 'ACCEPTED'
-  | 'REJECTED'
-  | 'PARTIALLY_FILLED'
-  | 'FILLED'
-  | 'PENDING_CANCEL'
-  | 'CANCELED'
-  | 'EXPIRED'
-  | 'UNKNOWN';
+/** Every order status, in lifecycle order (zod schemas at the boundaries enumerate these). */
+export const ORDER_STATUSES = [
+  'INITIALIZED',
+  'DENIED',
+  'SUBMITTED',
+  'ACCEPTED',
+  'REJECTED',
+  'PARTIALLY_FILLED',
+  'FILLED',
+  'PENDING_CANCEL',
+  'CANCELED',
+  'EXPIRED',
+  'UNKNOWN',
+] as const;
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   INITIALIZED: ['DENIED', 'SUBMITTED'],

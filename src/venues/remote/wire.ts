@@ -14,6 +14,7 @@ import { ConcordError, Decimal } from '../../core/index.ts';
 import {
   type Fill,
   type MarketEvent,
+  ORDER_STATUSES,
   type OrderRequest,
   type SpotInstrument,
   spotInstrument,
@@ -51,19 +52,7 @@ const decimal = z.string().transform((s, ctx) => {
   return d;
 });
 const side = z.enum(['buy', 'sell']);
-const status = z.enum([
-  'INITIALIZED',
-  'DENIED',
-  'SUBMITTED',
-  'ACCEPTED',
-  'REJECTED',
-  'PARTIALLY_FILLED',
-  'FILLED',
-  'PENDING_CANCEL',
-  'CANCELED',
-  'EXPIRED',
-  'UNKNOWN',
-]);
+const status = z.enum(ORDER_STATUSES);
 const level = z.tuple([z.number().finite(), z.number().finite().nonnegative()]);
 
 const fillSchema = z.object({
