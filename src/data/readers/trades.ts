@@ -16,42 +16,49 @@ export interface RowReadOptions {
   readonly skipped?: SkipLog;
 }
 
-export function* readTrades(
+/** How one kind of row file is read: its shape, and how a row becomes an event. */
+interface RowFormat<E extends { readonly ts: number }> {
+  readonly minLength: number;
+  readonly shape: string;
+  readonly timeLabel: string;
+  /** Funding prints must strictly advance; trades may share a millisecond. */
+  readonly strictlyIncreasing: boolean;
+  toEvent(
+    row: readonly unknown[],
+    ts: number,
+    instrumentId: InstrumentId,
+    record: number,
+    fail: (reason: string) => never,
+  ): E;
+}
+
+/** The loop both row formats share: shape, timestamp, time order, lenient skipping. */
+function* readRows<E extends { readonly ts: number }>(
   path: string,
-  options: RowReadOptions = {},
-): Generator<TradeTick, void, undefined> {
+  options: RowReadOptions,
+  format: RowFormat<E>,
+): Generator<E, void, undefined> {
   const rows = jsonArray(path, readTextFile(path));
   const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
   const skipped = options.skipped ?? new SkipLog();
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < rows.length; i++) {
     const record = i + 1;
+    const fail = (reason: string): never => {
+      throw dataParseError(path, record, reason);
+    };
     try {
       const row = rows[i];
-      if (!Array.isArray(row) || row.length < 6)
-        throw dataParseError(path, record, 'expected [ts, id, type, side, price, amount, cost]');
-      const [ts, id, , side, price, amount] = row as unknown[];
+      if (!Array.isArray(row) || row.length < format.minLength) fail(`expected ${format.shape}`);
+      const ts = (row as unknown[])[0];
       if (typeof ts !== 'number' || !Number.isFinite(ts))
-        throw dataParseError(path, record, `timestamp must be a number of ms, got ${JSON.stringify(ts)}`);
-      if (typeof price !== 'number' || !(price > 0 && price < Number.POSITIVE_INFINITY)) {
-        throw dataParseError(path, record, `price must be a positive number, got ${JSON.stringify(price)}`);
+        fail(`timestamp must be a number of ms, got ${JSON.stringify(ts)}`);
+      const event = format.toEvent(row as unknown[], ts as number, instrumentId, record, fail);
+      if (format.strictlyIncreasing ? event.ts <= previous : event.ts < previous) {
+        throw outOfOrderError(path, record, previous, event.ts, format.timeLabel);
       }
-      if (typeof amount !== 'number' || !(amount > 0 && amount < Number.POSITIVE_INFINITY)) {
-        throw dataParseError(path, record, `amount must be a positive number, got ${JSON.stringify(amount)}`);
-      }
-      if (side !== 'buy' && side !== 'sell' && side !== null)
-        throw dataParseError(path, record, `side must be buy, sell or null, got ${JSON.stringify(side)}`);
-      if (ts < previous) throw outOfOrderError(path, record, previous, ts, 'trade time');
-      previous = ts;
-      yield {
-        type: 'trade',
-        ts,
-        instrumentId,
-        price,
-        size: amount,
-        aggressor: side ?? 'unknown',
-        tradeId: id === null || id === undefined ? String(record) : String(id),
-      };
+      previous = event.ts;
+      yield event;
     } catch (err) {
       if (options.lenient !== true || !(err instanceof ConcordError)) throw err;
       skipped.add(err);
@@ -59,31 +66,57 @@ export function* readTrades(
   }
 }
 
-export function* readFunding(
+const TRADE_ROWS: RowFormat<TradeTick> = {
+  minLength: 6,
+  shape: '[ts, id, type, side, price, amount, cost]',
+  timeLabel: 'trade time',
+  strictlyIncreasing: false,
+  toEvent(row, ts, instrumentId, record, fail) {
+    const [, id, , side, price, amount] = row;
+    if (typeof price !== 'number' || !(price > 0 && price < Number.POSITIVE_INFINITY)) {
+      fail(`price must be a positive number, got ${JSON.stringify(price)}`);
+    }
+    if (typeof amount !== 'number' || !(amount > 0 && amount < Number.POSITIVE_INFINITY)) {
+      fail(`amount must be a positive number, got ${JSON.stringify(amount)}`);
+    }
+    if (side !== 'buy' && side !== 'sell' && side !== null) {
+      fail(`side must be buy, sell or null, got ${JSON.stringify(side)}`);
+    }
+    return {
+      type: 'trade',
+      ts,
+      instrumentId,
+      price: price as number,
+      size: amount as number,
+      aggressor: (side as 'buy' | 'sell' | null) ?? 'unknown',
+      tradeId: id === null || id === undefined ? String(record) : String(id),
+    };
+  },
+};
+
+const FUNDING_ROWS: RowFormat<FundingRate> = {
+  minLength: 2,
+  shape: '[ts, rate, ...]',
+  timeLabel: 'funding time',
+  strictlyIncreasing: true,
+  toEvent(row, ts, instrumentId, _record, fail) {
+    const rate = row[1];
+    if (typeof rate !== 'number' || !Number.isFinite(rate))
+      fail(`rate must be a finite number, got ${JSON.stringify(rate)}`);
+    return { type: 'funding', ts, instrumentId, rate: rate as number };
+  },
+};
+
+export function readTrades(
+  path: string,
+  options: RowReadOptions = {},
+): Generator<TradeTick, void, undefined> {
+  return readRows(path, options, TRADE_ROWS);
+}
+
+export function readFunding(
   path: string,
   options: RowReadOptions = {},
 ): Generator<FundingRate, void, undefined> {
-  const rows = jsonArray(path, readTextFile(path));
-  const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
-  const skipped = options.skipped ?? new SkipLog();
-  let previous = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < rows.length; i++) {
-    const record = i + 1;
-    try {
-      const row = rows[i];
-      if (!Array.isArray(row) || row.length < 2)
-        throw dataParseError(path, record, 'expected [ts, rate, ...]');
-      const [ts, rate] = row as unknown[];
-      if (typeof ts !== 'number' || !Number.isFinite(ts))
-        throw dataParseError(path, record, `timestamp must be a number of ms, got ${JSON.stringify(ts)}`);
-      if (typeof rate !== 'number' || !Number.isFinite(rate))
-        throw dataParseError(path, record, `rate must be a finite number, got ${JSON.stringify(rate)}`);
-      if (ts <= previous) throw outOfOrderError(path, record, previous, ts, 'funding time');
-      previous = ts;
-      yield { type: 'funding', ts, instrumentId, rate };
-    } catch (err) {
-      if (options.lenient !== true || !(err instanceof ConcordError)) throw err;
-      skipped.add(err);
-    }
-  }
+  return readRows(path, options, FUNDING_ROWS);
 }
