@@ -38,3 +38,8 @@ export const NO_ACTION: Decision = Object.freeze({
   reasoning: 'no action',
   expectedReturn: 0,
 });
+
+/** A decision with nothing to propose; the reasoning says why (journaled only when it matters). */
+export function noAction(reasoning: string): Decision {
+  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
+}

@@ -15,7 +15,7 @@ import type {
   OrderIntent,
   PlanIntent,
 } from '../../../model/index.ts';
-import { isOrderable } from '../../../model/index.ts';
+import { isOrderable, noAction } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition, BookView } from '../../contract.ts';
 import { lotsWithin, wholeLots } from '../momentum/sizing.ts';
 import { fmt } from '../regime/stats.ts';
@@ -365,10 +365,6 @@ function describe(o: CrossOpportunity): string {
     `sell on ${o.sell.id} (bids to ${w.worstSellPrice}, ${w.sellLevels} levels, fee ${fmt(o.sellFee * 1e4)} bp); ` +
     `gross ${fmt((w.sellNotional / w.buyNotional - 1) * 1e4)} bp, net ${fmt(w.netEdge * 1e4)} bp after fees`
   );
-}
-
-function noAction(reasoning: string): Decision {
-  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
 }
 
 export const arbitrageAgent: AgentDefinition<ArbitrageConfig> = {

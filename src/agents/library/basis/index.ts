@@ -22,7 +22,7 @@ import type {
   PlanIntent,
   Side,
 } from '../../../model/index.ts';
-import { isOrderable } from '../../../model/index.ts';
+import { isOrderable, noAction } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition } from '../../contract.ts';
 import { toLotQuantity } from '../momentum/sizing.ts';
 
@@ -342,10 +342,6 @@ function leg(instrumentId: InstrumentId, side: Side, quantity: Decimal, reduceOn
 
 function fmt(value: number): string {
   return Number.isFinite(value) ? value.toFixed(2) : String(value);
-}
-
-function noAction(reasoning: string): Decision {
-  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
 }
 
 export const basisAgent: AgentDefinition<BasisConfig> = {

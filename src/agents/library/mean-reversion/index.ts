@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Decision, InstrumentId } from '../../../model/index.ts';
+import { noAction } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition } from '../../contract.ts';
 import {
   isReducing,
@@ -113,10 +114,6 @@ export class MeanReversionAgent implements Agent {
       reasoning: `mean-reversion ${id}: ${action}, ${order.side} ${order.quantity} at market; ${measured}`,
     };
   }
-}
-
-function noAction(reasoning: string): Decision {
-  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
 }
 
 export const meanReversionAgent: AgentDefinition<MeanReversionConfig> = {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Decision, InstrumentId } from '../../../model/index.ts';
+import { noAction } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition } from '../../contract.ts';
 import { fmt, strengthPast } from '../regime/stats.ts';
 import {
@@ -99,10 +100,6 @@ export class MomentumAgent implements Agent {
       reasoning: `momentum ${id}: ${why}, ${order.side} ${order.quantity} at market; ${measured}`,
     };
   }
-}
-
-function noAction(reasoning: string): Decision {
-  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
 }
 
 export const momentumAgent: AgentDefinition<MomentumConfig> = {

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ConcordError, Decimal } from '../../../core/index.ts';
 import type { Bar, Decision, InstrumentId, OrderIntent } from '../../../model/index.ts';
+import { noAction } from '../../../model/index.ts';
 import type { Agent, AgentContext, AgentDefinition } from '../../contract.ts';
 import { orderableInstrument, toLotQuantity } from '../momentum/sizing.ts';
 
@@ -302,10 +303,6 @@ const NO_SIGNAL: Decision = Object.freeze({
   expectedReturn: 0,
   reasoning: 'sma-cross: no cross',
 });
-
-function noAction(reasoning: string): Decision {
-  return { intents: [], confidence: 0, expectedReturn: 0, reasoning };
-}
 
 export const smaCrossAgent: AgentDefinition<SmaCrossConfig> = {
   type: 'sma-cross',
