@@ -9,10 +9,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..');
-const src = join(root, 'src');
+const projectRoot = resolve(import.meta.dirname, '..');
 
 const INNER = ['core', 'model', 'bus', 'journal'];
+const BELOW_KERNEL = [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues'];
 export const ALLOWED: Record<string, readonly string[]> = {
   core: [],
   model: ['core'],
@@ -26,20 +26,17 @@ export const ALLOWED: Record<string, readonly string[]> = {
   execution: [...INNER, 'data', 'portfolio', 'risk'],
   // Venues see only core, model and the venue port (which lives in model).
   venues: ['core', 'model'],
-  kernel: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues'],
-  cli: [
-    ...INNER,
-    'data',
-    'portfolio',
-    'risk',
-    'agents',
-    'orchestrator',
-    'execution',
-    'venues',
-    'kernel',
-    'api',
-  ],
-  api: [...INNER, 'data', 'portfolio', 'risk', 'agents', 'orchestrator', 'execution', 'venues', 'kernel'],
+  // The kernel composes the components and runs the step pipeline; it knows no mode, no
+  // analysis and no operator channel (those attach to it from outside).
+  kernel: BELOW_KERNEL,
+  // Session runners over a market source; they attach operator channels to the kernel.
+  modes: [...BELOW_KERNEL, 'kernel', 'control'],
+  // Metrics, reports and the safety report: read the desk and its journal, never steer it.
+  analysis: [...BELOW_KERNEL, 'kernel'],
+  // Operator channels (the control-file adapter; the API is another).
+  control: [...BELOW_KERNEL, 'kernel'],
+  cli: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control', 'api'],
+  api: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control'],
   web: [],
 };
 
@@ -68,9 +65,12 @@ function stripComments(text: string): string {
     .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
-export function checkConventions(): string[] {
+/** Every violation under `root` (the project by default; tests point it at a planted tree). */
+export function checkConventions(root: string = projectRoot): string[] {
+  const src = join(root, 'src');
   const problems: string[] = [];
   const usedCodes = new Set<string>();
+  const imports = new Map<string, string[]>();
   for (const file of walk(src)) {
     const rel = relative(src, file).split(sep).join('/');
     const component = rel.split('/')[0] ?? '';
@@ -94,6 +94,11 @@ export function checkConventions(): string[] {
         const target = relative(src, resolve(file, '..', m[1] ?? ''))
           .split(sep)
           .join('/');
+        if (!isTest && !/^import\s+type\b/.test(line.trim())) {
+          const list = imports.get(rel) ?? [];
+          list.push(target);
+          imports.set(rel, list);
+        }
         const targetComponent = target.split('/')[0] ?? '';
         if (target.startsWith('..')) {
           problems.push(`${where}: imports outside src/ (${m[1]})`);
@@ -129,7 +134,51 @@ export function checkConventions(): string[] {
     if (!usedCodes.has(code))
       problems.push(`docs/errors.md: ${code} is documented but no longer used in src/`);
   }
+  for (const cycle of importCycles(imports))
+    problems.push(`import circle among: ${cycle.join(', ')} (runtime imports, src/)`);
   return problems;
+}
+
+/**
+ * Strongly connected components of the runtime import graph (type-only imports are erased and
+ * cannot form a circle at run time); each component with more than one file is a circle.
+ */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v) ?? 0, index.get(w) ?? 0));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string | undefined;
+      do {
+        w = stack.pop();
+        if (w === undefined) break;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      const selfLoop = (graph.get(v) ?? []).includes(v);
+      if (component.length > 1 || selfLoop) cycles.push(component.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return cycles;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('check-conventions.ts')) {

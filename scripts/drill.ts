@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { Decimal, LiveClock, Random } from '../src/core/index.ts';
 import { JournalReader, verifyJournal } from '../src/journal/index.ts';
 import { parseDeskConfig } from '../src/kernel/config.ts';
-import { type PaperDeskSummary, runPaperDesk } from '../src/kernel/paper.ts';
+import { type PaperDeskSummary, runPaperDesk } from '../src/modes/paper.ts';
 import type { FaultConfig } from '../src/venues/faulty/index.ts';
 import { RemoteConnection } from '../src/venues/remote/client.ts';
 import type { VenueServerState } from '../src/venues/remote/server.ts';

@@ -5,15 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { buildBacktestResult, renderBacktestReport } from '../analysis/report/index.ts';
 import { ConcordError } from '../core/index.ts';
-import {
-  type AgentSpec,
-  type BacktestRunResult,
-  backtestConfig,
-  loadDeskConfig,
-  runBacktest,
-} from '../kernel/index.ts';
-import { buildBacktestResult, renderBacktestReport } from '../kernel/report/index.ts';
+import { type AgentSpec, loadDeskConfig } from '../kernel/index.ts';
+import { type BacktestRunResult, backtestConfig, runBacktest } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { formatMoney, type Out } from './output.ts';
 

@@ -5,15 +5,8 @@
  */
 import { isConcordError, LiveClock, toConcordError } from '../core/index.ts';
 import { verifyJournal } from '../journal/index.ts';
-import {
-  type DeskConfig,
-  type DeskStatus,
-  loadDeskConfig,
-  parseDeskConfig,
-  type RunSummary,
-  replayJournal,
-  runDesk,
-} from '../kernel/index.ts';
+import { type DeskConfig, type DeskStatus, loadDeskConfig, parseDeskConfig } from '../kernel/index.ts';
+import { type RunSummary, replayJournal, runDesk } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';

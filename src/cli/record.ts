@@ -10,7 +10,7 @@ import {
   type RecordResult,
   recordSource,
   sandboxRecordingSource,
-} from '../kernel/record.ts';
+} from '../modes/record.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { formatDuration, type Out } from './output.ts';
 

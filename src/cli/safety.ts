@@ -4,7 +4,8 @@
  * report of a journal. Exit codes: 0 done, 1 not picked up / refused / rejected, 2 bad usage,
  * 3 runtime error.
  */
-import { isConcordError, LiveClock, monotonicMs, toConcordError } from '../core/index.ts';
+
+import { buildSafetyReport, type SafetyReport } from '../analysis/safety-report.ts';
 import {
   type RequestTicket,
   requestHalt,
@@ -12,8 +13,8 @@ import {
   type TicketState,
   ticketState,
   withdrawRequest,
-} from '../kernel/control.ts';
-import { buildSafetyReport, type SafetyReport } from '../kernel/safety-report.ts';
+} from '../control/file-channel.ts';
+import { isConcordError, LiveClock, monotonicMs, toConcordError } from '../core/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import type { Out } from './output.ts';
 

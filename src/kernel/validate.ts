@@ -10,7 +10,7 @@ import { ConcordError, isConcordError } from '../core/index.ts';
 import { parseOrchestratorConfig } from '../orchestrator/index.ts';
 import { type DeskConfig, rerootConfigError } from './config.ts';
 import { deskRegistry, resolveSafety } from './desk.ts';
-import { parseShadowConfig, validateShadowConfig } from './shadow.ts';
+import { parseShadowConfig, type ShadowConfig, shadowDeskConfig } from './shadow-config.ts';
 
 export function validateDeskConfig(
   config: DeskConfig,
@@ -61,4 +61,33 @@ function rerootIfBare(err: unknown, prefix: string): unknown {
   if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) return err;
   const path = typeof err.details.path === 'string' ? err.details.path : '';
   return path === prefix || path.startsWith(`${prefix}.`) ? err : rerootConfigError(err, prefix);
+}
+
+/**
+ * Checks each candidate's type and config with the registry, as the live desk's agents
+ * are checked; errors name `shadow.candidates.<i>...`.
+ */
+export function validateShadowConfig(
+  live: DeskConfig,
+  shadow: ShadowConfig,
+  source = 'config',
+  agentDefinitions: readonly AgentDefinition<unknown>[] = [],
+): void {
+  if (shadow.candidates.length === 0) return;
+  try {
+    validateDeskConfig(shadowDeskConfig(live, shadow.candidates), source, agentDefinitions);
+  } catch (err) {
+    if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) throw err;
+    const path = typeof err.details.path === 'string' ? err.details.path : '';
+    if (!path.startsWith('agents.')) throw err;
+    const rerooted = `shadow.candidates.${path.slice('agents.'.length)}`;
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      err.shortMessage.replace(`"${path}"`, `"${rerooted}"`),
+      {
+        details: { ...err.details, path: rerooted },
+        cause: err,
+      },
+    );
+  }
 }

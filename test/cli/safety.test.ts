@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSafetyReport } from '../../src/analysis/safety-report.ts';
 import type { Out } from '../../src/cli/output.ts';
 import { formatSafetyReport, haltCommand, safetyReportCommand } from '../../src/cli/safety.ts';
+import { ControlChannel } from '../../src/control/file-channel.ts';
 import { SqliteJournal } from '../../src/journal/index.ts';
-import { ControlChannel } from '../../src/kernel/control.ts';
-import { buildSafetyReport } from '../../src/kernel/safety-report.ts';
 
 function captureOut(): Out & { lines: string[]; errors: string[] } {
   const lines: string[] = [];

@@ -13,10 +13,10 @@ import {
 import { SkipLog } from '../../src/data/readers/errors.ts';
 import { detectFormat, readRecording } from '../../src/data/readers/recording.ts';
 import { ConcordRecordingWriter } from '../../src/data/recording-writer.ts';
-import { backtestConfig, runBacktest } from '../../src/kernel/backtest.ts';
-import { recordSource, sandboxRecordingSource } from '../../src/kernel/record.ts';
 import type { MarketEvent } from '../../src/model/index.ts';
 import { spotInstrument } from '../../src/model/index.ts';
+import { backtestConfig, runBacktest } from '../../src/modes/backtest.ts';
+import { recordSource, sandboxRecordingSource } from '../../src/modes/record.ts';
 import { SyntheticMarket } from '../../src/venues/index.ts';
 import { tmpDir } from './helpers.ts';
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Agent, AgentDefinition, TriggerKind } from '../../src/agents/contract.ts';
 import { JournalReader } from '../../src/journal/index.ts';
-import { DEFAULT_AGENTS, parseDeskConfig, replayJournal, runDesk } from '../../src/kernel/index.ts';
+import { DEFAULT_AGENTS, parseDeskConfig } from '../../src/kernel/index.ts';
+import { replayJournal, runDesk } from '../../src/modes/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const ALL_TRIGGERS: TriggerKind[] = [

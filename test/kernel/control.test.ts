@@ -13,7 +13,6 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Out } from '../../src/cli/output.ts';
 import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
-import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
 import {
   ControlChannel,
   type ControlRequest,
@@ -22,7 +21,8 @@ import {
   requestHalt,
   requestResume,
   ticketState,
-} from '../../src/kernel/control.ts';
+} from '../../src/control/file-channel.ts';
+import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
 
 const made: string[] = [];
 function tempDir(): string {

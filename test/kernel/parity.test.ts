@@ -4,16 +4,9 @@ import { topics } from '../../src/bus/index.ts';
 import { SimulatedClock } from '../../src/core/index.ts';
 import { readConcordHeader, readConcordRecording } from '../../src/data/readers/concord.ts';
 import { SqliteJournal } from '../../src/journal/index.ts';
-import {
-  backtestConfig,
-  DEFAULT_AGENTS,
-  Desk,
-  recordSource,
-  runBacktest,
-  sandboxRecordingSource,
-  sortedEntries,
-} from '../../src/kernel/index.ts';
+import { DEFAULT_AGENTS, Desk, sortedEntries } from '../../src/kernel/index.ts';
 import type { Fill } from '../../src/model/index.ts';
+import { backtestConfig, recordSource, runBacktest, sandboxRecordingSource } from '../../src/modes/index.ts';
 import { SimulatedVenue } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteJournal } from '../../src/journal/index.ts';
 import {
   buildSafetyReport,
   dayOf,
   type SafetyReport,
   SafetyReportBuilder,
-} from '../../src/kernel/safety-report.ts';
+} from '../../src/analysis/safety-report.ts';
+import { SqliteJournal } from '../../src/journal/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const DAY = 86_400_000;

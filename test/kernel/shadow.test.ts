@@ -3,20 +3,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
 import { type JournalRecord, SqliteJournal } from '../../src/journal/index.ts';
-import { type AgentSpec, Desk, parseDeskConfig, startTimeMs } from '../../src/kernel/index.ts';
+import {
+  type AgentSpec,
+  Desk,
+  type PromotionThresholds,
+  parseDeskConfig,
+  parseShadowConfig,
+  shadowDeskConfig,
+  startTimeMs,
+  validateShadowConfig,
+} from '../../src/kernel/index.ts';
+import type { OrderRequest } from '../../src/model/index.ts';
 import {
   evaluatePromotion,
   type LiveSummary,
   liveSummaryOf,
   PnlTracker,
-  type PromotionThresholds,
-  parseShadowConfig,
   type ShadowReport,
   ShadowSession,
-  shadowDeskConfig,
-  validateShadowConfig,
-} from '../../src/kernel/shadow.ts';
-import type { OrderRequest } from '../../src/model/index.ts';
+} from '../../src/modes/shadow.ts';
 import { SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 

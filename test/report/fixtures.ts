@@ -1,5 +1,5 @@
-import type { BacktestSeries, BacktestTrade, EquityPoint } from '../../src/kernel/report/index.ts';
-import { type BacktestReportInput, buildBacktestResult } from '../../src/kernel/report/index.ts';
+import type { BacktestSeries, BacktestTrade, EquityPoint } from '../../src/analysis/report/index.ts';
+import { type BacktestReportInput, buildBacktestResult } from '../../src/analysis/report/index.ts';
 
 export const HOSTILE_AGENT = '<script>alert("x")</script>';
 const MINUTE = 60_000;

@@ -11,7 +11,7 @@ import {
   niceTicks,
   renderBacktestReport,
   timeTicks,
-} from '../../src/kernel/report/index.ts';
+} from '../../src/analysis/report/index.ts';
 import { HOSTILE_AGENT, syntheticReportInput, syntheticSeries } from './fixtures.ts';
 
 function polylinePoints(html: string, svgId: string): Array<[number, number]> {

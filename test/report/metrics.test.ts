@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isConcordError } from '../../src/core/index.ts';
 import {
   analyzeRoundTrips,
   attributeByAgent,
@@ -14,7 +13,8 @@ import {
   roundTrips,
   UNATTRIBUTED_AGENT,
   YEAR_MS,
-} from '../../src/kernel/report/index.ts';
+} from '../../src/analysis/report/index.ts';
+import { isConcordError } from '../../src/core/index.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);

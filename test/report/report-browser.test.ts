@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatNumber, formatPercent, renderBacktestReport } from '../../src/kernel/report/index.ts';
+import { formatNumber, formatPercent, renderBacktestReport } from '../../src/analysis/report/index.ts';
 import { syntheticReportInput } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

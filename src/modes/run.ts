@@ -6,15 +6,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
+import { ControlChannel, type HaltRequest, type ResumeRequest } from '../control/file-channel.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
+import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
+import { type Checkpoint, Desk, sortedEntries } from '../kernel/desk.ts';
+import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
+import { type AgentSummary, agentSummaries, type DeskStatus } from '../kernel/status.ts';
+import { validateDeskConfig } from '../kernel/validate.ts';
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
-import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
-import { ControlChannel, type HaltRequest, type ResumeRequest } from './control.ts';
-import { type Checkpoint, Desk, sortedEntries } from './desk.ts';
-import { liveSummaryOf, parseShadowConfig, ShadowSession, shadowDeskConfig } from './shadow.ts';
-import { validateDeskConfig } from './validate.ts';
+import { liveSummaryOf, ShadowSession } from './shadow.ts';
 
 export interface RunOptions {
   readonly config: DeskConfig;
@@ -28,41 +30,6 @@ export interface RunOptions {
   readonly onEvent?: ((text: string) => void) | undefined;
   /** Agent types beyond the built-in library (embedding, tests). */
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
-}
-
-export interface AgentSummary {
-  readonly id: string;
-  /** Realised PnL and fees of the trades this agent's decisions produced (split by weight). */
-  readonly pnl: number;
-  readonly fees: number;
-  readonly trades: number;
-  readonly type: string;
-  readonly state: string;
-  readonly decisions: number;
-  readonly trust: number;
-  readonly failures: number;
-}
-
-export interface DeskStatus {
-  readonly mode: string;
-  readonly seed: number;
-  readonly simulatedMs: number;
-  readonly wallMs: number;
-  readonly marketEvents: number;
-  readonly triggers: number;
-  readonly decisions: number;
-  readonly decisionsPerSec: number;
-  readonly orders: number;
-  readonly denied: number;
-  readonly rejected: number;
-  readonly fills: number;
-  readonly pnl: number;
-  readonly tradingState: string;
-  readonly halts: number;
-  readonly breakerTrips: number;
-  readonly positions: ReadonlyArray<{ instrumentId: string; quantity: string }>;
-  readonly agents: readonly AgentSummary[];
-  readonly recent: readonly string[];
 }
 
 export interface RunSummary extends Omit<DeskStatus, 'recent' | 'decisionsPerSec'> {
@@ -119,27 +86,6 @@ function assertModeAllowed(config: DeskConfig, live: boolean): void {
       },
     );
   }
-}
-
-/** Per-agent state, decisions, trust and attributed PnL. */
-export function agentSummaries(desk: Desk): AgentSummary[] {
-  const trust = desk.orchestrator.trust.lookup;
-  const attribution = new Map(desk.portfolio.attribution().map((a) => [a.agentId, a]));
-  return desk.config.agents.map((a) => ({
-    id: a.id,
-    type: a.type,
-    state: desk.supervisor.state(a.id).quarantined
-      ? 'QUARANTINED'
-      : desk.isDataStale(a.id)
-        ? 'DEGRADED'
-        : desk.supervisor.state(a.id).state,
-    decisions: desk.agentDecisions.get(a.id) ?? 0,
-    trust: trust(a.id),
-    pnl: attribution.get(a.id)?.realizedPnl.toNumber() ?? 0,
-    fees: attribution.get(a.id)?.fees.toNumber() ?? 0,
-    trades: attribution.get(a.id)?.trades ?? 0,
-    failures: desk.supervisor.state(a.id).totalFailures,
-  }));
 }
 
 function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {

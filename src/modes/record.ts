@@ -7,9 +7,9 @@
 import { monotonicMs } from '../core/index.ts';
 import type { ConcordRecordingSource } from '../data/readers/concord.ts';
 import { ConcordRecordingWriter, type RecordingHeaderInput } from '../data/recording-writer.ts';
+import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import type { Instrument, MarketEvent } from '../model/index.ts';
 import { SyntheticMarket } from '../venues/index.ts';
-import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
 
 export interface RecordProgress {
   /** Share of the requested duration recorded so far (0..1). */

@@ -16,115 +16,13 @@ import { z } from 'zod';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { type Clock, ConcordError, isConcordError, SimulatedClock, toConcordError } from '../core/index.ts';
 import { SqliteJournal } from '../journal/index.ts';
+import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from '../kernel/config.ts';
+import { Desk, sortedEntries } from '../kernel/desk.ts';
+import { type PromotionThresholds, shadowFieldError } from '../kernel/shadow-config.ts';
+import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
+import { validateDeskConfig } from '../kernel/validate.ts';
 import type { Instrument, MarketEvent } from '../model/index.ts';
 import { SimulatedVenue } from '../venues/index.ts';
-import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from './config.ts';
-import { Desk, sortedEntries } from './desk.ts';
-import { type AgentSummary, agentSummaries } from './run.ts';
-import { validateDeskConfig } from './validate.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Config section `shadow`
-
-/** The desk's own agent spec schema, so a candidate is written exactly like a live agent. */
-const agentSpecSchema = deskConfigSchema.shape.agents.unwrap().element;
-
-export const promotionThresholdsSchema = z.strictObject({
-  /** Agent decisions the candidates made (empty answers included). */
-  minDecisions: z.int().nonnegative().default(1000),
-  minFills: z.int().nonnegative().default(20),
-  /** Total PnL (realized + unrealized − fees, quote currency) at least this. */
-  minPnl: z.number().finite().default(0),
-  /** Largest peak-to-trough fall of the sampled PnL, quote currency, at most this. */
-  maxDrawdown: z.number().finite().nonnegative().default(1000),
-  /** Desk time the session has been running. */
-  minDurationMs: z
-    .int()
-    .nonnegative()
-    .default(7 * 24 * 3_600_000),
-  /** Shadow PnL − live PnL at least this (needs a live summary). */
-  minPnlVsLive: z.number().finite().optional(),
-});
-
-export type PromotionThresholds = z.output<typeof promotionThresholdsSchema>;
-
-export const shadowConfigSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  candidates: z.array(agentSpecSchema).default([]),
-  promotion: promotionThresholdsSchema.prefault({}),
-});
-
-export type ShadowConfig = z.output<typeof shadowConfigSchema>;
-
-/**
- * Validates the `shadow` section; throws CONCORD_ERR_CONFIG_INVALID naming the field
- * under `shadow.` (e.g. `shadow.promotion.minFills`, `shadow.candidates.0.id`).
- */
-export function parseShadowConfig(raw: unknown, source = 'config'): ShadowConfig {
-  const result = shadowConfigSchema.safeParse(raw ?? {});
-  if (!result.success) throw zodToConfigError(result.error, source, 'shadow');
-  const shadow = result.data;
-  if (shadow.enabled && shadow.candidates.length === 0) {
-    throw shadowFieldError(
-      'shadow.candidates',
-      'at least one candidate agent when shadow.enabled is true',
-      [],
-      source,
-    );
-  }
-  const ids = new Set<string>();
-  shadow.candidates.forEach((c, i) => {
-    if (ids.has(c.id))
-      throw shadowFieldError(`shadow.candidates.${i}.id`, 'a unique candidate id', c.id, source);
-    ids.add(c.id);
-  });
-  return shadow;
-}
-
-/** The shadow desk's config: the live desk's (same risk, orchestrator, venues), with only the candidates as agents. */
-export function shadowDeskConfig(live: DeskConfig, candidates: readonly AgentSpec[]): DeskConfig {
-  // A shadow desk has no shadow of its own.
-  return { ...live, agents: candidates.map((c) => ({ ...c })), shadow: {} };
-}
-
-/**
- * Checks each candidate's type and config with the registry, as the live desk's agents
- * are checked; errors name `shadow.candidates.<i>...`.
- */
-export function validateShadowConfig(
-  live: DeskConfig,
-  shadow: ShadowConfig,
-  source = 'config',
-  agentDefinitions: readonly AgentDefinition<unknown>[] = [],
-): void {
-  if (shadow.candidates.length === 0) return;
-  try {
-    validateDeskConfig(shadowDeskConfig(live, shadow.candidates), source, agentDefinitions);
-  } catch (err) {
-    if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) throw err;
-    const path = typeof err.details.path === 'string' ? err.details.path : '';
-    if (!path.startsWith('agents.')) throw err;
-    const rerooted = `shadow.candidates.${path.slice('agents.'.length)}`;
-    throw new ConcordError(
-      'CONCORD_ERR_CONFIG_INVALID',
-      err.shortMessage.replace(`"${path}"`, `"${rerooted}"`),
-      {
-        details: { ...err.details, path: rerooted },
-        cause: err,
-      },
-    );
-  }
-}
-
-function shadowFieldError(path: string, expected: string, received: unknown, source: string): ConcordError {
-  return new ConcordError(
-    'CONCORD_ERR_CONFIG_INVALID',
-    `${source}: field "${path}" is invalid: expected ${expected}, received ${JSON.stringify(received)}`,
-    {
-      details: { path, expected, received, source },
-    },
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reports and promotion

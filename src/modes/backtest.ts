@@ -16,15 +16,15 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { topics } from '../bus/index.ts';
 import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { type BookStats, detectFormat, type RecordingFormat, readRecording } from '../data/index.ts';
+import { recordedInstrument } from '../data/instruments.ts';
 import { readConcordHeader } from '../data/readers/concord.ts';
 import { SqliteJournal } from '../journal/index.ts';
+import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
+import { Desk, sortedEntries } from '../kernel/desk.ts';
+import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
+import { validateDeskConfig } from '../kernel/validate.ts';
 import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
 import { BarVenue, SimulatedVenue } from '../venues/index.ts';
-import { type DeskConfig, parseDeskConfig } from './config.ts';
-import { Desk, sortedEntries } from './desk.ts';
-import { recordedInstrument } from './instruments.ts';
-import { type AgentSummary, agentSummaries } from './run.ts';
-import { validateDeskConfig } from './validate.ts';
 
 export interface BacktestOptions {
   /** Files or directories (their recordings, sorted by name), replayed in the order given. */

@@ -27,11 +27,11 @@ import {
   type JournalRecord,
   SqliteJournal,
 } from '../journal/index.ts';
+import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
+import { type Checkpoint, Desk } from '../kernel/desk.ts';
+import { validateDeskConfig } from '../kernel/validate.ts';
 import { isOrderable, type MarketEvent, type OrderableInstrument, type VenuePort } from '../model/index.ts';
 import { type RemoteAddress, RemoteConnection, type RemoteVenue } from '../venues/remote/client.ts';
-import { type DeskConfig, parseDeskConfig } from './config.ts';
-import { type Checkpoint, Desk } from './desk.ts';
-import { validateDeskConfig } from './validate.ts';
 
 export interface PaperDeskOptions {
   readonly config: DeskConfig;

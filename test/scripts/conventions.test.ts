@@ -1,0 +1,68 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkConventions, importCycles } from '../../scripts/check-conventions.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+/** A minimal project tree: the files given plus an empty docs/errors.md. */
+function plant(files: Record<string, string>): string {
+  const root = tempDir('conventions-');
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  writeFileSync(join(root, 'docs', 'errors.md'), '# Errors\n');
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+describe('the conventions check', () => {
+  it('passes on a clean planted tree', () => {
+    const root = plant({
+      'src/core/a.ts': 'export const a = 1;\n',
+      'src/kernel/k.ts': "import { a } from '../core/a.ts';\nexport const k = a;\n",
+    });
+    expect(checkConventions(root)).toEqual([]);
+  });
+
+  it.each([
+    ['modes', 'src/modes/run.ts'],
+    ['analysis', 'src/analysis/report.ts'],
+    ['control', 'src/control/channel.ts'],
+    ['api', 'src/api/server.ts'],
+  ])('fails when the kernel imports a %s module', (component, path) => {
+    const root = plant({
+      [path]: 'export const x = 1;\n',
+      'src/kernel/desk.ts': `import { x } from '../${path.slice('src/'.length)}';\nexport const y = x;\n`,
+    });
+    const problems = checkConventions(root);
+    expect(problems.some((p) => p.includes(`kernel must not depend on ${component}`))).toBe(true);
+  });
+
+  it('fails on an import circle, and ignores type-only imports', () => {
+    const circular = plant({
+      'src/kernel/a.ts': "import { b } from './b.ts';\nexport const a = () => b;\n",
+      'src/kernel/b.ts': "import { c } from './c.ts';\nexport const b = () => c;\n",
+      'src/kernel/c.ts': "import { a } from './a.ts';\nexport const c = () => a;\n",
+    });
+    expect(checkConventions(circular)).toEqual([
+      'import circle among: kernel/a.ts, kernel/b.ts, kernel/c.ts (runtime imports, src/)',
+    ]);
+    const typeOnly = plant({
+      'src/kernel/a.ts': "import type { B } from './b.ts';\nexport type A = B;\nexport const a = 1;\n",
+      'src/kernel/b.ts': "import { a } from './a.ts';\nexport type B = number;\nexport const b = a;\n",
+    });
+    expect(checkConventions(typeOnly)).toEqual([]);
+  });
+
+  it('finds every strongly connected component of an import graph', () => {
+    const graph = new Map<string, string[]>([
+      ['a', ['b']],
+      ['b', ['a', 'c']],
+      ['c', ['d']],
+      ['d', ['d']],
+      ['e', ['c']],
+    ]);
+    expect(importCycles(graph)).toEqual([['d'], ['a', 'b']]);
+  });
+});
