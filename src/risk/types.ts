@@ -4,13 +4,7 @@
  * order is simply not sent.
  */
 import type { Decimal } from '../core/index.ts';
-import type {
-  Denial,
-  InstrumentId,
-  PreTradeOrder,
-  PreTradeVerdict,
-  VenueId,
-} from '../model/index.ts';
+import type { Denial, InstrumentId, PreTradeOrder, PreTradeVerdict, VenueId } from '../model/index.ts';
 import type { RiskLimits } from './config.ts';
 
 /** The risk engine judges the order manager's pre-trade order itself (one type, see model/pre-trade.ts). */

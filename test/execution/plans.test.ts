@@ -122,7 +122,10 @@ describe('plans', () => {
     const check: PreTradeCheck = {
       check: (o) =>
         o.venue === 'b'
-          ? { ok: false, denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} } }
+          ? {
+              ok: false,
+              denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} },
+            }
           : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
@@ -136,12 +139,18 @@ describe('plans', () => {
     expect(a.last().clientOrderId).toBe(leg(2));
   });
 
-  it('every leg carries the plan\'s expected net edge to the gate; a hedge order carries none', async () => {
+  it("every leg carries the plan's expected net edge to the gate; a hedge order carries none", async () => {
     const seen: PreTradeOrder[] = [];
-    const { a, b, manager } = harness({}, { check: (o) => (seen.push(o), { ok: true }) });
+    const recording: PreTradeCheck = {
+      check: (o) => {
+        seen.push(o);
+        return { ok: true };
+      },
+    };
+    const { a, b, manager } = harness({}, recording);
     await manager.submitPlan(arb, planCtx('hedge'));
     // A restored manager (e.g. after a crash) still knows the plan's edge for its later legs.
-    const restored = harness({}, { check: (o) => (seen.push(o), { ok: true }) });
+    const restored = harness({}, recording);
     restored.manager.restore(manager.snapshot());
     expect(restored.manager.plan('p1')?.expectedNetEdge).toBe(0.001);
     a.fill(a.last(), '1', '60000');
@@ -158,7 +167,10 @@ describe('plans', () => {
     const check: PreTradeCheck = {
       check: (o) =>
         o.venue === 'b'
-          ? { ok: false, denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} } }
+          ? {
+              ok: false,
+              denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} },
+            }
           : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
