@@ -356,6 +356,7 @@ export function riskSetting(): { engine: RiskEngine; orders: RiskOrder[] } {
           quantity: Decimal.from((100 / price).toFixed(4)),
           price: Decimal.from(limit.toFixed(2)),
           referencePrice: price + 0.005,
+          plan: undefined,
         });
       }
     }

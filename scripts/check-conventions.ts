@@ -3,11 +3,14 @@
  *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md);
  *  2. no wall clock, Math.random or raw timers outside core's clock and random source;
  *  3. no console in library code (only the CLI talks to the terminal);
- *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used.
+ *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used;
+ *  5. the denial codes (DENIAL_CODES in src/model/pre-trade.ts) and the "Denial codes" section of
+ *     docs/errors.md list the same codes, and every listed code is produced somewhere in src/.
  * Exits 1 and lists every violation.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { DENIAL_CODES } from '../src/model/pre-trade.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
 
@@ -65,12 +68,68 @@ function stripComments(text: string): string {
     .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
+/** The section of docs/errors.md that lists the denial codes, one `###` heading each. */
+export const DENIAL_SECTION = 'Denial codes';
+/** Where the closed list is declared (its own literals do not count as producing a code). */
+const DENIAL_LIST_FILE = 'model/pre-trade.ts';
+
+/** The `### CODE` headings under `## Denial codes` (up to the next `## ` heading). */
+export function documentedDenialCodes(docs: string): string[] {
+  const lines = docs.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `## ${DENIAL_SECTION}`);
+  if (start < 0) return [];
+  const codes: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (/^##\s/.test(line)) break;
+    const m = /^###\s+`?([A-Z][A-Z0-9_]*)`?\s*$/.exec(line);
+    if (m) codes.push(m[1] ?? '');
+  }
+  return codes;
+}
+
+/**
+ * The list and the docs name the same codes, each once; `produced` (quoted upper-case literals
+ * found in src/ outside the list's own file) names every listed code.
+ */
+export function denialCodeProblems(
+  docs: string,
+  codes: readonly string[],
+  produced: ReadonlySet<string>,
+): string[] {
+  const problems: string[] = [];
+  const documented = documentedDenialCodes(docs);
+  if (!docs.split('\n').some((l) => l.trim() === `## ${DENIAL_SECTION}`))
+    problems.push(`docs/errors.md: no "## ${DENIAL_SECTION}" section listing the denial codes`);
+  const listed = new Set(codes);
+  const seen = new Set<string>();
+  for (const code of documented) {
+    if (seen.has(code)) problems.push(`docs/errors.md: denial code ${code} is documented twice`);
+    seen.add(code);
+    if (!listed.has(code))
+      problems.push(
+        `docs/errors.md: denial code ${code} is documented but not in DENIAL_CODES (src/${DENIAL_LIST_FILE})`,
+      );
+  }
+  for (const code of codes) {
+    if (!seen.has(code))
+      problems.push(
+        `docs/errors.md: denial code ${code} is missing (add a "### ${code}" section under "## ${DENIAL_SECTION}")`,
+      );
+    if (!produced.has(code))
+      problems.push(
+        `src/${DENIAL_LIST_FILE}: denial code ${code} is listed but nothing in src/ denies with it`,
+      );
+  }
+  return problems;
+}
+
 /** Every violation under `root` (the project by default; tests point it at a planted tree). */
 export function checkConventions(root: string = projectRoot): string[] {
   const src = join(root, 'src');
   const problems: string[] = [];
   const usedCodes = new Set<string>();
   const imports = new Map<string, string[]>();
+  const quotedUpperCase = new Set<string>();
   for (const file of walk(src)) {
     const rel = relative(src, file).split(sep).join('/');
     const component = rel.split('/')[0] ?? '';
@@ -82,6 +141,8 @@ export function checkConventions(root: string = projectRoot): string[] {
       // Documentation prose and template prefixes are not codes.
       if (!m[0].endsWith('_')) usedCodes.add(m[0]);
     }
+    if (rel !== DENIAL_LIST_FILE && !isTest)
+      for (const m of text.matchAll(/'([A-Z][A-Z0-9_]*)'/g)) quotedUpperCase.add(m[1] ?? '');
     if (!(component in ALLOWED)) {
       problems.push(
         `${rel}: folder src/${component} is not in the dependency map of scripts/check-conventions.ts`,
@@ -136,6 +197,7 @@ export function checkConventions(root: string = projectRoot): string[] {
   }
   for (const cycle of importCycles(imports))
     problems.push(`import circle among: ${cycle.join(', ')} (runtime imports, src/)`);
+  problems.push(...denialCodeProblems(docs, DENIAL_CODES, quotedUpperCase));
   return problems;
 }
 

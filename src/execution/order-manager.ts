@@ -26,6 +26,7 @@ import {
   assertOrderPrecision,
   assertTransition,
   canTransition,
+  type Denial,
   type Fill,
   type InstrumentId,
   isTerminal,
@@ -35,6 +36,7 @@ import {
   type OrderRequest,
   type OrderStatus,
   oppositeSide,
+  type PlanFacts,
   type PlanIntent,
   type VenueId,
   type VenueOrderEvent,
@@ -59,7 +61,7 @@ import {
   planFromJson,
   planToJson,
 } from './plan.ts';
-import type { Denial, ExecutionEvents, PreTradeCheck } from './ports.ts';
+import type { ExecutionEvents, PreTradeCheck } from './ports.ts';
 
 /** `reject`: off-grid quantity or price is denied. `round-safe`: quantity rounds down, a limit price rounds away from the market (buy down, sell up). */
 export type GridPolicy = 'reject' | 'round-safe';
@@ -85,6 +87,8 @@ export interface SubmitContext {
   readonly ts: number;
   readonly referencePrice: number | undefined;
   readonly instrument: OrderableInstrument;
+  /** What the plan this order is a leg of expects to earn (for the net-edge rule); absent for a lone order. */
+  readonly plan?: PlanFacts;
 }
 
 export type SubmitResult =
@@ -317,7 +321,7 @@ export class OrderManager {
     if (!shaped.ok) return this.deny(order, shaped.denial);
     if (!this.venues.has(order.venue)) {
       return this.deny(order, {
-        code: 'CONCORD_ERR_EXECUTION_NO_VENUE',
+        code: 'NO_VENUE',
         rule: 'venue',
         message: `no venue port is registered for venue "${order.venue}"; add it to the order manager's venues`,
         details: { venue: order.venue },
@@ -331,6 +335,7 @@ export class OrderManager {
       price,
       referencePrice: ctx.referencePrice,
       reduceOnly: wantsReduceOnly,
+      plan: ctx.plan,
     });
     if (verdict !== undefined) return this.deny(order, verdict);
     return { outcome: 'ready', order, request };
@@ -344,10 +349,11 @@ export class OrderManager {
     } catch (err) {
       const error = toConcordError(err);
       return {
-        code: 'CONCORD_ERR_EXECUTION_CHECK_FAILED',
+        code: 'CHECK_FAILED',
         rule: 'pre-trade-check',
         message: `the pre-trade check could not be evaluated (${error.shortMessage}); no new risk is taken`,
-        details: { cause: error.toJSON() },
+        details: { cause: error.shortMessage },
+        error: error.code,
       };
     }
   }
@@ -392,7 +398,13 @@ export class OrderManager {
       return {
         ok: false,
         quantity,
-        denial: { code: err.code, rule: 'precision', message: err.shortMessage, details: { ...err.details } },
+        denial: {
+          code: err.code === 'CONCORD_ERR_ORDER_MIN_NOTIONAL' ? 'NOTIONAL_BELOW_MIN' : 'OFF_GRID',
+          rule: 'precision',
+          message: err.shortMessage,
+          details: flatDetails(err.details),
+          error: err.code,
+        },
       };
     }
     if (
@@ -412,7 +424,7 @@ export class OrderManager {
           ok: false,
           quantity,
           denial: {
-            code: 'CONCORD_ERR_ORDER_MIN_NOTIONAL',
+            code: 'NOTIONAL_BELOW_MIN',
             rule: 'precision',
             message: `estimated notional ${notional} at the reference price is below the minimum ${instrument.minNotional}`,
             details: {
@@ -796,6 +808,7 @@ export class OrderManager {
     const state: PlanState = {
       planId: ctx.decisionId,
       label: plan.label,
+      expectedNetEdge: plan.expectedNetEdge,
       policy: ctx.policy ?? this.defaultPolicy,
       mode: ctx.mode ?? this.defaultMode,
       ts: ctx.ts,
@@ -833,7 +846,7 @@ export class OrderManager {
     if (denied) {
       for (const r of ready) {
         this.deny(r.order, {
-          code: 'CONCORD_ERR_EXECUTION_PLAN_LEG_DENIED',
+          code: 'PLAN_LEG_DENIED',
           rule: 'plan',
           message: `another leg of plan "${state.label}" was denied, so this leg is not sent`,
           details: { planId: state.planId },
@@ -859,6 +872,8 @@ export class OrderManager {
         ts: plan.ts,
         referencePrice: l.referencePrice,
         instrument: l.instrument,
+        // Every leg carries the plan's edge to the gate; hedge and unwind orders do not (see PreTradeOrder.plan).
+        plan: plan.expectedNetEdge === undefined ? undefined : { expectedNetEdge: plan.expectedNetEdge },
       },
       false,
     );
@@ -1166,9 +1181,27 @@ export function averageFillPrice(order: Readonly<Order>): Decimal | undefined {
 }
 
 /** A denial for an intent that cannot become an order (module level: no closure per submit). */
-function invalidIntent(message: string, details: Record<string, unknown>): { ok: false; denial: Denial } {
+function invalidIntent(
+  message: string,
+  details: Readonly<Record<string, string>>,
+): { ok: false; denial: Denial } {
   return {
     ok: false,
-    denial: { code: 'CONCORD_ERR_EXECUTION_INTENT_INVALID', rule: 'intent', message, details },
+    denial: { code: 'INTENT_INVALID', rule: 'intent', message, details },
   };
+}
+
+/** A raised error's details as a denial's flat figures (anything not a scalar becomes its JSON text). */
+function flatDetails(details: Readonly<Record<string, unknown>>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    out[key] =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
+  }
+  return out;
 }

@@ -30,6 +30,8 @@ export interface PlanState {
   /** The plan's decisionId; leg k uses clientOrderId(planId, k), hedges k ≥ legs.length. */
   readonly planId: string;
   readonly label: string;
+  /** The plan intent's expected net edge (undefined only for plans journaled before it was kept). */
+  readonly expectedNetEdge: number | undefined;
   readonly policy: LegRiskPolicy;
   readonly mode: PlanMode;
   readonly ts: number;
@@ -78,6 +80,7 @@ const instrumentSchema = z
 export const planJsonSchema = z.object({
   planId: z.string().min(1),
   label: z.string(),
+  expectedNetEdge: z.number().optional(),
   policy: z.enum(['hedge', 'unwind', 'none']),
   mode: z.enum(['sequential', 'parallel']),
   ts: z.number(),
@@ -99,6 +102,7 @@ export function planToJson(p: PlanState): PlanJson {
   return {
     planId: p.planId,
     label: p.label,
+    ...(p.expectedNetEdge === undefined ? {} : { expectedNetEdge: p.expectedNetEdge }),
     policy: p.policy,
     mode: p.mode,
     ts: p.ts,
@@ -120,6 +124,7 @@ export function planFromJson(value: unknown): PlanState {
   return {
     planId: j.planId,
     label: j.label,
+    expectedNetEdge: j.expectedNetEdge,
     policy: j.policy,
     mode: j.mode,
     ts: j.ts,

@@ -247,7 +247,8 @@ export class Desk {
               denial: {
                 code: 'FAIL_CLOSED',
                 rule: 'kernel',
-                message: `FAIL_CLOSED: ${this.failClosedReason}`,
+                message: this.failClosedReason,
+                details: {},
               },
             };
           }

@@ -5,4 +5,5 @@ export * from './instrument.ts';
 export * from './intent.ts';
 export * from './market.ts';
 export * from './order.ts';
+export * from './pre-trade.ts';
 export * from './venue.ts';

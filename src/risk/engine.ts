@@ -312,7 +312,7 @@ export class RiskEngine {
     return {
       code: 'RULE_ERROR',
       rule,
-      message: `RULE_ERROR: rule=${rule}, error=${message}`,
+      message: `rule=${rule}, error=${message}`,
       details: { rule, error: message, instrument: order.instrumentId },
     };
   }

@@ -1,73 +1,16 @@
 /**
- * The risk gate's vocabulary. A denial is data (a code from a closed set, the rule that
- * denied, a message with the figures), not an error: the order is simply not sent.
+ * The risk gate's vocabulary. A denial is data (a code from the closed set in
+ * model/pre-trade.ts, the rule that denied, a message with the figures), not an error: the
+ * order is simply not sent.
  */
 import type { Decimal } from '../core/index.ts';
-import type { InstrumentId, Side, VenueId } from '../model/index.ts';
+import type { Denial, InstrumentId, PreTradeOrder, PreTradeVerdict, VenueId } from '../model/index.ts';
 import type { RiskLimits } from './config.ts';
 
-/** Every code a denial can carry. New rules add codes here; a code never changes meaning. */
-export const RISK_DENIAL_CODES = [
-  'TRADING_HALTED',
-  'REDUCING_ONLY',
-  'REDUCE_ONLY_WOULD_INCREASE',
-  'NOTIONAL_EXCEEDS_MAX_PER_ORDER',
-  'POSITION_EXCEEDS_MAX',
-  'PRICE_OUTSIDE_BAND',
-  'NO_REFERENCE_PRICE',
-  'RULE_ERROR',
-  'GROSS_EXPOSURE_EXCEEDS_MAX',
-  'NET_EXPOSURE_EXCEEDS_MAX',
-  'OPEN_ORDERS_EXCEED_MAX',
-  'VENUE_OPEN_ORDERS_EXCEED_MAX',
-  'VENUE_POSITION_EXCEEDS_MAX',
-  'DAILY_LOSS_LIMIT_REACHED',
-  'DRAWDOWN_LIMIT_REACHED',
-  'VAR_EXCEEDS_MAX',
-  'CONCENTRATION_EXCEEDS_MAX',
-  'CORRELATED_EXPOSURE_EXCEEDS_MAX',
-  'LEVERAGE_EXCEEDS_MAX',
-  'ORDER_RATE_EXCEEDED',
-  'NET_EDGE_BELOW_MIN',
-  'CIRCUIT_OPEN',
-  'SWAP_SLIPPAGE_EXCEEDS_MAX',
-  'SWAP_UNBOUNDED',
-] as const;
-
-export type RiskDenialCode = (typeof RISK_DENIAL_CODES)[number];
-
-export interface RiskDenial {
-  readonly code: RiskDenialCode;
-  /** Name of the rule that denied (or threw). */
-  readonly rule: string;
-  /** `CODE: key=value, …` — readable by an operator, stable enough to grep. */
-  readonly message: string;
-  readonly details: Readonly<Record<string, string | number | boolean>>;
-}
-
-export type RiskVerdict = { readonly ok: true } | { readonly ok: false; readonly denial: RiskDenial };
-
-/** What the gate checks. Quantities and limit prices are exact; the reference is the book's float mid. */
-export interface RiskOrder {
-  readonly instrumentId: InstrumentId;
-  readonly venue: VenueId;
-  readonly side: Side;
-  readonly quantity: Decimal;
-  /** Limit price; absent for a market order. */
-  readonly price?: Decimal;
-  /** Mid price from the book, undefined when the book is empty or stale. */
-  readonly referencePrice: number | undefined;
-  readonly reduceOnly?: boolean;
-  /** Contract size (quote value of one unit per unit of price); 1 when absent (spot). */
-  readonly multiplier?: number;
-  /** Set on the legs of an arbitrage plan: what the plan expects to earn. */
-  readonly plan?: OrderPlanFacts;
-}
-
-export interface OrderPlanFacts {
-  /** Expected edge of the whole plan after every fee, as a fraction of its notional (0.001 = 10 bp). */
-  readonly expectedNetEdge: number;
-}
+/** The risk engine judges the order manager's pre-trade order itself (one type, see model/pre-trade.ts). */
+export type RiskOrder = PreTradeOrder;
+export type RiskDenial = Denial;
+export type RiskVerdict = PreTradeVerdict;
 
 /** Open orders known to the order manager (the kernel provides it). */
 export interface OpenOrdersView {

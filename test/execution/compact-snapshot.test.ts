@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isTerminal, type OrderStatus } from '../../src/model/index.ts';
+import { type Denial, isTerminal, type OrderStatus } from '../../src/model/index.ts';
 import { buy, ctx, harness, sell } from './fake-venue.ts';
 
 // The compact checkpoint reads the open orders instead of the whole history; it must list
@@ -39,6 +39,6 @@ describe('OrderManager compact snapshot', () => {
   });
 });
 
-function denial() {
+function denial(): Denial {
   return { code: 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', rule: 'max-notional', message: 'too big', details: {} };
 }

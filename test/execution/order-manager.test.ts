@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientOrderId, Decimal } from '../../src/core/index.ts';
 import { averageFillPrice, OrderManager } from '../../src/execution/index.ts';
+import type { Denial } from '../../src/model/index.ts';
 import { BTC_A, BTC_B, buy, ctx, harness, sell } from './fake-venue.ts';
 
 describe('OrderManager: submit', () => {
@@ -19,7 +20,7 @@ describe('OrderManager: submit', () => {
   });
 
   it('denies an order the pre-trade check refuses, and never sends it', async () => {
-    const denial = {
+    const denial: Denial = {
       code: 'NOTIONAL_EXCEEDS_MAX_PER_ORDER',
       rule: 'max-notional',
       message: 'too big',
@@ -63,7 +64,11 @@ describe('OrderManager: submit', () => {
       },
     );
     const result = await manager.submitIntent(buy('0.5'), ctx('d1'));
-    expect(result.outcome === 'denied' && result.denial.code).toBe('CONCORD_ERR_EXECUTION_CHECK_FAILED');
+    expect(result.outcome === 'denied' && result.denial).toMatchObject({
+      code: 'CHECK_FAILED',
+      error: 'CONCORD_ERR_INTERNAL',
+      details: { cause: 'rule blew up' },
+    });
     expect(a.submitted).toHaveLength(0);
   });
 
@@ -81,19 +86,30 @@ describe('OrderManager: submit', () => {
     expect(manager.orders()).toHaveLength(1);
   });
 
-  it('rejects an off-grid quantity or price with CONCORD_ERR_ORDER_PRECISION and never sends it', async () => {
+  it('denies an off-grid quantity or price with OFF_GRID (error CONCORD_ERR_ORDER_PRECISION) and never sends it', async () => {
     const { a, manager } = harness();
     const q = await manager.submitIntent(buy('0.0005'), ctx('d1'));
     const p = await manager.submitIntent(buy('1', '60000.005'), ctx('d2'));
-    expect(q.outcome === 'denied' && q.denial.code).toBe('CONCORD_ERR_ORDER_PRECISION');
-    expect(p.outcome === 'denied' && p.denial.code).toBe('CONCORD_ERR_ORDER_PRECISION');
+    expect(q.outcome === 'denied' && q.denial).toMatchObject({
+      code: 'OFF_GRID',
+      rule: 'precision',
+      error: 'CONCORD_ERR_ORDER_PRECISION',
+      details: { quantity: '0.0005' },
+    });
+    expect(p.outcome === 'denied' && p.denial).toMatchObject({
+      code: 'OFF_GRID',
+      error: 'CONCORD_ERR_ORDER_PRECISION',
+    });
+    // One code prefix on the order's reason: the message itself carries none.
+    expect(q.order.reason).toBe(`OFF_GRID: ${q.outcome === 'denied' && q.denial.message}`);
+    expect(q.order.reason).not.toContain('CONCORD_ERR');
     expect(a.submitted).toHaveLength(0);
   });
 
   it('denies a market order below the minimum notional at the reference price', async () => {
     const { a, manager } = harness();
     const r = await manager.submitIntent(buy('0.001'), ctx('d1', 0, BTC_A, 1_000)); // 1 USDT < 5
-    expect(r.outcome === 'denied' && r.denial.code).toBe('CONCORD_ERR_ORDER_MIN_NOTIONAL');
+    expect(r.outcome === 'denied' && r.denial.code).toBe('NOTIONAL_BELOW_MIN');
     expect(a.submitted).toHaveLength(0);
   });
 
@@ -102,8 +118,11 @@ describe('OrderManager: submit', () => {
     const low = await manager.submitIntent(buy('0.001', '4999.99'), ctx('d1')); // 4.99999 < 5
     const zero = await manager.submitIntent(buy('0.0009', '60000'), ctx('d2'));
     const exact = await manager.submitIntent(buy('0.001', '5000'), ctx('d3')); // exactly 5
-    expect(low.outcome === 'denied' && low.denial.code).toBe('CONCORD_ERR_ORDER_MIN_NOTIONAL');
-    expect(zero.outcome === 'denied' && zero.denial.code).toBe('CONCORD_ERR_ORDER_PRECISION');
+    expect(low.outcome === 'denied' && low.denial).toMatchObject({
+      code: 'NOTIONAL_BELOW_MIN',
+      error: 'CONCORD_ERR_ORDER_MIN_NOTIONAL',
+    });
+    expect(zero.outcome === 'denied' && zero.denial.code).toBe('OFF_GRID');
     expect(exact.outcome).toBe('submitted');
     expect(a.submitted).toHaveLength(1);
   });
@@ -122,8 +141,8 @@ describe('OrderManager: submit', () => {
     const { a, manager } = harness();
     const wrong = await manager.submitIntent({ ...buy('1'), instrumentId: 'x:Y' }, ctx('d1'));
     const noPrice = await manager.submitIntent({ ...buy('1'), type: 'limit' }, ctx('d2'));
-    expect(wrong.outcome === 'denied' && wrong.denial.code).toBe('CONCORD_ERR_EXECUTION_INTENT_INVALID');
-    expect(noPrice.outcome === 'denied' && noPrice.denial.code).toBe('CONCORD_ERR_EXECUTION_INTENT_INVALID');
+    expect(wrong.outcome === 'denied' && wrong.denial.code).toBe('INTENT_INVALID');
+    expect(noPrice.outcome === 'denied' && noPrice.denial.code).toBe('INTENT_INVALID');
     expect(a.submitted).toHaveLength(0);
   });
 
@@ -386,7 +405,7 @@ describe('OrderManager: venue registry', () => {
     const { manager } = harness();
     const other = { ...BTC_A, id: 'z:BTC-USDT', venue: 'z' };
     const r = await manager.submitIntent({ ...buy('1'), instrumentId: other.id }, ctx('d1', 0, other));
-    expect(r.outcome === 'denied' && r.denial.code).toBe('CONCORD_ERR_EXECUTION_NO_VENUE');
+    expect(r.outcome === 'denied' && r.denial.code).toBe('NO_VENUE');
   });
 
   it('accepts venues as a Map', () => {

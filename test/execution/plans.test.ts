@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientOrderId, Decimal } from '../../src/core/index.ts';
 import type { LegRiskPolicy, PlanMode, PreTradeCheck } from '../../src/execution/index.ts';
-import type { PlanIntent } from '../../src/model/index.ts';
+import type { PlanIntent, PreTradeOrder } from '../../src/model/index.ts';
 import { BTC_A, BTC_B, buy, harness, sell } from './fake-venue.ts';
 
 const arb: PlanIntent = {
@@ -122,7 +122,10 @@ describe('plans', () => {
     const check: PreTradeCheck = {
       check: (o) =>
         o.venue === 'b'
-          ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } }
+          ? {
+              ok: false,
+              denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} },
+            }
           : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
@@ -136,11 +139,38 @@ describe('plans', () => {
     expect(a.last().clientOrderId).toBe(leg(2));
   });
 
+  it("every leg carries the plan's expected net edge to the gate; a hedge order carries none", async () => {
+    const seen: PreTradeOrder[] = [];
+    const recording: PreTradeCheck = {
+      check: (o) => {
+        seen.push(o);
+        return { ok: true };
+      },
+    };
+    const { a, b, manager } = harness({}, recording);
+    await manager.submitPlan(arb, planCtx('hedge'));
+    // A restored manager (e.g. after a crash) still knows the plan's edge for its later legs.
+    const restored = harness({}, recording);
+    restored.manager.restore(manager.snapshot());
+    expect(restored.manager.plan('p1')?.expectedNetEdge).toBe(0.001);
+    a.fill(a.last(), '1', '60000');
+    b.reject(leg(1));
+    expect(b.last().clientOrderId).toBe(leg(2));
+    expect(seen.map((o) => [o.venue, o.plan])).toEqual([
+      ['a', { expectedNetEdge: 0.001 }],
+      ['b', { expectedNetEdge: 0.001 }],
+      ['b', undefined], // the hedge limits leg risk: never refused for the plan's edge
+    ]);
+  });
+
   it('parallel: a denied leg means no leg is sent', async () => {
     const check: PreTradeCheck = {
       check: (o) =>
         o.venue === 'b'
-          ? { ok: false, denial: { code: 'MAX_POSITION', rule: 'position', message: 'limit' } }
+          ? {
+              ok: false,
+              denial: { code: 'POSITION_EXCEEDS_MAX', rule: 'position', message: 'limit', details: {} },
+            }
           : { ok: true },
     };
     const { a, b, manager, events } = harness({}, check);
@@ -148,7 +178,7 @@ describe('plans', () => {
     expect(a.submitted).toHaveLength(0);
     expect(b.submitted).toHaveLength(0);
     expect(manager.order(leg(0))?.status).toBe('DENIED');
-    expect(manager.order(leg(0))?.reason).toContain('CONCORD_ERR_EXECUTION_PLAN_LEG_DENIED');
+    expect(manager.order(leg(0))?.reason).toMatch(/^PLAN_LEG_DENIED: another leg of plan/);
     expect(manager.plan('p1')?.status).toBe('failed');
     expect(events.filter((e) => e.type === 'plan.leg-failed')).toHaveLength(2);
   });

@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConcordError, Random, SimulatedClock } from '../../src/core/index.ts';
-import {
-  CircuitBreaker,
-  DataHealth,
-  ErrorStats,
-  type RetryPolicy,
-  retryWithBackoff,
-  VenueBreakers,
-} from '../../src/execution/recovery.ts';
+import { DataHealth, ErrorStats, type RetryPolicy, retryWithBackoff } from '../../src/execution/recovery.ts';
 import { drive } from './recovery-helpers.ts';
 
 const retryable = () => new ConcordError('CONCORD_ERR_VENUE_RATE_LIMITED', 'slow down', { retryable: true });
@@ -141,105 +134,6 @@ describe('retryWithBackoff', () => {
     };
     expect(await delays(7)).toEqual(await delays(7));
     expect(await delays(7)).not.toEqual(await delays(8));
-  });
-});
-
-describe('CircuitBreaker', () => {
-  it('opens after N consecutive failures, half-opens after the cool-down, closes on a good trial', async () => {
-    const clock = new SimulatedClock(0);
-    const changes: string[] = [];
-    const breaker = new CircuitBreaker({
-      clock,
-      consecutiveFailures: 3,
-      coolDownMs: 1_000,
-      onStateChange: (c) => changes.push(`${c.from}->${c.to}`),
-    });
-    for (let i = 0; i < 3; i++)
-      await expect(breaker.run(async () => Promise.reject(retryable()))).rejects.toThrow();
-    expect(breaker.state()).toBe('open');
-    await expect(breaker.run(async () => 1)).rejects.toMatchObject({
-      code: 'CONCORD_ERR_VENUE_CIRCUIT_OPEN',
-      retryable: true,
-    });
-    clock.advanceBy(999);
-    expect(breaker.state()).toBe('open');
-    clock.advanceBy(1);
-    expect(breaker.state()).toBe('half-open');
-    expect(await breaker.run(async () => 42)).toBe(42);
-    expect(breaker.state()).toBe('closed');
-    expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
-  });
-
-  it('a failed trial reopens for another cool-down, and only one trial runs at a time', async () => {
-    const clock = new SimulatedClock(0);
-    const breaker = new CircuitBreaker({ clock, consecutiveFailures: 1, coolDownMs: 100 });
-    breaker.recordFailure(retryable());
-    clock.advanceBy(100);
-    let release: () => void = () => {};
-    const trial = breaker.run(() => new Promise<void>((r) => (release = r)));
-    expect(breaker.canRequest()).toBe(false);
-    release();
-    await trial;
-    breaker.recordFailure(retryable());
-    breaker.recordFailure(retryable());
-    expect(breaker.state()).toBe('open');
-    breaker.recordSuccess();
-    clock.advanceBy(50);
-    expect(breaker.state()).toBe('closed');
-    const b2 = new CircuitBreaker({ clock, consecutiveFailures: 1, coolDownMs: 100 });
-    b2.recordFailure(retryable());
-    clock.advanceBy(100);
-    await expect(b2.run(async () => Promise.reject(retryable()))).rejects.toThrow();
-    expect(b2.state()).toBe('open');
-    expect(b2.retryInMs()).toBe(100);
-  });
-
-  it('venue refusals do not count; a success resets the consecutive count', () => {
-    const clock = new SimulatedClock(0);
-    const breaker = new CircuitBreaker({ clock, consecutiveFailures: 2 });
-    breaker.recordFailure(retryable());
-    breaker.recordFailure(fatal());
-    breaker.recordFailure(retryable());
-    expect(breaker.state()).toBe('closed');
-    breaker.recordFailure(new ConcordError('CONCORD_ERR_VENUE_TIMEOUT', 'submit timed out'));
-    expect(breaker.state()).toBe('open');
-  });
-
-  it('opens on too many recent failures even with successes between', () => {
-    const clock = new SimulatedClock(0);
-    const breaker = new CircuitBreaker({
-      clock,
-      consecutiveFailures: 100,
-      recentFailures: 3,
-      windowMs: 1_000,
-    });
-    for (let i = 0; i < 2; i++) {
-      breaker.recordFailure(retryable());
-      breaker.recordSuccess();
-      clock.advanceBy(100);
-    }
-    clock.advanceBy(2_000);
-    breaker.recordFailure(retryable());
-    expect(breaker.state()).toBe('closed');
-    breaker.recordFailure(retryable());
-    breaker.recordSuccess();
-    breaker.recordFailure(retryable());
-    expect(breaker.state()).toBe('open');
-  });
-
-  it('keeps one breaker per venue', () => {
-    const clock = new SimulatedClock(0);
-    const seen: string[] = [];
-    const breakers = new VenueBreakers({
-      clock,
-      consecutiveFailures: 1,
-      onStateChange: (v, c) => seen.push(`${v}:${c.to}`),
-    });
-    breakers.for('a').recordFailure(retryable());
-    expect(breakers.for('a')).toBe(breakers.for('a'));
-    expect(breakers.for('b').state()).toBe('closed');
-    expect(breakers.states()).toEqual({ a: 'open', b: 'closed' });
-    expect(seen).toEqual(['a:open']);
   });
 });
 

@@ -52,6 +52,7 @@ function order(o: OrderInput): RiskOrder {
     price: o.price === undefined ? undefined : Decimal.from(o.price),
     referencePrice: 'referencePrice' in o ? o.referencePrice : 100,
     reduceOnly: o.reduceOnly,
+    plan: o.plan,
   };
 }
 
@@ -72,7 +73,8 @@ describe('RiskEngine: rules', () => {
     if (v.ok) return;
     expect(v.denial.code).toBe('NOTIONAL_EXCEEDS_MAX_PER_ORDER');
     expect(v.denial.rule).toBe('max-order-notional');
-    expect(v.denial.message).toContain('max_notional=1000, notional=1200');
+    // The code is its own field; the message is the figures only (no doubled prefix downstream).
+    expect(v.denial.message).toBe('max_notional=1000, notional=1200, instrument=sim-a:BTC-USDT');
     expect(v.denial.details.notional).toBe('1200');
   });
 
@@ -307,6 +309,7 @@ function build(o: OrderCase, s: SetupCase) {
     price: limitPrice,
     referencePrice: base * (1 + o.refDeviationBps / 10_000),
     reduceOnly: o.reduceOnly,
+    plan: undefined,
   };
   const before = dec(s.position, 4);
   const e = engine(

@@ -67,6 +67,7 @@ export function order(o: OrderInput = {}): RiskOrder {
     venue: 'sim-a',
     side: 'buy',
     referencePrice: 100,
+    plan: undefined,
     ...rest,
     quantity: Decimal.from(quantity ?? '1'),
     price: price === undefined ? undefined : Decimal.from(price),

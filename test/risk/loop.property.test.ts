@@ -82,6 +82,7 @@ describe('risk gate in a mark → check → fill loop (properties)', () => {
               side: o.side,
               quantity,
               referencePrice: price,
+              plan: undefined,
             };
             const before = portfolio.positionExact(inst.id);
             const lossBefore = -(engine.observe(ts)?.dailyPnl ?? 0);
@@ -157,6 +158,7 @@ describe('risk gate in a mark → check → fill loop (properties)', () => {
             side,
             quantity: Decimal.fromUnits(BigInt(lots) * 10n ** 15n),
             referencePrice: 1000,
+            plan: undefined,
           });
           expect(v.ok).toBe(false);
         },

@@ -1,12 +1,13 @@
 /** Helpers the rules share: denials, and float-first comparisons settled exactly near a threshold. */
 import { Decimal } from '../../core/index.ts';
-import type { RiskDenial, RiskDenialCode, RiskOrder, RiskState } from '../types.ts';
+import type { DenialCode } from '../../model/index.ts';
+import type { RiskDenial, RiskOrder, RiskState } from '../types.ts';
 
 /** Relative margin inside which a float comparison is not trusted and the exact one decides. */
 export const FLOAT_MARGIN = 1e-9;
 
 export function deny(
-  code: RiskDenialCode,
+  code: DenialCode,
   rule: string,
   details: Readonly<Record<string, string | number | boolean>>,
   note?: string,
@@ -14,7 +15,8 @@ export function deny(
   const figures = Object.entries(details)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
-  return { code, rule, message: `${code}: ${figures}${note === undefined ? '' : ` (${note})`}`, details };
+  // The code is a field of its own: the message carries only the figures and the reason.
+  return { code, rule, message: `${figures}${note === undefined ? '' : ` (${note})`}`, details };
 }
 
 export function signedQuantityExact(order: RiskOrder): Decimal {
