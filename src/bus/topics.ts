@@ -7,6 +7,7 @@
  * do not contain dots in practice). An empty value is an error.
  */
 import { ConcordError } from '../core/index.ts';
+import type { EventDef } from './catalogue.ts';
 import { UNSAFE_SEGMENT_CHARS } from './match.ts';
 
 const UNSAFE_GLOBAL = /[.*>\s]/g;
@@ -44,6 +45,8 @@ export type OrderEventName =
   | (string & {});
 
 export const topics = {
+  /** A catalogue event (src/bus/catalogue.ts): its name, e.g. `order.filled`, `risk.halt`, `decision`. */
+  event: (event: EventDef): string => event.topic,
   /** `data.<kind>.<venue>.<symbol>`: one market-data stream. */
   data: (kind: DataKind, venue: string, symbol: string): string =>
     `data.${segment(kind)}.${segment(venue)}.${segment(symbol)}`,
@@ -83,6 +86,10 @@ function part(value: string | number | undefined): string {
 /** Subscription patterns for the topics above; an omitted argument is a `*` wildcard. */
 export const patterns = {
   everything: '>',
+  /** One catalogue event. */
+  event: (event: EventDef): string => event.topic,
+  /** Every catalogue event of a group: `events('order')` is `order.>` (order.filled, order.denied, ...). */
+  events: (group: string): string => `${segment(group)}.>`,
   data: (kind?: DataKind, venue?: string, symbol?: string): string =>
     `data.${part(kind)}.${part(venue)}.${part(symbol)}`,
   triggers: 'trigger.*',

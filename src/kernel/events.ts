@@ -1,0 +1,37 @@
+/**
+ * Payload types of the catalogue events the kernel writes (run boundaries, checkpoints,
+ * shadow sessions, operator control), bound to their keys in src/bus/catalogue.ts.
+ */
+import type { DeskConfig } from './config.ts';
+import type { RejectedControlFile } from './control.ts';
+import type { Checkpoint } from './desk.ts';
+import type { PromotionDecision, PromotionThresholds, ShadowReport } from './shadow.ts';
+
+/** A desk config as journaled: where the journal lives is not part of a run. */
+export type JournaledDeskConfig = Omit<DeskConfig, 'journal'> & {
+  journal: Omit<DeskConfig['journal'], 'dir'>;
+};
+
+declare module '../bus/catalogue.ts' {
+  interface EventPayloads {
+    runStart: {
+      readonly config: JournaledDeskConfig;
+      readonly startTs: number;
+      readonly version: 1;
+      /** Backtests: the recorded files the run read (replay reads them again). */
+      readonly recording?: readonly { path: string; sha256: string; format: string }[];
+    };
+    checkpoint: Checkpoint;
+    controlRejected: RejectedControlFile;
+    shadowStart: {
+      readonly sessionId: string;
+      readonly config: JournaledDeskConfig;
+      readonly startTs: number;
+      readonly version: 1;
+    };
+    shadowPromotion: PromotionDecision & {
+      readonly thresholds: Omit<PromotionThresholds, 'minPnlVsLive'> & { minPnlVsLive: number | null };
+    };
+    shadowReport: ShadowReport;
+  }
+}
