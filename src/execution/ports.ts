@@ -2,6 +2,7 @@
  * The small ports the order manager needs, defined here so execution stays
  * decoupled from the risk engine and the journal: the kernel adapts them.
  */
+import type { EventDef, EventPayload } from '../bus/index.ts';
 import type { Decimal } from '../core/index.ts';
 import type { InstrumentId, Side, VenueId } from '../model/index.ts';
 
@@ -37,7 +38,7 @@ export interface PreTradeCheck {
  * reads back.
  */
 export interface ExecutionEvents {
-  emit(type: string, payload: unknown): void;
+  emit<E extends EventDef>(event: E, payload: EventPayload<E>): void;
 }
 
 export const ALLOW_ALL: PreTradeCheck = { check: () => ({ ok: true }) };

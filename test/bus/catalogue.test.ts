@@ -83,10 +83,15 @@ describe('the event catalogue and docs/events.md', () => {
     expect(unknown, 'docs/events.md rows not in src/bus/catalogue.ts').toEqual([]);
   });
 
-  it('names writer files that exist', () => {
+  it('names writer files that exist and name the event from the catalogue', () => {
     for (const row of docs) {
       expect(row.writers.length, row.name).toBeGreaterThan(0);
-      for (const w of row.writers) expect(existsSync(join(ROOT, w)), `${row.name}: ${w}`).toBe(true);
+      const key = eventNamed(row.name)?.key;
+      for (const w of row.writers) {
+        expect(existsSync(join(ROOT, w)), `${row.name}: ${w}`).toBe(true);
+        const text = readFileSync(join(ROOT, w), 'utf8');
+        expect(new RegExp(`\\bEVENTS\\.${key}\\b`).test(text), `${w} does not name EVENTS.${key}`).toBe(true);
+      }
     }
   });
 
