@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import type { AgentDefinition } from '../src/agents/contract.ts';
 import { basisAgent } from '../src/agents/library/basis/index.ts';
 import { builtinAgents } from '../src/agents/library/index.ts';
+import { EVENTS } from '../src/bus/index.ts';
 import { monotonicNs, SimulatedClock } from '../src/core/index.ts';
 import { SqliteJournal } from '../src/journal/index.ts';
 import { DEFAULT_AGENTS, parseDeskConfig, startTimeMs } from '../src/kernel/config.ts';
@@ -195,8 +196,9 @@ export async function measureTickToOrder(options: TickToOrderOptions): Promise<T
   const journal = SqliteJournal.open(dir, { batchSize: config.journal.maxBatch * 4 });
   try {
     const desk = new Desk({ config, clock, journal, venues, instruments });
-    desk.record('run.start', {
-      config: { ...config, journal: { ...config.journal, dir: '' } },
+    const { dir: _dir, ...journalSettings } = config.journal;
+    desk.record(EVENTS.runStart, {
+      config: { ...config, journal: journalSettings },
       startTs,
       version: 1,
     });

@@ -6,10 +6,12 @@
  *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used;
  *  5. the denial codes (DENIAL_CODES in src/model/pre-trade.ts) and the "Denial codes" section of
  *     docs/errors.md list the same codes, and every listed code is produced somewhere in src/.
+ *  6. no journal record type written as a string literal outside the event catalogue (src/bus/catalogue.ts).
  * Exits 1 and lists every violation.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { EVENT_LIST } from '../src/bus/catalogue.ts';
 import { DENIAL_CODES } from '../src/model/pre-trade.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
@@ -123,6 +125,63 @@ export function denialCodeProblems(
   return problems;
 }
 
+/** The one file that spells record types; and the folders that cannot import it (their words are their own). */
+const CATALOGUE_FILE = 'bus/catalogue.ts';
+const BELOW_CATALOGUE = new Set(['core', 'model', 'venues']);
+
+/** Lines where a catalogue name is another vocabulary's word (matched on the line's code, per file). */
+const RECORD_LITERAL_ALLOWED: readonly { file: string; line: RegExp; why: string }[] = [
+  {
+    file: 'execution/order-manager.ts',
+    line: /^\s*case '|\bevent\.type === |\bknownOrder\(|\bvenueTransition\(/,
+    why: "venue order events (model's VenueOrderEvent) share the record names",
+  },
+];
+
+/**
+ * Where an undotted name ('market', 'decision', ...) is a record type: the first argument of a
+ * journal or record call, a case label, a comparison with a record's type. Elsewhere such a word
+ * is ordinary vocabulary (an order's type is also 'market').
+ */
+const RECORD_POSITION =
+  /(?:\b(?:record|append|emit\w*|recordLive|last|count|records)\s*\(\s*\[?\s*|\bcase\s+|(?:(?<![\w.])type|\b(?:r|rec|record|envelope)\.type)\s*[!=]==?\s*)$/;
+
+const STRING_LITERAL = /(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1/g;
+
+/**
+ * Record-type string literals in one src/ file (`rel` relative to src/, text as read): a
+ * catalogue name with a dot anywhere, an undotted one in a record position, or either alone on
+ * a line as an element of a list of types. Pure, so the check itself is testable.
+ */
+export function findRecordTypeLiterals(
+  rel: string,
+  text: string,
+  names: readonly string[] = EVENT_LIST.map((e) => e.name),
+): string[] {
+  const component = rel.split('/')[0] ?? '';
+  if (rel === CATALOGUE_FILE || BELOW_CATALOGUE.has(component)) return [];
+  const known = new Set(names);
+  const allowed = RECORD_LITERAL_ALLOWED.filter((a) => a.file === rel);
+  const problems: string[] = [];
+  stripComments(text)
+    .split('\n')
+    .forEach((line, i) => {
+      if (allowed.some((a) => a.line.test(line))) return;
+      for (const m of line.matchAll(STRING_LITERAL)) {
+        const value = m[2] ?? '';
+        if (!known.has(value) || (m[1] === '`' && value.includes('${'))) continue;
+        const before = line.slice(0, m.index);
+        const listItem = /^\s*$/.test(before) && /^\s*,?\s*$/.test(line.slice((m.index ?? 0) + m[0].length));
+        if (value.includes('.') || listItem || RECORD_POSITION.test(before)) {
+          problems.push(
+            `src/${rel}:${i + 1}: record type ${m[0]} as a string literal; name it from the event catalogue (EVENTS.<key> or EVENTS.<key>.name, src/bus/catalogue.ts)`,
+          );
+        }
+      }
+    });
+  return problems;
+}
+
 /** Every violation under `root` (the project by default; tests point it at a planted tree). */
 export function checkConventions(root: string = projectRoot): string[] {
   const src = join(root, 'src');
@@ -137,6 +196,7 @@ export function checkConventions(root: string = projectRoot): string[] {
     const text = stripComments(raw);
     const lines = text.split('\n');
     const isTest = rel.endsWith('.test.ts');
+    problems.push(...findRecordTypeLiterals(rel, raw));
     for (const m of raw.matchAll(/CONCORD_ERR_[A-Z0-9_]+/g)) {
       // Documentation prose and template prefixes are not codes.
       if (!m[0].endsWith('_')) usedCodes.add(m[0]);
@@ -197,7 +257,9 @@ export function checkConventions(root: string = projectRoot): string[] {
   }
   for (const cycle of importCycles(imports))
     problems.push(`import circle among: ${cycle.join(', ')} (runtime imports, src/)`);
-  problems.push(...denialCodeProblems(docs, DENIAL_CODES, quotedUpperCase));
+  // Planted trees in tests carry no denial list; the project always does.
+  if (existsSync(join(src, DENIAL_LIST_FILE)))
+    problems.push(...denialCodeProblems(docs, DENIAL_CODES, quotedUpperCase));
   return problems;
 }
 

@@ -16,6 +16,7 @@
  * deterministic. A replay passes `forced` to reproduce a journaled miss.
  */
 import { z } from 'zod';
+import { EVENTS } from '../bus/index.ts';
 import { type Clock, ConcordError, LiveClock, monotonicMs, type TimerHandle } from '../core/index.ts';
 import type { Outcome } from '../model/index.ts';
 import type {
@@ -55,7 +56,7 @@ export type AgentFailureStatus = 'timeout' | 'error' | 'invalid';
 /** Everything the supervisor reports; the kernel journals these. `ts` is desk time. */
 export type SupervisorEvent =
   | {
-      readonly type: 'agent.state';
+      readonly type: typeof EVENTS.agentState.name;
       readonly agentId: string;
       readonly ts: number;
       readonly from: LifecycleState;
@@ -63,7 +64,7 @@ export type SupervisorEvent =
       readonly reason: string;
     }
   | {
-      readonly type: 'agent.failed';
+      readonly type: typeof EVENTS.agentFailed.name;
       readonly agentId: string;
       readonly ts: number;
       readonly status: AgentFailureStatus;
@@ -71,7 +72,7 @@ export type SupervisorEvent =
       readonly consecutiveFailures: number;
     }
   | {
-      readonly type: 'agent.restarting';
+      readonly type: typeof EVENTS.agentRestarting.name;
       readonly agentId: string;
       readonly ts: number;
       readonly backoffMs: number;
@@ -79,14 +80,14 @@ export type SupervisorEvent =
       readonly attempt: number;
     }
   | {
-      readonly type: 'agent.restarted';
+      readonly type: typeof EVENTS.agentRestarted.name;
       readonly agentId: string;
       readonly ts: number;
       readonly attempt: number;
       readonly restoredSnapshot: boolean;
     }
   | {
-      readonly type: 'agent.quarantined';
+      readonly type: typeof EVENTS.agentQuarantined.name;
       readonly agentId: string;
       readonly ts: number;
       readonly consecutiveFailures: number;
@@ -216,7 +217,7 @@ export class AgentSupervisor implements AgentCaller {
       definition,
       config,
       lifecycle: new Lifecycle(`agent ${spec.id}`, (t) =>
-        this.emit({ type: 'agent.state', agentId: spec.id, ts: this.clock.now(), ...t }),
+        this.emit({ type: EVENTS.agentState.name, agentId: spec.id, ts: this.clock.now(), ...t }),
       ),
       agent: undefined,
       generation: 0,
@@ -478,7 +479,7 @@ export class AgentSupervisor implements AgentCaller {
       slot.totalFailures++;
       const reason = `could not start: ${describe(err)}`;
       this.emit({
-        type: 'agent.failed',
+        type: EVENTS.agentFailed.name,
         agentId: slot.spec.id,
         ts: this.clock.now(),
         status: 'error',
@@ -533,7 +534,7 @@ export class AgentSupervisor implements AgentCaller {
     slot.consecutiveFailures++;
     slot.totalFailures++;
     this.emit({
-      type: 'agent.failed',
+      type: EVENTS.agentFailed.name,
       agentId,
       ts: this.clock.now(),
       status,
@@ -554,7 +555,7 @@ export class AgentSupervisor implements AgentCaller {
   private quarantine(slot: Slot, reason: string): void {
     slot.lifecycle.quarantine(reason);
     this.emit({
-      type: 'agent.quarantined',
+      type: EVENTS.agentQuarantined.name,
       agentId: slot.spec.id,
       ts: this.clock.now(),
       consecutiveFailures: slot.consecutiveFailures,
@@ -566,7 +567,13 @@ export class AgentSupervisor implements AgentCaller {
     const attempt = slot.consecutiveFailures;
     const backoffMs = backoffDelay(this.policy, attempt);
     slot.restartDueTs = this.clock.now() + backoffMs;
-    this.emit({ type: 'agent.restarting', agentId: slot.spec.id, ts: this.clock.now(), backoffMs, attempt });
+    this.emit({
+      type: EVENTS.agentRestarting.name,
+      agentId: slot.spec.id,
+      ts: this.clock.now(),
+      backoffMs,
+      attempt,
+    });
     slot.restartTimer = this.clock.setTimeout(() => {
       slot.restartTimer = undefined;
       slot.restartDueTs = undefined;
@@ -592,7 +599,7 @@ export class AgentSupervisor implements AgentCaller {
     slot.agent = agent;
     slot.restarts++;
     this.emit({
-      type: 'agent.restarted',
+      type: EVENTS.agentRestarted.name,
       agentId: slot.spec.id,
       ts: this.clock.now(),
       attempt,

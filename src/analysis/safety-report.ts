@@ -34,6 +34,7 @@
  * - **Breakers**: `risk.breaker` transitions (a trip is a transition to OPEN) by breaker kind,
  *   `risk.trading-state` changes by scope and state, operator halts and resumes, rule errors.
  */
+import { EVENTS } from '../bus/index.ts';
 import { Decimal } from '../core/index.ts';
 import { JournalReader } from '../journal/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
@@ -131,29 +132,29 @@ export interface SafetyReport {
 
 /** The record types the report reads; everything else (market data, agents) is skipped. */
 export const SAFETY_RECORD_TYPES: readonly string[] = [
-  'run.start',
-  'consensus',
-  'checkpoint',
-  'order.initialized',
-  'order.denied',
-  'order.submitted',
-  'order.accepted',
-  'order.rejected',
-  'order.filled',
-  'order.pending-cancel',
-  'order.cancel-requested',
-  'order.canceled',
-  'order.expired',
-  'order.unknown',
-  'order.cancel-failed',
-  'order.overfill',
-  'order.reconcile-mismatch',
-  'reconcile.report',
-  'risk.trading-state',
-  'risk.halt',
-  'risk.resume',
-  'risk.breaker',
-  'risk.rule-error',
+  EVENTS.runStart.name,
+  EVENTS.consensus.name,
+  EVENTS.checkpoint.name,
+  EVENTS.orderInitialized.name,
+  EVENTS.orderDenied.name,
+  EVENTS.orderSubmitted.name,
+  EVENTS.orderAccepted.name,
+  EVENTS.orderRejected.name,
+  EVENTS.orderFilled.name,
+  EVENTS.orderPendingCancel.name,
+  EVENTS.orderCancelRequested.name,
+  EVENTS.orderCanceled.name,
+  EVENTS.orderExpired.name,
+  EVENTS.orderUnknown.name,
+  EVENTS.orderCancelFailed.name,
+  EVENTS.orderOverfill.name,
+  EVENTS.orderReconcileMismatch.name,
+  EVENTS.reconcileReport.name,
+  EVENTS.riskTradingState.name,
+  EVENTS.riskHalt.name,
+  EVENTS.riskResume.name,
+  EVENTS.riskBreaker.name,
+  EVENTS.riskRuleError.name,
 ];
 
 const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'DENIED']);
@@ -340,34 +341,34 @@ export class SafetyReportBuilder {
   /** Returns false when the payload does not have the shape its type promises. */
   private dispatch(seq: number, ts: number, type: string, p: Record<string, unknown>): boolean {
     switch (type) {
-      case 'run.start':
+      case EVENTS.runStart.name:
         return this.onRunStart(p);
-      case 'consensus':
+      case EVENTS.consensus.name:
         return this.onConsensus(p);
-      case 'checkpoint':
+      case EVENTS.checkpoint.name:
         return this.onCheckpoint(ts, p);
-      case 'order.filled':
+      case EVENTS.orderFilled.name:
         return this.onFill(seq, p);
-      case 'order.overfill':
+      case EVENTS.orderOverfill.name:
         return this.onOverfill(seq, p);
-      case 'order.submitted':
+      case EVENTS.orderSubmitted.name:
         return this.onSubmitted(seq, p);
-      case 'reconcile.report':
+      case EVENTS.reconcileReport.name:
         return this.onReconcileReport(p);
-      case 'risk.trading-state':
+      case EVENTS.riskTradingState.name:
         return this.onTradingState(p);
-      case 'risk.halt':
+      case EVENTS.riskHalt.name:
         this.halts++;
         this.flattenAllowed ||= p.flatten === true;
         this.globalState = p.flatten === true ? 'REDUCING' : 'HALTED';
         return true;
-      case 'risk.resume':
+      case EVENTS.riskResume.name:
         this.resumes++;
         this.globalState = 'ACTIVE';
         return true;
-      case 'risk.breaker':
+      case EVENTS.riskBreaker.name:
         return this.onBreaker(p);
-      case 'risk.rule-error':
+      case EVENTS.riskRuleError.name:
         this.ruleErrors++;
         return true;
       default:
@@ -425,17 +426,17 @@ export class SafetyReportBuilder {
     const order = this.rememberOrder(p.order);
     if (order === undefined) return false;
     const id = order.clientOrderId;
-    if (type === 'order.unknown') {
+    if (type === EVENTS.orderUnknown.name) {
       if (!this.unknownOpen.has(id)) {
         this.unknownOpen.add(id);
         this.unknownCount.total++;
       }
-    } else if (type === 'order.cancel-failed') {
+    } else if (type === EVENTS.orderCancelFailed.name) {
       if (asObject(p.error)?.retryable === true && !this.cancelFailedOpen.has(id)) {
         this.cancelFailedOpen.add(id);
         this.cancelCount.total++;
       }
-    } else if (type !== 'order.reconcile-mismatch') {
+    } else if (type !== EVENTS.orderReconcileMismatch.name) {
       this.noteRecovery(order);
     }
     return true;

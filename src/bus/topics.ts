@@ -1,12 +1,17 @@
 /**
  * The switchboard: the only place topic strings are built. Nobody else writes a
  * topic literal, so renaming a topic or finding every publisher is one search.
+ * Everything the journal records (decisions, orders, fills, risk, agents, ...) travels
+ * on its event catalogue name (`topics.event`, src/bus/catalogue.ts), so the journal,
+ * a live stream and a broker subscribe to the same names; market data, chain, system
+ * and request topics are built here from their parts.
  *
  * Segment values are sanitised: a dot, wildcard (`*`, `>`) or whitespace inside a
  * value becomes `_` (so `BTC.USDT` and `BTC_USDT` share a topic; venues' symbols
  * do not contain dots in practice). An empty value is an error.
  */
 import { ConcordError } from '../core/index.ts';
+import type { EventDef } from './catalogue.ts';
 import { UNSAFE_SEGMENT_CHARS } from './match.ts';
 
 const UNSAFE_GLOBAL = /[.*>\s]/g;
@@ -29,43 +34,12 @@ export function segment(value: string | number): string {
 /** Kinds of market data carried on `data.<kind>.<venue>.<symbol>`; other strings are allowed. */
 export type DataKind = 'book' | 'quote' | 'trade' | 'bar' | 'funding' | 'pool' | 'lending' | (string & {});
 
-/** Order lifecycle events, past tense (imperative commands live on rpc topics). */
-export type OrderEventName =
-  | 'submitted'
-  | 'accepted'
-  | 'rejected'
-  | 'denied'
-  | 'canceled'
-  | 'expired'
-  | 'filled'
-  | 'partially_filled'
-  | 'unknown'
-  | 'updated'
-  | (string & {});
-
 export const topics = {
+  /** A catalogue event (src/bus/catalogue.ts): its name, e.g. `order.filled`, `risk.halt`, `decision`. */
+  event: (event: EventDef): string => event.topic,
   /** `data.<kind>.<venue>.<symbol>`: one market-data stream. */
   data: (kind: DataKind, venue: string, symbol: string): string =>
     `data.${segment(kind)}.${segment(venue)}.${segment(symbol)}`,
-  /** `trigger.<kind>`: the trigger filter decided a change is worth thinking about. */
-  trigger: (kind: string): string => `trigger.${segment(kind)}`,
-  /** `decision.<agentId>`: an agent's proposed decision. */
-  decision: (agentId: string): string => `decision.${segment(agentId)}`,
-  /** `consensus.<name>`: the orchestrator's consolidated result (e.g. `plan`). */
-  consensus: (name: string): string => `consensus.${segment(name)}`,
-  /** `order.<eventName>.<venue>`: order lifecycle events. */
-  order: (eventName: OrderEventName, venue: string): string =>
-    `order.${segment(eventName)}.${segment(venue)}`,
-  /** `fill.<venue>`. */
-  fill: (venue: string): string => `fill.${segment(venue)}`,
-  /** `risk.<kind>`: denials, limit breaches, desk state changes. */
-  risk: (kind: string): string => `risk.${segment(kind)}`,
-  /** `portfolio.<kind>`: positions, balances, pnl. */
-  portfolio: (kind: string): string => `portfolio.${segment(kind)}`,
-  /** `outcome.<agentId>`: realised outcome of an agent's decision, for learning. */
-  outcome: (agentId: string): string => `outcome.${segment(agentId)}`,
-  /** `agent.lifecycle.<agentId>`. */
-  agentLifecycle: (agentId: string): string => `agent.lifecycle.${segment(agentId)}`,
   /** `chain.<eventName>.<chainId>`: on-chain transaction events. */
   chain: (eventName: string, chainId: string | number): string =>
     `chain.${segment(eventName)}.${segment(chainId)}`,
@@ -83,17 +57,12 @@ function part(value: string | number | undefined): string {
 /** Subscription patterns for the topics above; an omitted argument is a `*` wildcard. */
 export const patterns = {
   everything: '>',
+  /** One catalogue event. */
+  event: (event: EventDef): string => event.topic,
+  /** Every catalogue event of a group: `events('order')` is `order.>` (order.filled, order.denied, ...). */
+  events: (group: string): string => `${segment(group)}.>`,
   data: (kind?: DataKind, venue?: string, symbol?: string): string =>
     `data.${part(kind)}.${part(venue)}.${part(symbol)}`,
-  triggers: 'trigger.*',
-  decisions: 'decision.*',
-  consensus: 'consensus.*',
-  orders: (eventName?: OrderEventName, venue?: string): string => `order.${part(eventName)}.${part(venue)}`,
-  fills: 'fill.*',
-  risk: 'risk.*',
-  portfolio: 'portfolio.*',
-  outcomes: 'outcome.*',
-  agentLifecycle: 'agent.lifecycle.*',
   chain: (eventName?: string, chainId?: string | number): string =>
     `chain.${part(eventName)}.${part(chainId)}`,
   system: 'system.*',

@@ -14,6 +14,7 @@
  * Every state change is emitted with the order as plain JSON, so the journal alone
  * can rebuild the manager (`applyJournaledEvent`), as can `snapshot()`/`restore()`.
  */
+import { type AnyEvent, EVENTS, type EventDef } from '../bus/index.ts';
 import {
   type Clock,
   ConcordError,
@@ -150,19 +151,31 @@ export interface ExecutionSnapshot {
   readonly seenTrades: readonly string[];
 }
 
-const STATUS_EVENT: Readonly<Record<OrderStatus, string>> = {
-  INITIALIZED: 'order.initialized',
-  DENIED: 'order.denied',
-  SUBMITTED: 'order.submitted',
-  ACCEPTED: 'order.accepted',
-  REJECTED: 'order.rejected',
-  PARTIALLY_FILLED: 'order.filled',
-  FILLED: 'order.filled',
-  PENDING_CANCEL: 'order.pending-cancel',
-  CANCELED: 'order.canceled',
-  EXPIRED: 'order.expired',
-  UNKNOWN: 'order.unknown',
-};
+const STATUS_EVENT = {
+  INITIALIZED: EVENTS.orderInitialized,
+  DENIED: EVENTS.orderDenied,
+  SUBMITTED: EVENTS.orderSubmitted,
+  ACCEPTED: EVENTS.orderAccepted,
+  REJECTED: EVENTS.orderRejected,
+  PARTIALLY_FILLED: EVENTS.orderFilled,
+  FILLED: EVENTS.orderFilled,
+  PENDING_CANCEL: EVENTS.orderPendingCancel,
+  CANCELED: EVENTS.orderCanceled,
+  EXPIRED: EVENTS.orderExpired,
+  UNKNOWN: EVENTS.orderUnknown,
+} as const satisfies Readonly<Record<OrderStatus, AnyEvent>>;
+
+/** Order events whose payload is the order alone. */
+type OrderOnlyEvent = EventDef<
+  | 'orderInitialized'
+  | 'orderSubmitted'
+  | 'orderAccepted'
+  | 'orderRejected'
+  | 'orderPendingCancel'
+  | 'orderCancelRequested'
+  | 'orderCanceled'
+  | 'orderExpired'
+>;
 
 type Prepared =
   | { readonly outcome: 'ready'; readonly order: Order; readonly request: OrderRequest }
@@ -316,7 +329,7 @@ export class OrderManager {
     };
     this.ordersById.set(id, order);
     this.openById.set(id, order);
-    this.emitOrder('order.initialized', order);
+    this.emitOrder(EVENTS.orderInitialized, order);
 
     if (!shaped.ok) return this.deny(order, shaped.denial);
     if (!this.venues.has(order.venue)) {
@@ -442,7 +455,7 @@ export class OrderManager {
   private deny(order: Order, denial: Denial): SubmitResult {
     order.reason = `${denial.code}: ${denial.message}`;
     this.transition(order, 'DENIED', order.ts);
-    this.events.emit('order.denied', { order: orderToJson(order), denial });
+    this.events.emit(EVENTS.orderDenied, { order: orderToJson(order), denial });
     this.afterTerminal(order);
     return { outcome: 'denied', order, denial };
   }
@@ -451,7 +464,7 @@ export class OrderManager {
     const port = this.venues.get(order.venue) as VenuePort;
     // SUBMITTED before the call: a venue may report events before its promise settles.
     this.transition(order, 'SUBMITTED', order.ts);
-    this.emitOrder('order.submitted', order);
+    this.emitOrder(EVENTS.orderSubmitted, order);
     try {
       await port.submitOrder(request);
     } catch (err) {
@@ -466,7 +479,7 @@ export class OrderManager {
       if (order.status === 'SUBMITTED') {
         order.reason = `${err.code}: ${err.shortMessage}`;
         this.transition(order, 'REJECTED', ts);
-        this.events.emit('order.rejected', { order: orderToJson(order), error: err.toJSON() });
+        this.events.emit(EVENTS.orderRejected, { order: orderToJson(order), error: err.toJSON() });
         this.afterTerminal(order);
       } else if (!isTerminal(order.status) && order.status !== 'UNKNOWN') {
         // The venue reported progress, then refused: conflicting news, so reconcile.
@@ -489,7 +502,7 @@ export class OrderManager {
   private markUnknown(order: Order, error: ConcordError, ts: number): void {
     order.reason = `${error.code}: ${error.shortMessage}`;
     this.transition(order, 'UNKNOWN', ts);
-    this.events.emit('order.unknown', { order: orderToJson(order), error: error.toJSON() });
+    this.events.emit(EVENTS.orderUnknown, { order: orderToJson(order), error: error.toJSON() });
   }
 
   // ── venue events ─────────────────────────────────────────────────────────
@@ -509,26 +522,26 @@ export class OrderManager {
       case 'order.accepted':
         if (this.venueTransition(order, 'ACCEPTED', event.type, event.ts)) {
           order.venueOrderId = event.venueOrderId;
-          this.emitOrder('order.accepted', order);
+          this.emitOrder(EVENTS.orderAccepted, order);
         }
         return;
       case 'order.rejected':
         if (this.venueTransition(order, 'REJECTED', event.type, event.ts)) {
           order.reason = `${event.code}: ${event.reason}`;
-          this.emitOrder('order.rejected', order);
+          this.emitOrder(EVENTS.orderRejected, order);
           this.afterTerminal(order);
         }
         return;
       case 'order.canceled':
         if (this.venueTransition(order, 'CANCELED', event.type, event.ts)) {
           if (event.reason !== undefined) order.reason = event.reason;
-          this.emitOrder('order.canceled', order);
+          this.emitOrder(EVENTS.orderCanceled, order);
           this.afterTerminal(order);
         }
         return;
       case 'order.expired':
         if (this.venueTransition(order, 'EXPIRED', event.type, event.ts)) {
-          this.emitOrder('order.expired', order);
+          this.emitOrder(EVENTS.orderExpired, order);
           this.afterTerminal(order);
         }
         return;
@@ -615,7 +628,7 @@ export class OrderManager {
     if (filled.gt(order.quantity)) {
       this.seenTrades.add(key);
       this.overfills++;
-      this.events.emit('order.overfill', {
+      this.events.emit(EVENTS.orderOverfill, {
         code: 'CONCORD_ERR_ORDER_OVERFILL',
         message: `fill ${fill.tradeId} of ${fill.quantity} would take order ${order.clientOrderId} to ${filled}, above its quantity ${order.quantity}; not applied, reconcile the position with the venue`,
         order: orderToJson(order),
@@ -630,13 +643,13 @@ export class OrderManager {
     order.filledNotional = order.filledNotional.add(fill.price.mul(fill.quantity));
     order.fees = order.fees.add(fill.fee);
     if (order.venueOrderId === undefined) order.venueOrderId = fill.venueOrderId;
-    this.events.emit('order.filled', { order: orderToJson(order), fill: fillToJson(fill) });
+    this.events.emit(EVENTS.orderFilled, { order: orderToJson(order), fill: fillToJson(fill) });
     for (const handler of this.fillHandlers) {
       try {
         handler(fill, order);
       } catch (err) {
         // A fill handler failing means downstream state (portfolio) is behind: say so loudly.
-        this.events.emit('execution.handler-failed', {
+        this.events.emit(EVENTS.executionHandlerFailed, {
           error: toConcordError(err).toJSON(),
           clientOrderId: order.clientOrderId,
           tradeId: fill.tradeId,
@@ -652,7 +665,7 @@ export class OrderManager {
     details: Record<string, unknown>,
   ): void {
     this.rejectedEvents++;
-    this.events.emit('order.event-rejected', { code, message, details });
+    this.events.emit(EVENTS.orderEventRejected, { code, message, details });
   }
 
   // ── cancel ───────────────────────────────────────────────────────────────
@@ -663,7 +676,7 @@ export class OrderManager {
     // SUBMITTED and UNKNOWN have no PENDING_CANCEL edge: ask the venue anyway, the status follows its events.
     if (canTransition(order.status, 'PENDING_CANCEL'))
       this.transition(order, 'PENDING_CANCEL', this.clock.now());
-    this.emitOrder('order.cancel-requested', order);
+    this.emitOrder(EVENTS.orderCancelRequested, order);
     const port = this.venues.get(order.venue);
     try {
       if (port === undefined)
@@ -673,7 +686,7 @@ export class OrderManager {
       await port.cancelOrder(clientOrderId);
     } catch (err) {
       const error = toConcordError(err);
-      this.events.emit('order.cancel-failed', { order: orderToJson(order), error: error.toJSON() });
+      this.events.emit(EVENTS.orderCancelFailed, { order: orderToJson(order), error: error.toJSON() });
       return { outcome: 'failed', order, error };
     }
     return { outcome: 'requested', order };
@@ -713,7 +726,7 @@ export class OrderManager {
         // The venue has no trace of it: the submit never arrived.
         order.reason = 'not found at the venue during reconciliation';
         this.transition(order, 'REJECTED', ts);
-        this.emitOrder('order.rejected', order);
+        this.emitOrder(EVENTS.orderRejected, order);
         this.afterTerminal(order);
         return { outcome: 'resolved', order };
       }
@@ -772,7 +785,7 @@ export class OrderManager {
         details: { clientOrderId: order.clientOrderId, venue: order.venue, ...details },
       },
     );
-    this.events.emit('order.reconcile-mismatch', { order: orderToJson(order), error: error.toJSON() });
+    this.events.emit(EVENTS.orderReconcileMismatch, { order: orderToJson(order), error: error.toJSON() });
     return { outcome: 'mismatch', order, error };
   }
 
@@ -827,7 +840,7 @@ export class OrderManager {
     };
     this.plansById.set(state.planId, state);
     for (const leg of state.legs) this.planByOrderId.set(leg.clientOrderId, state);
-    this.emitPlan('plan.started', state);
+    this.emitPlan(EVENTS.planStarted, state);
 
     if (state.mode === 'sequential') {
       await this.sendLeg(state, 0);
@@ -915,7 +928,7 @@ export class OrderManager {
     }
     for (const leg of failed) {
       const order = this.ordersById.get(leg.clientOrderId) as Order;
-      this.events.emit('plan.leg-failed', {
+      this.events.emit(EVENTS.planLegFailed, {
         plan: planToJson(plan),
         leg: plan.legs.indexOf(leg),
         clientOrderId: order.clientOrderId,
@@ -1009,7 +1022,7 @@ export class OrderManager {
         ),
       );
     }
-    this.events.emit('plan.hedged', {
+    this.events.emit(EVENTS.planHedged, {
       plan: planToJson(plan),
       policy: plan.policy,
       orders: corrections.map((c, i) => ({
@@ -1029,13 +1042,13 @@ export class OrderManager {
   /** Runs a send started from an event handler; a throw there is a bug, reported rather than lost. */
   private detach(work: Promise<unknown>): void {
     work.catch((err: unknown) =>
-      this.events.emit('execution.internal-error', { error: toConcordError(err).toJSON() }),
+      this.events.emit(EVENTS.executionInternalError, { error: toConcordError(err).toJSON() }),
     );
   }
 
   private finishPlan(plan: PlanState, status: PlanState['status']): void {
     plan.status = status;
-    this.emitPlan('plan.completed', plan);
+    this.emitPlan(EVENTS.planCompleted, plan);
   }
 
   // ── state: transitions, snapshot, rebuild ────────────────────────────────
@@ -1047,12 +1060,12 @@ export class OrderManager {
     order.updatedTs = ts;
   }
 
-  private emitOrder(type: string, order: Order): void {
-    this.events.emit(type, { order: orderToJson(order) });
+  private emitOrder(event: OrderOnlyEvent, order: Order): void {
+    this.events.emit(event, { order: orderToJson(order) });
   }
 
-  private emitPlan(type: string, plan: PlanState): void {
-    this.events.emit(type, { plan: planToJson(plan), outcome: plan.status });
+  private emitPlan(event: EventDef<'planStarted' | 'planCompleted'>, plan: PlanState): void {
+    this.events.emit(event, { plan: planToJson(plan), outcome: plan.status });
   }
 
   /**
@@ -1134,7 +1147,7 @@ export class OrderManager {
       this.upsertOrder(orderFromJson(parseOrThrow(orderJsonSchema, p.order, `${type} order`)));
       applied = true;
     }
-    if ((type === 'order.filled' || type === 'order.overfill') && p.fill !== undefined) {
+    if ((type === EVENTS.orderFilled.name || type === EVENTS.orderOverfill.name) && p.fill !== undefined) {
       const fill = fillFromJson(parseOrThrow(fillJsonSchema, p.fill, `${type} fill`));
       this.seenTrades.add(`${fill.venue}|${fill.tradeId}`);
     }

@@ -3,6 +3,7 @@
  * decoupled from the risk engine and the journal: the kernel adapts them. The order and
  * the verdict are model types (model/pre-trade.ts), the same ones the risk rules read.
  */
+import type { EventDef, EventPayload } from '../bus/index.ts';
 import type { PreTradeOrder, PreTradeVerdict } from '../model/index.ts';
 
 /** The risk gate as the order manager sees it. Must be synchronous and side-effect free on denial. */
@@ -16,7 +17,7 @@ export interface PreTradeCheck {
  * reads back.
  */
 export interface ExecutionEvents {
-  emit(type: string, payload: unknown): void;
+  emit<E extends EventDef>(event: E, payload: EventPayload<E>): void;
 }
 
 export const ALLOW_ALL: PreTradeCheck = { check: () => ({ ok: true }) };

@@ -17,6 +17,7 @@
  * Events (plain JSON, Decimals as strings): `reconcile.snapshot`, `reconcile.adjusted`,
  * `reconcile.fill-recovered`, `reconcile.report`.
  */
+import { EVENTS } from '../bus/index.ts';
 import {
   type Clock,
   ConcordError,
@@ -421,7 +422,7 @@ export class Reconciler {
       if (!applied) continue;
       recovered++;
       run.fillsRecovered++;
-      this.events.emit('reconcile.fill-recovered', {
+      this.events.emit(EVENTS.reconcileFillRecovered, {
         ts: this.clock.now(),
         venue,
         clientOrderId: order.clientOrderId,
@@ -453,7 +454,7 @@ export class Reconciler {
       })),
     };
     this.snapshots.set(venue, snapshot);
-    this.events.emit('reconcile.snapshot', snapshot);
+    this.events.emit(EVENTS.reconcileSnapshot, snapshot);
   }
 
   /** Step 3a: positions; fixed ones move the portfolio, which the balance step then sees. */
@@ -584,7 +585,7 @@ export class Reconciler {
       after: after.toString(),
       delta: delta.toString(),
     };
-    this.events.emit('reconcile.adjusted', { ts: this.clock.now(), venue, ...adjustment });
+    this.events.emit(EVENTS.reconcileAdjusted, { ts: this.clock.now(), venue, ...adjustment });
     return adjustment;
   }
 
@@ -621,7 +622,7 @@ export class Reconciler {
       adjustments: run.adjustments,
       status,
     };
-    this.events.emit('reconcile.report', report);
+    this.events.emit(EVENTS.reconcileReport, report);
     return report;
   }
 
@@ -632,7 +633,7 @@ export class Reconciler {
       this.clock.setTimeout(() => {
         this.retryTimers.delete(venue);
         void this.runVenue(venue).catch((err: unknown) =>
-          this.events.emit('execution.internal-error', { error: toConcordError(err).toJSON() }),
+          this.events.emit(EVENTS.executionInternalError, { error: toConcordError(err).toJSON() }),
         );
       }, this.retryAfterMs),
     );

@@ -11,7 +11,7 @@ import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/co
 import { createBuiltinRegistry } from '../agents/library/index.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
-import { Bus, topics } from '../bus/index.ts';
+import { Bus, EVENTS, type EventDef, type EventPayload, eventNamed, topics } from '../bus/index.ts';
 import {
   type Clock,
   ConcordError,
@@ -217,7 +217,7 @@ export class Desk {
     this.breakers = new BreakerBoard({
       ...toBreakerBoardOptions(safety),
       onTransition: (t) => {
-        this.record('risk.breaker', t);
+        this.record(EVENTS.riskBreaker, t);
         this.note(`breaker ${t.breaker} ${t.scope}: ${t.from} → ${t.to} (${t.reason})`);
         if (t.to === 'OPEN') this.counters.breakerTrips++;
       },
@@ -229,9 +229,9 @@ export class Desk {
       breakers: this.breakers,
       instruments: options.instruments,
       openOrders: { openOrders: (venue?: string) => this.openOrderCount(venue) },
-      onRuleError: (report) => this.record('risk.rule-error', report),
+      onRuleError: (report) => this.record(EVENTS.riskRuleError, report),
       onTradingStateChange: (change) => {
-        this.record('risk.trading-state', change);
+        this.record(EVENTS.riskTradingState, change);
         if (change.to !== 'ACTIVE') this.counters.halts++;
         this.note(`trading ${change.to}: ${change.reason}`);
       },
@@ -255,7 +255,7 @@ export class Desk {
           return this.risk.check(order);
         },
       },
-      events: { emit: (type, payload) => this.onExecutionEvent(type, payload) },
+      events: { emit: (event, payload) => this.onExecutionEvent(event, payload) },
       legRiskPolicy: config.execution.legPolicy,
       referencePrice: (id) => this.referencePrice(id),
     });
@@ -278,9 +278,9 @@ export class Desk {
         // hung agent, so two runs of one seed do not diverge on a busy machine.
         config: { deadlineMs: 1000, ...config.orchestrator },
         midOf: (id: InstrumentId) => this.referencePrice(id),
-        onOutcome: (outcome: Outcome) => this.record('outcome', outcome),
+        onOutcome: (outcome: Outcome) => this.record(EVENTS.outcome, outcome),
         onLearnError: (agentId: string, error: unknown) =>
-          this.record('agent.learn-failed', { agentId, error: toConcordError(error).shortMessage }),
+          this.record(EVENTS.agentLearnFailed, { agentId, error: toConcordError(error).shortMessage }),
       });
     } catch (err) {
       throw rerootConfigError(err, 'orchestrator');
@@ -333,14 +333,14 @@ export class Desk {
    * right after the first order reaches its venue, so canonical JSON and hashing are not on the
    * path to the venue; the journal's sequence is unchanged. Payloads are fresh objects.
    */
-  record(type: string, payload: unknown): void {
+  record<E extends EventDef>(event: E, payload: EventPayload<E>): void {
     if (this.abandoned) return;
     const held = this.heldRecords;
     if (held !== undefined) {
-      held.push(type, this.clock.now(), payload);
+      held.push(event.name, this.clock.now(), payload);
       return;
     }
-    this.appendRecord(type, this.clock.now(), payload);
+    this.appendRecord(event.name, this.clock.now(), payload);
   }
 
   private appendRecord(type: string, ts: number, payload: unknown): void {
@@ -408,7 +408,7 @@ export class Desk {
     if (this.holdRecords) this.heldRecords = [];
     let trigger: Trigger | undefined;
     try {
-      if (this.journalMarketEvents) this.record('market', event);
+      if (this.journalMarketEvents) this.record(EVENTS.market, event);
       this.counters.marketEvents++;
       if (this.health !== undefined) {
         this.health.observe(venueOf(event.instrumentId), event.instrumentId, event.ts);
@@ -439,7 +439,7 @@ export class Desk {
         if (fundingMark !== undefined && this.portfolio.positionExact(event.instrumentId).sign() !== 0) {
           const paid = this.portfolio.applyFunding(event.instrumentId, event.rate, fundingMark, event.ts);
           if (!paid.isZero())
-            this.record('portfolio.funding', {
+            this.record(EVENTS.portfolioFunding, {
               instrumentId: event.instrumentId,
               rate: event.rate,
               mark: fundingMark,
@@ -476,7 +476,7 @@ export class Desk {
   async halt(request: { reason: string; flatten?: boolean; operator?: string }): Promise<void> {
     const flatten = request.flatten === true;
     this.halted = { reason: request.reason, since: this.clock.now() };
-    this.record('risk.halt', { reason: request.reason, flatten, operator: request.operator ?? null });
+    this.record(EVENTS.riskHalt, { reason: request.reason, flatten, operator: request.operator ?? null });
     this.counters.halts++;
     this.note(`HALT requested: ${request.reason}${flatten ? ' (flattening)' : ''}`);
     this.risk.setTradingState({ kind: 'global' }, flatten ? 'REDUCING' : 'HALTED', `halt: ${request.reason}`);
@@ -514,7 +514,7 @@ export class Desk {
   /** Resuming after a halt takes an explicit operator action. */
   resume(request: { operator: string; reason: string }): void {
     if (this.halted === undefined) return;
-    this.record('risk.resume', {
+    this.record(EVENTS.riskResume, {
       operator: request.operator,
       reason: request.reason,
       haltedSince: this.halted.since,
@@ -569,11 +569,11 @@ export class Desk {
       const instruments = (needs.get(id) ?? []).filter((i) => staleInstruments.has(i));
       if (isStale) {
         this.staleAgents.add(id);
-        this.record('agent.data-stale', { agentId: id, instruments });
+        this.record(EVENTS.agentDataStale, { agentId: id, instruments });
         this.note(`agent ${id} DEGRADED: no fresh data for ${instruments.join(', ')}`);
       } else {
         this.staleAgents.delete(id);
-        this.record('agent.data-fresh', { agentId: id });
+        this.record(EVENTS.agentDataFresh, { agentId: id });
         this.note(`agent ${id} data fresh again`);
       }
     }
@@ -621,7 +621,8 @@ export class Desk {
       this.releaseHeldEvents();
     }
     for (const r of result.results) {
-      if (r.status === 'timeout') this.record('agent.timeout', { triggerId: trigger.id, agentId: r.agentId });
+      if (r.status === 'timeout')
+        this.record(EVENTS.agentTimeout, { triggerId: trigger.id, agentId: r.agentId });
       else if (r.status !== 'ok' && r.status !== 'skipped') this.counters.agentFailures++;
     }
     // A trigger, its decisions and the consensus are journaled when some agent had something to
@@ -634,12 +635,12 @@ export class Desk {
       if (!journaled) {
         journaled = true;
         const { event: _event, ...triggerRecord } = trigger;
-        this.record('trigger', triggerRecord);
+        this.record(EVENTS.trigger, triggerRecord);
       }
-      this.record('decision', rec);
+      this.record(EVENTS.decision, rec);
     }
     const consolidation = result.consolidation;
-    if (journaled) this.record('consensus', { triggerId: trigger.id, ...consolidation });
+    if (journaled) this.record(EVENTS.consensus, { triggerId: trigger.id, ...consolidation });
     if (consolidation.accepted.length === 0) return;
     this.counters.consensus++;
     for (let i = 0; i < consolidation.accepted.length; i++) {
@@ -695,22 +696,22 @@ export class Desk {
     }
   }
 
-  private onExecutionEvent(type: string, payload: unknown): void {
-    this.record(type, payload);
-    if (type === 'order.submitted') this.counters.orders++;
-    else if (type === 'order.denied') {
+  private onExecutionEvent<E extends EventDef>(event: E, payload: EventPayload<E>): void {
+    this.record(event, payload);
+    if (event === EVENTS.orderSubmitted) this.counters.orders++;
+    else if (event === EVENTS.orderDenied) {
       this.counters.denied++;
       const p = payload as { denial?: { code?: string } };
       this.note(`denied ${p.denial?.code ?? ''}`);
-    } else if (type === 'order.rejected') {
+    } else if (event === EVENTS.orderRejected) {
       this.counters.rejected++;
       this.breakers.recordOutcome(venueOfPayload(payload), 'rejected', this.clock.now());
-    } else if (type === 'order.unknown') {
+    } else if (event === EVENTS.orderUnknown) {
       this.breakers.recordOutcome(venueOfPayload(payload), 'timeout', this.clock.now());
-    } else if (type === 'order.accepted') {
+    } else if (event === EVENTS.orderAccepted) {
       this.breakers.recordOutcome(venueOfPayload(payload), 'ok', this.clock.now());
     }
-    this.bus.publish(topics.system('execution'), type, payload);
+    this.bus.publish(topics.event(event), event.name, payload, { version: event.version });
   }
 
   private onFill(fill: Fill): void {
@@ -745,11 +746,12 @@ export class Desk {
   }
 
   private journalSupervisorEvent(e: SupervisorEvent): void {
-    this.record(e.type, e);
-    if (e.type === 'agent.failed') this.note(`agent ${e.agentId} failed (${e.status}): ${e.reason}`);
-    else if (e.type === 'agent.quarantined')
+    this.record(eventNamed(e.type), e);
+    if (e.type === EVENTS.agentFailed.name) this.note(`agent ${e.agentId} failed (${e.status}): ${e.reason}`);
+    else if (e.type === EVENTS.agentQuarantined.name)
       this.note(`agent ${e.agentId} QUARANTINED after ${e.consecutiveFailures} failures`);
-    else if (e.type === 'agent.restarted') this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
+    else if (e.type === EVENTS.agentRestarted.name)
+      this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
   }
 
   private note(text: string): void {
@@ -772,7 +774,7 @@ export class Desk {
   flush(): void {
     this.releaseHeldRecords();
     this.lastFlushTs = this.clock.now();
-    this.record('checkpoint', this.checkpoint());
+    this.record(EVENTS.checkpoint, this.checkpoint());
     try {
       this.journal.flush();
     } catch (err) {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { AgentDefinition } from '../agents/contract.ts';
-import { topics } from '../bus/index.ts';
+import { EVENTS, topics } from '../bus/index.ts';
 import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { type BookStats, detectFormat, type RecordingFormat, readRecording } from '../data/index.ts';
 import { recordedInstrument } from '../data/instruments.ts';
@@ -232,7 +232,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       watchDataHealth: false,
     });
     const { dir: _dir, ...journalSettings } = config.journal;
-    desk.record('run.start', {
+    desk.record(EVENTS.runStart, {
       config: { ...config, journal: journalSettings },
       startTs,
       version: 1,
@@ -240,8 +240,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     });
 
     const trades: BacktestFill[] = [];
-    desk.bus.subscribe(topics.system('execution'), (envelope) => {
-      if (envelope.type !== 'order.filled') return;
+    desk.bus.subscribe(topics.event(EVENTS.orderFilled), (envelope) => {
       const { fill, order } = envelope.payload as { fill: Fill; order?: Order };
       trades.push({
         ts: fill.ts,
@@ -296,7 +295,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       }
     }
     options.onProgress?.(1, processed);
-    desk.record('run.end', {
+    desk.record(EVENTS.runEnd, {
       reason: options.signal?.aborted ? 'interrupted' : 'end-of-data',
       counters: desk.counters,
     });

@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
+import { EVENTS } from '../bus/index.ts';
 import { LiveClock, monotonicMs, SimulatedClock, toConcordError } from '../core/index.ts';
 import { fillFromJson, fillJsonSchema, parseOrThrow } from '../execution/codec.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
@@ -95,30 +96,28 @@ interface ResumePoint {
 
 /** Record types that carry state a restart must not lose (everything the order manager emits, and more). */
 const TAIL_TYPES = [
-  'order.initialized',
-  'order.denied',
-  'order.submitted',
-  'order.accepted',
-  'order.rejected',
-  'order.filled',
-  'order.pending-cancel',
-  'order.cancel-requested',
-  'order.cancel-failed',
-  'order.canceled',
-  'order.expired',
-  'order.unknown',
-  'order.overfill',
-  'order.reconcile-mismatch',
-  'plan.started',
-  'plan.hedged',
-  'plan.leg-failed',
-  'plan.completed',
-  'plan.finished',
-  'plan.failed',
-  'reconcile.fill-recovered',
-  'reconcile.adjusted',
-  'decision',
-  'trigger',
+  EVENTS.orderInitialized.name,
+  EVENTS.orderDenied.name,
+  EVENTS.orderSubmitted.name,
+  EVENTS.orderAccepted.name,
+  EVENTS.orderRejected.name,
+  EVENTS.orderFilled.name,
+  EVENTS.orderPendingCancel.name,
+  EVENTS.orderCancelRequested.name,
+  EVENTS.orderCancelFailed.name,
+  EVENTS.orderCanceled.name,
+  EVENTS.orderExpired.name,
+  EVENTS.orderUnknown.name,
+  EVENTS.orderOverfill.name,
+  EVENTS.orderReconcileMismatch.name,
+  EVENTS.planStarted.name,
+  EVENTS.planHedged.name,
+  EVENTS.planLegFailed.name,
+  EVENTS.planCompleted.name,
+  EVENTS.reconcileFillRecovered.name,
+  EVENTS.reconcileAdjusted.name,
+  EVENTS.decision.name,
+  EVENTS.trigger.name,
 ];
 
 /** Runs a paper desk against a venue server until the duration elapses or the signal aborts. */
@@ -162,13 +161,13 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     const tailApplied = applyTail(d, previous?.tail ?? []);
     if (previous?.start === undefined) {
       const { dir: _dir, ...settings } = config.journal;
-      d.record('run.start', {
+      d.record(EVENTS.runStart, {
         config: { ...config, journal: settings },
         startTs: hello.now,
         version: 1,
       } satisfies PaperRunStart);
     } else {
-      d.record('run.resumed', {
+      d.record(EVENTS.runResumed, {
         checkpointTs: previous.checkpoint?.ts ?? null,
         crashed: journal.recovery.crashed,
         tailApplied,
@@ -186,7 +185,7 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     const warm = (e: MarketEvent) => {
       if (e.ts > clock.now()) clock.advanceTo(e.ts);
       // Journaled like any market event, so the journal holds the book the desk started from.
-      d.record('market', e);
+      d.record(EVENTS.market, e);
       d.market.apply(e);
     };
     const pump = async () => {
@@ -218,7 +217,7 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       orders: d.orders,
       portfolio: d.portfolio,
       clock,
-      events: { emit: (type, payload) => d.record(type, payload) },
+      events: { emit: (event, payload) => d.record(event, payload) },
       failClosed: (scope, state, reason) => d.risk.setTradingState(scope, state, reason),
       onRecovered: (scope, reason) => d.risk.setTradingState(scope, 'ACTIVE', reason),
       ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
@@ -266,7 +265,7 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
     trading = false;
     if (options.settle === true && pumpError === undefined) await settle(d, clock, wall, reconcile);
     reconciler.stop();
-    d.record('run.end', {
+    d.record(EVENTS.runEnd, {
       reason: options.signal?.aborted ? 'interrupted' : 'duration',
       counters: d.counters,
     });
@@ -372,25 +371,28 @@ function applyTail(desk: Desk, tail: readonly JournalRecord[]): number {
   let maxTrigger = 0;
   for (const r of tail) {
     const payload = r.payload as Record<string, unknown>;
-    if (r.type === 'decision') {
+    if (r.type === EVENTS.decision.name) {
       maxDecision = Math.max(maxDecision, counterOf(payload.decisionId, 'd-'));
       maxTrigger = Math.max(maxTrigger, counterOf(payload.triggerId, 't-'));
       continue;
     }
-    if (r.type === 'trigger') {
+    if (r.type === EVENTS.trigger.name) {
       maxTrigger = Math.max(maxTrigger, counterOf(payload.id, 't-'));
       continue;
     }
     applied++;
     if (r.type.startsWith('order.') || r.type.startsWith('plan.'))
       desk.orders.applyJournaledEvent(r.type, payload);
-    if ((r.type === 'order.filled' || r.type === 'reconcile.fill-recovered') && payload.fill !== undefined) {
+    if (
+      (r.type === EVENTS.orderFilled.name || r.type === EVENTS.reconcileFillRecovered.name) &&
+      payload.fill !== undefined
+    ) {
       const fill = fillFromJson(parseOrThrow(fillJsonSchema, payload.fill, `${r.type} fill`));
       const instrument = desk.market.instrument(fill.instrumentId);
       if (instrument !== undefined && isOrderable(instrument))
         desk.portfolio.applyFill(fill, instrument as OrderableInstrument);
     }
-    if (r.type === 'reconcile.adjusted' && payload.kind === 'balance') {
+    if (r.type === EVENTS.reconcileAdjusted.name && payload.kind === 'balance') {
       desk.portfolio.deposit(String(payload.venue), String(payload.key), String(payload.delta));
     }
   }
@@ -430,8 +432,8 @@ function readResumePoint(dir: string): ResumePoint | undefined {
   if (!existsSync(join(dir, JOURNAL_FILE))) return undefined;
   const reader = JournalReader.open(dir);
   try {
-    const start = reader.last(['run.start'])?.payload as PaperRunStart | undefined;
-    const checkpointRecord = reader.last(['checkpoint']);
+    const start = reader.last([EVENTS.runStart.name])?.payload as PaperRunStart | undefined;
+    const checkpointRecord = reader.last([EVENTS.checkpoint.name]);
     const tail: JournalRecord[] = [];
     const from = checkpointRecord?.seq ?? 0;
     for (const r of reader.records(TAIL_TYPES)) if (r.seq > from) tail.push(r);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
+import { EVENTS, type EventPayload, parsePayload } from '../bus/index.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from '../control/file-channel.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
@@ -169,7 +170,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       checkpoint,
     });
     if (resumed !== undefined) {
-      desk.record('run.resumed', {
+      desk.record(EVENTS.runResumed, {
         fromSeq: head.seq,
         crashed: journal.recovery.crashed,
         checkpointTs: checkpoint?.ts ?? null,
@@ -180,7 +181,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     } else {
       // Where the journal lives is not part of the run: two runs in two directories hash alike.
       const { dir: _dir, ...journalSettings } = runConfig.journal;
-      desk.record('run.start', {
+      desk.record(EVENTS.runStart, {
         config: { ...runConfig, journal: journalSettings },
         startTs,
         version: 1,
@@ -189,7 +190,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     await desk.start();
     // Operators reach a running desk through files in <journal>/control (concord halt / resume).
     const control = new ControlChannel(config.journal.dir, {
-      onRejected: (rejected) => desk.record('control.rejected', rejected),
+      onRejected: (rejected) => desk.record(EVENTS.controlRejected, rejected),
     });
     const controlHandlers = {
       halt: (r: HaltRequest) =>
@@ -209,7 +210,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
           clock,
           instruments: sandbox.instruments,
           journalDir: config.journal.dir,
-          recordLive: (type, payload) => desk.record(type, payload),
+          recordLive: (event, payload) => desk.record(event, payload),
           ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
         })
       : undefined;
@@ -243,7 +244,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       session.evaluatePromotion(shadow.promotion, liveSummaryOf(desk));
       await session.stop(liveSummaryOf(desk));
     }
-    desk.record('run.end', {
+    desk.record(EVENTS.runEnd, {
       reason: options.signal?.aborted ? 'interrupted' : 'duration',
       counters: desk.counters,
     });
@@ -283,12 +284,12 @@ function readResumePoint(
   if (!existsSync(join(dir, JOURNAL_FILE))) return undefined;
   const reader = JournalReader.open(dir);
   try {
-    const start = reader.last(['run.start'])?.payload as RunStart | undefined;
-    const checkpoint = reader.last(['checkpoint'])?.payload as Checkpoint | undefined;
+    const start = reader.last([EVENTS.runStart.name])?.payload as RunStart | undefined;
+    const checkpoint = reader.last([EVENTS.checkpoint.name])?.payload as Checkpoint | undefined;
     return {
       ...(start === undefined ? {} : { start }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
-      resumes: reader.count('run.resumed'),
+      resumes: reader.count(EVENTS.runResumed.name),
     };
   } finally {
     reader.close();
@@ -318,8 +319,8 @@ export async function replayJournal(
   try {
     const timeouts = new Map<string, Set<string>>();
     for (const r of original.records()) {
-      if (r.type === 'agent.timeout') {
-        const p = r.payload as { triggerId: string; agentId: string };
+      if (r.type === EVENTS.agentTimeout.name) {
+        const p = parsePayload(EVENTS.agentTimeout, r.payload, r.seq);
         const set = timeouts.get(p.triggerId) ?? new Set<string>();
         timeouts.set(p.triggerId, set);
         set.add(p.agentId);
@@ -349,26 +350,28 @@ export async function replayJournal(
     let session: ShadowSession | undefined;
     for (const r of original.records()) {
       switch (r.type) {
-        case 'run.start': {
+        case EVENTS.runStart.name: {
           const p = r.payload as RunStart;
           config = parseDeskConfig(
             { ...p.config, journal: { ...p.config.journal, dir } },
             'journal run.start',
           );
           const d = await newDesk(config, config.seed, p.startTs);
-          d.record('run.start', p);
+          d.record(EVENTS.runStart, p);
           await d.start();
           break;
         }
-        case 'run.resumed': {
+        case EVENTS.runResumed.name: {
           if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
-          const p = r.payload as { seed: number; startTs: number };
+          const p = parsePayload(EVENTS.runResumed, r.payload, r.seq);
+          if (!('seed' in p))
+            throw replayError('run.resumed without a seed (replay re-runs sandbox journals)', r.seq);
           const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
-          d.record('run.resumed', r.payload);
+          d.record(EVENTS.runResumed, r.payload as EventPayload<typeof EVENTS.runResumed>);
           await d.start();
           break;
         }
-        case 'market':
+        case EVENTS.market.name:
           if (desk === undefined) throw replayError('market event before run.start', r.seq);
           {
             const pending = desk.step(r.payload as MarketEvent);
@@ -377,30 +380,30 @@ export async function replayJournal(
             if (shadowPending !== undefined) await shadowPending;
           }
           break;
-        case 'shadow.started': {
+        case EVENTS.shadowStarted.name: {
           // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
           if (desk === undefined || config === undefined || clock === undefined)
             throw replayError('shadow session before run.start', r.seq);
           const shadow = parseShadowConfig(config.shadow);
           const live = desk;
           session = new ShadowSession({
-            id: (r.payload as { sessionId: string }).sessionId,
+            id: parsePayload(EVENTS.shadowStarted, r.payload, r.seq).sessionId,
             config: shadowDeskConfig(config, shadow.candidates),
             clock,
             instruments: live.instrumentList(),
             journalDir: scratch,
-            recordLive: (type, payload) => live.record(type, payload),
+            recordLive: (event, payload) => live.record(event, payload),
             ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
           });
           await session.start();
           break;
         }
-        case 'checkpoint':
+        case EVENTS.checkpoint.name:
           lastCheckpoint = r.payload as Checkpoint;
           break;
-        case 'risk.halt': {
+        case EVENTS.riskHalt.name: {
           // An operator's halt is an input: it happened between two market events, and so it does here.
-          const p = r.payload as { reason: string; flatten: boolean; operator: string | null };
+          const p = parsePayload(EVENTS.riskHalt, r.payload, r.seq);
           await desk?.halt({
             reason: p.reason,
             flatten: p.flatten,
@@ -408,12 +411,12 @@ export async function replayJournal(
           });
           break;
         }
-        case 'risk.resume': {
-          const p = r.payload as { operator: string; reason: string };
+        case EVENTS.riskResume.name: {
+          const p = parsePayload(EVENTS.riskResume, r.payload, r.seq);
           desk?.resume({ operator: p.operator, reason: p.reason });
           break;
         }
-        case 'run.end':
+        case EVENTS.runEnd.name:
           if (session !== undefined && desk !== undefined && config !== undefined) {
             session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
             await session.stop(liveSummaryOf(desk));
@@ -421,8 +424,8 @@ export async function replayJournal(
           }
           if (desk !== undefined) {
             // As the recorded process did: end record, final durable batch, then a clean stop.
-            desk.record('run.end', {
-              reason: (r.payload as { reason: string }).reason,
+            desk.record(EVENTS.runEnd, {
+              reason: parsePayload(EVENTS.runEnd, r.payload, r.seq).reason,
               counters: desk.counters,
             });
             desk.flush();

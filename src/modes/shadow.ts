@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AgentDefinition } from '../agents/contract.ts';
+import { EVENTS, type RecordEvent } from '../bus/index.ts';
 import { type Clock, ConcordError, isConcordError, SimulatedClock, toConcordError } from '../core/index.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from '../kernel/config.ts';
@@ -178,7 +179,7 @@ export interface ShadowSessionOptions {
   /** The live desk's journal directory; the session's journal goes to `<journalDir>/shadow/<id>/`. */
   readonly journalDir: string;
   /** Appends a summary record to the live desk's journal (`(t, p) => desk.record(t, p)`). */
-  readonly recordLive?: (type: string, payload: unknown) => void;
+  readonly recordLive?: RecordEvent;
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
   /** Journal market events in the shadow journal too (default false: the live journal has them). */
   readonly journalMarketEvents?: boolean;
@@ -198,7 +199,7 @@ export class ShadowSession {
   private readonly liveClock: Clock;
   /** Set when the session follows a simulated live clock with a clock of its own. */
   private readonly ownClock: SimulatedClock | undefined;
-  private readonly recordLive: ((type: string, payload: unknown) => void) | undefined;
+  private readonly recordLive: RecordEvent | undefined;
   private readonly sampleEveryMs: number;
   private state: ShadowState = 'created';
   private faultReason: string | null = null;
@@ -277,7 +278,7 @@ export class ShadowSession {
     if (this.ownClock !== undefined && this.startTs > this.ownClock.now())
       this.ownClock.advanceTo(this.startTs);
     const { dir: _dir, ...journalSettings } = this.desk.config.journal;
-    this.desk.record('shadow.start', {
+    this.desk.record(EVENTS.shadowStart, {
       sessionId: this.id,
       config: { ...this.desk.config, journal: journalSettings },
       startTs: this.startTs,
@@ -287,7 +288,7 @@ export class ShadowSession {
     this.state = 'running';
     this.lastSampleTs = this.startTs;
     // Relative path only: where the live journal lives is not part of the run (hashes stay comparable).
-    this.recordLive?.('shadow.started', {
+    this.recordLive?.(EVENTS.shadowStarted, {
       sessionId: this.id,
       agents: this.desk.config.agents.map((a) => ({ id: a.id, type: a.type, config: a.config })),
       startTs: this.startTs,
@@ -376,7 +377,7 @@ export class ShadowSession {
   /** Evaluates the thresholds on a fresh report and journals the decision live (`shadow.promotion`). */
   evaluatePromotion(thresholds: PromotionThresholds, live?: LiveSummary): PromotionDecision {
     const decision = evaluatePromotion(this.report(live), thresholds);
-    this.recordLive?.('shadow.promotion', {
+    this.recordLive?.(EVENTS.shadowPromotion, {
       ...decision,
       thresholds: { ...thresholds, minPnlVsLive: thresholds.minPnlVsLive ?? null },
     });
@@ -389,7 +390,7 @@ export class ShadowSession {
     if (this.state === 'running') {
       this.maybeSample(true);
       try {
-        this.desk.record('shadow.end', { sessionId: this.id, counters: this.desk.counters });
+        this.desk.record(EVENTS.shadowEnd, { sessionId: this.id, counters: this.desk.counters });
         this.desk.flush();
       } catch (err) {
         this.fault(err);
@@ -405,7 +406,7 @@ export class ShadowSession {
     if (this.state !== 'faulted') this.state = 'stopped';
     const report = this.report(live);
     this.journal.close();
-    this.recordLive?.('shadow.report', report);
+    this.recordLive?.(EVENTS.shadowReport, report);
     return report;
   }
 
@@ -420,7 +421,7 @@ export class ShadowSession {
     if (this.state === 'faulted') return;
     this.state = 'faulted';
     this.faultReason = `${toConcordError(err).code}: ${toConcordError(err).shortMessage}`;
-    this.recordLive?.('shadow.faulted', { sessionId: this.id, reason: this.faultReason });
+    this.recordLive?.(EVENTS.shadowFaulted, { sessionId: this.id, reason: this.faultReason });
   }
 
   private expectState(action: string, expected: ShadowState): void {

@@ -61,7 +61,7 @@ describe('Bus publish/subscribe', () => {
     bus.publish(topics.data('book', 'binance', 'BTCUSDT'), 'book.delta', {});
     expect(seen).toEqual(['all-data', 'books', 'everything']);
     seen.length = 0;
-    bus.publish(topics.fill('binance'), 'fill', {});
+    bus.publish(topics.system('fill'), 'fill', {});
     expect(seen).toEqual(['everything']);
   });
 

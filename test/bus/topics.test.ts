@@ -1,15 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidTopic, patterns, segment, topicMatches, topics } from '../../src/bus/index.ts';
+import { EVENTS, isValidTopic, patterns, segment, topicMatches, topics } from '../../src/bus/index.ts';
 
 describe('topics (the switchboard)', () => {
   it('builds NATS-style dot-separated topics', () => {
     expect(topics.data('book', 'binance', 'BTCUSDT')).toBe('data.book.binance.BTCUSDT');
-    expect(topics.decision('arb-1')).toBe('decision.arb-1');
-    expect(topics.order('accepted', 'kraken')).toBe('order.accepted.kraken');
-    expect(topics.fill('kraken')).toBe('fill.kraken');
-    expect(topics.risk('denied')).toBe('risk.denied');
-    expect(topics.agentLifecycle('arb-1')).toBe('agent.lifecycle.arb-1');
+    expect(topics.event(EVENTS.orderAccepted)).toBe('order.accepted');
+    expect(topics.event(EVENTS.decision)).toBe('decision');
     expect(topics.system('halt')).toBe('system.halt');
     expect(topics.rpc('oms', 'cancelAll')).toBe('rpc.oms.cancelAll');
     expect(topics.chain('mined', 1)).toBe('chain.mined.1');
@@ -35,14 +32,16 @@ describe('topics (the switchboard)', () => {
   });
 
   it('refuses an empty segment value with a coded error', () => {
-    expect(() => topics.fill('')).toThrow(expect.objectContaining({ code: 'CONCORD_ERR_BUS_TOPIC_INVALID' }));
+    expect(() => topics.system('')).toThrow(
+      expect.objectContaining({ code: 'CONCORD_ERR_BUS_TOPIC_INVALID' }),
+    );
   });
 
   it('builds patterns that select the intended family of topics', () => {
-    expect(patterns.orders(undefined, 'kraken')).toBe('order.*.kraken');
-    expect(topicMatches(patterns.orders(), topics.order('filled', 'kraken'))).toBe(true);
-    expect(topicMatches(patterns.orders('accepted'), topics.order('filled', 'kraken'))).toBe(false);
-    expect(topicMatches(patterns.agentLifecycle, topics.agentLifecycle('a'))).toBe(true);
+    expect(patterns.data(undefined, 'kraken')).toBe('data.*.kraken.*');
+    expect(topicMatches(patterns.events('order'), topics.event(EVENTS.orderFilled))).toBe(true);
+    expect(topicMatches(patterns.event(EVENTS.orderAccepted), topics.event(EVENTS.orderFilled))).toBe(false);
+    expect(topicMatches(patterns.events('agent'), topics.event(EVENTS.agentState))).toBe(true);
     expect(topicMatches(patterns.everything, topics.system('x'))).toBe(true);
   });
 });

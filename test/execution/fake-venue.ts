@@ -163,7 +163,10 @@ export function harness(overrides: Partial<OrderManagerOptions> = {}, check?: Pr
   const manager = new OrderManager({
     venues: { a, b },
     preTradeCheck: check ?? { check: () => ({ ok: true }) },
-    events: { emit: (type, payload) => events.push({ type, payload: payload as Record<string, unknown> }) },
+    events: {
+      emit: (event, payload) =>
+        events.push({ type: event.name, payload: payload as Record<string, unknown> }),
+    },
     clock,
     ...overrides,
   });

@@ -1,5 +1,6 @@
 import { Decimal, Random } from '../../src/core/index.ts';
 import { OrderManager } from '../../src/execution/index.ts';
+import type { ExecutionEvents } from '../../src/execution/ports.ts';
 import { Reconciler, type ReconcilerOptions } from '../../src/execution/reconcile.ts';
 import type { OrderIntent } from '../../src/model/index.ts';
 import { Portfolio } from '../../src/portfolio/index.ts';
@@ -22,7 +23,7 @@ export function desk(
   const base = setupFaulty(seed, faults);
   const { clock, instrument, venue } = base;
   const events: { type: string; payload: unknown }[] = [];
-  const emit = { emit: (type: string, payload: unknown) => events.push({ type, payload }) };
+  const emit: ExecutionEvents = { emit: (event, payload) => void events.push({ type: event.name, payload }) };
   const portfolio = new Portfolio({
     balances: Object.entries(START_BALANCES).map(([asset, amount]) => ({ venue: VENUE, asset, amount })),
   });

@@ -59,7 +59,7 @@ function setup(latencyMs: number) {
   const manager = new OrderManager({
     venues: { 'sim-a': venueA, 'sim-b': venueB },
     preTradeCheck: { check: () => ({ ok: true }) },
-    events: { emit: (type, payload) => events.push({ type, payload }) },
+    events: { emit: (event, payload) => events.push({ type: event.name, payload }) },
     clock,
   });
   const settle = () => clock.advanceBy(latencyMs + 1);

@@ -55,7 +55,10 @@ function fresh() {
   const manager = new OrderManager({
     venues: { a, b },
     preTradeCheck: { check: () => ({ ok: true }) },
-    events: { emit: (type, payload) => events.push({ type, payload: payload as Record<string, unknown> }) },
+    events: {
+      emit: (event, payload) =>
+        events.push({ type: event.name, payload: payload as Record<string, unknown> }),
+    },
     clock: { now: () => 5_000 } as never,
   });
   return { a, b, events, manager };

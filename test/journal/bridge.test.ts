@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Bus, topics } from '../../src/bus/index.ts';
+import { Bus, EVENTS, topics } from '../../src/bus/index.ts';
 import { Decimal, SimulatedClock } from '../../src/core/index.ts';
 import { recordBusTraffic, SqliteJournal, verifyJournal } from '../../src/journal/index.ts';
 import { tempDir } from './helpers.ts';
@@ -9,12 +9,19 @@ function runScenario(dir: string): string {
   const bus = new Bus({ clock, source: 'kernel' });
   const journal = SqliteJournal.open(dir, { synchronous: 'NORMAL' });
   recordBusTraffic(bus, journal, { pattern: 'order.>' });
-  const submitted = bus.publish(topics.order('submitted', 'sim'), 'order.submitted', {
+  const submitted = bus.publish(topics.event(EVENTS.orderSubmitted), EVENTS.orderSubmitted.name, {
     price: Decimal.from('101.5'),
   });
   clock.advanceBy(3);
-  bus.publish(topics.order('accepted', 'sim'), 'order.accepted', { qty: 2n }, { causationId: submitted.id });
-  bus.publish(topics.fill('sim'), 'fill', { ignored: true });
+  bus.publish(
+    topics.event(EVENTS.orderAccepted),
+    EVENTS.orderAccepted.name,
+    { qty: 2n },
+    {
+      causationId: submitted.id,
+    },
+  );
+  bus.publish(topics.system('fill'), 'fill', { ignored: true });
   journal.close();
   return journal.head().hash;
 }
@@ -37,7 +44,7 @@ describe('recordBusTraffic', () => {
       version: 1,
       ts: 1_700_000_000_003,
       source: 'kernel',
-      topic: 'order.accepted.sim',
+      topic: 'order.accepted',
       causationId: 'kernel-evt-1',
       payload: { qty: '2' },
     });

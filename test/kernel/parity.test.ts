@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../src/bus/index.ts';
+import { EVENTS, topics } from '../../src/bus/index.ts';
 import { SimulatedClock } from '../../src/core/index.ts';
 import { readConcordHeader, readConcordRecording } from '../../src/data/readers/concord.ts';
 import { SqliteJournal } from '../../src/journal/index.ts';
@@ -70,8 +70,7 @@ describe('parity between backtest and paper paths', () => {
       journalMarketEvents: true,
     });
     const paperFills: FillRow[] = [];
-    desk.bus.subscribe(topics.system('execution'), (envelope) => {
-      if (envelope.type !== 'order.filled') return;
+    desk.bus.subscribe(topics.event(EVENTS.orderFilled), (envelope) => {
       const { fill } = envelope.payload as { fill: Fill };
       paperFills.push({
         ts: fill.ts,

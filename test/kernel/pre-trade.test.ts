@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { AgentDefinition, TriggerKind } from '../../src/agents/contract.ts';
 import { Decimal } from '../../src/core/index.ts';
 import { JournalReader, type JournalRecord } from '../../src/journal/index.ts';
-import { parseDeskConfig, runDesk } from '../../src/kernel/index.ts';
+import { parseDeskConfig } from '../../src/kernel/index.ts';
+import { runDesk } from '../../src/modes/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const BUY_ON = 'sim-a:BTC-USDT';

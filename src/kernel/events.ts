@@ -1,0 +1,30 @@
+/**
+ * Payload types of the catalogue events the kernel writes (run boundaries, checkpoints,
+ * the shadow session's start), bound to their keys in src/bus/catalogue.ts.
+ */
+import type { DeskConfig } from './config.ts';
+import type { Checkpoint } from './desk.ts';
+
+/** A desk config as journaled: where the journal lives is not part of a run. */
+export type JournaledDeskConfig = Omit<DeskConfig, 'journal'> & {
+  journal: Omit<DeskConfig['journal'], 'dir'>;
+};
+
+declare module '../bus/catalogue.ts' {
+  interface EventPayloads {
+    runStart: {
+      readonly config: JournaledDeskConfig;
+      readonly startTs: number;
+      readonly version: 1;
+      /** Backtests: the recorded files the run read (replay reads them again). */
+      readonly recording?: readonly { path: string; sha256: string; format: string }[];
+    };
+    checkpoint: Checkpoint;
+    shadowStart: {
+      readonly sessionId: string;
+      readonly config: JournaledDeskConfig;
+      readonly startTs: number;
+      readonly version: 1;
+    };
+  }
+}

@@ -1,0 +1,12 @@
+/** Payload types of the catalogue events shadow sessions write, bound to their keys in src/bus/catalogue.ts. */
+import type { PromotionThresholds } from '../kernel/shadow-config.ts';
+import type { PromotionDecision, ShadowReport } from './shadow.ts';
+
+declare module '../bus/catalogue.ts' {
+  interface EventPayloads {
+    shadowPromotion: PromotionDecision & {
+      readonly thresholds: Omit<PromotionThresholds, 'minPnlVsLive'> & { minPnlVsLive: number | null };
+    };
+    shadowReport: ShadowReport;
+  }
+}
