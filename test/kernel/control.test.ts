@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Out } from '../../src/cli/output.ts';
 import { haltCommand, resumeCommand } from '../../src/cli/safety.ts';
 import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
+import { JOURNAL_FILE } from '../../src/journal/index.ts';
 import {
   ControlChannel,
   type ControlRequest,
@@ -25,9 +26,11 @@ import {
 } from '../../src/kernel/control.ts';
 
 const made: string[] = [];
+/** A journal directory as a desk leaves it (requests are only written where a desk journals). */
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'concord-control-'));
   made.push(dir);
+  writeFileSync(join(dir, JOURNAL_FILE), '');
   return dir;
 }
 afterEach(() => {
@@ -119,35 +122,75 @@ describe('control channel: request files', () => {
     const dir = tempDir();
     const { control, rejected } = controlPaths(dir);
     mkdirSync(control, { recursive: true });
-    writeFileSync(join(control, '00000001-halt.json'), '{ not json');
+    const name = (n: number, kind: string) =>
+      `${String(n).padStart(16, '0')}-${'0'.repeat(15)}${n}-${kind}.json`;
+    writeFileSync(join(control, name(1, 'halt')), '{ not json');
     writeFileSync(
-      join(control, '00000002-resume.json'),
-      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r' }),
+      join(control, name(2, 'resume')),
+      JSON.stringify({
+        version: 1,
+        kind: 'resume',
+        id: name(2, 'resume').slice(0, -5),
+        requestedAt: 1,
+        reason: 'r',
+      }),
     );
     writeFileSync(
-      join(control, '00000003-halt.json'),
-      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r', operator: 'o' }),
+      join(control, name(3, 'halt')),
+      JSON.stringify({
+        version: 1,
+        kind: 'resume',
+        id: name(3, 'halt').slice(0, -5),
+        requestedAt: 1,
+        reason: 'r',
+        operator: 'o',
+      }),
     );
+    // Valid content under someone else's id: the id must be the file's own stem.
+    const other = requestHalt(dir, { reason: 'copied' });
+    writeFileSync(join(control, name(4, 'halt')), JSON.stringify(other.request));
+    rmSync(other.pendingPath);
     writeFileSync(join(control, 'please-halt.json'), '{}');
+    writeFileSync(join(control, '00000004-halt.json'), '{}');
     const good = requestHalt(dir, { reason: 'after the junk' });
-    expect(good.file).toBe('00000004-halt.json');
+    expect(good.file).toMatch(/^\d{16}-[0-9a-f]{16}-halt\.json$/);
     const reported: RejectedControlFile[] = [];
-    const requests = new ControlChannel(dir, { onRejected: (r) => reported.push(r) }).poll();
-    expect(requests.map((r) => r.id)).toEqual([good.request.id]);
-    expect(reported.map((r) => r.file).sort()).toEqual([
-      '00000001-halt.json',
-      '00000002-resume.json',
-      '00000003-halt.json',
-      'please-halt.json',
-    ]);
+    // requestedAt 1 would be stale: staleness has its own test, this one is about shape.
+    const channel = new ControlChannel(dir, {
+      onRejected: (r) => reported.push(r),
+      maxAgeMs: Number.POSITIVE_INFINITY,
+    });
+    // The unparseable file is given a moment to be finished by its writer, then rejected.
+    const first = channel.poll();
+    expect(first.map((r) => r.id)).toEqual([good.request.id]);
+    expect(reported.map((r) => r.file)).not.toContain(name(1, 'halt'));
+    const until = performance.now() + 5000;
+    while (reported.length < 6 && performance.now() < until) {
+      expect(channel.poll()).toEqual([]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+    expect(reported.map((r) => r.file).sort()).toEqual(
+      [
+        name(1, 'halt'),
+        name(2, 'resume'),
+        name(3, 'halt'),
+        name(4, 'halt'),
+        'please-halt.json',
+        '00000004-halt.json',
+      ].sort(),
+    );
     expect(reported.every((r) => r.code === 'CONCORD_ERR_CONTROL_REQUEST_INVALID')).toBe(true);
-    expect(reported.find((r) => r.file === '00000002-resume.json')?.message).toMatch(/operator/);
+    expect(reported.find((r) => r.file === name(2, 'resume'))?.message).toMatch(/operator/);
+    expect(reported.find((r) => r.file === name(3, 'halt'))?.message).toMatch(/kind "resume"/);
+    expect(reported.find((r) => r.file === name(4, 'halt'))?.message).toMatch(/stem/);
+    expect(reported.find((r) => r.file === name(1, 'halt'))?.message).toMatch(/not valid JSON/);
     for (const r of reported) {
       expect(existsSync(join(rejected, r.file))).toBe(true);
       const error = JSON.parse(readFileSync(join(rejected, `${r.file}.error.json`), 'utf8')) as {
         code: string;
+        file: string;
       };
-      expect(error.code).toBe('CONCORD_ERR_CONTROL_REQUEST_INVALID');
+      expect(error).toMatchObject({ code: 'CONCORD_ERR_CONTROL_REQUEST_INVALID', file: r.file });
     }
     expect(readdirSync(control).filter((n) => n.endsWith('.json'))).toEqual([]);
   });
@@ -272,7 +315,7 @@ describe('concord halt / resume against a running desk', () => {
     expect(out2.lines.join('\n')).toMatch(/failed: resume refused/);
   });
 
-  it('with no desk running, halt exits 1 after the timeout, says why, and withdraws the request', async () => {
+  it('with no desk running (a journal, nobody polling), halt exits 1 after the timeout, says why, and withdraws the request', async () => {
     const dir = tempDir();
     const out = captureOut();
     const started = performance.now();
