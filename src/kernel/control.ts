@@ -376,6 +376,8 @@ export class ControlChannel {
    */
   poll(): ControlRequest[] {
     this.lastPollMs = monotonicMs();
+    // A done/ swapped for a symlink would carry claimed requests out of the directory.
+    this.repair(false);
     let names: string[];
     try {
       names = readdirSync(this.paths.control);
@@ -578,11 +580,11 @@ export class ControlChannel {
   }
 
   /** done/ and rejected/ must be real directories of ours; anything else there is moved aside. */
-  private ensureSubdirectories(): void {
+  private ensureSubdirectories(tighten = true): void {
     for (const dir of [this.paths.done, this.paths.rejected]) {
       const st = statOrUndefined(dir, lstatSync);
       if (st !== undefined && !st.isSymbolicLink() && st.isDirectory()) {
-        require0700(dir);
+        if (tighten) require0700(dir);
         continue;
       }
       if (st !== undefined) {
@@ -593,9 +595,9 @@ export class ControlChannel {
     }
   }
 
-  private repair(): void {
+  private repair(tighten = true): void {
     try {
-      this.ensureSubdirectories();
+      this.ensureSubdirectories(tighten);
     } catch {
       // Still broken: the caller falls back (remembers the entry, or acts without the claim).
     }

@@ -1,10 +1,14 @@
 import {
+  chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +28,13 @@ import {
   requestResume,
   ticketState,
 } from '../../src/kernel/control.ts';
+import {
+  breakSubdirectories,
+  plantFlood,
+  plantHostileEntries,
+  requestLikeName,
+  validBody,
+} from '../helpers/hostile-control.ts';
 
 const made: string[] = [];
 /** A journal directory as a desk leaves it (requests are only written where a desk journals). */
@@ -341,5 +352,144 @@ describe('concord halt / resume against a running desk', () => {
     expect(await haltCommand(['--journal', dir, '--timeout', 'soon'], out)).toBe(2);
     expect(existsSync(controlPaths(dir).control)).toBe(false);
     expect(await haltCommand(['--help'], out)).toBe(0);
+  });
+});
+
+/** Polls until `done()` or the deadline, pausing the thread between polls (the channel is synchronous). */
+function pollUntil(channel: ControlChannel, done: () => boolean, timeoutMs = 5000): ControlRequest[] {
+  const got: ControlRequest[] = [];
+  const until = performance.now() + timeoutMs;
+  while (!done() && performance.now() < until) {
+    got.push(...channel.poll());
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  return got;
+}
+
+describe('control channel: a hostile directory', () => {
+  it('whatever is in control/, a halt is taken on the first poll and everything else is rejected once, never thrown, never blocking', () => {
+    const dir = tempDir();
+    const { control, done } = controlPaths(dir);
+    const outside = join(dir, 'outside');
+    const reported: RejectedControlFile[] = [];
+    const channel = new ControlChannel(dir, { onRejected: (r) => reported.push(r) });
+    const planted = plantHostileEntries(control, outside, Date.now());
+    breakSubdirectories(control, outside);
+    plantFlood(control, 600);
+    const ticket = requestHalt(dir, { reason: 'stop everything' });
+
+    // A FIFO opened blocking, or a 2 GiB file read whole, would hang or blow up right here.
+    expect(channel.poll().map((r) => r.id)).toEqual([ticket.request.id]);
+    expect(ticketState(ticket)).toEqual({ state: 'picked-up', outcome: undefined });
+    // done/ was a symlink: it was put aside and made again, so nothing left the directory.
+    expect(lstatSync(done).isDirectory()).toBe(true);
+    expect(readdirSync(join(outside, 'elsewhere'))).toEqual([]);
+
+    const expected = [
+      ...planted.map((p) => p.name),
+      ...Array.from({ length: 600 }, (_, i) => `flood-${i}.tmp`),
+    ];
+    const more = pollUntil(channel, () => reported.length >= expected.length);
+    expect(more).toEqual([]);
+    expect(reported.map((r) => r.file).sort()).toEqual([...expected].sort());
+    const why = (name: string) => reported.find((r) => r.file === name)?.message ?? '';
+    expect(why('999999999999999-halt.json')).toMatch(/not a request file name/);
+    expect(why(requestLikeName(5))).toMatch(/over the 16384/);
+    expect(why(requestLikeName(6))).toMatch(/symbolic link/);
+    expect(why(requestLikeName(2))).toMatch(/not valid JSON/);
+    expect(why(requestLikeName(1))).toMatch(/not UTF-8/);
+    if (planted.some((p) => p.what === 'FIFO')) expect(why(requestLikeName(9))).toMatch(/FIFO/);
+    expect(why(requestLikeName(11))).toMatch(/directory/);
+    if (process.getuid?.() === 0) expect(why(requestLikeName(13))).toMatch(/belongs to user 65534/);
+    // Nothing is left to trip over: only the desk's own directories and dot-entries remain.
+    expect(
+      readdirSync(control)
+        .filter((n) => !n.startsWith('.'))
+        .sort(),
+    ).toEqual(['done', 'rejected']);
+    // And a later halt still goes straight through.
+    const again = requestHalt(dir, { reason: 'again' });
+    expect(channel.poll().map((r) => r.id)).toEqual([again.request.id]);
+    expect(reported).toHaveLength(expected.length);
+  });
+
+  it('orders requests by stamp as numbers of any length: a far-future stamp neither overflows nor jumps the queue', () => {
+    const dir = tempDir();
+    const { control } = controlPaths(dir);
+    const channel = new ControlChannel(dir);
+    const now = Date.now();
+    const huge = `${'9'.repeat(30)}-00000000000000ff-halt.json`;
+    const tiny = '1-00000000000000aa-halt.json';
+    writeFileSync(join(control, huge), validBody(huge, now));
+    writeFileSync(join(control, tiny), validBody(tiny, now));
+    const normal = requestHalt(dir);
+    expect(channel.poll().map((r) => r.id)).toEqual([
+      tiny.slice(0, -5),
+      normal.request.id,
+      huge.slice(0, -5),
+    ]);
+  });
+
+  it('makes control/, done/ and rejected/ 0700 and request files 0600 whatever the umask', () => {
+    for (const umask of [0o000, 0o277]) {
+      const previous = process.umask(umask);
+      try {
+        const dir = tempDir();
+        const { control, done, rejected } = controlPaths(dir);
+        const ticket = requestHalt(dir);
+        expect(statSync(control).mode & 0o777).toBe(0o700);
+        expect(statSync(ticket.pendingPath).mode & 0o777).toBe(0o600);
+        new ControlChannel(dir);
+        for (const d of [done, rejected]) expect(statSync(d).mode & 0o777).toBe(0o700);
+      } finally {
+        process.umask(previous);
+      }
+    }
+    // A control directory left open to others is made private when the desk starts.
+    const dir = tempDir();
+    mkdirSync(controlPaths(dir).control);
+    chmodSync(controlPaths(dir).control, 0o777);
+    new ControlChannel(dir);
+    expect(statSync(controlPaths(dir).control).mode & 0o777).toBe(0o700);
+  });
+
+  it('a control directory removed under the desk is made again, and a control path that is not a directory is refused', () => {
+    const dir = tempDir();
+    const channel = new ControlChannel(dir);
+    rmSync(controlPaths(dir).control, { recursive: true });
+    expect(channel.poll()).toEqual([]);
+    const ticket = requestHalt(dir);
+    expect(channel.poll().map((r) => r.id)).toEqual([ticket.request.id]);
+
+    const other = tempDir();
+    symlinkSync(join(dir, 'control'), controlPaths(other).control);
+    let caught: unknown;
+    try {
+      new ControlChannel(other);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isConcordError(caught, 'CONCORD_ERR_CONTROL_WRITE')).toBe(true);
+  });
+
+  it('halt and resume refuse a directory where no desk journals, creating nothing (exit 2, coded)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'concord-control-'));
+    made.push(base);
+    const missing = join(base, 'no-such-desk');
+    const out = captureOut();
+    expect(await haltCommand(['--journal', missing, '--json'], out)).toBe(2);
+    expect(JSON.parse(out.lines.at(-1) ?? '')).toMatchObject({
+      ok: false,
+      error: { code: 'CONCORD_ERR_CONTROL_NO_DESK' },
+    });
+    expect(out.errors.join('\n')).toMatch(/no desk journals into .*does not exist/);
+    expect(existsSync(missing)).toBe(false);
+    // An existing directory without a journal: not touched either.
+    expect(await resumeCommand(['--journal', base, '--operator', 'ana'], out)).toBe(2);
+    expect(out.errors.join('\n')).toMatch(/holds no journal/);
+    expect(readdirSync(base)).toEqual([]);
+    writeFileSync(join(base, 'a-file'), 'x');
+    expect(await haltCommand(['--journal', join(base, 'a-file')], out)).toBe(2);
+    expect(out.errors.join('\n')).toMatch(/is not a directory/);
   });
 });
