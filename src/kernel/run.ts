@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
-import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
+import { JOURNAL_FILE, JournalReader, type JournalRecord, SqliteJournal } from '../journal/index.ts';
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
@@ -285,6 +285,8 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       if (Number.isFinite(options.speed)) {
         const wait = (clock.now() - simStart) / options.speed - wallElapsed;
         if (wait > 1) await wall.sleep(wait);
+        // Behind real time (a loaded machine) it never waits: still let signals and timers in.
+        else if (steps % 32 === 0) await wall.sleep(0);
       } else if (steps % 32 === 0) {
         await wall.sleep(0); // let signals and the panel run
       }
@@ -349,6 +351,30 @@ function readResumePoint(
   }
 }
 
+/**
+ * The journal records that carry an input of a sandbox run (something that happened TO the desk,
+ * not something it computed), with how replay feeds each back. The one list of them: replay's
+ * handler table is typed by it, and the tests generate every entry and replay it.
+ */
+export const REPLAY_INPUTS = {
+  'run.start': 'a fresh desk from the journaled config and start time',
+  'run.resumed': "a fresh desk from the last checkpoint, with the resumed segment's seed and start time",
+  market: 'stepped through the desk (and the shadow session, if any)',
+  'agent.timeout': 'the same agent misses the same deadline; nobody else misses one',
+  'shadow.started': 'the shadow session is rebuilt as the run built it',
+  checkpoint: 'kept as the state the next run.resumed restores (the record itself is recomputed)',
+  'risk.halt': "the operator's halt, applied between the same two market events",
+  'risk.resume': "the operator's resume, likewise",
+  'control.rejected': 'the rejected control file, journaled again at the same point',
+  'run.end': 'the end record, the final durable batch and a clean stop',
+} as const satisfies Record<string, string>;
+
+export type ReplayInputType = keyof typeof REPLAY_INPUTS;
+
+export function isReplayInput(type: string): type is ReplayInputType {
+  return Object.hasOwn(REPLAY_INPUTS, type);
+}
+
 export interface ReplayResult {
   readonly ok: boolean;
   readonly records: number;
@@ -359,8 +385,9 @@ export interface ReplayResult {
 }
 
 /**
- * Re-runs a journal's inputs (run starts and resumes, market events, missed agent
- * deadlines) through fresh kernels and compares the resulting journal record by record.
+ * Re-runs a journal's inputs (REPLAY_INPUTS: run starts and resumes, market events, missed agent
+ * deadlines, operator halts and resumes, rejected control files) through fresh kernels and
+ * compares the resulting journal record by record.
  */
 export async function replayJournal(
   dir: string,
@@ -401,92 +428,92 @@ export async function replayJournal(
     };
     let lastCheckpoint: Checkpoint | undefined;
     let session: ShadowSession | undefined;
+    const running = (what: string, seq: number): Desk => {
+      if (desk === undefined)
+        throw replayError(`${what} outside a run (no run.start or run.resumed before it)`, seq);
+      return desk;
+    };
+    // Typed by REPLAY_INPUTS: an input added to the list without a way to feed it back does not compile.
+    const feed: { readonly [T in ReplayInputType]: (r: JournalRecord) => Promise<void> | void } = {
+      'run.start': async (r) => {
+        const p = r.payload as RunStart;
+        config = parseDeskConfig({ ...p.config, journal: { ...p.config.journal, dir } }, 'journal run.start');
+        const d = await newDesk(config, config.seed, p.startTs);
+        d.record('run.start', p);
+        await d.start();
+      },
+      'run.resumed': async (r) => {
+        if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
+        const p = r.payload as { seed: number; startTs: number };
+        const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
+        d.record('run.resumed', r.payload);
+        await d.start();
+      },
+      market: async (r) => {
+        const pending = running('market event', r.seq).step(r.payload as MarketEvent);
+        if (pending !== undefined) await pending;
+        const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
+        if (shadowPending !== undefined) await shadowPending;
+      },
+      // Fed back inside the desk's fan-out (the `timeouts` map above), where the run met it.
+      'agent.timeout': () => undefined,
+      'shadow.started': async (r) => {
+        // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
+        const live = running('shadow session', r.seq);
+        if (config === undefined || clock === undefined)
+          throw replayError('shadow session before run.start', r.seq);
+        const shadow = parseShadowConfig(config.shadow);
+        session = new ShadowSession({
+          id: (r.payload as { sessionId: string }).sessionId,
+          config: shadowDeskConfig(config, shadow.candidates),
+          clock,
+          instruments: live.instrumentList(),
+          journalDir: scratch,
+          recordLive: (type, payload) => live.record(type, payload),
+          ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
+        });
+        await session.start();
+      },
+      checkpoint: (r) => {
+        lastCheckpoint = r.payload as Checkpoint;
+      },
+      // An operator's halt is an input: it happened between two market events, and so it does here.
+      'risk.halt': async (r) => {
+        const p = r.payload as { reason: string; flatten: boolean; operator: string | null };
+        await running('risk.halt', r.seq).halt({
+          reason: p.reason,
+          flatten: p.flatten,
+          ...(p.operator === null ? {} : { operator: p.operator }),
+        });
+      },
+      'risk.resume': (r) => {
+        const p = r.payload as { operator: string; reason: string };
+        running('risk.resume', r.seq).resume({ operator: p.operator, reason: p.reason });
+      },
+      // A bad file in <journal>/control is an input too: the desk journaled it between two events.
+      'control.rejected': (r) => {
+        running('control.rejected', r.seq).record('control.rejected', r.payload);
+      },
+      'run.end': async (r) => {
+        if (session !== undefined && desk !== undefined && config !== undefined) {
+          session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
+          await session.stop(liveSummaryOf(desk));
+          session = undefined;
+        }
+        if (desk !== undefined) {
+          // As the recorded process did: end record, final durable batch, then a clean stop.
+          desk.record('run.end', {
+            reason: (r.payload as { reason: string }).reason,
+            counters: desk.counters,
+          });
+          desk.flush();
+          await desk.stop();
+          desk = undefined;
+        }
+      },
+    };
     for (const r of original.records()) {
-      switch (r.type) {
-        case 'run.start': {
-          const p = r.payload as RunStart;
-          config = parseDeskConfig(
-            { ...p.config, journal: { ...p.config.journal, dir } },
-            'journal run.start',
-          );
-          const d = await newDesk(config, config.seed, p.startTs);
-          d.record('run.start', p);
-          await d.start();
-          break;
-        }
-        case 'run.resumed': {
-          if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
-          const p = r.payload as { seed: number; startTs: number };
-          const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
-          d.record('run.resumed', r.payload);
-          await d.start();
-          break;
-        }
-        case 'market':
-          if (desk === undefined) throw replayError('market event before run.start', r.seq);
-          {
-            const pending = desk.step(r.payload as MarketEvent);
-            if (pending !== undefined) await pending;
-            const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
-            if (shadowPending !== undefined) await shadowPending;
-          }
-          break;
-        case 'shadow.started': {
-          // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
-          if (desk === undefined || config === undefined || clock === undefined)
-            throw replayError('shadow session before run.start', r.seq);
-          const shadow = parseShadowConfig(config.shadow);
-          const live = desk;
-          session = new ShadowSession({
-            id: (r.payload as { sessionId: string }).sessionId,
-            config: shadowDeskConfig(config, shadow.candidates),
-            clock,
-            instruments: live.instrumentList(),
-            journalDir: scratch,
-            recordLive: (type, payload) => live.record(type, payload),
-            ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
-          });
-          await session.start();
-          break;
-        }
-        case 'checkpoint':
-          lastCheckpoint = r.payload as Checkpoint;
-          break;
-        case 'risk.halt': {
-          // An operator's halt is an input: it happened between two market events, and so it does here.
-          const p = r.payload as { reason: string; flatten: boolean; operator: string | null };
-          await desk?.halt({
-            reason: p.reason,
-            flatten: p.flatten,
-            ...(p.operator === null ? {} : { operator: p.operator }),
-          });
-          break;
-        }
-        case 'risk.resume': {
-          const p = r.payload as { operator: string; reason: string };
-          desk?.resume({ operator: p.operator, reason: p.reason });
-          break;
-        }
-        case 'run.end':
-          if (session !== undefined && desk !== undefined && config !== undefined) {
-            session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
-            await session.stop(liveSummaryOf(desk));
-            session = undefined;
-          }
-          if (desk !== undefined) {
-            // As the recorded process did: end record, final durable batch, then a clean stop.
-            desk.record('run.end', {
-              reason: (r.payload as { reason: string }).reason,
-              counters: desk.counters,
-            });
-            desk.flush();
-            await desk.stop();
-            desk = undefined;
-          }
-          break;
-        default:
-          break;
-      }
+      if (isReplayInput(r.type)) await feed[r.type](r);
     }
     // A journal whose last segment has no run.end was cut by a crash: that process never stopped.
     if (desk !== undefined) await desk.abandon();
