@@ -496,8 +496,9 @@ export class ControlChannel {
         this.firstSeen.set(name, now);
       }
       if (seen !== undefined && now - seen < HALF_WRITTEN_GRACE_MS) return { kind: 'wait' };
+      // Not the parser's message: it quotes the content, which may be anything (even a secret).
       const why = err instanceof TypeError ? 'is not UTF-8 text' : 'is not valid JSON';
-      return { kind: 'reject', message: `${quoted(name)} ${why}: ${oneLine(err)}` };
+      return { kind: 'reject', message: `${quoted(name)} ${why} (${file.bytes.length} bytes)` };
     }
     const parsed = controlRequestSchema.safeParse(raw);
     if (!parsed.success)
@@ -723,10 +724,6 @@ function byStamp(a: string, b: string): number {
 
 function quoted(name: string): string {
   return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
-}
-
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 200);
 }
 
 function errCode(err: unknown): string {
