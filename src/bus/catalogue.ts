@@ -163,7 +163,7 @@ const SPEC = {
   controlRejected: {
     name: 'control.rejected',
     version: 1,
-    kind: 'output',
+    kind: 'input',
     doc: 'An operator control file could not be read or validated; it was moved aside unexecuted.',
   },
   // ── thinking: triggers, decisions, consensus, outcomes ──

@@ -1,8 +1,8 @@
 /**
  * `concord halt`, `concord resume` and `concord safety report`: the operator's emergency
  * channel to a running desk (through request files in its journal directory) and the safety
- * report of a journal. Exit codes: 0 done, 1 not picked up / refused / rejected, 2 bad usage,
- * 3 runtime error.
+ * report of a journal. Exit codes: 0 done, 1 not picked up / refused / rejected, 2 bad usage
+ * (including a --journal where no desk journals), 3 runtime error.
  */
 
 import { buildSafetyReport, type SafetyReport } from '../analysis/safety-report.ts';
@@ -274,7 +274,10 @@ async function guarded(argv: readonly string[], out: Out, body: () => Promise<nu
     if (argv.includes('--json')) out.line(JSON.stringify({ ok: false, error: e.toJSON() }));
     out.err(`${out.paint('red', 'error')} ${e.code}: ${e.shortMessage}`);
     out.err(`see ${e.docsPath}`);
-    return isConcordError(e, 'CONCORD_ERR_CONFIG_INVALID') ? EXIT.usage : EXIT.runtime;
+    // A --journal that names no desk's directory is a bad flag: nothing was written.
+    const usage =
+      isConcordError(e, 'CONCORD_ERR_CONFIG_INVALID') || isConcordError(e, 'CONCORD_ERR_CONTROL_NO_DESK');
+    return usage ? EXIT.usage : EXIT.runtime;
   }
 }
 

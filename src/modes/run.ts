@@ -9,7 +9,7 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS, type EventPayload, parsePayload } from '../bus/index.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from '../control/file-channel.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
-import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
+import { JOURNAL_FILE, JournalReader, type JournalRecord, SqliteJournal } from '../journal/index.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import { type Checkpoint, Desk, sortedEntries } from '../kernel/desk.ts';
 import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
@@ -232,6 +232,8 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       if (Number.isFinite(options.speed)) {
         const wait = (clock.now() - simStart) / options.speed - wallElapsed;
         if (wait > 1) await wall.sleep(wait);
+        // Behind real time (a loaded machine) it never waits: still let signals and timers in.
+        else if (steps % 32 === 0) await wall.sleep(0);
       } else if (steps % 32 === 0) {
         await wall.sleep(0); // let signals and the panel run
       }
@@ -296,6 +298,32 @@ function readResumePoint(
   }
 }
 
+/**
+ * The journal records that carry an input of a sandbox run (something that happened TO the desk,
+ * not something it computed), with how replay feeds each back. The one list of them: replay's
+ * handler table is typed by it, and the tests generate every entry and replay it.
+ */
+export const REPLAY_INPUTS = {
+  [EVENTS.runStart.name]: 'a fresh desk from the journaled config and start time',
+  [EVENTS.runResumed.name]:
+    "a fresh desk from the last checkpoint, with the resumed segment's seed and start time",
+  [EVENTS.market.name]: 'stepped through the desk (and the shadow session, if any)',
+  [EVENTS.agentTimeout.name]: 'the same agent misses the same deadline; nobody else misses one',
+  [EVENTS.shadowStarted.name]: 'the shadow session is rebuilt as the run built it',
+  [EVENTS.checkpoint.name]:
+    'kept as the state the next run.resumed restores (the record itself is recomputed)',
+  [EVENTS.riskHalt.name]: "the operator's halt, applied between the same two market events",
+  [EVENTS.riskResume.name]: "the operator's resume, likewise",
+  [EVENTS.controlRejected.name]: 'the rejected control file, journaled again at the same point',
+  [EVENTS.runEnd.name]: 'the end record, the final durable batch and a clean stop',
+} as const satisfies Record<string, string>;
+
+export type ReplayInputType = keyof typeof REPLAY_INPUTS;
+
+export function isReplayInput(type: string): type is ReplayInputType {
+  return Object.hasOwn(REPLAY_INPUTS, type);
+}
+
 export interface ReplayResult {
   readonly ok: boolean;
   readonly records: number;
@@ -306,8 +334,9 @@ export interface ReplayResult {
 }
 
 /**
- * Re-runs a journal's inputs (run starts and resumes, market events, missed agent
- * deadlines) through fresh kernels and compares the resulting journal record by record.
+ * Re-runs a journal's inputs (REPLAY_INPUTS: run starts and resumes, market events, missed agent
+ * deadlines, operator halts and resumes, rejected control files) through fresh kernels and
+ * compares the resulting journal record by record.
  */
 export async function replayJournal(
   dir: string,
@@ -348,94 +377,97 @@ export async function replayJournal(
     };
     let lastCheckpoint: Checkpoint | undefined;
     let session: ShadowSession | undefined;
+    const running = (what: string, seq: number): Desk => {
+      if (desk === undefined)
+        throw replayError(`${what} outside a run (no run.start or run.resumed before it)`, seq);
+      return desk;
+    };
+    // Typed by REPLAY_INPUTS: an input added to the list without a way to feed it back does not compile.
+    const feed: { readonly [T in ReplayInputType]: (r: JournalRecord) => Promise<void> | void } = {
+      [EVENTS.runStart.name]: async (r) => {
+        const p = r.payload as RunStart;
+        config = parseDeskConfig({ ...p.config, journal: { ...p.config.journal, dir } }, 'journal run.start');
+        const d = await newDesk(config, config.seed, p.startTs);
+        d.record(EVENTS.runStart, p);
+        await d.start();
+      },
+      [EVENTS.runResumed.name]: async (r) => {
+        if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
+        const p = parsePayload(EVENTS.runResumed, r.payload, r.seq);
+        if (!('seed' in p))
+          throw replayError('run.resumed without a seed (replay re-runs sandbox journals)', r.seq);
+        const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
+        d.record(EVENTS.runResumed, r.payload as EventPayload<typeof EVENTS.runResumed>);
+        await d.start();
+      },
+      [EVENTS.market.name]: async (r) => {
+        const pending = running('market event', r.seq).step(r.payload as MarketEvent);
+        if (pending !== undefined) await pending;
+        const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
+        if (shadowPending !== undefined) await shadowPending;
+      },
+      // Fed back inside the desk's fan-out (the `timeouts` map above), where the run met it.
+      [EVENTS.agentTimeout.name]: () => undefined,
+      [EVENTS.shadowStarted.name]: async (r) => {
+        // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
+        const live = running('shadow session', r.seq);
+        if (config === undefined || clock === undefined)
+          throw replayError('shadow session before run.start', r.seq);
+        const shadow = parseShadowConfig(config.shadow);
+        session = new ShadowSession({
+          id: parsePayload(EVENTS.shadowStarted, r.payload, r.seq).sessionId,
+          config: shadowDeskConfig(config, shadow.candidates),
+          clock,
+          instruments: live.instrumentList(),
+          journalDir: scratch,
+          recordLive: (event, payload) => live.record(event, payload),
+          ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
+        });
+        await session.start();
+      },
+      [EVENTS.checkpoint.name]: (r) => {
+        lastCheckpoint = r.payload as Checkpoint;
+      },
+      // An operator's halt is an input: it happened between two market events, and so it does here.
+      [EVENTS.riskHalt.name]: async (r) => {
+        const p = parsePayload(EVENTS.riskHalt, r.payload, r.seq);
+        await running(EVENTS.riskHalt.name, r.seq).halt({
+          reason: p.reason,
+          flatten: p.flatten,
+          ...(p.operator === null ? {} : { operator: p.operator }),
+        });
+      },
+      [EVENTS.riskResume.name]: (r) => {
+        const p = parsePayload(EVENTS.riskResume, r.payload, r.seq);
+        running(EVENTS.riskResume.name, r.seq).resume({ operator: p.operator, reason: p.reason });
+      },
+      // A bad file in <journal>/control is an input too: the desk journaled it between two events.
+      [EVENTS.controlRejected.name]: (r) => {
+        running(EVENTS.controlRejected.name, r.seq).record(
+          EVENTS.controlRejected,
+          r.payload as EventPayload<typeof EVENTS.controlRejected>,
+        );
+      },
+      [EVENTS.runEnd.name]: async (r) => {
+        if (session !== undefined && desk !== undefined && config !== undefined) {
+          session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
+          await session.stop(liveSummaryOf(desk));
+          session = undefined;
+        }
+        if (desk !== undefined) {
+          // As the recorded process did: end record, final durable batch, then a clean stop.
+          desk.record(EVENTS.runEnd, {
+            reason: parsePayload(EVENTS.runEnd, r.payload, r.seq).reason,
+            counters: desk.counters,
+          });
+          desk.flush();
+          await desk.stop();
+          desk = undefined;
+        }
+      },
+    };
     for (const r of original.records()) {
-      switch (r.type) {
-        case EVENTS.runStart.name: {
-          const p = r.payload as RunStart;
-          config = parseDeskConfig(
-            { ...p.config, journal: { ...p.config.journal, dir } },
-            'journal run.start',
-          );
-          const d = await newDesk(config, config.seed, p.startTs);
-          d.record(EVENTS.runStart, p);
-          await d.start();
-          break;
-        }
-        case EVENTS.runResumed.name: {
-          if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
-          const p = parsePayload(EVENTS.runResumed, r.payload, r.seq);
-          if (!('seed' in p))
-            throw replayError('run.resumed without a seed (replay re-runs sandbox journals)', r.seq);
-          const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
-          d.record(EVENTS.runResumed, r.payload as EventPayload<typeof EVENTS.runResumed>);
-          await d.start();
-          break;
-        }
-        case EVENTS.market.name:
-          if (desk === undefined) throw replayError('market event before run.start', r.seq);
-          {
-            const pending = desk.step(r.payload as MarketEvent);
-            if (pending !== undefined) await pending;
-            const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
-            if (shadowPending !== undefined) await shadowPending;
-          }
-          break;
-        case EVENTS.shadowStarted.name: {
-          // The shadow session is rebuilt as the recorded run built it; its own journal goes to scratch.
-          if (desk === undefined || config === undefined || clock === undefined)
-            throw replayError('shadow session before run.start', r.seq);
-          const shadow = parseShadowConfig(config.shadow);
-          const live = desk;
-          session = new ShadowSession({
-            id: parsePayload(EVENTS.shadowStarted, r.payload, r.seq).sessionId,
-            config: shadowDeskConfig(config, shadow.candidates),
-            clock,
-            instruments: live.instrumentList(),
-            journalDir: scratch,
-            recordLive: (event, payload) => live.record(event, payload),
-            ...(options.agentDefinitions === undefined ? {} : { agentDefinitions: options.agentDefinitions }),
-          });
-          await session.start();
-          break;
-        }
-        case EVENTS.checkpoint.name:
-          lastCheckpoint = r.payload as Checkpoint;
-          break;
-        case EVENTS.riskHalt.name: {
-          // An operator's halt is an input: it happened between two market events, and so it does here.
-          const p = parsePayload(EVENTS.riskHalt, r.payload, r.seq);
-          await desk?.halt({
-            reason: p.reason,
-            flatten: p.flatten,
-            ...(p.operator === null ? {} : { operator: p.operator }),
-          });
-          break;
-        }
-        case EVENTS.riskResume.name: {
-          const p = parsePayload(EVENTS.riskResume, r.payload, r.seq);
-          desk?.resume({ operator: p.operator, reason: p.reason });
-          break;
-        }
-        case EVENTS.runEnd.name:
-          if (session !== undefined && desk !== undefined && config !== undefined) {
-            session.evaluatePromotion(parseShadowConfig(config.shadow).promotion, liveSummaryOf(desk));
-            await session.stop(liveSummaryOf(desk));
-            session = undefined;
-          }
-          if (desk !== undefined) {
-            // As the recorded process did: end record, final durable batch, then a clean stop.
-            desk.record(EVENTS.runEnd, {
-              reason: parsePayload(EVENTS.runEnd, r.payload, r.seq).reason,
-              counters: desk.counters,
-            });
-            desk.flush();
-            await desk.stop();
-            desk = undefined;
-          }
-          break;
-        default:
-          break;
-      }
+      if (isReplayInput(r.type)) await feed[r.type](r);
     }
     // A journal whose last segment has no run.end was cut by a crash: that process never stopped.
     if (desk !== undefined) await desk.abandon();

@@ -1,10 +1,14 @@
 import {
+  chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,11 +27,21 @@ import {
   ticketState,
 } from '../../src/control/file-channel.ts';
 import { isConcordError, SimulatedClock } from '../../src/core/index.ts';
+import { JOURNAL_FILE } from '../../src/journal/index.ts';
+import {
+  breakSubdirectories,
+  plantFlood,
+  plantHostileEntries,
+  requestLikeName,
+  validBody,
+} from '../helpers/hostile-control.ts';
 
 const made: string[] = [];
+/** A journal directory as a desk leaves it (requests are only written where a desk journals). */
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'concord-control-'));
   made.push(dir);
+  writeFileSync(join(dir, JOURNAL_FILE), '');
   return dir;
 }
 afterEach(() => {
@@ -119,35 +133,77 @@ describe('control channel: request files', () => {
     const dir = tempDir();
     const { control, rejected } = controlPaths(dir);
     mkdirSync(control, { recursive: true });
-    writeFileSync(join(control, '00000001-halt.json'), '{ not json');
+    const name = (n: number, kind: string) =>
+      `${String(n).padStart(16, '0')}-${'0'.repeat(15)}${n}-${kind}.json`;
+    writeFileSync(join(control, name(1, 'halt')), '{ not json');
     writeFileSync(
-      join(control, '00000002-resume.json'),
-      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r' }),
+      join(control, name(2, 'resume')),
+      JSON.stringify({
+        version: 1,
+        kind: 'resume',
+        id: name(2, 'resume').slice(0, -5),
+        requestedAt: 1,
+        reason: 'r',
+      }),
     );
     writeFileSync(
-      join(control, '00000003-halt.json'),
-      JSON.stringify({ version: 1, kind: 'resume', id: 'x', requestedAt: 1, reason: 'r', operator: 'o' }),
+      join(control, name(3, 'halt')),
+      JSON.stringify({
+        version: 1,
+        kind: 'resume',
+        id: name(3, 'halt').slice(0, -5),
+        requestedAt: 1,
+        reason: 'r',
+        operator: 'o',
+      }),
     );
+    // Valid content under someone else's id: the id must be the file's own stem.
+    const other = requestHalt(dir, { reason: 'copied' });
+    writeFileSync(join(control, name(4, 'halt')), JSON.stringify(other.request));
+    rmSync(other.pendingPath);
     writeFileSync(join(control, 'please-halt.json'), '{}');
+    writeFileSync(join(control, '00000004-halt.json'), '{}');
     const good = requestHalt(dir, { reason: 'after the junk' });
-    expect(good.file).toBe('00000004-halt.json');
+    expect(good.file).toMatch(/^\d{16}-[0-9a-f]{16}-halt\.json$/);
     const reported: RejectedControlFile[] = [];
-    const requests = new ControlChannel(dir, { onRejected: (r) => reported.push(r) }).poll();
-    expect(requests.map((r) => r.id)).toEqual([good.request.id]);
-    expect(reported.map((r) => r.file).sort()).toEqual([
-      '00000001-halt.json',
-      '00000002-resume.json',
-      '00000003-halt.json',
-      'please-halt.json',
-    ]);
+    // requestedAt 1 would be stale: staleness has its own test, this one is about shape.
+    const channel = new ControlChannel(dir, {
+      onRejected: (r) => reported.push(r),
+      maxAgeMs: Number.POSITIVE_INFINITY,
+    });
+    // The unparseable file is given a moment to be finished by its writer, then rejected.
+    const first = channel.poll();
+    expect(first.map((r) => r.id)).toEqual([good.request.id]);
+    expect(reported.map((r) => r.file)).not.toContain(name(1, 'halt'));
+    const until = performance.now() + 5000;
+    while (reported.length < 6 && performance.now() < until) {
+      expect(channel.poll()).toEqual([]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+    expect(reported.map((r) => r.file).sort()).toEqual(
+      [
+        name(1, 'halt'),
+        name(2, 'resume'),
+        name(3, 'halt'),
+        name(4, 'halt'),
+        'please-halt.json',
+        '00000004-halt.json',
+      ].sort(),
+    );
     expect(reported.every((r) => r.code === 'CONCORD_ERR_CONTROL_REQUEST_INVALID')).toBe(true);
-    expect(reported.find((r) => r.file === '00000002-resume.json')?.message).toMatch(/operator/);
+    expect(reported.find((r) => r.file === name(2, 'resume'))?.message).toMatch(/operator/);
+    expect(reported.find((r) => r.file === name(3, 'halt'))?.message).toMatch(/kind "resume"/);
+    expect(reported.find((r) => r.file === name(4, 'halt'))?.message).toMatch(/stem/);
+    expect(reported.find((r) => r.file === name(1, 'halt'))?.message).toMatch(/not valid JSON/);
+    // The parser's message would quote the file's content, whatever it is: it is not repeated.
+    expect(reported.find((r) => r.file === name(1, 'halt'))?.message).not.toMatch(/not json/);
     for (const r of reported) {
       expect(existsSync(join(rejected, r.file))).toBe(true);
       const error = JSON.parse(readFileSync(join(rejected, `${r.file}.error.json`), 'utf8')) as {
         code: string;
+        file: string;
       };
-      expect(error.code).toBe('CONCORD_ERR_CONTROL_REQUEST_INVALID');
+      expect(error).toMatchObject({ code: 'CONCORD_ERR_CONTROL_REQUEST_INVALID', file: r.file });
     }
     expect(readdirSync(control).filter((n) => n.endsWith('.json'))).toEqual([]);
   });
@@ -272,7 +328,7 @@ describe('concord halt / resume against a running desk', () => {
     expect(out2.lines.join('\n')).toMatch(/failed: resume refused/);
   });
 
-  it('with no desk running, halt exits 1 after the timeout, says why, and withdraws the request', async () => {
+  it('with no desk running (a journal, nobody polling), halt exits 1 after the timeout, says why, and withdraws the request', async () => {
     const dir = tempDir();
     const out = captureOut();
     const started = performance.now();
@@ -298,5 +354,144 @@ describe('concord halt / resume against a running desk', () => {
     expect(await haltCommand(['--journal', dir, '--timeout', 'soon'], out)).toBe(2);
     expect(existsSync(controlPaths(dir).control)).toBe(false);
     expect(await haltCommand(['--help'], out)).toBe(0);
+  });
+});
+
+/** Polls until `done()` or the deadline, pausing the thread between polls (the channel is synchronous). */
+function pollUntil(channel: ControlChannel, done: () => boolean, timeoutMs = 5000): ControlRequest[] {
+  const got: ControlRequest[] = [];
+  const until = performance.now() + timeoutMs;
+  while (!done() && performance.now() < until) {
+    got.push(...channel.poll());
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  return got;
+}
+
+describe('control channel: a hostile directory', () => {
+  it('whatever is in control/, a halt is taken on the first poll and everything else is rejected once, never thrown, never blocking', () => {
+    const dir = tempDir();
+    const { control, done } = controlPaths(dir);
+    const outside = join(dir, 'outside');
+    const reported: RejectedControlFile[] = [];
+    const channel = new ControlChannel(dir, { onRejected: (r) => reported.push(r) });
+    const planted = plantHostileEntries(control, outside, Date.now());
+    breakSubdirectories(control, outside);
+    plantFlood(control, 600);
+    const ticket = requestHalt(dir, { reason: 'stop everything' });
+
+    // A FIFO opened blocking, or a 2 GiB file read whole, would hang or blow up right here.
+    expect(channel.poll().map((r) => r.id)).toEqual([ticket.request.id]);
+    expect(ticketState(ticket)).toEqual({ state: 'picked-up', outcome: undefined });
+    // done/ was a symlink: it was put aside and made again, so nothing left the directory.
+    expect(lstatSync(done).isDirectory()).toBe(true);
+    expect(readdirSync(join(outside, 'elsewhere'))).toEqual([]);
+
+    const expected = [
+      ...planted.map((p) => p.name),
+      ...Array.from({ length: 600 }, (_, i) => `flood-${i}.tmp`),
+    ];
+    const more = pollUntil(channel, () => reported.length >= expected.length);
+    expect(more).toEqual([]);
+    expect(reported.map((r) => r.file).sort()).toEqual([...expected].sort());
+    const why = (name: string) => reported.find((r) => r.file === name)?.message ?? '';
+    expect(why('999999999999999-halt.json')).toMatch(/not a request file name/);
+    expect(why(requestLikeName(5))).toMatch(/over the 16384/);
+    expect(why(requestLikeName(6))).toMatch(/symbolic link/);
+    expect(why(requestLikeName(2))).toMatch(/not valid JSON/);
+    expect(why(requestLikeName(1))).toMatch(/not UTF-8/);
+    if (planted.some((p) => p.what === 'FIFO')) expect(why(requestLikeName(9))).toMatch(/FIFO/);
+    expect(why(requestLikeName(11))).toMatch(/directory/);
+    if (process.getuid?.() === 0) expect(why(requestLikeName(13))).toMatch(/belongs to user 65534/);
+    // Nothing is left to trip over: only the desk's own directories and dot-entries remain.
+    expect(
+      readdirSync(control)
+        .filter((n) => !n.startsWith('.'))
+        .sort(),
+    ).toEqual(['done', 'rejected']);
+    // And a later halt still goes straight through.
+    const again = requestHalt(dir, { reason: 'again' });
+    expect(channel.poll().map((r) => r.id)).toEqual([again.request.id]);
+    expect(reported).toHaveLength(expected.length);
+  });
+
+  it('orders requests by stamp as numbers of any length: a far-future stamp neither overflows nor jumps the queue', () => {
+    const dir = tempDir();
+    const { control } = controlPaths(dir);
+    const channel = new ControlChannel(dir);
+    const now = Date.now();
+    const huge = `${'9'.repeat(30)}-00000000000000ff-halt.json`;
+    const tiny = '1-00000000000000aa-halt.json';
+    writeFileSync(join(control, huge), validBody(huge, now));
+    writeFileSync(join(control, tiny), validBody(tiny, now));
+    const normal = requestHalt(dir);
+    expect(channel.poll().map((r) => r.id)).toEqual([
+      tiny.slice(0, -5),
+      normal.request.id,
+      huge.slice(0, -5),
+    ]);
+  });
+
+  it('makes control/, done/ and rejected/ 0700 and request files 0600 whatever the umask', () => {
+    for (const umask of [0o000, 0o277]) {
+      const previous = process.umask(umask);
+      try {
+        const dir = tempDir();
+        const { control, done, rejected } = controlPaths(dir);
+        const ticket = requestHalt(dir);
+        expect(statSync(control).mode & 0o777).toBe(0o700);
+        expect(statSync(ticket.pendingPath).mode & 0o777).toBe(0o600);
+        new ControlChannel(dir);
+        for (const d of [done, rejected]) expect(statSync(d).mode & 0o777).toBe(0o700);
+      } finally {
+        process.umask(previous);
+      }
+    }
+    // A control directory left open to others is made private when the desk starts.
+    const dir = tempDir();
+    mkdirSync(controlPaths(dir).control);
+    chmodSync(controlPaths(dir).control, 0o777);
+    new ControlChannel(dir);
+    expect(statSync(controlPaths(dir).control).mode & 0o777).toBe(0o700);
+  });
+
+  it('a control directory removed under the desk is made again, and a control path that is not a directory is refused', () => {
+    const dir = tempDir();
+    const channel = new ControlChannel(dir);
+    rmSync(controlPaths(dir).control, { recursive: true });
+    expect(channel.poll()).toEqual([]);
+    const ticket = requestHalt(dir);
+    expect(channel.poll().map((r) => r.id)).toEqual([ticket.request.id]);
+
+    const other = tempDir();
+    symlinkSync(join(dir, 'control'), controlPaths(other).control);
+    let caught: unknown;
+    try {
+      new ControlChannel(other);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isConcordError(caught, 'CONCORD_ERR_CONTROL_WRITE')).toBe(true);
+  });
+
+  it('halt and resume refuse a directory where no desk journals, creating nothing (exit 2, coded)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'concord-control-'));
+    made.push(base);
+    const missing = join(base, 'no-such-desk');
+    const out = captureOut();
+    expect(await haltCommand(['--journal', missing, '--json'], out)).toBe(2);
+    expect(JSON.parse(out.lines.at(-1) ?? '')).toMatchObject({
+      ok: false,
+      error: { code: 'CONCORD_ERR_CONTROL_NO_DESK' },
+    });
+    expect(out.errors.join('\n')).toMatch(/no desk journals into .*does not exist/);
+    expect(existsSync(missing)).toBe(false);
+    // An existing directory without a journal: not touched either.
+    expect(await resumeCommand(['--journal', base, '--operator', 'ana'], out)).toBe(2);
+    expect(out.errors.join('\n')).toMatch(/holds no journal/);
+    expect(readdirSync(base)).toEqual([]);
+    writeFileSync(join(base, 'a-file'), 'x');
+    expect(await haltCommand(['--journal', join(base, 'a-file')], out)).toBe(2);
+    expect(out.errors.join('\n')).toMatch(/is not a directory/);
   });
 });
