@@ -15,7 +15,7 @@ import {
 } from '../kernel/control.ts';
 import { buildSafetyReport, type SafetyReport } from '../kernel/safety-report.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
-import type { Out } from './output.ts';
+import { type Out, verifyProgress } from './output.ts';
 
 const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -125,7 +125,8 @@ export async function safetyReportCommand(argv: readonly string[], out: Out): Pr
       );
       return EXIT.usage;
     }
-    const report = buildSafetyReport(dir);
+    const progress = verifyProgress(out, flags.json === true);
+    const report = buildSafetyReport(dir, progress === undefined ? {} : { onVerifyProgress: progress });
     if (flags.json) out.line(JSON.stringify(report));
     else for (const line of formatSafetyReport(report, out)) out.line(line);
     return EXIT.ok;
