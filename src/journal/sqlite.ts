@@ -209,7 +209,7 @@ export class SqliteJournal implements Journal {
       this.writeBatch(this.buffer);
     } catch (error) {
       const first = this.buffer[0] as JournalRecord;
-      const condition = storageCondition(error);
+      const condition = storageCondition(error, this.path);
       throw new ConcordError(
         'CONCORD_ERR_JOURNAL_WRITE',
         `could not write ${this.buffer.length} journal record(s) to ${this.path}: ${describeCondition(condition, errorMessage(error))}. They are kept in memory, nothing new may be risked until a flush succeeds`,
@@ -267,7 +267,7 @@ export class SqliteJournal implements Journal {
         .run(this.headSeq, this.headHash, this.sessionId);
       this.db.close();
     } catch (error) {
-      const condition = storageCondition(error);
+      const condition = storageCondition(error, this.path);
       throw new ConcordError(
         'CONCORD_ERR_JOURNAL_WRITE',
         `could not record a clean shutdown of ${this.path}: ${describeCondition(condition, errorMessage(error))}`,

@@ -33,12 +33,13 @@ import {
   renameSync,
   rmSync,
   type Stats,
+  statfsSync,
   statSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConcordError, GENESIS_HASH } from '../core/index.ts';
-import { checkRow, describeBreak, type StoredRow } from './chain.ts';
+import { checkValues, describeBreak, type StoredValues } from './chain.ts';
 import type { ChainBreak } from './types.ts';
 
 export const JOURNAL_FILE = 'journal.sqlite';
@@ -64,16 +65,29 @@ export type StorageCondition =
 /** Chain-walk progress: `checked` of `total` records verified so far. */
 export type VerifyProgress = (checked: number, total: number) => void;
 
-/** The condition behind an error thrown by SQLite (better-sqlite3) or the file system. */
-export function storageCondition(error: unknown): StorageCondition {
+/**
+ * The condition behind an error thrown by SQLite (better-sqlite3) or the file system. With
+ * `path`, an I/O error on a file system with no space left is a full disk: SQLite reports a
+ * failure to grow its `-shm` index or to write as SQLITE_IOERR_*, without the errno.
+ */
+export function storageCondition(error: unknown, path?: string): StorageCondition {
   const code = errorCode(error);
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'locked';
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return 'disk-full';
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code) || code === 'SQLITE_IOERR_SHORT_READ') return 'damaged';
   if (/^SQLITE_READONLY/.test(code) || code === 'EROFS') return 'read-only';
   if (/^SQLITE_(CANTOPEN|PERM|AUTH)/.test(code) || code === 'EACCES' || code === 'EPERM') return 'no-access';
-  if (/^SQLITE_IOERR/.test(code) || code === 'EIO') return 'io';
+  if (/^SQLITE_IOERR/.test(code) || code === 'EIO')
+    return path !== undefined && noSpaceLeft(path) ? 'disk-full' : 'io';
   return 'other';
+}
+
+function noSpaceLeft(path: string): boolean {
+  try {
+    return statfsSync(dirname(path)).bavail === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Words for a condition, used in every message about it. */
@@ -109,7 +123,7 @@ const CODES: Readonly<Record<StorageCondition, `CONCORD_ERR_${string}`>> = {
 /** A failure to open or read the journal at `path`, as a coded error (never INTERNAL). */
 export function storageError(path: string, error: unknown, action: 'open' | 'read'): ConcordError {
   if (error instanceof ConcordError) return error;
-  const condition = storageCondition(error);
+  const condition = storageCondition(error, path);
   const reason = errorMessage(error);
   return new ConcordError(
     CODES[condition],
@@ -271,12 +285,15 @@ export function walkChain(db: Database.Database, onProgress?: VerifyProgress): C
   let expectedPrev = GENESIS_HASH;
   try {
     const total = onProgress === undefined ? 0 : maxSeq(db);
-    const rows = db.prepare('SELECT seq, ts, type, payload, prev_hash, hash FROM records ORDER BY seq');
-    for (const row of rows.iterate() as IterableIterator<StoredRow>) {
-      const problem = checkRow(row, checked + 1, expectedPrev);
+    // Raw rows (arrays, not objects): a third faster on a long journal.
+    const rows = db
+      .prepare('SELECT seq, ts, type, payload, prev_hash, hash FROM records ORDER BY seq')
+      .raw(true);
+    for (const row of rows.iterate() as IterableIterator<StoredValues>) {
+      const problem = checkValues(row, checked + 1, expectedPrev);
       if (problem !== undefined) return { ok: false, records: checked, firstBad: problem };
       checked++;
-      expectedPrev = row.hash as string;
+      expectedPrev = row[5] as string;
       if (onProgress !== undefined && checked % PROGRESS_EVERY === 0)
         onProgress(checked, Math.max(total, checked));
     }
