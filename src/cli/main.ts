@@ -289,7 +289,7 @@ async function verifyCommand(argv: readonly string[], out: Out): Promise<number>
     out.line(`${out.paint('green', 'journal ok')}: ${report.records} records, head ${report.headHash}`);
   else
     out.line(
-      `${out.paint('red', 'journal broken')} (${report.code}): ${report.message}; ${report.records} records verify before it`,
+      `${out.paint('red', 'journal broken')} (${report.code}) in ${dir}: ${report.message}; ${report.records} records verify before it`,
     );
   return report.ok ? EXIT.ok : EXIT.checkFailed;
 }
