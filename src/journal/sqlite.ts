@@ -242,9 +242,9 @@ export class SqliteJournal implements Journal {
     let next = Math.max(1, fromSeq);
     // Pages, not one long cursor: the caller may append (and flush) between yields.
     for (;;) {
-      const rows = this.selectPage.all(next) as StoredRow[];
+      const rows = this.readPage(next);
       for (const row of rows) {
-        const record = fromRow(row);
+        const record = fromRow(row, this.path);
         next = record.seq + 1;
         yield record;
       }
@@ -255,6 +255,15 @@ export class SqliteJournal implements Journal {
         next = record.seq + 1;
         yield { ...record, payload: JSON.parse(record.payloadJson) };
       }
+    }
+  }
+
+  /** A page of durable rows; storage failing under a running desk is named like any other (never INTERNAL). */
+  private readPage(fromSeq: number): StoredRow[] {
+    try {
+      return this.selectPage.all(fromSeq) as StoredRow[];
+    } catch (error) {
+      throw storageError(this.path, error, 'read');
     }
   }
 
@@ -290,13 +299,20 @@ function initialise(db: Db): void {
   })();
 }
 
-function fromRow(row: StoredRow): JournalRecord {
+function fromRow(row: StoredRow, path: string): JournalRecord {
   const payloadJson = row.payload as string;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadJson);
+  } catch {
+    // Verified at open; only a file changed underneath the lock gets here.
+    throw corruptError(path, { seq: row.seq as number, reason: 'malformed', actual: 'payload is not JSON' });
+  }
   return {
     seq: row.seq as number,
     ts: row.ts as number,
     type: row.type as string,
-    payload: JSON.parse(payloadJson),
+    payload,
     payloadJson,
     prevHash: row.prev_hash as string,
     hash: row.hash as string,
