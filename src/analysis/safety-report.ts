@@ -36,7 +36,7 @@
  */
 import { EVENTS } from '../bus/index.ts';
 import { Decimal } from '../core/index.ts';
-import { JournalReader } from '../journal/index.ts';
+import { JournalReader, type VerifyProgress } from '../journal/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import { parseRiskConfig, parseSafetyConfig, toRiskConfig } from '../risk/index.ts';
 
@@ -173,9 +173,19 @@ interface OrderInfo {
   readonly status: string;
 }
 
-/** Reads the journal in `journalDir` and computes the report. Throws CONCORD_ERR_JOURNAL_NOT_FOUND if there is none. */
-export function buildSafetyReport(journalDir: string): SafetyReport {
-  const reader = JournalReader.open(journalDir);
+/**
+ * Reads the journal in `journalDir` and computes the report. The whole chain is verified
+ * first: a journal that is missing, not a journal, broken, locked or unreadable gets its
+ * coded error (CONCORD_ERR_JOURNAL_*), never a report.
+ */
+export function buildSafetyReport(
+  journalDir: string,
+  options: { onVerifyProgress?: VerifyProgress } = {},
+): SafetyReport {
+  const reader = JournalReader.open(
+    journalDir,
+    options.onVerifyProgress === undefined ? {} : { onVerifyProgress: options.onVerifyProgress },
+  );
   try {
     const builder = new SafetyReportBuilder(journalDir);
     for (const record of reader.records(SAFETY_RECORD_TYPES))

@@ -9,7 +9,7 @@ import { type DeskConfig, type DeskStatus, loadDeskConfig, parseDeskConfig } fro
 import { type RunSummary, replayJournal, runDesk } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
-import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
+import { createOut, formatDuration, formatMoney, type Out, verifyProgress } from './output.ts';
 import { renderPanel } from './panel.ts';
 import { recordCommand } from './record.ts';
 import { haltCommand, resumeCommand, safetyReportCommand } from './safety.ts';
@@ -156,8 +156,10 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   const timer = panel
     ? ui.setInterval(() => lastStatus && out.line(renderPanel(lastStatus, out)), 250)
     : undefined;
+  const progress = verifyProgress(out, json);
   try {
     const summary = await runDesk({
+      ...(progress === undefined ? {} : { onVerifyProgress: progress }),
       config,
       durationMs,
       speed,
@@ -244,7 +246,8 @@ async function replayCommand(argv: readonly string[], out: Out): Promise<number>
     out.err('concord replay: missing <journal-dir>');
     return EXIT.usage;
   }
-  const result = await replayJournal(dir);
+  const progress = verifyProgress(out, flags.json === true);
+  const result = await replayJournal(dir, progress === undefined ? {} : { onVerifyProgress: progress });
   if (flags.json) out.line(JSON.stringify(result));
   else if (result.ok)
     out.line(
@@ -271,10 +274,15 @@ async function verifyCommand(argv: readonly string[], out: Out): Promise<number>
     out.err('concord journal verify: missing <journal-dir>');
     return EXIT.usage;
   }
-  const report = verifyJournal(dir);
+  // Exit 1 only for a broken journal; locked, not a journal, unreadable are thrown (exit 3).
+  const progress = verifyProgress(out, flags.json === true);
+  const report = verifyJournal(dir, progress === undefined ? {} : { onProgress: progress });
   if (flags.json) out.line(JSON.stringify(report));
   else if (report.ok)
     out.line(`${out.paint('green', 'journal ok')}: ${report.records} records, head ${report.headHash}`);
-  else out.line(`${out.paint('red', 'journal broken')}: ${report.message}`);
+  else
+    out.line(
+      `${out.paint('red', 'journal broken')} (${report.code}) in ${dir}: ${report.message}; ${report.records} records verify before it`,
+    );
   return report.ok ? EXIT.ok : EXIT.checkFailed;
 }

@@ -5,6 +5,8 @@ export interface Out {
   line(text?: string): void;
   err(text: string): void;
   paint(code: 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan', text: string): string;
+  /** One status line on stderr, redrawn in place; '' clears it. Present only when stderr is a terminal. */
+  status?(text: string): void;
 }
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
@@ -15,13 +17,33 @@ export function createOut(
 ): Out {
   const tty = stream.isTTY === true;
   const color = tty && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
-  return {
+  const out: Out = {
     tty,
     color,
     line: (text = '') => stream.write(`${text}\n`),
     err: (text) => errStream.write(`${text}\n`),
     paint: (code, text) => (color ? `\u001b[${CODES[code]}m${text}\u001b[0m` : text),
   };
+  if (errStream.isTTY !== true || process.env.TERM === 'dumb') return out;
+  return { ...out, status: (text) => errStream.write(`\r\u001b[K${text}`) };
+}
+
+/**
+ * Progress of the chain verification that opening a journal does (long journals take
+ * seconds), as a status line on a terminal; nothing otherwise, and nothing with --json.
+ */
+export function verifyProgress(
+  out: Out,
+  json: boolean,
+): ((checked: number, total: number) => void) | undefined {
+  const status = out.status;
+  if (json || status === undefined) return undefined;
+  return (checked, total) =>
+    status(
+      checked >= total
+        ? ''
+        : `verifying the journal: ${checked.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} records (${Math.floor((checked / total) * 100)}%)`,
+    );
 }
 
 export function formatMoney(value: number): string {

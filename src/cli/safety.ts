@@ -16,7 +16,7 @@ import {
 } from '../control/file-channel.ts';
 import { isConcordError, LiveClock, monotonicMs, toConcordError } from '../core/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
-import type { Out } from './output.ts';
+import { type Out, verifyProgress } from './output.ts';
 
 const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -126,7 +126,8 @@ export async function safetyReportCommand(argv: readonly string[], out: Out): Pr
       );
       return EXIT.usage;
     }
-    const report = buildSafetyReport(dir);
+    const progress = verifyProgress(out, flags.json === true);
+    const report = buildSafetyReport(dir, progress === undefined ? {} : { onVerifyProgress: progress });
     if (flags.json) out.line(JSON.stringify(report));
     else for (const line of formatSafetyReport(report, out)) out.line(line);
     return EXIT.ok;

@@ -1,13 +1,25 @@
 /**
- * Read-only access to a journal directory, for replay, resume planning and tools.
+ * Read-only access to a journal directory, for replay, reports and tools.
  * Opening it writes nothing (no session row), so reading a crashed journal does
  * not hide the crash from the desk that resumes it later.
+ *
+ * Opening verifies the whole chain inside one read transaction, and every read
+ * after it sees that same snapshot: nothing is ever read from a journal that has
+ * not verified up to its head.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConcordError, GENESIS_HASH } from '../core/index.ts';
-import { JOURNAL_FILE } from './sqlite.ts';
+import { GENESIS_HASH } from '../core/index.ts';
+import {
+  checkSchema,
+  corruptError,
+  inspectJournalFile,
+  JOURNAL_FILE,
+  LOCK_WAIT_MS,
+  storageError,
+  type VerifyProgress,
+  walkChain,
+} from './storage.ts';
 import type { JournalHead, JournalRecord } from './types.ts';
 
 interface Row {
@@ -19,73 +31,128 @@ interface Row {
   hash: string;
 }
 
-export class JournalReader {
-  private readonly db: Database.Database;
+export interface JournalReaderOptions {
+  /** Told how far the verification of the chain at open has got (long journals). */
+  readonly onVerifyProgress?: VerifyProgress;
+}
 
-  private constructor(db: Database.Database) {
+export class JournalReader {
+  readonly path: string;
+  private readonly db: Database.Database;
+  /** False for a view over a writer's connection, which the writer closes. */
+  private readonly owned: boolean;
+
+  private constructor(db: Database.Database, path: string, owned: boolean) {
     this.db = db;
+    this.path = path;
+    this.owned = owned;
   }
 
-  static open(dir: string): JournalReader {
+  /**
+   * Opens the journal in `dir` read-only and verifies its chain. Throws NOT_FOUND, NOT_A_JOURNAL,
+   * CORRUPT (the first bad record in `details`), LOCKED, DISK_FULL or OPEN; never anything uncoded.
+   */
+  static open(dir: string, options: JournalReaderOptions = {}): JournalReader {
     const path = join(dir, JOURNAL_FILE);
-    if (!existsSync(path)) {
-      throw new ConcordError('CONCORD_ERR_JOURNAL_NOT_FOUND', `no journal at ${path}: check the directory`, {
-        details: { dir, path },
-      });
+    inspectJournalFile(dir, true);
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: LOCK_WAIT_MS });
+    } catch (error) {
+      throw storageError(path, error, 'open');
     }
-    return new JournalReader(new Database(path, { readonly: true, fileMustExist: true, timeout: 250 }));
+    try {
+      // Deferred: the snapshot is taken by the first read below and kept until close.
+      db.exec('BEGIN');
+      checkSchema(db, path);
+      const walk = walkChain(db, options.onVerifyProgress);
+      if (!walk.ok) throw corruptError(path, walk.firstBad);
+      return new JournalReader(db, path, true);
+    } catch (error) {
+      db.close();
+      throw storageError(path, error, 'read');
+    }
+  }
+
+  /** A view over an open writer's connection; its chain was verified when the writer opened it. */
+  static attach(db: Database.Database, path: string): JournalReader {
+    return new JournalReader(db, path, false);
   }
 
   head(): JournalHead {
-    const row = this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; hash: string }
-      | undefined;
+    const row = this.read(
+      () =>
+        this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
+          | { seq: number; hash: string }
+          | undefined,
+    );
     return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
   }
 
   /** Records in order, optionally only those of the given types. */
   *records(types?: readonly string[]): IterableIterator<JournalRecord> {
     const where = types === undefined ? '' : ` WHERE type IN (${types.map(() => '?').join(',')})`;
-    const stmt = this.db.prepare(
-      `SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`,
-    );
-    for (const row of stmt.iterate(...(types ?? [])) as IterableIterator<Row>) {
-      yield {
-        seq: row.seq,
-        ts: row.ts,
-        type: row.type,
-        payload: JSON.parse(row.payload) as unknown,
-        payloadJson: row.payload,
-        prevHash: row.prev_hash,
-        hash: row.hash,
-      };
+    const rows = this.read(() =>
+      this.db
+        .prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`)
+        .iterate(...(types ?? [])),
+    ) as IterableIterator<Row>;
+    for (;;) {
+      const next = this.read(() => rows.next());
+      if (next.done === true) return;
+      yield this.toRecord(next.value);
     }
   }
 
   /** The last record of one of these types, or undefined. */
   last(types: readonly string[]): JournalRecord | undefined {
-    const stmt = this.db.prepare(
-      `SELECT seq, ts, type, payload, prev_hash, hash FROM records WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY seq DESC LIMIT 1`,
+    const row = this.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT seq, ts, type, payload, prev_hash, hash FROM records WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY seq DESC LIMIT 1`,
+          )
+          .get(...types) as Row | undefined,
     );
-    const row = stmt.get(...types) as Row | undefined;
-    return row === undefined
-      ? undefined
-      : {
-          seq: row.seq,
-          ts: row.ts,
-          type: row.type,
-          payload: JSON.parse(row.payload),
-          payloadJson: row.payload,
-          prevHash: row.prev_hash,
-          hash: row.hash,
-        };
+    return row === undefined ? undefined : this.toRecord(row);
   }
 
   count(type: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE type = ?').get(type) as { n: number }).n;
+    return this.read(
+      () =>
+        (this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE type = ?').get(type) as { n: number }).n,
+    );
   }
 
   close(): void {
-    this.db.close();
+    if (this.owned && this.db.open) this.db.close();
+  }
+
+  private toRecord(row: Row): JournalRecord {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(row.payload);
+    } catch {
+      // Verified at open, so this cannot happen unless the file changed underneath: still a coded error.
+      throw corruptError(this.path, { seq: row.seq, reason: 'malformed', actual: 'payload is not JSON' });
+    }
+    return {
+      seq: row.seq,
+      ts: row.ts,
+      type: row.type,
+      payload,
+      payloadJson: row.payload,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    };
+  }
+
+  /** Runs one read, naming any storage failure with its code. */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw storageError(this.path, error, 'read');
+    }
   }
 }

@@ -2,8 +2,13 @@
  * Embedded journal on SQLite (better-sqlite3): `<dir>/journal.sqlite`, WAL mode,
  * one transaction per flushed batch. SQLite commits are atomic, so a killed
  * process leaves whole batches behind; a `sessions` table tells at the next open
- * whether the previous session closed cleanly, and the tail of the chain is
- * re-verified before anything is appended to it.
+ * whether the previous session closed cleanly.
+ *
+ * Opening verifies the whole chain, from record 1 to the head, before anything is
+ * appended: a desk never resumes onto a journal damaged anywhere (fail closed). No
+ * shortcut is taken through a stored "verified up to" mark: a mark kept in the same
+ * file cannot show that the rows below it were not changed since, so only reading
+ * them does.
  *
  * The database is opened in exclusive locking mode by default: while a journal
  * is open no other connection (process) can read or write it, so two writers
@@ -12,20 +17,35 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConcordError, canonicalJson, GENESIS_HASH } from '../core/index.ts';
-import { checkRow, describeBreak, recordHash, type StoredRow } from './chain.ts';
+import { ConcordError, canonicalJson } from '../core/index.ts';
+import { recordHash, type StoredRow } from './chain.ts';
+import { JournalReader } from './reader.ts';
+import {
+  checkSchema,
+  corruptError,
+  describeCondition,
+  errorMessage,
+  JOURNAL_FILE,
+  JOURNAL_FORMAT,
+  LOCK_WAIT_MS,
+  prepareJournalFile,
+  privatiseSidecars,
+  storageCondition,
+  storageError,
+  type VerifyProgress,
+  walkChain,
+} from './storage.ts';
 import type { Journal, JournalHead, JournalRecord, JournalRecovery } from './types.ts';
 
-export const JOURNAL_FILE = 'journal.sqlite';
-const FORMAT = 'concord-journal/1';
+export { JOURNAL_FILE } from './storage.ts';
 
 export interface SqliteJournalOptions {
   /** Flush automatically when this many records are buffered. Default 1024. */
   readonly batchSize?: number;
   /** FULL (default) survives power loss; NORMAL survives a killed process and is faster. */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** Records at the tail re-verified at open. Default 256. */
-  readonly tailCheck?: number;
+  /** Told how far the verification of the chain at open has got (long journals). */
+  readonly onVerifyProgress?: VerifyProgress;
   /** Hold an exclusive lock while open (default true); false lets other processes read meanwhile. */
   readonly exclusive?: boolean;
 }
@@ -34,8 +54,8 @@ type Db = Database.Database;
 type Stmt = Database.Statement;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (
   seq INTEGER PRIMARY KEY,
   ts REAL NOT NULL,
   type TEXT NOT NULL,
@@ -43,7 +63,7 @@ CREATE TABLE IF NOT EXISTS records (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS sessions (
+CREATE TABLE sessions (
   id INTEGER PRIMARY KEY,
   first_seq INTEGER NOT NULL,
   last_seq INTEGER,
@@ -90,19 +110,19 @@ export class SqliteJournal implements Journal {
     });
   }
 
-  /** Opens (creating if needed) the journal in `dir` and checks how the previous session ended. */
+  /**
+   * Opens (creating if needed) the journal in `dir`, verifies its whole chain and checks how
+   * the previous session ended. Throws a coded error, appending nothing, when the journal is
+   * broken (CORRUPT), not a journal (NOT_A_JOURNAL), held by another process (LOCKED), on a
+   * full disk (DISK_FULL) or cannot be opened (OPEN).
+   */
   static open(dir: string, options: SqliteJournalOptions = {}): SqliteJournal {
     const batchSize = options.batchSize ?? 1024;
-    const tailCheck = options.tailCheck ?? 256;
     const synchronous = options.synchronous ?? 'FULL';
-    if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(tailCheck) || tailCheck < 0) {
-      throw new ConcordError(
-        'CONCORD_ERR_JOURNAL_OPEN',
-        'batchSize must be a whole number ≥ 1 and tailCheck ≥ 0',
-        {
-          details: { dir, batchSize, tailCheck },
-        },
-      );
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ConcordError('CONCORD_ERR_JOURNAL_OPEN', 'batchSize must be a whole number ≥ 1', {
+        details: { dir, batchSize },
+      });
     }
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
       throw new ConcordError('CONCORD_ERR_JOURNAL_OPEN', 'synchronous must be "FULL" or "NORMAL"', {
@@ -110,38 +130,53 @@ export class SqliteJournal implements Journal {
       });
     }
     const path = join(dir, JOURNAL_FILE);
+    const created = prepareJournalFile(dir, initialise);
     let db: Db;
     try {
-      mkdirSync(dir, { recursive: true });
-      db = new Database(path, { timeout: 250 });
+      db = new Database(path, { fileMustExist: true, timeout: LOCK_WAIT_MS });
     } catch (error) {
-      throw openError(path, error);
+      throw storageError(path, error, 'open');
     }
     try {
-      configure(db, synchronous, options.exclusive ?? true);
-      db.exec(SCHEMA);
-      checkFormat(db, path);
+      // Exclusive locking must be set before the first read, so no shared-memory index is needed.
+      if (options.exclusive ?? true) db.pragma('locking_mode = EXCLUSIVE');
+      // Read before anything is written: a foreign database is refused untouched.
+      checkSchema(db, path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      // One write transaction from the first verified row to the new session row: nothing can
+      // change the chain between its verification and the first append.
+      db.exec('BEGIN IMMEDIATE');
+      const walk = walkChain(db, options.onVerifyProgress);
+      if (!walk.ok) throw corruptError(path, walk.firstBad);
       const previous = db.prepare('SELECT clean_shutdown FROM sessions ORDER BY id DESC LIMIT 1').get() as
         | { clean_shutdown: number }
         | undefined;
-      const last = db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
-        | { seq: number; hash: string }
-        | undefined;
-      const lastSeq = last?.seq ?? 0;
-      const tailVerified = verifyTail(db, path, lastSeq, tailCheck);
       const recovery: JournalRecovery = {
         // Records without any session row were written by something that never said goodbye.
-        crashed: previous === undefined ? lastSeq > 0 : previous.clean_shutdown === 0,
-        lastSeq,
-        lastHash: last?.hash ?? GENESIS_HASH,
-        tailVerified,
+        crashed: previous === undefined ? walk.records > 0 : previous.clean_shutdown === 0,
+        lastSeq: walk.records,
+        lastHash: walk.headHash,
+        verified: walk.records,
       };
-      const session = db.prepare('INSERT INTO sessions (first_seq) VALUES (?)').run(lastSeq + 1);
+      const session = db.prepare('INSERT INTO sessions (first_seq) VALUES (?)').run(walk.records + 1);
+      db.exec('COMMIT');
+      if (created) privatiseSidecars(path);
       return new SqliteJournal(path, db, batchSize, recovery, Number(session.lastInsertRowid));
     } catch (error) {
-      db.close();
-      throw error instanceof ConcordError ? error : openError(path, error);
+      try {
+        db.close();
+      } catch {
+        // Closing rolls back; a handle that failed half-way has nothing else to release.
+      }
+      throw storageError(path, error, 'open');
     }
+  }
+
+  /** Read access to the durable records through this writer's own connection (it holds the lock). */
+  reader(): JournalReader {
+    if (this.closed) throw closedError(this.path);
+    return JournalReader.attach(this.db, this.path);
   }
 
   append(type: string, ts: number, payload: unknown): JournalRecord {
@@ -174,16 +209,18 @@ export class SqliteJournal implements Journal {
       this.writeBatch(this.buffer);
     } catch (error) {
       const first = this.buffer[0] as JournalRecord;
+      const condition = storageCondition(error, this.path);
       throw new ConcordError(
         'CONCORD_ERR_JOURNAL_WRITE',
-        `could not write ${this.buffer.length} journal record(s) to ${this.path}; they are kept in memory, nothing new may be risked until a flush succeeds`,
+        `could not write ${this.buffer.length} journal record(s) to ${this.path}: ${describeCondition(condition, errorMessage(error))}. They are kept in memory, nothing new may be risked until a flush succeeds`,
         {
           details: {
             path: this.path,
             pending: this.buffer.length,
             firstSeq: first.seq,
             lastSeq: this.headSeq,
-            reason: error instanceof Error ? error.message : String(error),
+            condition,
+            reason: errorMessage(error),
           },
           cause: error,
         },
@@ -205,9 +242,9 @@ export class SqliteJournal implements Journal {
     let next = Math.max(1, fromSeq);
     // Pages, not one long cursor: the caller may append (and flush) between yields.
     for (;;) {
-      const rows = this.selectPage.all(next) as StoredRow[];
+      const rows = this.readPage(next);
       for (const row of rows) {
-        const record = fromRow(row);
+        const record = fromRow(row, this.path);
         next = record.seq + 1;
         yield record;
       }
@@ -221,6 +258,15 @@ export class SqliteJournal implements Journal {
     }
   }
 
+  /** A page of durable rows; storage failing under a running desk is named like any other (never INTERNAL). */
+  private readPage(fromSeq: number): StoredRow[] {
+    try {
+      return this.selectPage.all(fromSeq) as StoredRow[];
+    } catch (error) {
+      throw storageError(this.path, error, 'read');
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.flush();
@@ -230,11 +276,12 @@ export class SqliteJournal implements Journal {
         .run(this.headSeq, this.headHash, this.sessionId);
       this.db.close();
     } catch (error) {
+      const condition = storageCondition(error, this.path);
       throw new ConcordError(
         'CONCORD_ERR_JOURNAL_WRITE',
-        `could not record a clean shutdown of ${this.path}`,
+        `could not record a clean shutdown of ${this.path}: ${describeCondition(condition, errorMessage(error))}`,
         {
-          details: { path: this.path, reason: error instanceof Error ? error.message : String(error) },
+          details: { path: this.path, condition, reason: errorMessage(error) },
           cause: error,
         },
       );
@@ -243,98 +290,33 @@ export class SqliteJournal implements Journal {
   }
 }
 
-function configure(db: Db, synchronous: 'FULL' | 'NORMAL', exclusive: boolean): void {
-  // Exclusive locking must be set before WAL is first used, so no shared-memory index is needed.
-  if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+/** Writes schema and format into a new, empty database file (before it is linked into place). */
+function initialise(db: Db): void {
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(JOURNAL_FORMAT);
+  })();
 }
 
-function checkFormat(db: Db, path: string): void {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as
-    | { value: string }
-    | undefined;
-  if (row === undefined) {
-    db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(FORMAT);
-  } else if (row.value !== FORMAT) {
-    throw new ConcordError(
-      'CONCORD_ERR_JOURNAL_OPEN',
-      `${path} is not a ${FORMAT} journal (format ${row.value})`,
-      {
-        details: { path, format: row.value, expected: FORMAT },
-      },
-    );
-  }
-}
-
-/** Re-verifies the last `count` records (and their link to the one before). Returns how many were checked. */
-function verifyTail(db: Db, path: string, lastSeq: number, count: number): number {
-  if (lastSeq === 0 || count === 0) return 0;
-  const from = Math.max(1, lastSeq - count);
-  const rows = db.prepare(`${SELECT_COLUMNS} WHERE seq >= ? ORDER BY seq`).all(from) as StoredRow[];
-  const anchor = rows[0];
-  // The anchor's own link can only be checked against genesis; later rows chain onto it.
-  let expectedPrev =
-    from === 1 ? GENESIS_HASH : typeof anchor?.prev_hash === 'string' ? anchor.prev_hash : '';
-  let expectedSeq = from;
-  for (const row of rows) {
-    const problem = checkRow(row, expectedSeq, expectedPrev);
-    if (problem !== undefined) {
-      throw new ConcordError(
-        'CONCORD_ERR_JOURNAL_CORRUPT',
-        `refusing to append to a broken journal chain in ${path}: ${describeBreak(problem)}. Run verifyJournal on it and restore from a good copy.`,
-        { details: { path, ...problem } },
-      );
-    }
-    expectedSeq++;
-    expectedPrev = row.hash as string;
-  }
-  if (expectedSeq !== lastSeq + 1) {
-    throw new ConcordError(
-      'CONCORD_ERR_JOURNAL_CORRUPT',
-      `journal tail in ${path} ends at ${expectedSeq - 1}, expected ${lastSeq}`,
-      {
-        details: { path, lastSeq },
-      },
-    );
-  }
-  return rows.length;
-}
-
-function fromRow(row: StoredRow): JournalRecord {
+function fromRow(row: StoredRow, path: string): JournalRecord {
   const payloadJson = row.payload as string;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadJson);
+  } catch {
+    // Verified at open; only a file changed underneath the lock gets here.
+    throw corruptError(path, { seq: row.seq as number, reason: 'malformed', actual: 'payload is not JSON' });
+  }
   return {
     seq: row.seq as number,
     ts: row.ts as number,
     type: row.type as string,
-    payload: JSON.parse(payloadJson),
+    payload,
     payloadJson,
     prevHash: row.prev_hash as string,
     hash: row.hash as string,
   };
-}
-
-function openError(path: string, error: unknown): ConcordError {
-  const sqliteCode = (error as { code?: unknown }).code;
-  const reason = error instanceof Error ? error.message : String(error);
-  if (sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_CORRUPT') {
-    return new ConcordError(
-      'CONCORD_ERR_JOURNAL_CORRUPT',
-      `${path} is not a readable SQLite journal: ${reason}`,
-      {
-        details: { path, sqliteCode, reason },
-        cause: error,
-      },
-    );
-  }
-  const inUse = sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED';
-  return new ConcordError(
-    'CONCORD_ERR_JOURNAL_OPEN',
-    inUse
-      ? `${path} is open in another process or connection; one writer at a time keeps the chain whole`
-      : `cannot open the journal at ${path}: ${reason}`,
-    { details: { path, sqliteCode, reason }, cause: error },
-  );
 }
 
 function closedError(path: string): ConcordError {
@@ -369,7 +351,9 @@ export function rawInsertBaseline(
   const fresh = !existsSync(path);
   const db = new Database(path);
   try {
-    configure(db, options.synchronous ?? 'FULL', true);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     if (!fresh) db.exec('DROP TABLE IF EXISTS raw');
     db.exec(
       'CREATE TABLE raw (id INTEGER PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL)',

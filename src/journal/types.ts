@@ -43,8 +43,8 @@ export interface JournalRecovery {
   /** Head found on disk at open: last durable record (0 / GENESIS_HASH when empty). */
   readonly lastSeq: number;
   readonly lastHash: string;
-  /** Records at the tail whose hashes and links were re-verified at open. */
-  readonly tailVerified: number;
+  /** Records whose hashes and links were verified at open: all of them, from seq 1. */
+  readonly verified: number;
 }
 
 export interface Journal {
@@ -85,6 +85,8 @@ export type VerifyResult =
   | { readonly ok: true; readonly records: number; readonly headHash: string }
   | {
       readonly ok: false;
+      /** A broken journal is a corrupt one: the code its writers and readers refuse it with. */
+      readonly code: 'CONCORD_ERR_JOURNAL_CORRUPT';
       /** Records that verified before the first bad one. */
       readonly records: number;
       readonly firstBad: ChainBreak;

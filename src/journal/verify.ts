@@ -1,45 +1,49 @@
 /**
  * Offline verification of a journal directory: walks every record from seq 1,
  * recomputes each hash from the stored bytes and checks links and contiguity.
- * Opens the file read-only and never throws for a damaged file: damage is the
- * answer. Only a missing directory or file is an error (CONCORD_ERR_JOURNAL_NOT_FOUND).
+ * Opens the file read-only and never changes it.
+ *
+ * A damaged journal is the answer, not an error: a broken chain, a cut-off tail or a
+ * file SQLite reports as damaged returns `ok: false` (code CONCORD_ERR_JOURNAL_CORRUPT).
+ * Everything that stops the check from being made is thrown as a coded error instead,
+ * so it never reads as "broken": no journal (NOT_FOUND), not a journal (NOT_A_JOURNAL),
+ * held by another process (LOCKED), a full disk (DISK_FULL), no access or I/O (OPEN).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConcordError, GENESIS_HASH } from '../core/index.ts';
-import { checkRow, describeBreak, type StoredRow } from './chain.ts';
-import { JOURNAL_FILE } from './sqlite.ts';
+import type { ConcordError } from '../core/index.ts';
+import { describeBreak } from './chain.ts';
+import {
+  checkSchema,
+  inspectJournalFile,
+  JOURNAL_FILE,
+  LOCK_WAIT_MS,
+  storageError,
+  type VerifyProgress,
+  walkChain,
+} from './storage.ts';
 import type { ChainBreak, VerifyResult } from './types.ts';
 
-export function verifyJournal(dir: string): VerifyResult {
+export interface VerifyOptions {
+  /** Told how far the walk has got (long journals). */
+  readonly onProgress?: VerifyProgress;
+}
+
+export function verifyJournal(dir: string, options: VerifyOptions = {}): VerifyResult {
   const path = join(dir, JOURNAL_FILE);
-  if (!existsSync(path)) {
-    throw new ConcordError(
-      'CONCORD_ERR_JOURNAL_NOT_FOUND',
-      `no journal at ${path}: check the directory (the default is ./.concord) or run the desk once to create it`,
-      { details: { dir, path, dirExists: existsSync(dir) } },
-    );
-  }
   let db: Database.Database | undefined;
-  let checked = 0;
-  let expectedPrev = GENESIS_HASH;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 250 });
-    for (const row of db
-      .prepare('SELECT seq, ts, type, payload, prev_hash, hash FROM records ORDER BY seq')
-      .iterate()) {
-      const problem = checkRow(row as StoredRow, checked + 1, expectedPrev);
-      if (problem !== undefined) return broken(checked, problem);
-      checked++;
-      expectedPrev = (row as StoredRow).hash as string;
-    }
-    const truncated = checkAgainstCleanShutdowns(db, checked);
-    if (truncated !== undefined) return broken(checked, truncated);
-    return { ok: true, records: checked, headHash: expectedPrev };
+    inspectJournalFile(dir, true);
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: LOCK_WAIT_MS });
+    db.exec('BEGIN');
+    checkSchema(db, path);
+    const walk = walkChain(db, options.onProgress);
+    return walk.ok ? walk : broken(walk.records, walk.firstBad);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return broken(checked, { seq: checked + 1, reason: 'unreadable', actual: reason });
+    const coded = storageError(path, error, 'read');
+    // Damage found before the first record (a truncated file, a missing table) is still damage.
+    if (coded.code === 'CONCORD_ERR_JOURNAL_CORRUPT') return broken(0, damageOf(coded));
+    throw coded;
   } finally {
     try {
       db?.close();
@@ -49,25 +53,30 @@ export function verifyJournal(dir: string): VerifyResult {
   }
 }
 
-/**
- * A clean shutdown records its head. Records ending before the highest recorded
- * head mean the tail was cut off (the chain alone cannot show that).
- */
-function checkAgainstCleanShutdowns(db: Database.Database, records: number): ChainBreak | undefined {
-  const hasSessions = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'")
-    .get();
-  if (hasSessions === undefined) return undefined;
-  const row = db.prepare('SELECT MAX(last_seq) AS lastSeq FROM sessions WHERE clean_shutdown = 1').get() as
-    | { lastSeq: number | null }
-    | undefined;
-  const lastSeq = row?.lastSeq ?? 0;
-  if (lastSeq > records) {
-    return { seq: records + 1, reason: 'seq-gap', expected: String(lastSeq), actual: String(records) };
+function damageOf(error: ConcordError): ChainBreak {
+  const d = error.details;
+  // A chain break carries its own record; damage SQLite reported carries SQLite's words.
+  if (d.condition === undefined && typeof d.seq === 'number' && typeof d.reason === 'string') {
+    return {
+      seq: d.seq,
+      reason: d.reason as ChainBreak['reason'],
+      ...(typeof d.expected === 'string' ? { expected: d.expected } : {}),
+      ...(typeof d.actual === 'string' ? { actual: d.actual } : {}),
+    };
   }
-  return undefined;
+  return {
+    seq: 1,
+    reason: 'unreadable',
+    actual: typeof d.reason === 'string' ? d.reason : error.shortMessage,
+  };
 }
 
 function broken(records: number, firstBad: ChainBreak): VerifyResult {
-  return { ok: false, records, firstBad, message: describeBreak(firstBad) };
+  return {
+    ok: false,
+    code: 'CONCORD_ERR_JOURNAL_CORRUPT',
+    records,
+    firstBad,
+    message: describeBreak(firstBad),
+  };
 }

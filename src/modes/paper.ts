@@ -14,20 +14,12 @@
  *     what it cannot fix fails the venue closed. It runs again on an interval, after a
  *     reconnection, and (with `settle`) until clean at the end.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS } from '../bus/index.ts';
 import { LiveClock, monotonicMs, SimulatedClock, toConcordError } from '../core/index.ts';
 import { fillFromJson, fillJsonSchema, parseOrThrow } from '../execution/codec.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
-import {
-  JOURNAL_FILE,
-  type Journal,
-  JournalReader,
-  type JournalRecord,
-  SqliteJournal,
-} from '../journal/index.ts';
+import { type Journal, type JournalRecord, SqliteJournal } from '../journal/index.ts';
 import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
 import { type Checkpoint, Desk } from '../kernel/desk.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
@@ -122,15 +114,23 @@ const TAIL_TYPES = [
 
 /** Runs a paper desk against a venue server until the duration elapses or the signal aborts. */
 export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDeskSummary> {
-  const previous = readResumePoint(options.journalDir);
   const journalSettings = { ...options.config.journal, dir: options.journalDir };
+  // Opening verifies the whole chain and takes the lock: a broken or busy journal stops here,
+  // with nothing appended. The resume point is then read from that verified chain.
+  const journal = SqliteJournal.open(options.journalDir, { batchSize: journalSettings.maxBatch * 4 });
+  let previous: ResumePoint | undefined;
   let config = { ...options.config, journal: journalSettings };
-  if (previous?.start !== undefined) {
-    config = parseDeskConfig({ ...previous.start.config, journal: journalSettings }, 'journal run.start');
-  } else validateDeskConfig(config, 'config', options.agentDefinitions);
+  try {
+    previous = readResumePoint(journal);
+    if (previous?.start !== undefined) {
+      config = parseDeskConfig({ ...previous.start.config, journal: journalSettings }, 'journal run.start');
+    } else validateDeskConfig(config, 'config', options.agentDefinitions);
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
 
   const wall = new LiveClock();
-  const journal = SqliteJournal.open(options.journalDir, { batchSize: config.journal.maxBatch * 4 });
   const connection = await RemoteConnection.open({
     address: options.venueAddress,
     clock: wall,
@@ -428,9 +428,9 @@ function balancesOf(
   return out;
 }
 
-function readResumePoint(dir: string): ResumePoint | undefined {
-  if (!existsSync(join(dir, JOURNAL_FILE))) return undefined;
-  const reader = JournalReader.open(dir);
+function readResumePoint(journal: SqliteJournal): ResumePoint | undefined {
+  if (journal.head().seq === 0) return undefined;
+  const reader = journal.reader();
   try {
     const start = reader.last([EVENTS.runStart.name])?.payload as PaperRunStart | undefined;
     const checkpointRecord = reader.last([EVENTS.checkpoint.name]);

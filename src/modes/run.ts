@@ -2,14 +2,14 @@
  * Running a desk: the sandbox loop (synthetic market, simulated venues, simulated
  * clock paced against real time by --speed), resume after a crash, and replay.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS, type EventPayload, parsePayload } from '../bus/index.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from '../control/file-channel.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
-import { JOURNAL_FILE, JournalReader, type JournalRecord, SqliteJournal } from '../journal/index.ts';
+import { JournalReader, type JournalRecord, SqliteJournal, type VerifyProgress } from '../journal/index.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import { type Checkpoint, Desk, sortedEntries } from '../kernel/desk.ts';
 import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly onEvent?: ((text: string) => void) | undefined;
   /** Agent types beyond the built-in library (embedding, tests). */
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
+  /** Told how far the verification of an existing journal's chain has got before resuming. */
+  readonly onVerifyProgress?: VerifyProgress;
 }
 
 export interface RunSummary extends Omit<DeskStatus, 'recent' | 'decisionsPerSec'> {
@@ -122,17 +124,20 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
   const { config } = options;
   assertModeAllowed(config, options.live === true);
   validateDeskConfig(config, 'config', options.agentDefinitions);
-  // What a previous run left, read before the writer takes its exclusive lock.
-  const previous = readResumePoint(config.journal.dir);
   // A simulated desk needs its journal to survive the process being killed (WAL + NORMAL does);
   // FULL (an fsync per batch, surviving power loss) is for desks whose orders reach real venues.
+  // Opening verifies the whole chain and takes the lock: a broken or busy journal stops here,
+  // with nothing appended.
   const journal = SqliteJournal.open(config.journal.dir, {
     batchSize: config.journal.maxBatch * 4,
     synchronous: config.mode === 'sandbox' ? 'NORMAL' : 'FULL',
+    ...(options.onVerifyProgress === undefined ? {} : { onVerifyProgress: options.onVerifyProgress }),
   });
   const wall = new LiveClock();
   const wallStart = monotonicMs();
   try {
+    // What a previous run left, read through the writer's connection from the chain it verified.
+    const previous = readResumePoint(journal);
     const head = journal.head();
     let startTs = startTimeMs(config);
     let checkpoint: Checkpoint | undefined;
@@ -140,12 +145,13 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     let runConfig = config;
     let resumeCount = 0;
     if (head.seq > 0) {
-      if (previous?.start === undefined) {
+      if (previous.start === undefined) {
+        // The chain verified: this is a journal, just not a desk's (a backtest's, a tool's).
         throw new ConcordError(
-          'CONCORD_ERR_JOURNAL_CORRUPT',
-          'journal has records but no run.start record; cannot resume',
+          'CONCORD_ERR_JOURNAL_NOT_A_JOURNAL',
+          `the journal in ${config.journal.dir} has ${head.seq} records but no run.start record: it was not written by a desk, so there is nothing to resume; use another --journal directory`,
           {
-            details: { dir: config.journal.dir },
+            details: { dir: config.journal.dir, kind: 'not-a-desk-journal', records: head.seq },
           },
         );
       }
@@ -280,11 +286,12 @@ function restoredState(desk: Desk): { positions: unknown; trust: unknown } {
   };
 }
 
-function readResumePoint(
-  dir: string,
-): { start?: RunStart; checkpoint?: Checkpoint; resumes: number } | undefined {
-  if (!existsSync(join(dir, JOURNAL_FILE))) return undefined;
-  const reader = JournalReader.open(dir);
+function readResumePoint(journal: SqliteJournal): {
+  start?: RunStart;
+  checkpoint?: Checkpoint;
+  resumes: number;
+} {
+  const reader = journal.reader();
   try {
     const start = reader.last([EVENTS.runStart.name])?.payload as RunStart | undefined;
     const checkpoint = reader.last([EVENTS.checkpoint.name])?.payload as Checkpoint | undefined;
@@ -340,9 +347,18 @@ export interface ReplayResult {
  */
 export async function replayJournal(
   dir: string,
-  options: { outDir?: string; agentDefinitions?: readonly AgentDefinition<unknown>[] } = {},
+  options: {
+    outDir?: string;
+    agentDefinitions?: readonly AgentDefinition<unknown>[];
+    /** Told how far the verification of the journal's chain has got before replaying it. */
+    onVerifyProgress?: VerifyProgress;
+  } = {},
 ): Promise<ReplayResult> {
-  const original = JournalReader.open(dir);
+  // Verifies the whole chain first: a broken journal is refused (CORRUPT), never replayed.
+  const original = JournalReader.open(
+    dir,
+    options.onVerifyProgress === undefined ? {} : { onVerifyProgress: options.onVerifyProgress },
+  );
   const scratch = options.outDir ?? mkdtempSync(join(tmpdir(), 'concord-replay-'));
   const replay = SqliteJournal.open(scratch);
   try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
@@ -88,7 +88,7 @@ describe('SqliteJournal', () => {
       expect.objectContaining({ code: 'CONCORD_ERR_JOURNAL_CLOSED' }),
     );
     const again = SqliteJournal.open(dir);
-    expect(again.recovery).toEqual({ crashed: false, lastSeq: 2, lastHash: head.hash, tailVerified: 2 });
+    expect(again.recovery).toEqual({ crashed: false, lastSeq: 2, lastHash: head.hash, verified: 2 });
     const next = again.append('x', 3, 'three');
     expect(next.seq).toBe(3);
     expect(next.prevHash).toBe(head.hash);
@@ -194,7 +194,11 @@ describe('SqliteJournal', () => {
     journal.append('x', 1, 1);
     journal.flush();
     expect(() => SqliteJournal.open(dir)).toThrow(
-      expect.objectContaining({ code: 'CONCORD_ERR_JOURNAL_OPEN' }),
+      expect.objectContaining({
+        code: 'CONCORD_ERR_JOURNAL_LOCKED',
+        retryable: true,
+        details: expect.objectContaining({ condition: 'locked', sqliteCode: 'SQLITE_BUSY' }),
+      }),
     );
     journal.close();
   });
@@ -219,11 +223,21 @@ describe('SqliteJournal', () => {
     });
   });
 
-  it('reports a file that is not a database as corrupt', () => {
+  it('reports a file that is not a database as not a journal, and a damaged database as corrupt', () => {
     const dir = tempDir();
     const journal = SqliteJournal.open(dir);
     journal.close();
-    writeFileSync(join(dir, 'journal.sqlite'), 'this is not a database, just text'.repeat(200));
+    const file = join(dir, 'journal.sqlite');
+    const header = readFileSync(file).subarray(0, 100);
+    writeFileSync(file, 'this is not a database, just text'.repeat(200));
+    expect(() => SqliteJournal.open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CONCORD_ERR_JOURNAL_NOT_A_JOURNAL',
+        details: expect.objectContaining({ kind: 'not-sqlite' }),
+      }),
+    );
+    // A real SQLite header followed by garbage: a journal whose body was destroyed.
+    writeFileSync(file, Buffer.concat([header, Buffer.alloc(8192, 0x41)]));
     expect(() => SqliteJournal.open(dir)).toThrow(
       expect.objectContaining({ code: 'CONCORD_ERR_JOURNAL_CORRUPT' }),
     );

@@ -103,12 +103,30 @@ describe('verifyJournal', () => {
     });
   });
 
-  it('reports a file SQLite cannot read as unreadable, without throwing', () => {
+  it('reports a journal SQLite cannot read (header intact, body destroyed) as broken, without throwing', () => {
+    const dir = journalWith(3);
+    const file = join(dir, 'journal.sqlite');
+    const header = readFileSync(file).subarray(0, 100);
+    writeFileSync(file, Buffer.concat([header, Buffer.alloc(8192, 0x41)]));
+    const result = verifyJournal(dir);
+    expect(result).toMatchObject({
+      ok: false,
+      code: 'CONCORD_ERR_JOURNAL_CORRUPT',
+      records: 0,
+      firstBad: { seq: 1, reason: 'unreadable' },
+    });
+    expect(result.ok === false && result.firstBad.actual).toMatch(/malformed|not a database/);
+  });
+
+  it('throws CONCORD_ERR_JOURNAL_NOT_A_JOURNAL for a file that is not SQLite at all (nothing to call broken)', () => {
     const dir = journalWith(3);
     writeFileSync(join(dir, 'journal.sqlite'), Buffer.alloc(8192, 0x41));
-    const result = verifyJournal(dir);
-    expect(result).toMatchObject({ ok: false, records: 0, firstBad: { seq: 1, reason: 'unreadable' } });
-    expect(result.ok === false && result.firstBad.actual).toMatch(/not a database/);
+    expect(() => verifyJournal(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CONCORD_ERR_JOURNAL_NOT_A_JOURNAL',
+        details: expect.objectContaining({ kind: 'not-sqlite' }),
+      }),
+    );
   });
 
   it('reports a journal file truncated mid-way as unreadable or broken, without throwing', () => {
@@ -119,12 +137,14 @@ describe('verifyJournal', () => {
     expect(result.ok).toBe(false);
   });
 
-  it('reports a journal held open by a writer as unreadable rather than waiting or throwing', () => {
+  it('throws CONCORD_ERR_JOURNAL_LOCKED for a journal held open by a writer: locked is not broken', () => {
     const dir = tempDir();
     const journal = SqliteJournal.open(dir);
     journal.append('x', 1, 1);
     journal.flush();
-    expect(verifyJournal(dir)).toMatchObject({ ok: false, firstBad: { reason: 'unreadable' } });
+    expect(() => verifyJournal(dir)).toThrow(
+      expect.objectContaining({ code: 'CONCORD_ERR_JOURNAL_LOCKED', retryable: true }),
+    );
     journal.close();
     expect(verifyJournal(dir)).toMatchObject({ ok: true, records: 1 });
   });
