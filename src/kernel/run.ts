@@ -43,6 +43,10 @@ export interface AgentSummary {
   readonly failures: number;
 }
 
+/**
+ * A running desk as shown to an operator. Handed out as of the last durable commit (figures
+ * a crash cannot take back), except `tradingState`, which is live.
+ */
 export interface DeskStatus {
   readonly mode: string;
   readonly seed: number;
@@ -269,6 +273,19 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       : undefined;
     await session?.start();
     const simStart = clock.now();
+    // Durable before visible: the status handed out (fills, orders, PnL, positions) is the one
+    // taken at the last commit, which a crash cannot take back; only the trading state is live
+    // (a halt is shown at once). Taken at most every 100 ms of wall time.
+    let durableStatus: DeskStatus | undefined;
+    let lastCapture = Number.NEGATIVE_INFINITY;
+    if (options.onStatus !== undefined) {
+      desk.onCommit(() => {
+        const wallElapsed = monotonicMs() - wallStart;
+        if (wallElapsed - lastCapture < 100) return;
+        lastCapture = wallElapsed;
+        durableStatus = summarize(desk, wallElapsed, clock.now() - simStart);
+      });
+    }
     let lastStatus = 0;
     let steps = 0;
     while (!options.signal?.aborted && clock.now() - simStart < options.durationMs) {
@@ -288,9 +305,9 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       } else if (steps % 32 === 0) {
         await wall.sleep(0); // let signals and the panel run
       }
-      if (wallElapsed - lastStatus >= 100) {
+      if (wallElapsed - lastStatus >= 100 && durableStatus !== undefined) {
         lastStatus = wallElapsed;
-        options.onStatus?.(summarize(desk, wallElapsed, clock.now() - simStart));
+        options.onStatus?.({ ...durableStatus, tradingState: desk.tradingState() });
       }
     }
     if (session !== undefined) {
