@@ -131,8 +131,9 @@ describe('a full disk', () => {
       const signed = f.side === 'buy' ? quantity : quantity.neg();
       expected.set(f.instrumentId, (expected.get(f.instrumentId) ?? Decimal.ZERO).add(signed));
     }
+    const resumeRecord = after[resumeAt] as JournalRecord;
     const restored = (
-      after[resumeAt]?.payload as { positions: Array<{ instrumentId: string; quantity: string }> }
+      resumeRecord.payload as { positions: Array<{ instrumentId: string; quantity: string }> }
     ).positions;
     const restoredQty = new Map(restored.map((p) => [p.instrumentId, Decimal.from(p.quantity)]));
     for (const [instrumentId, quantity] of expected) {
