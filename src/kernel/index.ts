@@ -1,4 +1,5 @@
 export * from './backtest.ts';
+export * from './compact.ts';
 export * from './config.ts';
 export * from './control.ts';
 export * from './desk.ts';

@@ -10,6 +10,7 @@ import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/in
 import { JOURNAL_FILE, JournalReader, SqliteJournal } from '../journal/index.ts';
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
+import { COMPACTED_RECORD, type CompactedRecord } from './compact.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from './config.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from './control.ts';
 import { type Checkpoint, Desk, sortedEntries } from './desk.ts';
@@ -356,10 +357,12 @@ function readResumePoint(
   try {
     const start = reader.last(['run.start'])?.payload as RunStart | undefined;
     const checkpoint = reader.last(['checkpoint'])?.payload as Checkpoint | undefined;
+    // A compacted journal counts the restarts before its cut, so the next seed is the one it would have been.
+    const compacted = reader.last([COMPACTED_RECORD])?.payload as CompactedRecord | undefined;
     return {
       ...(start === undefined ? {} : { start }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
-      resumes: reader.count('run.resumed'),
+      resumes: reader.count('run.resumed') + (compacted?.resumes ?? 0),
     };
   } finally {
     reader.close();
@@ -418,8 +421,27 @@ export async function replayJournal(
     };
     let lastCheckpoint: Checkpoint | undefined;
     let session: ShadowSession | undefined;
+    // A compacted journal opens with its cut (journal.compacted, run.start, checkpoint): copied as
+    // they are, then the run goes on from the checkpoint at the next run.resumed.
+    let seeding = false;
     for (const r of original.records()) {
+      if (seeding && (r.type === 'run.start' || r.type === 'checkpoint')) {
+        if (r.type === 'run.start') {
+          const p = r.payload as RunStart;
+          config = parseDeskConfig(
+            { ...p.config, journal: { ...p.config.journal, dir } },
+            'journal run.start',
+          );
+        } else lastCheckpoint = r.payload as Checkpoint;
+        replay.append(r.type, r.ts, r.payload);
+        continue;
+      }
       switch (r.type) {
+        case COMPACTED_RECORD:
+          if (r.seq !== 1) throw replayError(`${COMPACTED_RECORD} after the first record`, r.seq);
+          seeding = true;
+          replay.append(r.type, r.ts, r.payload);
+          break;
         case 'run.start': {
           const p = r.payload as RunStart;
           config = parseDeskConfig(
@@ -433,6 +455,7 @@ export async function replayJournal(
         }
         case 'run.resumed': {
           if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
+          seeding = false;
           const p = r.payload as { seed: number; startTs: number };
           const d = await newDesk(config, p.seed, p.startTs, lastCheckpoint);
           d.record('run.resumed', r.payload);
