@@ -160,6 +160,12 @@ const SPEC = {
     kind: 'input',
     doc: 'Desk state at the end of a durable batch; a restart (and its replay) resumes from the last one.',
   },
+  journalCompacted: {
+    name: 'journal.compacted',
+    version: 1,
+    kind: 'input',
+    doc: "First record of a compacted journal: the source journal's head and the checkpoint it starts from.",
+  },
   controlRejected: {
     name: 'control.rejected',
     version: 1,

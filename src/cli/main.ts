@@ -9,6 +9,7 @@ import { type DeskConfig, type DeskStatus, loadDeskConfig, parseDeskConfig } fro
 import { type RunSummary, replayJournal, runDesk } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
+import { compactCommand } from './journal-compact.ts';
 import { createOut, formatDuration, formatMoney, type Out, verifyProgress } from './output.ts';
 import { renderPanel } from './panel.ts';
 import { recordCommand } from './record.ts';
@@ -58,6 +59,7 @@ Commands:
   record --out <file>       record the sandbox market to a Concord recording
   replay <dir>              re-run a journal's inputs and confirm the same journal hash
   journal verify <dir>      check a journal's hash chain; names the first bad record
+  journal compact <dir> --out <new>  a new journal from the last checkpoint (bounds a long run's disk)
   halt --journal <dir>      emergency halt of a running desk (--flatten closes positions)
   resume --journal <dir>    resume a halted desk (--operator <name> required)
   safety report <dir>       unintended trades, position accuracy, recoveries, loss-limit days, breaker trips
@@ -98,7 +100,10 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         return EXIT.usage;
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
-        out.err(`concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify"`);
+        if (rest[0] === 'compact') return await compactCommand(rest.slice(1), out);
+        out.err(
+          `concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify" or "compact"`,
+        );
         return EXIT.usage;
       default:
         out.err(`concord: unknown command ${JSON.stringify(command)}\n\n${TOP_HELP}`);

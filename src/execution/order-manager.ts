@@ -8,8 +8,11 @@
  *   that would be illegal is refused with a coded `order.event-rejected` event and counted.
  * - A submit whose outcome is not known goes to UNKNOWN and is never retried;
  *   `reconcileOrder` (alias `resolveUnknown`) asks the venue what became of it.
- * - Fills are deduplicated by (venue, tradeId); a fill that would exceed the order
- *   quantity is refused with `order.overfill`.
+ * - Fills are deduplicated by (venue, tradeId) per order; a fill that would exceed the order
+ *   quantity is refused with `order.overfill`. The trade ids live with their order, so a
+ *   checkpoint carries those of open orders only and does not grow with the run: a repeated
+ *   fill of a final order is refused by the order's state (or, after a restart, as a fill of
+ *   an order the desk no longer tracks), never let through.
  *
  * Every state change is emitted with the order as plain JSON, so the journal alone
  * can rebuild the manager (`applyJournaledEvent`), as can `snapshot()`/`restore()`.
@@ -144,10 +147,18 @@ export interface ExecutionStats {
 }
 
 export interface ExecutionSnapshot {
+  readonly version: 2;
+  readonly orders: readonly unknown[];
+  readonly plans: readonly unknown[];
+  /** `venue|tradeId` of the fills already applied (or refused as overfills), per order listed in `orders`. */
+  readonly trades: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Version 1 (before trade ids were kept per order): one flat list for the whole run. */
+interface ExecutionSnapshotV1 {
   readonly version: 1;
   readonly orders: readonly unknown[];
   readonly plans: readonly unknown[];
-  /** `venue|tradeId` of every fill already seen. */
   readonly seenTrades: readonly string[];
 }
 
@@ -193,7 +204,8 @@ export class OrderManager {
 
   private readonly ordersById = new Map<string, Order>();
   private readonly openById = new Map<string, Order>();
-  private readonly seenTrades = new Set<string>();
+  /** clientOrderId → `venue|tradeId` of its fills already seen. */
+  private readonly tradesByOrder = new Map<string, Set<string>>();
   private readonly plansById = new Map<string, PlanState>();
   private readonly planByOrderId = new Map<string, PlanState>();
   /** Plans in the middle of a multi-step change; re-entrant advances wait for it to finish. */
@@ -601,8 +613,8 @@ export class OrderManager {
   }
 
   private applyFill(fill: Fill, fromVenue?: VenueId): void {
-    const key = `${fill.venue}|${fill.tradeId}`;
-    if (this.seenTrades.has(key)) {
+    const key = tradeKey(fill);
+    if (this.tradesByOrder.get(fill.clientOrderId)?.has(key) === true) {
       this.duplicateFills++;
       return;
     }
@@ -626,7 +638,7 @@ export class OrderManager {
     }
     const filled = order.filledQuantity.add(fill.quantity);
     if (filled.gt(order.quantity)) {
-      this.seenTrades.add(key);
+      this.rememberTrade(order.clientOrderId, key);
       this.overfills++;
       this.events.emit(EVENTS.orderOverfill, {
         code: 'CONCORD_ERR_ORDER_OVERFILL',
@@ -638,7 +650,7 @@ export class OrderManager {
     }
     const to: OrderStatus = filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
     if (!this.venueTransition(order, to, 'order.filled', fill.ts)) return;
-    this.seenTrades.add(key);
+    this.rememberTrade(order.clientOrderId, key);
     order.filledQuantity = filled;
     order.filledNotional = order.filledNotional.add(fill.price.mul(fill.quantity));
     order.fees = order.fees.add(fill.fee);
@@ -657,6 +669,20 @@ export class OrderManager {
       }
     }
     if (to === 'FILLED') this.afterTerminal(order);
+  }
+
+  private rememberTrade(clientOrderId: string, key: string): void {
+    let trades = this.tradesByOrder.get(clientOrderId);
+    if (trades === undefined) {
+      trades = new Set();
+      this.tradesByOrder.set(clientOrderId, trades);
+    }
+    trades.add(key);
+  }
+
+  /** Whether a fill (`venue|tradeId`) of this order was already applied or refused as an overfill. */
+  hasSeenTrade(clientOrderId: string, key: string): boolean {
+    return this.tradesByOrder.get(clientOrderId)?.has(key) === true;
   }
 
   private refuseEvent(
@@ -1070,22 +1096,23 @@ export class OrderManager {
 
   /**
    * State as JSON. `compact` keeps what a restart needs and bounds the size (a checkpoint
-   * is written at every durable batch): open orders, unfinished plans and the most recent
-   * trade ids (for deduplicating late fills); terminal history stays in the journal.
+   * is written at every durable batch): open orders, unfinished plans and their orders, and
+   * the trade ids of those orders only. Terminal history stays in the journal; a fill that
+   * still arrives for a terminal order after a restart names an order this manager no longer
+   * knows, and is refused (`order.event-rejected`), never applied.
    */
-  snapshot(options: { compact?: boolean; recentTrades?: number } = {}): ExecutionSnapshot {
+  snapshot(options: { compact?: boolean } = {}): ExecutionSnapshot {
     if (options.compact !== true) {
+      const orders = [...this.ordersById.values()];
       return {
-        version: 1,
-        orders: [...this.ordersById.values()].map(orderToJson),
+        version: 2,
+        orders: orders.map(orderToJson),
         plans: [...this.plansById.values()].map(planToJson),
-        seenTrades: [...this.seenTrades],
+        trades: this.tradesOf(orders),
       };
     }
     const plans = [...this.plansById.values()].filter((p) => !isPlanFinished(p.status));
     const planIds = new Set(plans.map((p) => p.planId));
-    const trades = [...this.seenTrades];
-    const recent = options.recentTrades ?? 1000;
     // Without an unfinished plan the open orders are enough (same creation order as ordersById),
     // so a checkpoint does not scan the whole order history.
     const kept: Order[] = [];
@@ -1096,42 +1123,49 @@ export class OrderManager {
         if (!isTerminal(o.status) || planIds.has(o.decisionId)) kept.push(o);
     }
     return {
-      version: 1,
+      version: 2,
       orders: kept.map(orderToJson),
       plans: plans.map(planToJson),
-      seenTrades: trades.length > recent ? trades.slice(trades.length - recent) : trades,
+      trades: this.tradesOf(kept),
     };
   }
 
-  /** Replaces the manager's state with a snapshot (validated: it comes from storage). */
-  restore(snapshot: unknown): void {
-    const s = snapshot as Partial<ExecutionSnapshot> | null;
-    if (
-      s === null ||
-      typeof s !== 'object' ||
-      s.version !== 1 ||
-      !Array.isArray(s.orders) ||
-      !Array.isArray(s.plans) ||
-      !Array.isArray(s.seenTrades)
-    ) {
-      throw new ConcordError(
-        'CONCORD_ERR_EXECUTION_STATE_INVALID',
-        'cannot restore execution state: expected { version: 1, orders: [], plans: [], seenTrades: [] }',
-        {
-          details: { what: 'snapshot' },
-        },
-      );
+  private tradesOf(orders: readonly Order[]): Record<string, string[]> {
+    const trades: Record<string, string[]> = {};
+    for (const o of orders) {
+      const seen = this.tradesByOrder.get(o.clientOrderId);
+      if (seen !== undefined && seen.size > 0) trades[o.clientOrderId] = [...seen];
     }
+    return trades;
+  }
+
+  /**
+   * Replaces the manager's state with a snapshot (validated: it comes from storage). A version 1
+   * snapshot's flat trade list is given to each restored order on the trade's venue that has
+   * filled something: trade ids are unique per venue, so a repeat of any of them is refused.
+   */
+  restore(snapshot: unknown): void {
+    const s = parseExecutionSnapshot(snapshot);
     const orders = s.orders.map((o) => orderFromJson(parseOrThrow(orderJsonSchema, o, 'order')));
     const plans = s.plans.map((p) => planFromJson(p));
     this.ordersById.clear();
     this.openById.clear();
     this.plansById.clear();
     this.planByOrderId.clear();
-    this.seenTrades.clear();
+    this.tradesByOrder.clear();
     for (const order of orders) this.upsertOrder(order);
     for (const plan of plans) this.upsertPlan(plan);
-    for (const key of s.seenTrades) if (typeof key === 'string') this.seenTrades.add(key);
+    if (s.version === 2) {
+      for (const [clientOrderId, keys] of Object.entries(s.trades))
+        for (const key of keys) this.rememberTrade(clientOrderId, key);
+      return;
+    }
+    for (const order of orders) {
+      if (!order.filledQuantity.isPositive()) continue;
+      const prefix = `${order.venue}|`;
+      for (const key of s.seenTrades)
+        if (key.startsWith(prefix)) this.rememberTrade(order.clientOrderId, key);
+    }
   }
 
   /**
@@ -1149,7 +1183,7 @@ export class OrderManager {
     }
     if ((type === EVENTS.orderFilled.name || type === EVENTS.orderOverfill.name) && p.fill !== undefined) {
       const fill = fillFromJson(parseOrThrow(fillJsonSchema, p.fill, `${type} fill`));
-      this.seenTrades.add(`${fill.venue}|${fill.tradeId}`);
+      this.rememberTrade(fill.clientOrderId, tradeKey(fill));
     }
     if (type.startsWith('plan.') && p.plan !== undefined) {
       this.upsertPlan(planFromJson(p.plan));
@@ -1217,4 +1251,36 @@ function flatDetails(details: Readonly<Record<string, unknown>>): Record<string,
           : String(value);
   }
   return out;
+}
+
+function tradeKey(fill: Fill): string {
+  return `${fill.venue}|${fill.tradeId}`;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function parseExecutionSnapshot(raw: unknown): ExecutionSnapshot | ExecutionSnapshotV1 {
+  const s = raw as Partial<ExecutionSnapshot> & Partial<Omit<ExecutionSnapshotV1, 'version'>>;
+  const shapeOk = s !== null && typeof s === 'object' && Array.isArray(s.orders) && Array.isArray(s.plans);
+  if (shapeOk && s.version === 2) {
+    const trades = s.trades as unknown;
+    if (
+      trades !== null &&
+      typeof trades === 'object' &&
+      !Array.isArray(trades) &&
+      Object.values(trades as Record<string, unknown>).every(isStringArray)
+    )
+      return s as ExecutionSnapshot;
+  }
+  if (shapeOk && (s.version as number) === 1 && isStringArray(s.seenTrades))
+    return s as unknown as ExecutionSnapshotV1;
+  throw new ConcordError(
+    'CONCORD_ERR_EXECUTION_STATE_INVALID',
+    'cannot restore execution state: expected { version: 2, orders: [], plans: [], trades: { <clientOrderId>: [] } } (or version 1 with seenTrades: [])',
+    {
+      details: { what: 'snapshot' },
+    },
+  );
 }

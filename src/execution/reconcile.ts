@@ -410,15 +410,13 @@ export class Reconciler {
   ): number {
     const instrument = this.instruments.get(order.instrumentId);
     if (instrument === undefined) return 0;
-    const seen = run.seenTrades(this.orders);
     let recovered = 0;
     for (const fill of state.fills) {
       const key = `${fill.venue}|${fill.tradeId}`;
-      if (seen.has(key) || this.recoveredTrades.has(key)) continue;
+      if (this.orders.hasSeenTrade(order.clientOrderId, key) || this.recoveredTrades.has(key)) continue;
       this.recoveredTrades.add(key);
       const applied =
         this.options.bookFill?.(fill, instrument) ?? this.portfolio.applyFill(fill, instrument).applied;
-      seen.add(key);
       if (!applied) continue;
       recovered++;
       run.fillsRecovered++;
@@ -670,13 +668,6 @@ class RunState {
   readonly mismatches: ReconcileMismatch[] = [];
   readonly adjustments: ReconcileAdjustment[] = [];
   failState: FailClosedState | undefined;
-  private seen: Set<string> | undefined;
-
-  /** Trades the order manager has applied, read once per run and only when needed. */
-  seenTrades(orders: OrderManager): Set<string> {
-    this.seen ??= new Set(orders.snapshot().seenTrades);
-    return this.seen;
-  }
 }
 
 function noop(): void {}

@@ -1,5 +1,6 @@
 export * from './bridge.ts';
 export * from './chain.ts';
+export * from './durable-outbox.ts';
 export * from './reader.ts';
 export * from './sqlite.ts';
 export {

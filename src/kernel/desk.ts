@@ -25,7 +25,7 @@ import {
 } from '../core/index.ts';
 import { binanceSequenceMode, MarketData } from '../data/index.ts';
 import { DataHealth, OrderManager } from '../execution/index.ts';
-import type { Journal } from '../journal/index.ts';
+import { DurableOutbox, durableSeq, type Journal } from '../journal/index.ts';
 import {
   type Decision,
   type DecisionRecord,
@@ -69,7 +69,11 @@ export interface DeskOptions {
   readonly instruments: readonly Instrument[];
   /** Replay: agent deadlines missed in the original run, by trigger id. */
   readonly replayTimeouts?: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Called with short human-readable lines (decisions, fills, halts). */
+  /**
+   * Called with short human-readable lines (decisions, fills, halts), each only once the
+   * journal records it reports on are durable (committed with a checkpoint), so nothing shown
+   * is lost by a crash. A fail-closed alert is the one exception: it is shown at once.
+   */
   readonly onEvent?: ((text: string) => void) | undefined;
   /** Agent types beyond the built-in library (embedding, tests). */
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[] | undefined;
@@ -121,6 +125,12 @@ export interface Checkpoint {
   readonly agentDecisions: Record<string, number>;
 }
 
+/**
+ * Trade ids of the portfolio's dedup window written to each checkpoint. Duplicates are refused
+ * by the order manager per order; this only keeps the portfolio's own guard warm after a restart.
+ */
+const CHECKPOINT_RECENT_TRADES = 32;
+
 export class Desk {
   readonly config: DeskConfig;
   readonly clock: Clock;
@@ -148,7 +158,13 @@ export class Desk {
     breakerTrips: 0,
   };
   readonly agentDecisions = new Map<string, number>();
+  /** The last lines shown (released by `visible`), newest last. */
   readonly recent: string[] = [];
+  /**
+   * Lines waiting for their journal records to be durable; released after each commit.
+   * Subscribe to it (as `onEvent` does) to see only what a crash cannot take back.
+   */
+  readonly visible = new DurableOutbox<string>();
   /** Set when the desk must take no new risk (journal failure, rule error). */
   failClosedReason: string | undefined;
   private abandoned = false;
@@ -174,6 +190,7 @@ export class Desk {
   private readonly replayTimeouts: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   private readonly onEvent: ((text: string) => void) | undefined;
   private lastFlushTs: number;
+  private readonly commitListeners: Array<(durableSeq: number) => void> = [];
   /** Fills attributed to the agents whose decision produced the order. */
   private readonly orderAgents = new Map<
     string,
@@ -189,6 +206,7 @@ export class Desk {
     this.journalMarketEvents = options.journalMarketEvents ?? true;
     this.holdRecords = options.holdRecords ?? true;
     this.onEvent = options.onEvent;
+    this.visible.subscribe((text) => this.show(text));
     this.ids = new IdGenerator();
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
     for (const v of options.venues) this.venues.set(v.id, v);
@@ -382,7 +400,11 @@ export class Desk {
     if (this.failClosedReason !== undefined) return;
     this.failClosedReason = reason;
     this.counters.halts++;
-    this.note(`HALT: ${reason}`);
+    // Shown at once: the operator must learn that the desk stopped even if its journal cannot say so.
+    const withheld = this.visible.withheld();
+    this.show(
+      `HALT: ${reason}${withheld > 0 ? ` (${withheld} later line(s) not shown: their journal records are not durable)` : ''}`,
+    );
   }
 
   tradingState(): string {
@@ -754,10 +776,29 @@ export class Desk {
       this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
   }
 
+  /** A line for the operator, shown once the records written so far (this step's held ones included) are durable. */
   private note(text: string): void {
+    const held = this.heldRecords === undefined ? 0 : this.heldRecords.length / 3;
+    this.visible.hold(this.journal.head().seq + held, text);
+  }
+
+  private show(text: string): void {
     this.recent.push(text);
     if (this.recent.length > 50) this.recent.splice(0, this.recent.length - 50);
     this.onEvent?.(text);
+  }
+
+  /**
+   * Calls `listener` after every commit of a batch (which ends with a checkpoint), with the
+   * journal's durable seq: the desk's state at that moment is exactly what a restart restores.
+   * Returns a function that removes the listener.
+   */
+  onCommit(listener: (durableSeq: number) => void): () => void {
+    this.commitListeners.push(listener);
+    return () => {
+      const i = this.commitListeners.indexOf(listener);
+      if (i >= 0) this.commitListeners.splice(i, 1);
+    };
   }
 
   private maybeFlush(): void {
@@ -781,6 +822,10 @@ export class Desk {
       this.failClosed(`journal flush failed: ${toConcordError(err).shortMessage}`);
       throw err;
     }
+    // Durable and covered by the checkpoint just committed: a restart restores all of it.
+    const durable = durableSeq(this.journal);
+    this.visible.release(durable);
+    for (const listener of this.commitListeners) listener(durable);
   }
 
   checkpoint(): Checkpoint {
@@ -788,9 +833,10 @@ export class Desk {
       ts: this.clock.now(),
       counters: { ...this.counters },
       ids: this.ids.snapshot(),
-      // Bounded: open orders and recent trade ids; the full history is in the journal itself.
-      portfolio: this.portfolio.snapshot({ recentTrades: 2000 }),
-      orders: this.orders.snapshot({ compact: true, recentTrades: 2000 }),
+      // Bounded whatever the run's length: open orders with their own trade ids, and a short
+      // window of the portfolio's; the full history is in the journal itself.
+      portfolio: this.portfolio.snapshot({ recentTrades: CHECKPOINT_RECENT_TRADES }),
+      orders: this.orders.snapshot({ compact: true }),
       orchestrator: this.orchestrator.snapshot(),
       agents: this.supervisor.snapshot(),
       agentDecisions: Object.fromEntries(this.agentDecisions),

@@ -2,6 +2,8 @@
  * Payload types of the catalogue events the kernel writes (run boundaries, checkpoints,
  * the shadow session's start), bound to their keys in src/bus/catalogue.ts.
  */
+
+import type { CompactedRecord } from './compact.ts';
 import type { DeskConfig } from './config.ts';
 import type { Checkpoint } from './desk.ts';
 
@@ -20,6 +22,7 @@ declare module '../bus/catalogue.ts' {
       readonly recording?: readonly { path: string; sha256: string; format: string }[];
     };
     checkpoint: Checkpoint;
+    journalCompacted: CompactedRecord;
     shadowStart: {
       readonly sessionId: string;
       readonly config: JournaledDeskConfig;

@@ -1,3 +1,4 @@
+export * from './compact.ts';
 export * from './config.ts';
 export * from './desk.ts';
 export * from './shadow-config.ts';

@@ -3,6 +3,10 @@
  */
 import type { Desk } from './desk.ts';
 
+/**
+ * A running desk as shown to an operator. Handed out as of the last durable commit (figures
+ * a crash cannot take back), except `tradingState`, which is live.
+ */
 export interface DeskStatus {
   readonly mode: string;
   readonly seed: number;

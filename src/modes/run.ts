@@ -10,6 +10,7 @@ import { EVENTS, type EventPayload, parsePayload } from '../bus/index.ts';
 import { ControlChannel, type HaltRequest, type ResumeRequest } from '../control/file-channel.ts';
 import { ConcordError, LiveClock, monotonicMs, SimulatedClock } from '../core/index.ts';
 import { JournalReader, type JournalRecord, SqliteJournal, type VerifyProgress } from '../journal/index.ts';
+import type { CompactedRecord } from '../kernel/compact.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import { type Checkpoint, Desk, sortedEntries } from '../kernel/desk.ts';
 import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
@@ -222,6 +223,19 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       : undefined;
     await session?.start();
     const simStart = clock.now();
+    // Durable before visible: the status handed out (fills, orders, PnL, positions) is the one
+    // taken at the last commit, which a crash cannot take back; only the trading state is live
+    // (a halt is shown at once). Taken at most every 100 ms of wall time.
+    let durableStatus: DeskStatus | undefined;
+    let lastCapture = Number.NEGATIVE_INFINITY;
+    if (options.onStatus !== undefined) {
+      desk.onCommit(() => {
+        const wallElapsed = monotonicMs() - wallStart;
+        if (wallElapsed - lastCapture < 100) return;
+        lastCapture = wallElapsed;
+        durableStatus = summarize(desk, wallElapsed, clock.now() - simStart);
+      });
+    }
     let lastStatus = 0;
     let steps = 0;
     while (!options.signal?.aborted && clock.now() - simStart < options.durationMs) {
@@ -243,9 +257,9 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       } else if (steps % 32 === 0) {
         await wall.sleep(0); // let signals and the panel run
       }
-      if (wallElapsed - lastStatus >= 100) {
+      if (wallElapsed - lastStatus >= 100 && durableStatus !== undefined) {
         lastStatus = wallElapsed;
-        options.onStatus?.(summarize(desk, wallElapsed, clock.now() - simStart));
+        options.onStatus?.({ ...durableStatus, tradingState: desk.tradingState() });
       }
     }
     if (session !== undefined) {
@@ -295,10 +309,12 @@ function readResumePoint(journal: SqliteJournal): {
   try {
     const start = reader.last([EVENTS.runStart.name])?.payload as RunStart | undefined;
     const checkpoint = reader.last([EVENTS.checkpoint.name])?.payload as Checkpoint | undefined;
+    // A compacted journal counts the restarts before its cut, so the next seed is the one it would have been.
+    const compacted = reader.last([EVENTS.journalCompacted.name])?.payload as CompactedRecord | undefined;
     return {
       ...(start === undefined ? {} : { start }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
-      resumes: reader.count(EVENTS.runResumed.name),
+      resumes: reader.count(EVENTS.runResumed.name) + (compacted?.resumes ?? 0),
     };
   } finally {
     reader.close();
@@ -314,6 +330,8 @@ export const REPLAY_INPUTS = {
   [EVENTS.runStart.name]: 'a fresh desk from the journaled config and start time',
   [EVENTS.runResumed.name]:
     "a fresh desk from the last checkpoint, with the resumed segment's seed and start time",
+  [EVENTS.journalCompacted.name]:
+    "a compacted journal's cut: it, and the run.start and checkpoint after it, are copied as they are",
   [EVENTS.market.name]: 'stepped through the desk (and the shadow session, if any)',
   [EVENTS.agentTimeout.name]: 'the same agent misses the same deadline; nobody else misses one',
   [EVENTS.shadowStarted.name]: 'the shadow session is rebuilt as the run built it',
@@ -393,6 +411,7 @@ export async function replayJournal(
     };
     let lastCheckpoint: Checkpoint | undefined;
     let session: ShadowSession | undefined;
+    let seeding = false;
     const running = (what: string, seq: number): Desk => {
       if (desk === undefined)
         throw replayError(`${what} outside a run (no run.start or run.resumed before it)`, seq);
@@ -408,6 +427,7 @@ export async function replayJournal(
         await d.start();
       },
       [EVENTS.runResumed.name]: async (r) => {
+        seeding = false;
         if (config === undefined) throw replayError('run.resumed before run.start', r.seq);
         const p = parsePayload(EVENTS.runResumed, r.payload, r.seq);
         if (!('seed' in p))
@@ -421,6 +441,13 @@ export async function replayJournal(
         if (pending !== undefined) await pending;
         const shadowPending = session?.onMarketEvent(r.payload as MarketEvent);
         if (shadowPending !== undefined) await shadowPending;
+      },
+      // A compacted journal opens with its cut (journal.compacted, run.start, checkpoint): copied as
+      // they are, then the run goes on from the checkpoint at the next run.resumed.
+      [EVENTS.journalCompacted.name]: (r) => {
+        if (r.seq !== 1) throw replayError(`${EVENTS.journalCompacted.name} after the first record`, r.seq);
+        seeding = true;
+        replay.append(r.type, r.ts, r.payload);
       },
       // Fed back inside the desk's fan-out (the `timeouts` map above), where the run met it.
       [EVENTS.agentTimeout.name]: () => undefined,
@@ -483,6 +510,17 @@ export async function replayJournal(
       },
     };
     for (const r of original.records()) {
+      if (seeding && (r.type === EVENTS.runStart.name || r.type === EVENTS.checkpoint.name)) {
+        if (r.type === EVENTS.runStart.name) {
+          const p = r.payload as RunStart;
+          config = parseDeskConfig(
+            { ...p.config, journal: { ...p.config.journal, dir } },
+            'journal run.start',
+          );
+        } else lastCheckpoint = r.payload as Checkpoint;
+        replay.append(r.type, r.ts, r.payload);
+        continue;
+      }
       if (isReplayInput(r.type)) await feed[r.type](r);
     }
     // A journal whose last segment has no run.end was cut by a crash: that process never stopped.

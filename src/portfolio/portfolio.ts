@@ -40,7 +40,16 @@ export interface PortfolioOptions {
     readonly asset: string;
     readonly amount: DecimalInput;
   }>;
+  /**
+   * Trade ids remembered to ignore a repeated fill: the most recent this many (default 4096).
+   * The order manager is the authority on duplicates (per order, by the order's state); this
+   * window catches a repeat from a direct caller or a reconciliation that races a late event,
+   * and keeps memory and checkpoints bounded however long the desk runs.
+   */
+  readonly tradeWindow?: number;
 }
+
+const DEFAULT_TRADE_WINDOW = 4096;
 
 export interface FillAttribution {
   readonly decisionId: string;
@@ -103,7 +112,9 @@ export class Portfolio {
   private readonly assetPrices = new Map<string, number>();
   private readonly venueAssetKeys = new Map<InstrumentId, string>();
   private readonly agents = new Map<string, MutableAttribution>();
+  /** Insertion-ordered: the first entry is the oldest, dropped when the window is full. */
   private readonly seenTrades = new Set<string>();
+  private readonly tradeWindow: number;
   private readonly cashAssets: ReadonlySet<string>;
   private readonly resetOffsetMs: number;
   private duplicates = 0;
@@ -130,6 +141,13 @@ export class Portfolio {
       );
     }
     this.resetOffsetMs = minute * 60_000;
+    const window = options.tradeWindow ?? DEFAULT_TRADE_WINDOW;
+    if (!Number.isInteger(window) || window < 1) {
+      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'tradeWindow must be a whole number ≥ 1', {
+        details: { path: 'portfolio.tradeWindow', expected: 'an integer ≥ 1', received: window },
+      });
+    }
+    this.tradeWindow = window;
     for (const b of options.balances ?? []) this.deposit(b.venue, b.asset, b.amount);
   }
 
@@ -166,7 +184,7 @@ export class Portfolio {
     }
     if (attribution !== undefined) assertAttribution(attribution);
     this.rollDay(fill.ts);
-    this.seenTrades.add(key);
+    this.rememberTrade(key);
 
     const pos = this.positionFor(instrument);
     const { realized, notional } = applyTrade(pos, fill.side, fill.quantity, fill.price);
@@ -384,8 +402,19 @@ export class Portfolio {
 
   // ── persistence ──────────────────────────────────────────────────────
 
-  /** JSON-able state (Decimals as strings) to rebuild the portfolio from the journal. */
-  /** State as JSON; `recentTrades` bounds the trade ids kept for deduplication (checkpoints). */
+  private rememberTrade(key: string): void {
+    this.seenTrades.add(key);
+    if (this.seenTrades.size > this.tradeWindow) {
+      const oldest = this.seenTrades.values().next().value as string;
+      this.seenTrades.delete(oldest);
+    }
+  }
+
+  /**
+   * State as JSON (Decimals as strings) to rebuild the portfolio from the journal;
+   * `recentTrades` bounds the trade ids written (the most recent ones), so a checkpoint
+   * does not grow with the run.
+   */
   snapshot(options: { recentTrades?: number } = {}): PortfolioSnapshot {
     const balances: PortfolioSnapshot['balances'] = [];
     for (const [venue, assets] of this.balances) {
@@ -420,7 +449,7 @@ export class Portfolio {
         fees: a.fees.toString(),
         trades: a.trades,
       })),
-      seenTrades: lastOf([...this.seenTrades], options.recentTrades),
+      seenTrades: lastOf(this.seenTrades, options.recentTrades),
       duplicates: this.duplicates,
       fees: this.feesValue.toString(),
       peakEquity: Number.isFinite(this.peakEquity) ? this.peakEquity : null,
@@ -463,7 +492,7 @@ export class Portfolio {
         trades: a.trades,
       });
     }
-    for (const t of s.seenTrades) p.seenTrades.add(t);
+    for (const t of s.seenTrades) p.rememberTrade(t);
     p.duplicates = s.duplicates;
     p.feesValue = Decimal.from(s.fees);
     p.peakEquity = s.peakEquity ?? Number.NEGATIVE_INFINITY;
@@ -650,8 +679,13 @@ function scaledWeights(a: FillAttribution): { parts: bigint[]; total: bigint } {
   return { parts, total };
 }
 
-function lastOf<T>(items: T[], n: number | undefined): T[] {
-  return n === undefined || items.length <= n ? items : items.slice(items.length - n);
+/** The last `n` of an insertion-ordered set (all when n is undefined), without copying the rest. */
+function lastOf<T>(items: ReadonlySet<T>, n: number | undefined): T[] {
+  const skip = n === undefined ? 0 : Math.max(0, items.size - n);
+  const out: T[] = [];
+  let i = 0;
+  for (const item of items) if (i++ >= skip) out.push(item);
+  return out;
 }
 
 /**
