@@ -52,7 +52,7 @@ const FLAGS: FlagSpecs = {
   out: { type: 'string', description: 'also write the JSON result to this file', placeholder: 'file' },
   journal: {
     type: 'string',
-    description: 'journal directory (default: a fresh temporary one)',
+    description: 'keep the journal in this directory (default: a temporary one, removed at the end)',
     placeholder: 'dir',
   },
   json: { type: 'boolean', description: 'the last line of output is one JSON result' },
@@ -73,6 +73,8 @@ function parseValue(text: string): unknown {
   return text;
 }
 
+const RESERVED_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Builds agent specs from --agent and --set. */
 export function agentsFromFlags(types: readonly string[], sets: readonly string[]): AgentSpec[] {
   const specs: AgentSpec[] = types.map((type) => ({ id: type, type, config: {}, isolated: false }));
@@ -90,6 +92,15 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
     const key = assignment.slice(0, eq);
     const value = parseValue(assignment.slice(eq + 1));
     const dot = key.indexOf('.');
+    const field = dot > 0 ? key.slice(dot + 1) : key;
+    // Assigning `__proto__` would change the object instead of adding a field: refuse it as unknown.
+    if (field === '' || RESERVED_FIELDS.has(field)) {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `flag --set ${assignment}: ${JSON.stringify(field)} is not an agent parameter`,
+        { details: { path: '--set', expected: 'key=value with a parameter name', received: assignment } },
+      );
+    }
     const target =
       dot > 0 ? specs.find((s) => s.id === key.slice(0, dot)) : specs.length === 1 ? specs[0] : undefined;
     if (target === undefined) {
@@ -99,7 +110,7 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
         { details: { path: '--set', expected: '<agent-id>.key=value', received: assignment } },
       );
     }
-    (target.config as Record<string, unknown>)[dot > 0 ? key.slice(dot + 1) : key] = value;
+    (target.config as Record<string, unknown>)[field] = value;
   }
   return specs;
 }
@@ -164,7 +175,10 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
   const json = flags.json === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
+  // `on`, not `once`: a second Ctrl-C while the run winds down must not kill the process before
+  // it has removed its temporary journal.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let run: BacktestRunResult;
   try {
     run = await runBacktest({
@@ -179,7 +193,9 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     });
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+  const journalText = run.journalDir ?? 'temporary, removed (pass --journal <dir> to keep it)';
 
   const series = {
     equity: run.equity,
@@ -204,7 +220,7 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
       config: Object.fromEntries([
         ...config.agents.map((a) => [`agent ${a.id}`, `${a.type} ${JSON.stringify(a.config)}`] as const),
         ['fee for recordings without a known venue (bp)', feeBps],
-        ['journal', run.journalDir],
+        ['journal', journalText],
       ]),
     },
     series,
@@ -241,6 +257,7 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     report: reportPath,
     journalDir: run.journalDir,
     journalHash: run.journalHash,
+    interrupted: run.interrupted,
     eventsPerSecond: run.eventsPerSecond,
   };
   if (typeof flags.out === 'string') writeFileSync(flags.out, `${JSON.stringify(output, null, 2)}\n`);
@@ -269,6 +286,8 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     );
   }
   out.line(`  report  ${reportPath}`);
-  out.line(`  journal ${run.journalDir}`);
+  out.line(`  journal ${journalText}`);
+  if (run.interrupted)
+    out.line(out.paint('yellow', '  interrupted: the figures cover the data up to the stop'));
   return 0;
 }
