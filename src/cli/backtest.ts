@@ -3,8 +3,8 @@
  * progress bar on a terminal, a JSON result (the last line with --json) and a
  * self-contained HTML report.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConcordError } from '../core/index.ts';
 import {
   type AgentSpec,
@@ -115,6 +115,43 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
   return specs;
 }
 
+/** Resolves an output file flag; its directory must exist and the path must not be a directory. */
+function outputPath(flag: string, path: string): string {
+  const full = resolve(path);
+  const problem = (() => {
+    try {
+      if (statSync(full).isDirectory()) return 'is a directory';
+    } catch {
+      // Absent: the file is created, if its directory exists.
+    }
+    try {
+      return statSync(dirname(full)).isDirectory() ? undefined : `${dirname(full)} is not a directory`;
+    } catch {
+      return `directory ${dirname(full)} does not exist`;
+    }
+  })();
+  if (problem === undefined) return full;
+  throw new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `flag ${flag}: ${full} cannot be written: ${problem}`,
+    {
+      details: { path: flag, expected: 'a file path in an existing directory', received: path },
+    },
+  );
+}
+
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (cause) {
+    const reason = (cause as { code?: string }).code ?? String(cause);
+    throw new ConcordError('CONCORD_ERR_OUTPUT_WRITE', `cannot write ${path} (${reason})`, {
+      details: { path, reason },
+      cause,
+    });
+  }
+}
+
 function progressBar(out: Out): (done: number, events: number) => void {
   if (!process.stderr.isTTY) return () => {};
   let last = -1;
@@ -166,6 +203,12 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     raw.journal = { ...((raw.journal as object | undefined) ?? {}), dir: flags.journal };
   delete raw.mode;
   const config = backtestConfig(raw);
+  // Where the results go is checked before the run, so a long backtest never ends in a failed write.
+  const reportPath = outputPath(
+    '--report',
+    typeof flags.report === 'string' ? flags.report : 'backtest-report.html',
+  );
+  const outPath = typeof flags.out === 'string' ? outputPath('--out', flags.out) : undefined;
   const feeBps = typeof flags['fee-bps'] === 'number' ? flags['fee-bps'] : 0;
   if (feeBps < 0) {
     throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --fee-bps: expected a fee ≥ 0', {
@@ -226,8 +269,7 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     series,
     { books: run.books },
   );
-  const reportPath = resolve(typeof flags.report === 'string' ? flags.report : 'backtest-report.html');
-  writeFileSync(reportPath, renderBacktestReport({ ...result, series }));
+  writeOutput(reportPath, renderBacktestReport({ ...result, series }));
 
   const output = {
     ok: true,
@@ -260,7 +302,7 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     interrupted: run.interrupted,
     eventsPerSecond: run.eventsPerSecond,
   };
-  if (typeof flags.out === 'string') writeFileSync(flags.out, `${JSON.stringify(output, null, 2)}\n`);
+  if (outPath !== undefined) writeOutput(outPath, `${JSON.stringify(output, null, 2)}\n`);
   if (json) {
     out.line(JSON.stringify(output));
     return 0;
