@@ -185,7 +185,7 @@ describe('fuzz: config files', () => {
         tally.add(outcome);
         expect(CONFIG_CODES.has(outcome), outcome).toBe(true);
       }),
-      runs(1500, 6000),
+      runs(1000, 4000),
     );
   });
 
@@ -205,7 +205,7 @@ describe('fuzz: config files', () => {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
           expect(outcome).not.toBe('ok');
       }),
-      runs(1500, 8000),
+      runs(1000, 5000),
     );
   });
 
@@ -263,7 +263,7 @@ describe('fuzz: config files', () => {
         } else if (accepted.length < 200 && JSON.stringify(mutant) !== JSON.stringify(base))
           accepted.push(config);
       }),
-      runs(2500, 15_000),
+      runs(2000, 8000),
     );
   });
 

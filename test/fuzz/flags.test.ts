@@ -299,7 +299,7 @@ describe('fuzz: command lines', () => {
           await check(bounded(command, tokens), tally);
         },
       ),
-      runs(400, 40_000),
+      runs(400, 20_000),
     );
     expect(tally.inputs).toBeGreaterThan(20);
   }, 300_000);
@@ -318,7 +318,7 @@ describe('fuzz: command lines', () => {
           );
         },
       ),
-      runs(120, 40_000),
+      runs(120, 20_000),
     );
     expect(nearTally.inputs).toBeGreaterThan(10);
   }, 300_000);

@@ -391,7 +391,7 @@ describe('fuzz: recordings', () => {
             expect(r.outcome === 'ok' && r.events > 0, `${sample.kind} accepted`).toBe(false);
         },
       ),
-      runs(2000, 20_000),
+      runs(2000, 12_000),
     );
   }, 300_000);
 
