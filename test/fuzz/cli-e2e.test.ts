@@ -5,7 +5,7 @@
  * with TMPDIR pointing at a scratch directory that must hold nothing of Concord's afterwards.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,7 @@ const leftovers = () => readdirSync(tmp).filter((n) => !/^tsx-/.test(n));
 const tallies: Tally[] = [];
 afterAll(() => {
   for (const t of tallies) t.report();
+  rmSync(base, { recursive: true, force: true });
 });
 
 const outcome = (r: Child) =>

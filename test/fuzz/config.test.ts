@@ -5,7 +5,7 @@
  * of the section that was mutated, once (never `risk.risk.…`). Reserved keys must be refused at
  * the exact path. A sample of the accepted mutants runs a short sandbox desk in process.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,7 @@ const DOUBLED = /^(journal|market|venues|agents|orchestrator|risk|safety|shadow|
 const tallies: Tally[] = [];
 afterAll(() => {
   for (const t of tallies) t.report();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('fuzz: config files', () => {

@@ -5,7 +5,7 @@
  * never CONCORD_ERR_INTERNAL, never a stack trace, never a hang. With --json and exit 0 the last
  * line is one JSON object. The working directory is a scratch one, so stray relative paths land there.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { captureOut } from '../helpers/out.ts';
 import { runs, STACK_LINE, Tally, within } from './harness.ts';
 
 const scratch = tempDir('concord-fuzz-flags-');
+const home = process.cwd();
 let fresh = 0;
 const freshPath = (name: string) => join(scratch, `fresh-${++fresh}`, name);
 
@@ -146,6 +147,8 @@ beforeAll(async () => {
 afterAll(() => {
   tally.report();
   nearTally.report();
+  process.chdir(home);
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 /** A token of the command line; strings drawn at random never start with `/` (they stay in the scratch dir). */

@@ -9,7 +9,7 @@
  *    refuses it with the same code (no trade on data that failed validation); when it ran, every
  *    fill lies within the prices the data showed.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -351,6 +351,7 @@ const tallyOf = (name: string) => {
 };
 afterAll(() => {
   for (const t of tallies.values()) t.report();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 function write(sampleIndex: number, edits: readonly Edit[], gzip: boolean): { sample: Sample; path: string } {
