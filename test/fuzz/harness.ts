@@ -88,3 +88,43 @@ export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Like outcomeOf, but never throws: an uncoded error or CONCORD_ERR_INTERNAL becomes an outcome
+ * (`UNCODED …`), for classes that count every violation before failing (see Findings).
+ */
+export async function classify(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+    return 'ok';
+  } catch (err) {
+    if (isConcordError(err) && err.code !== 'CONCORD_ERR_INTERNAL') return err.code;
+    const name = isConcordError(err)
+      ? 'CONCORD_ERR_INTERNAL'
+      : err instanceof Error
+        ? err.constructor.name
+        : typeof err;
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return `UNCODED ${name}: ${message?.slice(0, 80)}`;
+  }
+}
+
+/** Violations of a class, collected so its tally shows them all; the test fails on any. */
+export class Findings {
+  readonly list: string[] = [];
+  constructor(readonly name: string) {}
+
+  add(what: string): void {
+    this.list.push(what);
+  }
+
+  /** Distinct violations with their counts, most frequent first. */
+  summary(): string {
+    const counts = new Map<string, number>();
+    for (const v of this.list) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([v, n]) => `${n}× ${v}`)
+      .join('\n');
+  }
+}
