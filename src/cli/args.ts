@@ -23,6 +23,12 @@ export interface ParsedArgs {
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Longest duration a flag takes (ten years): simulated time must stay within what dates can show. */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+/** A plain decimal number (no hex, no padding, no "Infinity"), as a user types it. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Slowest --speed: slower would stretch one tick into waits longer than a timer can hold. */
+export const MIN_SPEED = 0.001;
 
 /** Parses `10m`, `30s`, `1h30m`, `500ms`, `2d`; a bare number is seconds. */
 export function parseDuration(text: string): number | undefined {
@@ -55,12 +61,13 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
     case 'list':
       return [raw];
     case 'int': {
-      if (!/^-?\d+$/.test(raw)) throw flagError(name, 'an integer', raw);
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+        throw flagError(name, 'an integer', raw);
       return Number(raw);
     }
     case 'number': {
       const n = Number(raw);
-      if (raw === '' || !Number.isFinite(n)) throw flagError(name, 'a number', raw);
+      if (!DECIMAL.test(raw) || !Number.isFinite(n)) throw flagError(name, 'a number', raw);
       return n;
     }
     case 'boolean':
@@ -69,14 +76,16 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
       throw flagError(name, 'true or false', raw);
     case 'duration': {
       const ms = parseDuration(raw);
-      if (ms === undefined || ms <= 0) throw flagError(name, 'a duration such as 30s, 10m, 1h', raw);
+      if (ms === undefined || !(ms > 0) || ms > MAX_DURATION_MS)
+        throw flagError(name, 'a duration such as 30s, 10m, 1h (at most 3650d)', raw);
       return ms;
     }
     case 'speed': {
       if (raw === 'max') return Number.POSITIVE_INFINITY;
-      const n = Number(raw.endsWith('x') ? raw.slice(0, -1) : raw);
-      if (!Number.isFinite(n) || n <= 0)
-        throw flagError(name, '"max" or a positive multiple of real time such as 1, 10, 100', raw);
+      const text = raw.endsWith('x') ? raw.slice(0, -1) : raw;
+      const n = Number(text);
+      if (!DECIMAL.test(text) || !Number.isFinite(n) || n < MIN_SPEED)
+        throw flagError(name, `"max" or a multiple of real time ≥ ${MIN_SPEED} such as 1, 10, 100`, raw);
       return n;
     }
   }

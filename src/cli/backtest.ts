@@ -3,8 +3,8 @@
  * progress bar on a terminal, a JSON result (the last line with --json) and a
  * self-contained HTML report.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { buildBacktestResult, renderBacktestReport } from '../analysis/report/index.ts';
 import { ConcordError } from '../core/index.ts';
 import { type AgentSpec, loadDeskConfig } from '../kernel/index.ts';
@@ -47,7 +47,7 @@ const FLAGS: FlagSpecs = {
   out: { type: 'string', description: 'also write the JSON result to this file', placeholder: 'file' },
   journal: {
     type: 'string',
-    description: 'journal directory (default: a fresh temporary one)',
+    description: 'keep the journal in this directory (default: a temporary one, removed at the end)',
     placeholder: 'dir',
   },
   json: { type: 'boolean', description: 'the last line of output is one JSON result' },
@@ -68,6 +68,8 @@ function parseValue(text: string): unknown {
   return text;
 }
 
+const RESERVED_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Builds agent specs from --agent and --set. */
 export function agentsFromFlags(types: readonly string[], sets: readonly string[]): AgentSpec[] {
   const specs: AgentSpec[] = types.map((type) => ({ id: type, type, config: {}, isolated: false }));
@@ -85,6 +87,15 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
     const key = assignment.slice(0, eq);
     const value = parseValue(assignment.slice(eq + 1));
     const dot = key.indexOf('.');
+    const field = dot > 0 ? key.slice(dot + 1) : key;
+    // Assigning `__proto__` would change the object instead of adding a field: refuse it as unknown.
+    if (field === '' || RESERVED_FIELDS.has(field)) {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `flag --set ${assignment}: ${JSON.stringify(field)} is not an agent parameter`,
+        { details: { path: '--set', expected: 'key=value with a parameter name', received: assignment } },
+      );
+    }
     const target =
       dot > 0 ? specs.find((s) => s.id === key.slice(0, dot)) : specs.length === 1 ? specs[0] : undefined;
     if (target === undefined) {
@@ -94,9 +105,46 @@ export function agentsFromFlags(types: readonly string[], sets: readonly string[
         { details: { path: '--set', expected: '<agent-id>.key=value', received: assignment } },
       );
     }
-    (target.config as Record<string, unknown>)[dot > 0 ? key.slice(dot + 1) : key] = value;
+    (target.config as Record<string, unknown>)[field] = value;
   }
   return specs;
+}
+
+/** Resolves an output file flag; its directory must exist and the path must not be a directory. */
+function outputPath(flag: string, path: string): string {
+  const full = resolve(path);
+  const problem = (() => {
+    try {
+      if (statSync(full).isDirectory()) return 'is a directory';
+    } catch {
+      // Absent: the file is created, if its directory exists.
+    }
+    try {
+      return statSync(dirname(full)).isDirectory() ? undefined : `${dirname(full)} is not a directory`;
+    } catch {
+      return `directory ${dirname(full)} does not exist`;
+    }
+  })();
+  if (problem === undefined) return full;
+  throw new ConcordError(
+    'CONCORD_ERR_CONFIG_INVALID',
+    `flag ${flag}: ${full} cannot be written: ${problem}`,
+    {
+      details: { path: flag, expected: 'a file path in an existing directory', received: path },
+    },
+  );
+}
+
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (cause) {
+    const reason = (cause as { code?: string }).code ?? String(cause);
+    throw new ConcordError('CONCORD_ERR_OUTPUT_WRITE', `cannot write ${path} (${reason})`, {
+      details: { path, reason },
+      cause,
+    });
+  }
 }
 
 function progressBar(out: Out): (done: number, events: number) => void {
@@ -150,6 +198,12 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     raw.journal = { ...((raw.journal as object | undefined) ?? {}), dir: flags.journal };
   delete raw.mode;
   const config = backtestConfig(raw);
+  // Where the results go is checked before the run, so a long backtest never ends in a failed write.
+  const reportPath = outputPath(
+    '--report',
+    typeof flags.report === 'string' ? flags.report : 'backtest-report.html',
+  );
+  const outPath = typeof flags.out === 'string' ? outputPath('--out', flags.out) : undefined;
   const feeBps = typeof flags['fee-bps'] === 'number' ? flags['fee-bps'] : 0;
   if (feeBps < 0) {
     throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --fee-bps: expected a fee ≥ 0', {
@@ -159,7 +213,10 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
   const json = flags.json === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
+  // `on`, not `once`: a second Ctrl-C while the run winds down must not kill the process before
+  // it has removed its temporary journal.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let run: BacktestRunResult;
   try {
     run = await runBacktest({
@@ -174,7 +231,9 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     });
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+  const journalText = run.journalDir ?? 'temporary, removed (pass --journal <dir> to keep it)';
 
   const series = {
     equity: run.equity,
@@ -199,14 +258,13 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
       config: Object.fromEntries([
         ...config.agents.map((a) => [`agent ${a.id}`, `${a.type} ${JSON.stringify(a.config)}`] as const),
         ['fee for recordings without a known venue (bp)', feeBps],
-        ['journal', run.journalDir],
+        ['journal', journalText],
       ]),
     },
     series,
     { books: run.books },
   );
-  const reportPath = resolve(typeof flags.report === 'string' ? flags.report : 'backtest-report.html');
-  writeFileSync(reportPath, renderBacktestReport({ ...result, series }));
+  writeOutput(reportPath, renderBacktestReport({ ...result, series }));
 
   const output = {
     ok: true,
@@ -236,9 +294,10 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     report: reportPath,
     journalDir: run.journalDir,
     journalHash: run.journalHash,
+    interrupted: run.interrupted,
     eventsPerSecond: run.eventsPerSecond,
   };
-  if (typeof flags.out === 'string') writeFileSync(flags.out, `${JSON.stringify(output, null, 2)}\n`);
+  if (outPath !== undefined) writeOutput(outPath, `${JSON.stringify(output, null, 2)}\n`);
   if (json) {
     out.line(JSON.stringify(output));
     return 0;
@@ -264,6 +323,8 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     );
   }
   out.line(`  report  ${reportPath}`);
-  out.line(`  journal ${run.journalDir}`);
+  out.line(`  journal ${journalText}`);
+  if (run.interrupted)
+    out.line(out.paint('yellow', '  interrupted: the figures cover the data up to the stop'));
   return 0;
 }

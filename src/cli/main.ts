@@ -68,6 +68,36 @@ Run 'concord <command> --help' for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or config (nothing started), 3 runtime error.
 `;
 
+const JOURNAL_HELP = `Usage: concord journal <subcommand> [options]
+
+Subcommands:
+  verify <journal-dir>      check every record's hash, its link to the previous one and the sequence
+  compact <journal-dir> --out <new-dir>   a new journal from the last checkpoint, naming the old head
+
+Run 'concord journal verify --help' or 'concord journal compact --help' for their options.
+`;
+
+const SAFETY_HELP = `Usage: concord safety <subcommand> [options]
+
+Subcommands:
+  report <journal-dir>      unintended trades, position accuracy, recoveries, loss-limit days, breaker trips
+
+Run 'concord safety report --help' for its options.
+`;
+
+const HELP_WORDS = new Set(['--help', '-h', 'help']);
+
+/** A command group (`journal`, `safety`) without a known subcommand: help on request, else usage error. */
+function groupHelp(group: string, sub: string | undefined, help: string, out: Out): number {
+  if (sub !== undefined && HELP_WORDS.has(sub)) {
+    out.line(help);
+    return EXIT.ok;
+  }
+  const problem = sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`;
+  out.err(`concord ${group}: ${problem}\n\n${help}`);
+  return EXIT.usage;
+}
+
 export async function main(argv: readonly string[], out: Out = createOut()): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -96,15 +126,11 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         return await resumeCommand(rest, out);
       case 'safety':
         if (rest[0] === 'report') return await safetyReportCommand(rest.slice(1), out);
-        out.err(`concord safety: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "report"`);
-        return EXIT.usage;
+        return groupHelp('safety', rest[0], SAFETY_HELP, out);
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
         if (rest[0] === 'compact') return await compactCommand(rest.slice(1), out);
-        out.err(
-          `concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify" or "compact"`,
-        );
-        return EXIT.usage;
+        return groupHelp('journal', rest[0], JOURNAL_HELP, out);
       default:
         out.err(`concord: unknown command ${JSON.stringify(command)}\n\n${TOP_HELP}`);
         return EXIT.usage;
@@ -116,7 +142,7 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
 
 function reportError(err: unknown, out: Out, json: boolean): number {
   const e = toConcordError(err);
-  const usage = isConcordError(e) && /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED/.test(e.code);
+  const usage = isConcordError(e) && /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED|AGENT_NO_DATA/.test(e.code);
   if (json) out.line(JSON.stringify({ ok: false, error: e.toJSON() }));
   out.err(`${out.paint('red', 'error')} ${e.code}: ${e.shortMessage}`);
   if (e.code === 'CONCORD_ERR_INTERNAL' && e.cause instanceof Error && e.cause.stack) out.err(e.cause.stack);

@@ -29,6 +29,9 @@ export function monotonicMs(): number {
   return performance.now();
 }
 
+/** The longest delay Node's timers hold (a signed 32-bit number of ms). */
+export const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
+
 export class LiveClock implements Clock {
   readonly kind = 'live' as const;
   private nextHandle = 1;
@@ -39,23 +42,46 @@ export class LiveClock implements Clock {
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    if (Number.isNaN(delayMs)) {
+      throw new ConcordError('CONCORD_ERR_CLOCK', 'timer delay must be a number of ms, not NaN', {
+        details: { delayMs },
+      });
+    }
     const handle = this.nextHandle++;
-    const t = setTimeout(
-      () => {
-        this.timers.delete(handle);
-        fn();
-      },
-      Math.max(0, delayMs),
-    );
-    this.timers.set(handle, t);
+    this.arm(handle, Math.max(0, delayMs), () => {
+      this.timers.delete(handle);
+      fn();
+    });
     return handle;
   }
 
   setInterval(fn: () => void, periodMs: number): TimerHandle {
     assertPeriod(periodMs);
     const handle = this.nextHandle++;
-    this.timers.set(handle, setInterval(fn, periodMs));
+    if (periodMs <= MAX_NODE_TIMER_MS) this.timers.set(handle, setInterval(fn, periodMs));
+    else {
+      const again = () => {
+        this.arm(handle, periodMs, again);
+        fn();
+      };
+      this.arm(handle, periodMs, again);
+    }
     return handle;
+  }
+
+  /**
+   * Node fires a timer longer than 2^31 − 1 ms after 1 ms (with only a warning): longer delays
+   * are waited out in hops under the same handle. An infinite delay never fires.
+   */
+  private arm(handle: TimerHandle, delayMs: number, fire: () => void): void {
+    if (delayMs <= MAX_NODE_TIMER_MS) {
+      this.timers.set(handle, setTimeout(fire, delayMs));
+      return;
+    }
+    this.timers.set(
+      handle,
+      setTimeout(() => this.arm(handle, delayMs - MAX_NODE_TIMER_MS, fire), MAX_NODE_TIMER_MS),
+    );
   }
 
   clearTimer(handle: TimerHandle): void {

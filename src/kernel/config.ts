@@ -4,9 +4,12 @@
  * Component sections (risk, triggers, agents' own configs) are validated by their
  * components' schemas; their errors are re-rooted under the section's path here.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ConcordError, isConcordError } from '../core/index.ts';
+
+/** Last millisecond of year 9999: later times cannot be written as ISO-8601 dates in journals and reports. */
+const MAX_START_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export const MODES = ['sandbox', 'backtest', 'paper', 'shadow', 'live'] as const;
 export type Mode = (typeof MODES)[number];
@@ -68,8 +71,15 @@ export const deskConfigSchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(7),
-    /** Start of simulated time (ISO-8601 UTC or ms since epoch). */
-    startTime: z.union([z.iso.datetime(), z.int().nonnegative()]).default('2024-01-01T00:00:00Z'),
+    /** Start of simulated time (ISO-8601 UTC or ms since epoch), 1970 to 9999. */
+    startTime: z
+      .union([
+        z.iso.datetime().refine((text) => Date.parse(text) >= 0 && Date.parse(text) <= MAX_START_MS, {
+          message: 'a time from 1970-01-01 to 9999-12-31 (UTC)',
+        }),
+        z.int().nonnegative().max(MAX_START_MS),
+      ])
+      .default('2024-01-01T00:00:00Z'),
     journal: z
       .object({
         dir: z.string().min(1).default('.concord'),
@@ -120,9 +130,53 @@ export const deskConfigSchema = z
 
 export type DeskConfig = z.infer<typeof deskConfigSchema>;
 
+/**
+ * Keys that JavaScript treats as an object's plumbing. Schemas of open sections (records) drop
+ * `__proto__` silently, so they are refused everywhere, like any other unknown key.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** No config section nests anywhere near this deep; deeper input is refused before anything walks it. */
+const MAX_DEPTH = 32;
+
+/**
+ * The first key path that is reserved (e.g. `risk.__proto__`) or nested deeper than MAX_DEPTH,
+ * or undefined. Iterative, so a hostile file cannot exhaust the stack.
+ */
+function forbiddenKeyPath(raw: unknown): { path: string[]; problem: 'reserved' | 'depth' } | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: raw, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_DEPTH) return { path, problem: 'depth' };
+    const keys = Object.keys(value);
+    for (const key of keys) if (RESERVED_KEYS.has(key)) return { path: [...path, key], problem: 'reserved' };
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i] as string;
+      stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
 /** Validates a raw config object; throws CONCORD_ERR_CONFIG_INVALID naming the first bad field. */
-export function parseDeskConfig(raw: unknown, source = 'config'): DeskConfig {
-  const result = deskConfigSchema.safeParse(raw ?? {});
+export function parseDeskConfig(raw: unknown = {}, source = 'config'): DeskConfig {
+  const forbidden = forbiddenKeyPath(raw);
+  if (forbidden !== undefined) {
+    const path = forbidden.path.join('.');
+    const expected =
+      forbidden.problem === 'reserved'
+        ? `Unrecognized key: "${forbidden.path[forbidden.path.length - 1]}"`
+        : `at most ${MAX_DEPTH} levels of nesting`;
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      `${source}: field "${path}" is invalid: ${expected}`,
+      {
+        details: { path, expected, issues: 1, source },
+      },
+    );
+  }
+  const result = deskConfigSchema.safeParse(raw);
   if (!result.success) throw zodToConfigError(result.error, source);
   const ids = new Set<string>();
   result.data.agents.forEach((a, i) => {
@@ -134,19 +188,42 @@ export function parseDeskConfig(raw: unknown, source = 'config'): DeskConfig {
   return result.data;
 }
 
+/** A desk config is a few kilobytes; anything this large is the wrong file. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export function loadDeskConfig(path: string): DeskConfig {
   let text: string;
   try {
+    // Only a regular file of bounded size: a FIFO or a device would block or never end.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    if (stat.size > MAX_CONFIG_BYTES) {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        `config file ${path} is ${stat.size} bytes; a desk config is at most ${MAX_CONFIG_BYTES} bytes`,
+        {
+          details: {
+            path: '',
+            expected: `at most ${MAX_CONFIG_BYTES} bytes`,
+            received: stat.size,
+            file: path,
+          },
+        },
+      );
+    }
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConcordError('CONCORD_ERR_CONFIG_NOT_FOUND', `cannot read config file ${path}`, {
-      details: { path },
+    if (isConcordError(cause)) throw cause;
+    const reason = (cause as { code?: string }).code ?? (cause as Error).message;
+    throw new ConcordError('CONCORD_ERR_CONFIG_NOT_FOUND', `cannot read config file ${path} (${reason})`, {
+      details: { path, reason },
       cause,
     });
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte order mark; it is not part of the JSON.
+    raw = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (cause) {
     throw new ConcordError(
       'CONCORD_ERR_CONFIG_INVALID',
@@ -155,6 +232,14 @@ export function loadDeskConfig(path: string): DeskConfig {
         details: { path: '', expected: 'JSON', file: path },
         cause,
       },
+    );
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    const received = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      `config file ${path} must hold one JSON object ({ ... }), found ${received}`,
+      { details: { path: '', expected: 'a JSON object', received: raw, file: path, source: path } },
     );
   }
   return parseDeskConfig(raw, path);
@@ -193,10 +278,14 @@ export function zodToConfigError(error: z.ZodError, source: string, prefix = '')
   );
 }
 
-/** Re-roots a component's CONCORD_ERR_CONFIG_INVALID under `prefix` (e.g. `risk`). */
+/**
+ * Re-roots a component's CONCORD_ERR_CONFIG_INVALID under `prefix` (e.g. `risk`). Components that
+ * already name their section (`risk.maxOrderNotional`) are left as they are.
+ */
 export function rerootConfigError(err: unknown, prefix: string): unknown {
   if (!isConcordError(err, 'CONCORD_ERR_CONFIG_INVALID')) return err;
   const inner = typeof err.details.path === 'string' ? err.details.path : '';
+  if (inner === prefix || inner.startsWith(`${prefix}.`)) return err;
   const path = inner === '' ? prefix : `${prefix}.${inner}`;
   return new ConcordError('CONCORD_ERR_CONFIG_INVALID', `field "${path}" is invalid: ${err.shortMessage}`, {
     details: { ...err.details, path },

@@ -8,29 +8,34 @@
  * event, so a backtest is not slowed by journaling data it can read again.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { AgentDefinition } from '../agents/contract.ts';
+import type { AgentDefinition, TriggerKind } from '../agents/contract.ts';
+import { parseAgentConfig } from '../agents/registry.ts';
 import { EVENTS, topics } from '../bus/index.ts';
-import { ConcordError, monotonicMs, SimulatedClock } from '../core/index.ts';
+import { ConcordError, LiveClock, monotonicMs, Random, SimulatedClock } from '../core/index.ts';
 import { type BookStats, detectFormat, type RecordingFormat, readRecording } from '../data/index.ts';
 import { recordedInstrument } from '../data/instruments.ts';
 import { readConcordHeader } from '../data/readers/concord.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
-import { Desk, sortedEntries } from '../kernel/desk.ts';
+import { Desk, deskRegistry, sortedEntries } from '../kernel/desk.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
 import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
+import { parseOrchestratorConfig, TriggerFilter } from '../orchestrator/index.ts';
 import { BarVenue, SimulatedVenue } from '../venues/index.ts';
 
 export interface BacktestOptions {
   /** Files or directories (their recordings, sorted by name), replayed in the order given. */
   readonly data: readonly string[];
   readonly config: DeskConfig;
-  /** Where the journal goes; a fresh temporary directory when absent. */
+  /**
+   * Where the journal goes. When absent, a fresh temporary directory that is removed when the
+   * run ends (completed, failed or interrupted): the result's `journalDir` is then null.
+   */
   readonly journalDir?: string;
   readonly signal?: AbortSignal;
   /** Called about every 1% of the input with the share done (0..1). */
@@ -90,7 +95,10 @@ export interface BacktestRunResult {
   readonly agents: readonly AgentSummary[];
   readonly equity: ReadonlyArray<{ ts: number; equity: number }>;
   readonly journalHash: string;
-  readonly journalDir: string;
+  /** The kept journal's directory; null when it was a temporary one (removed at the end). */
+  readonly journalDir: string | null;
+  /** True when the run was stopped by its signal before the end of the data. */
+  readonly interrupted: boolean;
   readonly wallMs: number;
   readonly eventsPerSecond: number;
 }
@@ -182,22 +190,35 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   }
   ensureInstrument(first.value.instrumentId);
 
+  // Instruments seen later join before their first event (see below), so build lazily.
+  const pending: MarketEvent[] = [first.value];
+  // Peek ahead to learn every instrument of a multi-instrument recording (cheap: the head of each file).
+  let peekedAll = false;
+  for (let i = 0; i < 5000; i++) {
+    const n = events.next();
+    if (n.done) {
+      peekedAll = true;
+      break;
+    }
+    pending.push(n.value);
+    ensureInstrument(n.value.instrumentId);
+  }
+  assertAgentsCanThink(config, files, pending, peekedAll, options.agentDefinitions);
+
+  const temporary = options.journalDir === undefined;
   const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));
-  const journal = SqliteJournal.open(journalDir, {
-    batchSize: config.journal.maxBatch * 4,
-    synchronous: 'NORMAL',
-  });
+  let journal: SqliteJournal;
+  try {
+    journal = SqliteJournal.open(journalDir, {
+      batchSize: config.journal.maxBatch * 4,
+      synchronous: 'NORMAL',
+    });
+  } catch (err) {
+    if (temporary) removeTemporary(journalDir);
+    throw err;
+  }
   const wallStart = monotonicMs();
   try {
-    // Instruments seen later join before their first event (see below), so build lazily.
-    const pending: MarketEvent[] = [first.value];
-    // Peek ahead to learn every instrument of a multi-instrument recording (cheap: the head of each file).
-    for (let i = 0; i < 5000; i++) {
-      const n = events.next();
-      if (n.done) break;
-      pending.push(n.value);
-      ensureInstrument(n.value.instrumentId);
-    }
     const balances = Object.fromEntries(sortedEntries(config.venues.balances));
     for (const instrument of instruments.values()) {
       if (venues.has(instrument.venue)) continue;
@@ -275,6 +296,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       yield* pending;
       yield* events as Iterable<MarketEvent>;
     };
+    // The loop only awaits microtasks, which never let a signal handler run: with a signal to obey,
+    // hand the event loop a turn every YIELD_EVERY_MS of work (about 1% of the time).
+    const wall = options.signal === undefined ? undefined : new LiveClock();
+    let lastYield = monotonicMs();
     for (const event of feed()) {
       if (!instruments.has(event.instrumentId)) {
         throw new ConcordError(
@@ -291,6 +316,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       if (processed >= nextProgress) {
         nextProgress = processed + step;
         options.onProgress?.(Math.min(1, processed / totalLines), processed);
+        if (options.signal?.aborted) break;
+      }
+      if (wall !== undefined && (processed & 1023) === 0 && monotonicMs() - lastYield >= YIELD_EVERY_MS) {
+        await wall.sleep(0);
+        lastYield = monotonicMs();
         if (options.signal?.aborted) break;
       }
     }
@@ -331,13 +361,97 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       agents: status,
       equity,
       journalHash: head.hash,
-      journalDir,
+      journalDir: temporary ? null : journalDir,
+      interrupted: options.signal?.aborted === true,
       wallMs,
       eventsPerSecond: processed / (wallMs / 1000),
     };
   } finally {
     journal.close();
+    if (temporary) removeTemporary(journalDir);
   }
+}
+
+const YIELD_EVERY_MS = 50;
+
+/** Removes a temporary journal; a failure to remove it must not hide the run's own outcome. */
+function removeTemporary(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Left in the system temp directory, which the OS cleans.
+  }
+}
+
+/** Trigger kinds that only one kind of market event can raise (the others come from any price). */
+const EVENT_ONLY_TRIGGERS: Partial<Record<TriggerKind, readonly MarketEvent['type'][]>> = {
+  bar: ['bar'],
+  trade: ['trade'],
+  funding: ['funding'],
+  'apy-change': ['lending'],
+  liquidation: ['lending'],
+};
+
+/** Event types each format can hold; Concord recordings hold any, so only what was read counts. */
+const FORMAT_EVENTS: Record<Exclude<RecordingFormat, 'concord'>, readonly MarketEvent['type'][]> = {
+  'binance-feed': ['book.snapshot', 'book.delta', 'quote', 'trade'],
+  candles: ['bar'],
+  trades: ['trade'],
+  funding: ['funding'],
+};
+
+/**
+ * Refuses, before anything is journaled, a desk with an agent that the data can never ask
+ * anything: e.g. sma-cross (bars only) over an order-book feed would run to the end and say nothing.
+ */
+function assertAgentsCanThink(
+  config: DeskConfig,
+  files: readonly BacktestFile[],
+  peeked: readonly MarketEvent[],
+  peekedAll: boolean,
+  extraAgents: readonly AgentDefinition<unknown>[] | undefined,
+): void {
+  // A Concord recording may hold anything further on: judge it only when it was read to the end.
+  if (!peekedAll && files.some((f) => f.format === 'concord')) return;
+  const present = new Set<MarketEvent['type']>(peeked.map((e) => e.type));
+  for (const f of files) if (f.format !== 'concord') for (const t of FORMAT_EVENTS[f.format]) present.add(t);
+  const barsOn = new TriggerFilter(parseOrchestratorConfig(config.orchestrator).triggers).config.bars;
+  const registry = deskRegistry(extraAgents);
+  const random = new Random(config.seed);
+  for (const spec of config.agents) {
+    const definition = registry.get(spec.type);
+    // A throwaway instance only to read what it listens to (agents declare it on the instance).
+    const agent = definition.create(spec.id, parseAgentConfig(definition, spec.id, spec.config), {
+      random,
+      instruments: [],
+    });
+    const reachable = agent.triggers.some((kind) => {
+      const needs = EVENT_ONLY_TRIGGERS[kind];
+      if (needs === undefined) return true;
+      if (kind === 'bar' && !barsOn) return false;
+      return needs.some((t) => present.has(t));
+    });
+    if (reachable) continue;
+    const has = [...present].sort().join(', ') || 'no events';
+    const wants = agent.triggers.join(', ');
+    throw new ConcordError(
+      'CONCORD_ERR_BACKTEST_AGENT_NO_DATA',
+      `agent "${spec.id}" (${spec.type}) thinks only on ${wants} events, and ${kindOfData(files)} hold${files.length === 1 ? 's' : ''} none (${has})${!barsOn && agent.triggers.includes('bar') ? '; bar triggers are off in orchestrator.triggers.bars' : ''}: it would never decide anything. Give it data with ${wants} events (e.g. candles for bars) or choose an agent for this data`,
+      {
+        details: {
+          agentId: spec.id,
+          type: spec.type,
+          triggers: [...agent.triggers],
+          dataEvents: [...present].sort(),
+        },
+      },
+    );
+  }
+}
+
+function kindOfData(files: readonly BacktestFile[]): string {
+  const formats = [...new Set(files.map((f) => f.format))].join(', ');
+  return files.length === 1 ? `the data (${formats})` : `the data files (${formats})`;
 }
 
 /** A backtest desk config: the given one, with defaults that suit replaying history. */

@@ -24,7 +24,7 @@ import type {
   Quote,
   TradeTick,
 } from '../../model/index.ts';
-import { dataParseError, outOfOrderError, SkipLog } from './errors.ts';
+import { dataParseError, isRecordedTime, outOfOrderError, SkipLog } from './errors.ts';
 import { readLines, readLinesSync } from './lines.ts';
 
 export type BinanceVenue = 'binance-spot' | 'binance-usdm' | 'binance-coinm';
@@ -165,6 +165,8 @@ export class BinanceFeedReader {
     const receiveNs = space > 0 ? Number(line.slice(0, space)) : Number.NaN;
     if (!(receiveNs >= 0)) throw this.error(lineNo, 'expected "<local_receive_ns> <json>"');
     const receiveMs = receiveNs / 1e6;
+    if (!isRecordedTime(receiveMs))
+      throw this.error(lineNo, `receive time ${line.slice(0, space)} ns is not a time from 1970 to 9999`);
     if (receiveMs < this.lastReceiveMs)
       throw outOfOrderError(this.file, lineNo, this.lastReceiveMs, receiveMs, 'receive time');
     let message: unknown;
@@ -201,7 +203,7 @@ export class BinanceFeedReader {
     lineNo: number,
   ): MarketEvent | undefined {
     const info = this.streams.get(stream) ?? this.learnStream(stream, data);
-    const ts = this.useExchangeTime && typeof data.E === 'number' ? data.E : receiveMs;
+    const ts = this.useExchangeTime && isRecordedTime(data.E) ? data.E : receiveMs;
     switch (info.kind) {
       case DEPTH: {
         const first = data.U;
@@ -303,7 +305,7 @@ export class BinanceFeedReader {
     }
     const draft: BookSnapshotDraft = {
       line: lineNo,
-      ts: this.useExchangeTime && typeof raw.E === 'number' ? raw.E : receiveMs,
+      ts: this.useExchangeTime && isRecordedTime(raw.E) ? raw.E : receiveMs,
       sequence: raw.lastUpdateId,
       bids: this.levels(raw.bids, 'bid', lineNo),
       asks: this.levels(raw.asks, 'ask', lineNo),

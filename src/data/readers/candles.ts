@@ -15,7 +15,7 @@
 import { ConcordError } from '../../core/index.ts';
 import type { Bar, InstrumentId } from '../../model/index.ts';
 import { parseInterval } from '../bars.ts';
-import { dataParseError, outOfOrderError, SkipLog } from './errors.ts';
+import { dataParseError, isRecordedTime, outOfOrderError, SkipLog } from './errors.ts';
 import { fileStem, readTextFile, splitLines } from './lines.ts';
 
 export interface CandleReadOptions {
@@ -43,12 +43,21 @@ export function readCandles(path: string, options: CandleReadOptions = {}): Gene
   return barsFrom(path, rows, options);
 }
 
-/** `XRP_ETH-1m.json` → `recording:XRP_ETH`. */
+/**
+ * `XRP_ETH-1m.json` → `recording:XRP_ETH`. A name that leaves no symbol (`-1m.csv`, `..csv`) is
+ * refused: an instrument without a name cannot be told apart from the next such file.
+ */
 export function defaultInstrumentId(path: string): InstrumentId {
-  const stem = fileStem(path).replace(
-    /[-_](\d+[smhdw]|trades|candles|funding_rate|funding|mark|futures)(?=[-_]|$)/gi,
-    '',
-  );
+  const stem = fileStem(path)
+    .replace(/[-_](\d+[smhdw]|trades|candles|funding_rate|funding|mark|futures)(?=[-_]|$)/gi, '')
+    .trim();
+  if (!/[A-Za-z0-9]/.test(stem)) {
+    throw new ConcordError(
+      'CONCORD_ERR_DATA_FORMAT',
+      `cannot name the instrument of ${path}: its file name holds no symbol; name it like BTC_USDT-1m.csv`,
+      { details: { file: path, stem } },
+    );
+  }
   return `recording:${stem}`;
 }
 
@@ -100,7 +109,8 @@ function checkBar(file: string, r: Row): void {
     throw dataParseError(file, r.line, `high ${high} is below open ${open} or close ${close}`);
   if (!(low <= open && low <= close))
     throw dataParseError(file, r.line, `low ${low} is above open ${open} or close ${close}`);
-  if (!Number.isFinite(r.ts)) throw dataParseError(file, r.line, 'timestamp is not a valid time');
+  if (!isRecordedTime(r.ts))
+    throw dataParseError(file, r.line, `timestamp is not a valid time from 1970 to 9999 (got ${r.ts})`);
 }
 
 /** A broken row explains a failed inference better than "too few bars" does. */
@@ -250,6 +260,13 @@ const TIME_RE =
 export function parseTime(text: string): number {
   const m = TIME_RE.exec(text.trim());
   if (m === null) return Number.NaN;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4] ?? 0, m[5] ?? 0, m[6] ?? 0].map(
+    Number,
+  ) as [number, number, number, number, number, number];
+  // Date.UTC rolls 2021-13-45 over into 2022 without a word: a field out of range is not a time.
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return Number.NaN;
   const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
   let ms =
     Date.UTC(

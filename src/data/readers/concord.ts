@@ -17,7 +17,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ConcordError, Decimal } from '../../core/index.ts';
 import type { Instrument, MarketEvent } from '../../model/index.ts';
-import { dataParseError, outOfOrderError, SkipLog } from './errors.ts';
+import { dataParseError, isRecordedTime, MAX_RECORDED_TS, outOfOrderError, SkipLog } from './errors.ts';
 
 export const CONCORD_RECORDING_FORMAT = 'concord-recording/1';
 export const CONCORD_RECORDING_SUFFIX = '.concord.ndjson.gz';
@@ -124,7 +124,7 @@ const headerSchema = z.strictObject({
 });
 
 // z.number() already refuses NaN and ±Infinity (zod 4); JSON itself cannot carry them.
-const ts = z.number().nonnegative();
+const ts = z.number().nonnegative().max(MAX_RECORDED_TS);
 const price = z.number().positive();
 const amount = z.number().nonnegative();
 const sequence = z.number().int().nonnegative();
@@ -173,7 +173,8 @@ const EVENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>
       type: z.literal('trade'),
       ...common,
       price,
-      size: amount,
+      // A trade of nothing did not happen (the other readers refuse it too).
+      size: price,
       aggressor: z.enum(['buy', 'sell', 'unknown']),
       tradeId: z.string(),
     }),
@@ -297,7 +298,7 @@ function fastSpec(
     // No prototype: a field named `constructor` or `toString` must not find a "check".
     fields: Object.assign(
       Object.create(null) as Record<string, Check>,
-      { type: isType, ts: isAmount, instrumentId: isNonEmptyString },
+      { type: isType, ts: isRecordedTime, instrumentId: isNonEmptyString },
       required,
       optional,
     ),
@@ -328,7 +329,7 @@ const FAST_SPECS: ReadonlyMap<string, FastSpec> = new Map([
     'trade',
     fastSpec('trade', {
       price: isPrice,
-      size: isAmount,
+      size: isPrice,
       aggressor: (v) => v === 'buy' || v === 'sell' || v === 'unknown',
       tradeId: isString,
     }),
@@ -344,7 +345,10 @@ const FAST_SPECS: ReadonlyMap<string, FastSpec> = new Map([
       volume: isAmount,
     }),
   ],
-  ['funding', fastSpec('funding', { rate: isFiniteNumber }, { markPrice: isPrice, nextFundingTs: isAmount })],
+  [
+    'funding',
+    fastSpec('funding', { rate: isFiniteNumber }, { markPrice: isPrice, nextFundingTs: isRecordedTime }),
+  ],
   [
     'pool',
     fastSpec(

@@ -7,7 +7,7 @@
 import { ConcordError } from '../../core/index.ts';
 import type { FundingRate, InstrumentId, TradeTick } from '../../model/index.ts';
 import { defaultInstrumentId, jsonArray } from './candles.ts';
-import { dataParseError, outOfOrderError, SkipLog } from './errors.ts';
+import { dataParseError, isRecordedTime, outOfOrderError, SkipLog } from './errors.ts';
 import { readTextFile } from './lines.ts';
 
 export interface RowReadOptions {
@@ -51,8 +51,8 @@ function* readRows<E extends { readonly ts: number }>(
       const row = rows[i];
       if (!Array.isArray(row) || row.length < format.minLength) fail(`expected ${format.shape}`);
       const ts = (row as unknown[])[0];
-      if (typeof ts !== 'number' || !Number.isFinite(ts))
-        fail(`timestamp must be a number of ms, got ${JSON.stringify(ts)}`);
+      if (!isRecordedTime(ts))
+        fail(`timestamp must be a number of ms from 1970 to 9999, got ${JSON.stringify(ts)}`);
       const event = format.toEvent(row as unknown[], ts as number, instrumentId, record, fail);
       if (format.strictlyIncreasing ? event.ts <= previous : event.ts < previous) {
         throw outOfOrderError(path, record, previous, event.ts, format.timeLabel);
