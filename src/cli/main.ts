@@ -4,22 +4,14 @@
  * --json (the last line is one JSON object), colours and the live panel only on a terminal.
  */
 import { isConcordError, LiveClock, toConcordError } from '../core/index.ts';
-import { verifyJournal } from '../journal/index.ts';
-import {
-  type DeskConfig,
-  type DeskStatus,
-  loadDeskConfig,
-  parseDeskConfig,
-  type RunSummary,
-  replayJournal,
-  runDesk,
-} from '../kernel/index.ts';
+import type { DeskConfig, DeskStatus, RunSummary } from '../kernel/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
-import { backtestCommand } from './backtest.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
-import { renderPanel } from './panel.ts';
-import { recordCommand } from './record.ts';
-import { haltCommand, resumeCommand, safetyReportCommand } from './safety.ts';
+
+// Each command loads what it needs when it runs (the kernel, zod's schemas, SQLite): loading
+// everything up front tripled the start of `concord --help` (docs/PERFORMANCE.md, start-up).
+const kernel = () => import('../kernel/index.ts');
+const safety = () => import('./safety.ts');
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
 const VERSION = '0.1.0';
@@ -92,15 +84,15 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
       case 'replay':
         return await replayCommand(rest, out);
       case 'backtest':
-        return await backtestCommand(rest, out);
+        return await (await import('./backtest.ts')).backtestCommand(rest, out);
       case 'record':
-        return await recordCommand(rest, out);
+        return await (await import('./record.ts')).recordCommand(rest, out);
       case 'halt':
-        return await haltCommand(rest, out);
+        return await (await safety()).haltCommand(rest, out);
       case 'resume':
-        return await resumeCommand(rest, out);
+        return await (await safety()).resumeCommand(rest, out);
       case 'safety':
-        if (rest[0] === 'report') return await safetyReportCommand(rest.slice(1), out);
+        if (rest[0] === 'report') return await (await safety()).safetyReportCommand(rest.slice(1), out);
         out.err(`concord safety: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "report"`);
         return EXIT.usage;
       case 'journal':
@@ -142,6 +134,8 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
     out.err(`concord run: unexpected argument ${JSON.stringify(positionals[0])}`);
     return EXIT.usage;
   }
+  const { loadDeskConfig, parseDeskConfig, runDesk } = await kernel();
+  const { renderPanel } = await import('./panel.ts');
   let config: DeskConfig =
     typeof flags.config === 'string' ? loadDeskConfig(flags.config) : parseDeskConfig({});
   if (typeof flags.seed === 'number') config = parseDeskConfig({ ...config, seed: flags.seed }, '--seed');
@@ -251,7 +245,7 @@ async function replayCommand(argv: readonly string[], out: Out): Promise<number>
     out.err('concord replay: missing <journal-dir>');
     return EXIT.usage;
   }
-  const result = await replayJournal(dir);
+  const result = await (await kernel()).replayJournal(dir);
   if (flags.json) out.line(JSON.stringify(result));
   else if (result.ok)
     out.line(
@@ -278,7 +272,7 @@ async function verifyCommand(argv: readonly string[], out: Out): Promise<number>
     out.err('concord journal verify: missing <journal-dir>');
     return EXIT.usage;
   }
-  const report = verifyJournal(dir);
+  const report = (await import('../journal/index.ts')).verifyJournal(dir);
   if (flags.json) out.line(JSON.stringify(report));
   else if (report.ok)
     out.line(`${out.paint('green', 'journal ok')}: ${report.records} records, head ${report.headHash}`);
