@@ -4,12 +4,27 @@
  * Target (issue 8): at most 3× `node -e 0`.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { monotonicNs } from '../src/core/index.ts';
 import { type Figure, fmt, median } from './lib.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/concord.js');
 export const STARTUP_TARGET_RATIO = 3;
+
+/**
+ * CPU milliseconds (user + system) of the waited-for children so far, from /proc (Linux; undefined
+ * elsewhere). Less sensitive than wall time to a loaded machine; 10 ms ticks, so summed over runs.
+ */
+function childCpuMs(): number | undefined {
+  try {
+    const fields = (readFileSync('/proc/self/stat', 'utf8').split(') ')[1] ?? '').split(' ');
+    // cutime and cstime: fields 16 and 17 of proc(5), counted from `state` (field 3) here.
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Wall milliseconds of one `node <args>` child, which must exit 0 with an empty stderr. */
 function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): number {
@@ -35,14 +50,24 @@ export function benchStartup(runs: number, progress: (message: string) => void):
   const node: number[] = [];
   const cli: number[] = [];
   const ratios: number[] = [];
+  let nodeCpu = 0;
+  let cliCpu = 0;
   for (let i = 0; i < runs; i++) {
+    const cpu0 = childCpuMs() ?? 0;
     const baseline = timeNode(['-e', '0'], env);
+    const cpu1 = childCpuMs() ?? 0;
     const value = timeNode([BIN, '--help'], env);
+    nodeCpu += cpu1 - cpu0;
+    cliCpu += (childCpuMs() ?? 0) - cpu1;
     node.push(baseline);
     cli.push(value);
     ratios.push(value / baseline);
   }
   const ratio = median(ratios);
+  const cpuNote =
+    nodeCpu > 0
+      ? `; CPU ${fmt(cliCpu / runs, 0)} ms vs ${fmt(nodeCpu / runs, 0)} ms per start (ratio ${fmt(cliCpu / nodeCpu)})`
+      : '';
   return [
     {
       name: 'startup (concord --help, compiled)',
@@ -53,7 +78,7 @@ export function benchStartup(runs: number, progress: (message: string) => void):
       ratio,
       target: `≤ ${STARTUP_TARGET_RATIO}× node -e 0`,
       met: ratio <= STARTUP_TARGET_RATIO,
-      note: `medians of ${runs} interleaved runs; min ${fmt(Math.min(...cli), 1)} ms vs ${fmt(Math.min(...node), 1)} ms (min ratio ${fmt(Math.min(...cli) / Math.min(...node))})`,
+      note: `medians of ${runs} interleaved runs; min ${fmt(Math.min(...cli), 1)} ms vs ${fmt(Math.min(...node), 1)} ms (min ratio ${fmt(Math.min(...cli) / Math.min(...node))})${cpuNote}`,
     },
   ];
 }
