@@ -2,7 +2,7 @@
  * `npm run bench`: every performance target of DESIGN.md that exists today, each next to a
  * baseline measured in the same run on the same machine (see docs/PERFORMANCE.md).
  *
- *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only micro,replay,tick,candles]
+ *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only startup,micro,replay,tick,candles]
  *
  * Progress goes to stderr; stdout gets the table (or, with --json, the table's notes and
  * then one JSON object as the last line).
@@ -14,8 +14,9 @@ import { monotonicNs } from '../src/core/index.ts';
 import { elapsedSeconds, type Figure } from './lib.ts';
 import { formatTable, runMicroBenchmarks } from './micro.ts';
 import { benchCandleBacktest, benchReplayThroughput, benchTickToOrder } from './pipeline.ts';
+import { benchStartup } from './startup.ts';
 
-export const SUITES = ['micro', 'replay', 'tick', 'candles'] as const;
+export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -68,6 +69,8 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
     figures.push(...(await run()));
     progress(`${suite} done in ${elapsedSeconds(suiteStart).toFixed(1)} s`);
   };
+  // Child processes, short: twice the rounds (at least 5) of each.
+  await timed('startup', async () => benchStartup(Math.max(5, 2 * args.rounds), progress));
   await timed('micro', () => {
     progress(`micro-benchmarks, ${args.rounds} rounds`);
     return runMicroBenchmarks({ rounds: args.rounds, journalRecords: args.quick ? 20_000 : 50_000 });

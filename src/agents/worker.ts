@@ -20,7 +20,11 @@ import type {
 
 export type { ExtraDefinitionsModule } from './worker-protocol.ts';
 
-export const WORKER_ENTRY_URL = new URL('./worker-entry.mjs', import.meta.url);
+// Compiled (dist/agents/worker.js), the thread runs the compiled worker-main.js as it is; from the
+// TypeScript sources it starts in worker-entry.mjs, which registers the tsx loader first.
+export const WORKER_ENTRY_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./worker-entry.mjs', import.meta.url)
+  : new URL('./worker-main.js', import.meta.url);
 
 export interface IsolatedAgentOptions {
   readonly id: string;

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'concord.js');
+/** The tests run the current TypeScript sources (CONCORD_DEV=1), never a possibly stale dist/. */
+const cliEnv = () => ({ ...process.env, NO_COLOR: '1', CONCORD_DEV: '1' });
 
 export interface CliResult {
   readonly code: number | null;
@@ -21,7 +23,7 @@ export function runCli(
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 120_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: cliEnv(),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -29,7 +31,7 @@ export function runCli(
 export function runCliAsync(args: readonly string[], options: { cwd?: string } = {}) {
   return spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: cliEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,5 +1,6 @@
 /**
- * Runnable venue server: `node --import tsx src/venues/remote/main.ts '<options JSON>'`.
+ * Runnable venue server: `node --import tsx src/venues/remote/main.ts '<options JSON>'` (compiled:
+ * `node dist/venues/remote/main.js '<options JSON>'`).
  * Prints one line `{"t":"listening","port":N}` once it accepts connections, and exits
  * when it stops (its time limit, or an `admin.stop` request).
  */
