@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ControlChannel, requestHalt } from '../../src/control/index.ts';
+import { JOURNAL_FILE } from '../../src/journal/index.ts';
 import { BIN, tempDir } from '../helpers/cli.ts';
 import { classify, Findings, runs, STACK_LINE, Tally } from './harness.ts';
 
@@ -132,6 +133,9 @@ describe('fuzz: control directory', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(junk, { minLength: 1, maxLength: 5 }), async (entries) => {
         const journal = join(scratch, `journal-${++serial}`);
+        // Where a desk journals: `concord halt` refuses a directory that holds no journal.
+        mkdirSync(journal);
+        writeFileSync(join(journal, JOURNAL_FILE), '');
         const rejected: string[] = [];
         let channel: ControlChannel | undefined;
         const opened = await classify(() => {

@@ -6,7 +6,7 @@ import type { Agent, AgentDefinition } from '../../src/agents/contract.ts';
 import { EVENT_LIST } from '../../src/bus/catalogue.ts';
 import { controlPaths, requestHalt, requestResume } from '../../src/control/index.ts';
 import { JournalReader } from '../../src/journal/index.ts';
-import { DEFAULT_AGENTS, type DeskStatus, parseDeskConfig } from '../../src/kernel/index.ts';
+import { compactJournal, DEFAULT_AGENTS, type DeskStatus, parseDeskConfig } from '../../src/kernel/index.ts';
 import { REPLAY_INPUTS, type RunSummary, replayJournal, runDesk } from '../../src/modes/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
@@ -93,7 +93,9 @@ describe('replay feeds back every input record', () => {
         candidates: [{ id: 'candidate', type: 'momentum', config: { lookback: 10 } }],
       },
     };
+    const compactedDir = join(tempDir(), 'compacted');
     let summary: RunSummary;
+    let compactedSummary: RunSummary;
     let seen: Map<string, number>;
 
     beforeAll(async () => {
@@ -120,8 +122,16 @@ describe('replay feeds back every input record', () => {
         if (startedAt < 0) startedAt = status.simulatedMs;
         else if (status.simulatedMs - startedAt > 30_000) stop();
       });
+      // Third segment: the journal compacted (journal.compacted opens the new one), then resumed.
+      compactJournal(dir, compactedDir);
+      let compactedAt = -1;
+      compactedSummary = await runScripted(compactedDir, config, (status, stop) => {
+        if (compactedAt < 0) compactedAt = status.simulatedMs;
+        else if (status.simulatedMs - compactedAt > 10_000) stop();
+      });
       seen = types(dir);
-    }, 180_000);
+      for (const [type, n] of types(compactedDir)) seen.set(type, (seen.get(type) ?? 0) + n);
+    }, 240_000);
 
     it.each(Object.keys(REPLAY_INPUTS))('the generated journal holds %s records', (type) => {
       expect(seen.get(type) ?? 0).toBeGreaterThan(0);
@@ -130,11 +140,13 @@ describe('replay feeds back every input record', () => {
     it('and replays to the same journal hash', async () => {
       expect(seen.get('risk.halt')).toBe(1);
       expect(seen.get('risk.resume')).toBe(1);
-      expect(seen.get('run.resumed')).toBe(1);
+      expect(seen.get('run.resumed')).toBe(2);
       const replay = await replayJournal(dir, { agentDefinitions: [hanger] });
       expect(replay.message).toBe('replay reproduced the journal hash');
       expect(replay.replayHash).toBe(summary.journalHash);
       expect(replay.records).toBe(summary.records);
+      const compacted = await replayJournal(compactedDir, { agentDefinitions: [hanger] });
+      expect(compacted.replayHash).toBe(compactedSummary.journalHash);
     }, 180_000);
   });
 });
