@@ -14,6 +14,7 @@ import {
   replayJournal,
   runDesk,
 } from '../kernel/index.ts';
+import { arbCommand } from './arb.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import { backtestCommand } from './backtest.ts';
 import { createOut, formatDuration, formatMoney, type Out } from './output.ts';
@@ -68,6 +69,7 @@ Commands:
   halt --journal <dir>      emergency halt of a running desk (--flatten closes positions)
   resume --journal <dir>    resume a halted desk (--operator <name> required)
   safety report <dir>       unintended trades, position accuracy, recoveries, loss-limit days, breaker trips
+  arb scan --pools <file>   profitable 2-3 hop DEX cycles in a pool snapshot, with optimal sizes
 
 Run 'concord <command> --help' for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or config (nothing started), 3 runtime error.
@@ -103,6 +105,8 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         if (rest[0] === 'report') return await safetyReportCommand(rest.slice(1), out);
         out.err(`concord safety: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "report"`);
         return EXIT.usage;
+      case 'arb':
+        return await arbCommand(rest, out);
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
         out.err(`concord journal: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; expected "verify"`);

@@ -25,7 +25,10 @@
  *      ends when best = U (nothing can beat the bound) or when both sides have left the window
  *      (everything that could beat `best` was tried). Either way the result is the exact integer
  *      optimum. Only a safety cap on the number of steps can end it otherwise; then the answer is
- *      flagged `exact: false` and is within U − best of the optimum.
+ *      flagged `exact: false` and `gap` = U − best bounds how far it can be from the optimum. That
+ *      happens when two coarse tokens follow each other (WETH → USDC → USDT → WETH: losing one
+ *      USDT unit to a floor costs ~1e8 wei, so the flat top holds millions of candidates); the
+ *      gap is then a fraction of one unit of the coarse token.
  *
  *   The scan may run in the space of any intermediate amount rather than the input: for each
  *   intermediate amount y the best input is the least x that buys y (an exact inverse of each
@@ -69,6 +72,8 @@ export interface Optimum {
   readonly profit: bigint;
   /** True when `profit` is proven to be the greatest integer profit of the cycle. */
   readonly exact: boolean;
+  /** Proven bound on how far below the optimum `profit` can be (0 when exact; undefined when unknown). */
+  readonly gap: bigint | undefined;
   /** Amounts after each hop (the last one is amountOut). */
   readonly hopOutputs: readonly bigint[];
 }
@@ -108,7 +113,7 @@ function inverse(m: Mobius, y: bigint): bigint {
 }
 
 /** Default bound on scan steps; exceeded only in contrived cases (then `exact` is false). */
-export const DEFAULT_SCAN_LIMIT = 4096;
+export const DEFAULT_SCAN_LIMIT = 256;
 
 /** ⌊p*⌋ = ⌊(√a − √b)²/c⌋ for a > b, c > 0: the greatest U with U·c ≤ a + b − 2√(ab). */
 function profitBound(m: Mobius): bigint {
@@ -227,7 +232,14 @@ export function optimiseV2Chain(hops: readonly V2Hop[], scanLimit = DEFAULT_SCAN
     amount = forward(m, amount);
     hopOutputs.push(amount);
   }
-  return { amountIn, amountOut: amount, profit: amount - amountIn, exact, hopOutputs };
+  return {
+    amountIn,
+    amountOut: amount,
+    profit: amount - amountIn,
+    exact,
+    gap: exact ? 0n : bound - best,
+    hopOutputs,
+  };
 }
 
 /** The space (0 = input, k = after k hops) whose units are coarsest around x*: the narrowest window. */
@@ -334,7 +346,14 @@ export function optimiseChainNumerically(hops: readonly Hop[], localScan = 8): O
   if (best < 1n) return null;
   const outs = chainOutputs(hops, bestX) as bigint[];
   const amountOut = outs[outs.length - 1] as bigint;
-  return { amountIn: bestX, amountOut, profit: amountOut - bestX, exact: false, hopOutputs: outs };
+  return {
+    amountIn: bestX,
+    amountOut,
+    profit: amountOut - bestX,
+    exact: false,
+    gap: undefined,
+    hopOutputs: outs,
+  };
 }
 
 /** The optimum of any chain: exact for constant-product hops only, numeric otherwise. */
