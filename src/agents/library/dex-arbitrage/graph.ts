@@ -92,6 +92,12 @@ function graphError(message: string, details: Record<string, unknown>): ConcordE
   return new ConcordError('CONCORD_ERR_ARB_GRAPH_INVALID', message, { details });
 }
 
+function pushTo(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
 /** ln of a positive bigint: the plain float route when the value fits a double. */
 function lnOf(x: bigint): number {
   const n = Number(x);
@@ -205,18 +211,14 @@ export class ArbitrageGraph {
     const out = new Map<string, number[]>();
     for (let e = 0; e < this.slots.length * 2; e++) {
       const from = this.edgeFrom(e);
-      let list = out.get(from);
-      if (list === undefined) out.set(from, (list = []));
-      list.push(e);
+      pushTo(out, from, e);
     }
     const fromBase = out.get(this.base) ?? [];
     // Edges back to the base, by the token they leave from.
     const toBase = new Map<string, number[]>();
     for (const e of fromBase) {
       const x = this.edgeTo(e);
-      let list = toBase.get(x);
-      if (list === undefined) toBase.set(x, (list = []));
-      list.push(e ^ 1);
+      pushTo(toBase, x, e ^ 1);
     }
     const cycles: number[] = [];
     for (const e1 of fromBase) {
