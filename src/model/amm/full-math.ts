@@ -59,15 +59,28 @@ export function divRoundingUp(a: bigint, d: bigint): bigint {
   return a % d === 0n ? q : q + 1n;
 }
 
-/** floor(√n) for n ≥ 0, exact (Newton's iteration from an over-estimate, which decreases monotonically). */
+/** floor(√n) for n ≥ 0, exact: a floating-point estimate refined by Newton's iteration. */
 export function isqrt(n: bigint): bigint {
   if (n < 0n) throw invalidInput('isqrt argument', n, 'a non-negative integer');
   if (n < 2n) return n;
-  // 2^ceil(bits/2) ≥ √n: start above the root so each step moves down to it.
-  let x = 1n << BigInt((n.toString(2).length + 1) >> 1);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
+  const approx = Number(n);
+  let x: bigint;
+  if (approx < 2 ** 52) x = BigInt(Math.floor(Math.sqrt(approx)));
+  else if (Number.isFinite(approx)) x = BigInt(Math.floor(Math.sqrt(approx) * (1 + 2 ** -50))) + 1n;
+  else {
+    // Beyond a double's range: 2^ceil(bits/2) is above the root.
+    x = 1n << BigInt((n.toString(2).length + 1) >> 1);
   }
+  // From above the root, Newton's steps decrease monotonically to ⌊√n⌋.
+  if (x * x > n) {
+    for (;;) {
+      const y = (x + n / x) >> 1n;
+      if (y >= x) break;
+      x = y;
+    }
+  }
+  // Settle exactly (covers a start that was at or just below the root).
+  while (x * x > n) x--;
+  while ((x + 1n) * (x + 1n) <= n) x++;
+  return x;
 }

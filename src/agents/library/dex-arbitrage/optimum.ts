@@ -113,7 +113,7 @@ function inverse(m: Mobius, y: bigint): bigint {
 }
 
 /** Default bound on scan steps; exceeded only in contrived cases (then `exact` is false). */
-export const DEFAULT_SCAN_LIMIT = 256;
+export const DEFAULT_SCAN_LIMIT = 4096;
 
 /** ⌊p*⌋ = ⌊(√a − √b)²/c⌋ for a > b, c > 0: the greatest U with U·c ≤ a + b − 2√(ab). */
 function profitBound(m: Mobius): bigint {
@@ -169,9 +169,28 @@ export function optimiseV2Chain(hops: readonly V2Hop[], scanLimit = DEFAULT_SCAN
     const sd = suffix.b + suffix.c * y;
     return { num: suffix.a * y * room - prefix.b * y * sd, den: sd * room };
   };
+  // u(y) ≥ t  ⇔  q(y) = num − t·den ≥ 0 (den > 0 on the domain), and q is a quadratic in y:
+  // q(y) = −(Sa·Pc + Pb·Sc − t·Sc·Pc)·y² + (Sa·Pa − Pb·Sb − t·(Sc·Pa − Sb·Pc))·y − t·Sb·Pa.
+  // Its coefficients change only with t, so each window test is two multiplications (Horner).
+  const yLimit = prefix.c === 0n ? -1n : (prefix.a - 1n) / prefix.c; // largest y with Pc·y < Pa
+  const q2base = suffix.a * prefix.c + prefix.b * suffix.c;
+  const q2t = suffix.c * prefix.c;
+  const q1base = suffix.a * prefix.a - prefix.b * suffix.b;
+  const q1t = suffix.c * prefix.a - suffix.b * prefix.c;
+  const q0t = suffix.b * prefix.a;
+  let windowT = -1n;
+  let c2 = 0n;
+  let c1 = 0n;
+  let c0 = 0n;
   const atLeast = (y: bigint, t: bigint): boolean => {
-    const r = realProfit(y);
-    return r !== undefined && r.num >= t * r.den;
+    if (y < 1n || (yLimit >= 0n && y > yLimit)) return false;
+    if (t !== windowT) {
+      windowT = t;
+      c2 = t * q2t - q2base;
+      c1 = q1base - t * q1t;
+      c0 = -t * q0t;
+    }
+    return (c2 * y + c1) * y + c0 >= 0n;
   };
   const better = (y1: bigint, y2: bigint): boolean => {
     // u(y1) > u(y2), with y1 possibly outside the domain (then false).
@@ -262,8 +281,10 @@ function coarsestSpace(prefixes: readonly Mobius[], xStar: bigint): number {
 
 function lnBig(x: bigint): number {
   if (x <= 0n) return Number.NEGATIVE_INFINITY;
+  const approx = Number(x);
+  if (Number.isFinite(approx)) return Math.log(approx);
   const bits = x.toString(16).length * 4;
-  const shift = bits > 900 ? bits - 900 : 0;
+  const shift = bits - 900;
   return Math.log(Number(x >> BigInt(shift))) + shift * Math.LN2;
 }
 
