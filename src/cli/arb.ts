@@ -17,6 +17,7 @@ import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
 import type { Out } from './output.ts';
 
 const EXIT = { ok: 0, usage: 2, runtime: 3 } as const;
+const CLI_SCAN_LIMIT = 1 << 16;
 const INPUT_ERRORS = new Set([
   'CONCORD_ERR_CONFIG_INVALID',
   'CONCORD_ERR_ARB_SNAPSHOT_READ',
@@ -134,9 +135,11 @@ async function scanCommand(argv: readonly string[], out: Out): Promise<number> {
     const snapshot = parsePoolSnapshot(readPoolFile(flags.pools));
     const base = resolveBaseToken(snapshot.tokens, flags.base);
     const started = monotonicNs();
+    // A generous scan bound: a one-off scan can afford to prove (nearly) every optimum exact.
     const graph = new ArbitrageGraph(snapshot.pools, base.address, {
       maxHops,
       minProfit: BigInt(minProfitText),
+      scanLimit: CLI_SCAN_LIMIT,
     });
     const cycles = graph.scan();
     const ms = Number(monotonicNs() - started) / 1e6;

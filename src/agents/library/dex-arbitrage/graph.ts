@@ -14,7 +14,7 @@
  */
 import { ConcordError } from '../../../core/index.ts';
 import type { V3PoolState } from '../../../model/amm/index.ts';
-import { DEFAULT_SCAN_LIMIT, type Hop, hopLogRate, lnBig, optimiseChain } from './optimum.ts';
+import { type Hop, hopLogRate, lnBig, optimiseChain, type V2Hop, v2ChainProfitBound } from './optimum.ts';
 
 export interface V2PoolInput {
   readonly kind?: 'v2';
@@ -60,17 +60,23 @@ export interface GraphOptions {
   readonly maxHops?: 2 | 3;
   /** Smallest profit reported, in the base token's smallest unit (default 1). */
   readonly minProfit?: bigint;
-  /** Bound on the exact refinement's scan (see optimum.ts). */
+  /**
+   * Bound on the exact refinement's scan per cycle (see optimum.ts; default 64, for the hot path).
+   * Past it a cycle is reported with `exact: false` and its proven `gap`. `concord arb scan` uses
+   * 65536, which proved every cycle of the synthetic 10k-pool snapshot exact.
+   */
   readonly scanLimit?: number;
 }
 
 export interface UpdateResult {
-  /** Cycles through the pool, all re-evaluated. */
+  /** Cycles through the pool, all re-checked. */
   readonly cycles: number;
-  /** Those that passed the marginal-rate filter and were optimised exactly. */
-  readonly optimised: number;
-  /** The profitable ones among them, after the update. */
-  readonly opportunities: readonly CycleOpportunity[];
+  /**
+   * Those that can now make minProfit (exact test on the real optimum's bound; for a cycle with a
+   * concentrated-liquidity hop, those that pass the marginal-rate filter). They are sized, and
+   * dropped if the integer optimum falls short, at the next `opportunities()`.
+   */
+  readonly candidates: number;
 }
 
 interface PoolSlot {
@@ -86,6 +92,7 @@ interface PoolSlot {
 }
 
 const LOG_EPS = 1e-9;
+export const GRAPH_SCAN_LIMIT = 64;
 const NO_EDGE = -1;
 
 function graphError(message: string, details: Record<string, unknown>): ConcordError {
@@ -114,13 +121,15 @@ export class ArbitrageGraph {
   private readonly poolCycleStart: Int32Array;
   private readonly poolCycleList: Int32Array;
   private readonly found = new Map<number, CycleOpportunity>();
+  /** Cycles that may profit since their last update, not sized yet. */
+  private readonly dirty = new Set<number>();
   private readonly minProfit: bigint;
   private readonly scanLimit: number;
 
   constructor(pools: readonly PoolInput[], base: string, options: GraphOptions = {}) {
     this.base = base.toLowerCase();
     this.minProfit = options.minProfit ?? 1n;
-    this.scanLimit = options.scanLimit ?? DEFAULT_SCAN_LIMIT;
+    this.scanLimit = options.scanLimit ?? GRAPH_SCAN_LIMIT;
     this.slots = pools.map((p, i) => this.slotOf(p, i));
     this.edgeLogRate = new Float64Array(this.slots.length * 2);
     for (let p = 0; p < this.slots.length; p++) this.refreshRates(p);
@@ -308,9 +317,10 @@ export class ArbitrageGraph {
     };
   }
 
-  /** Re-evaluates every cycle; returns the profitable ones, most profitable first. */
+  /** Re-evaluates and sizes every cycle; returns the profitable ones, most profitable first. */
   scan(): CycleOpportunity[] {
     this.found.clear();
+    this.dirty.clear();
     const n = this.cycleCount;
     for (let c = 0; c < n; c++) {
       if (!this.mayProfit(c)) continue;
@@ -320,11 +330,35 @@ export class ArbitrageGraph {
     return this.opportunities();
   }
 
-  /** The profitable cycles as of the last scan and updates, most profitable first. */
+  /**
+   * The profitable cycles now, most profitable first: cycles flagged by updates since the last
+   * call are sized first (a cycle touched by several updates is sized once).
+   */
   opportunities(): CycleOpportunity[] {
+    for (const c of this.dirty) {
+      const opportunity = this.optimise(c);
+      if (opportunity === null) this.found.delete(c);
+      else this.found.set(c, opportunity);
+    }
+    this.dirty.clear();
     return [...this.found.values()].sort((a, b) =>
       a.profit === b.profit ? a.cycle - b.cycle : a.profit > b.profit ? -1 : 1,
     );
+  }
+
+  /** Exact test, without sizing: can the cycle make minProfit at all? */
+  private canProfit(cycle: number): boolean {
+    if (!this.mayProfit(cycle)) return false;
+    const hops: V2Hop[] = [];
+    for (let k = 0; k < 3; k++) {
+      const e = this.cycleEdges[3 * cycle + k] as number;
+      if (e === NO_EDGE) break;
+      const hop = this.hopOf(e);
+      // A concentrated-liquidity hop has no closed form: the marginal filter is the test.
+      if (hop.kind === 'v3') return true;
+      hops.push(hop);
+    }
+    return v2ChainProfitBound(hops) >= this.minProfit;
   }
 
   /** Cycle ids through a pool. */
@@ -370,22 +404,16 @@ export class ArbitrageGraph {
     this.refreshRates(p);
     const start = this.poolCycleStart[p] as number;
     const end = this.poolCycleStart[p + 1] as number;
-    const opportunities: CycleOpportunity[] = [];
-    let optimised = 0;
+    let candidates = 0;
     for (let i = start; i < end; i++) {
       const c = this.poolCycleList[i] as number;
-      if (!this.mayProfit(c)) {
-        this.found.delete(c);
-        continue;
-      }
-      optimised++;
-      const opportunity = this.optimise(c);
-      if (opportunity === null) this.found.delete(c);
-      else {
-        this.found.set(c, opportunity);
-        opportunities.push(opportunity);
-      }
+      // Whatever was found before is stale now.
+      this.found.delete(c);
+      if (this.canProfit(c)) {
+        this.dirty.add(c);
+        candidates++;
+      } else this.dirty.delete(c);
     }
-    return { cycles: end - start, optimised, opportunities };
+    return { cycles: end - start, candidates };
   }
 }

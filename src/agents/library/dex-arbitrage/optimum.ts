@@ -129,6 +129,18 @@ function profitBound(m: Mobius): bigint {
 }
 
 /**
+ * ⌊greatest real profit⌋ of a chain of constant-product hops: no integer input can make more,
+ * and 0 means none makes any. Cheap (three compositions and an integer square root), so it is the
+ * exact yes/no test an incremental update runs before any sizing.
+ */
+export function v2ChainProfitBound(hops: readonly V2Hop[]): bigint {
+  let whole = IDENTITY;
+  for (const h of hops) whole = composeMobius(whole, hopMobius(h));
+  if (whole.a <= whole.b || whole.c === 0n) return 0n;
+  return profitBound(whole);
+}
+
+/**
  * The exact optimum of a chain of constant-product hops, or null when no integer input makes a
  * profit of at least 1. `scanLimit` bounds the refinement (see the file comment).
  */

@@ -160,7 +160,9 @@ describe('ArbitrageGraph', () => {
             current[i] = next;
             const result = live.updateReserves(next.address, next.reserve0, next.reserve1);
             expect(result.cycles).toBe(live.cyclesOf(next.address).length);
-            for (const o of result.opportunities) expect(o.pools).toContain(next.address);
+            expect(result.candidates).toBeLessThanOrEqual(result.cycles);
+            // Sometimes look in between updates (sizing the flagged cycles), sometimes not.
+            if (u.f0 > 1.05) live.opportunities();
           }
           const fresh = new ArbitrageGraph(current, base);
           expect(summary(live.opportunities())).toEqual(summary(fresh.scan()));
@@ -185,7 +187,10 @@ describe('ArbitrageGraph', () => {
     expect(result.cycles).toBeLessThan(g.cycleCount);
     for (const c of g.cyclesOf(target.address)) expect(g.describe(c).pools).toContain(target.address);
     // A doubled reserve on one side is a big dislocation: cycles through this pool now profit.
-    expect(result.opportunities.length).toBeGreaterThan(0);
+    expect(result.candidates).toBeGreaterThan(0);
+    const through = g.opportunities().filter((o) => o.pools.includes(target.address));
+    expect(through.length).toBeGreaterThan(0);
+    expect(through.length).toBeLessThanOrEqual(result.candidates);
   });
 
   it('a cycle through a concentrated-liquidity pool is optimised numerically', () => {
