@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArbitrageGraph,
   type CycleOpportunity,
+  GRAPH_SCAN_LIMIT,
   type PoolInput,
   type V2PoolInput,
 } from '../../../../src/agents/library/dex-arbitrage/graph.ts';
@@ -108,7 +109,7 @@ describe('ArbitrageGraph', () => {
         const found = new Map(g.scan().map((o) => [o.cycle, o]));
         for (let c = 0; c < g.cycleCount; c++) {
           const { path, pools: ids } = g.describe(c);
-          const direct = optimiseChain(hopsOf(pools, path, ids));
+          const direct = optimiseChain(hopsOf(pools, path, ids), GRAPH_SCAN_LIMIT);
           const ours = found.get(c);
           if (direct === null) expect(ours).toBeUndefined();
           else {
