@@ -132,10 +132,11 @@ describe('optimiseV2Chain: the reported optimum is the integer optimum (brute fo
 
 describe('numeric search with a concentrated-liquidity hop', () => {
   it('finds the optimum within a few wei of brute force on small cases', () => {
+    let checked = 0;
     fc.assert(
       fc.property(
-        fc.bigInt({ min: 1000n, max: 100_000n }),
-        fc.bigInt({ min: 1000n, max: 100_000n }),
+        fc.bigInt({ min: 1000n, max: 20_000n }),
+        fc.bigInt({ min: 1000n, max: 20_000n }),
         fc.integer({ min: -200, max: 200 }),
         fc.bigInt({ min: 10_000n, max: 1_000_000n }),
         (rIn, rOut, tick, liquidity) => {
@@ -147,34 +148,47 @@ describe('numeric search with a concentrated-liquidity hop', () => {
             { kind: 'v2', reserveIn: rIn, reserveOut: rOut, fee: 3000 },
             { kind: 'v3', pool, zeroForOne: true },
           ];
+          // The V2 hop pays out less than its reserve, so the cycle returns at most the V3 hop's
+          // output for that reserve: no larger input can profit.
+          const ceiling = swapExactInput(pool, true, rOut).amountOut;
           let best = 0n;
-          for (let x = 1n; x <= 20_000n; x++) {
+          for (let x = 1n; x <= ceiling; x++) {
             const out = optimiseChainOutput(hops, x);
             if (out !== undefined && out - x > best) best = out - x;
           }
           const ours = optimiseChain(hops);
           if (best < 3n) return;
+          checked++;
           expect(ours).not.toBeNull();
           expect(ours?.exact).toBe(false);
           expect(ours?.profit).toBeLessThanOrEqual(best);
           expect(ours?.profit).toBeGreaterThanOrEqual(best - 3n);
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 30 },
     );
+    expect(checked).toBeGreaterThan(5);
   });
 
-  it('agrees with the exact optimiser on constant-product chains (to a few wei or 2 %)', () => {
+  it('agrees with the exact optimiser on constant-product chains (to a few wei or 0.5 %)', () => {
+    // Pools of a few units make the profit curve a staircase that no numeric search reads well;
+    // from 1e4 units up the search must land next to the exact optimum.
+    const hop = fc.record({
+      kind: fc.constant('v2' as const),
+      reserveIn: fc.bigInt({ min: 10_000n, max: 10n ** 12n }),
+      reserveOut: fc.bigInt({ min: 10_000n, max: 10n ** 12n }),
+      fee: fc.oneof(fc.constantFrom(...FEES), fc.integer({ min: 0, max: 60000 })),
+    });
     fc.assert(
-      fc.property(fc.array(smallHop, { minLength: 2, maxLength: 3 }), (hops) => {
+      fc.property(fc.array(hop, { minLength: 2, maxLength: 3 }), (hops) => {
         const exact = optimiseV2Chain(hops);
         const numeric = optimiseChainNumerically(hops);
         if (exact === null) {
           expect(numeric).toBeNull();
           return;
         }
-        // Approximate by design: within 3 wei, or 2 % on tiny pools where one wei of rounding is a lot.
-        const slack = exact.profit / 50n > 3n ? exact.profit / 50n : 3n;
+        // Approximate by design: within 3 units or 0.5 %.
+        const slack = exact.profit / 200n > 3n ? exact.profit / 200n : 3n;
         expect(numeric?.profit ?? 0n).toBeLessThanOrEqual(exact.profit);
         expect(numeric?.profit ?? 0n).toBeGreaterThanOrEqual(exact.profit - slack);
       }),
