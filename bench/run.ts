@@ -2,7 +2,7 @@
  * `npm run bench`: every performance target of DESIGN.md that exists today, each next to a
  * baseline measured in the same run on the same machine (see docs/PERFORMANCE.md).
  *
- *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only startup,micro,replay,tick,candles]
+ *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only startup,micro,replay,tick,candles,amm]
  *
  * Progress goes to stderr; stdout gets the table (or, with --json, the table's notes and
  * then one JSON object as the last line).
@@ -11,12 +11,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monotonicNs } from '../src/core/index.ts';
+import { benchAmm } from './amm.ts';
 import { elapsedSeconds, type Figure } from './lib.ts';
 import { formatTable, runMicroBenchmarks } from './micro.ts';
 import { benchCandleBacktest, benchReplayThroughput, benchTickToOrder } from './pipeline.ts';
 import { benchStartup } from './startup.ts';
 
-export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles'] as const;
+export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles', 'amm'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -83,6 +84,9 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
     ),
   );
   await timed('candles', () => benchCandleBacktest(args.rounds, progress));
+  await timed('amm', () =>
+    benchAmm({ rounds: args.rounds, updatesPerRound: args.quick ? 2000 : 5000 }, progress),
+  );
   return {
     // The report's date is the wall clock of the machine that ran it (bench/, not src/).
     date: new Date().toISOString(),
