@@ -145,11 +145,15 @@ async function startServer(seed: number, faults: FaultConfig, maxRunMs: number) 
   return { child, port: first, exited };
 }
 
-/** One desk process; `killAfterMs` counts from the moment its modules are loaded. */
+/**
+ * One desk process. A kill's `afterMs` counts from the moment its modules are loaded (`started`,
+ * so the kill may land in recovery) or from the moment it trades (`ready`, so it lands mid-trading
+ * however slow the machine is).
+ */
 async function runDeskProcess(
   port: number,
   journalDir: string,
-  mode: { kind: 'kill'; afterMs: number } | { kind: 'final'; tradeMs: number },
+  mode: { kind: 'kill'; afterMs: number; from: 'started' | 'ready' } | { kind: 'final'; tradeMs: number },
   seed: number,
 ): Promise<{ ready: boolean; summary?: PaperDeskSummary; code: number | null; stderr: string }> {
   const args = ['--child', 'desk', '--port', String(port), '--dir', journalDir, '--seed', String(seed)];
@@ -164,10 +168,13 @@ async function runDeskProcess(
     child,
     (line) => {
       const m = parseLine(line);
-      if (m?.t === 'started' && mode.kind === 'kill')
+      if (m?.t === 'started' && mode.kind === 'kill' && mode.from === 'started')
         wall.setTimeout(() => child.kill('SIGKILL'), mode.afterMs);
-      else if (m?.t === 'ready') ready = true;
-      else if (m?.t === 'summary') summary = m.summary as PaperDeskSummary;
+      else if (m?.t === 'ready') {
+        ready = true;
+        if (mode.kind === 'kill' && mode.from === 'ready')
+          wall.setTimeout(() => child.kill('SIGKILL'), mode.afterMs);
+      } else if (m?.t === 'summary') summary = m.summary as PaperDeskSummary;
     },
     stderr,
   );
@@ -197,7 +204,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     let killedBeforeReady = 0;
     for (let k = 0; k < options.kills; k++) {
       const afterMs = random.uniform(minRun, maxRun);
-      const run = await runDeskProcess(server.port, journalDir, { kind: 'kill', afterMs }, options.seed);
+      // Alternate: every other desk is given its whole window to trade before it dies.
+      const from = k % 2 === 0 ? 'started' : 'ready';
+      const run = await runDeskProcess(
+        server.port,
+        journalDir,
+        { kind: 'kill', afterMs, from },
+        options.seed,
+      );
       if (run.code !== null)
         throw new Error(`desk ${k + 1} exited by itself (code ${run.code}) before its kill:\n${run.stderr}`);
       if (run.ready) killedWhileTrading++;

@@ -422,7 +422,8 @@ function eventArbitrary(): fc.Arbitrary<MarketEvent> {
       type: fc.constant('trade' as const),
       ...base,
       price: priceArb,
-      size: amountArb,
+      // A trade has a size (the reader refuses 0); book levels may be 0 (a deletion).
+      size: fc.double({ min: 1e-12, max: 1e9, noNaN: true, noDefaultInfinity: true }),
       aggressor: fc.constantFrom('buy' as const, 'sell' as const, 'unknown' as const),
       tradeId: fc.string(),
     }),

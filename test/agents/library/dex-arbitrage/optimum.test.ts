@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Hop,
+  hopLogRate,
   optimiseChain,
   optimiseChainNumerically,
   optimiseV2Chain,
@@ -187,12 +188,34 @@ describe('numeric search with a concentrated-liquidity hop', () => {
           expect(numeric).toBeNull();
           return;
         }
-        // Approximate by design: within 3 units or 0.5 %.
-        const slack = exact.profit / 200n > 3n ? exact.profit / 200n : 3n;
+        // Approximate by design: within 3 units, 0.5 %, or the chain's own rounding. Each hop floors
+        // its output by under one unit, and a later hop multiplies that by at most its marginal rate
+        // at zero input, so the integer profit curve wobbles by up to twice that sum around a smooth
+        // one; a search over the wobbly curve may land anywhere inside the wobble.
+        let wobble = 0;
+        for (let i = 0; i < hops.length; i++) {
+          let gain = 1;
+          for (const later of hops.slice(i + 1)) gain *= Math.exp(hopLogRate(later));
+          wobble += gain;
+        }
+        const candidates = [3n, exact.profit / 200n, BigInt(Math.ceil(2 * wobble))];
+        const slack = candidates.reduce((a, b) => (a > b ? a : b));
         expect(numeric?.profit ?? 0n).toBeLessThanOrEqual(exact.profit);
         expect(numeric?.profit ?? 0n).toBeGreaterThanOrEqual(exact.profit - slack);
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Found by CI: a x12.9 middle hop turns one unit of rounding into thirteen.
+        examples: [
+          [
+            [
+              { kind: 'v2', reserveIn: 124806n, reserveOut: 10000n, fee: 0 },
+              { kind: 'v2', reserveIn: 10000n, reserveOut: 128546n, fee: 0 },
+              { kind: 'v2', reserveIn: 4244217n, reserveOut: 5328804n, fee: 43300 },
+            ],
+          ],
+        ],
+      },
     );
   });
 });
