@@ -131,14 +131,12 @@ function riskView(desk: Desk) {
 }
 
 function attributionOf(desk: Desk) {
-  return desk.portfolio
-    .attribution()
-    .map((a) => ({
-      agentId: a.agentId,
-      realizedPnl: a.realizedPnl.toString(),
-      fees: a.fees.toString(),
-      trades: a.trades,
-    }));
+  return desk.portfolio.attribution().map((a) => ({
+    agentId: a.agentId,
+    realizedPnl: a.realizedPnl.toString(),
+    fees: a.fees.toString(),
+    trades: a.trades,
+  }));
 }
 
 describe('the fill path (one writer per fact)', () => {
