@@ -324,7 +324,8 @@ export class Reconciler {
    * An order the order manager could not move to the venue's status. Two known causes are
    * repaired: a cancel that never reached the venue (desk PENDING_CANCEL, venue still open:
    * the cancel is sent again, cancels being idempotent), and fills the manager could not take
-   * (booked through its fill path as recovered). Anything else is flagged and the venue fails closed (REDUCING).
+   * (booked through its fill path as recovered). Anything else is flagged and the venue fails
+   * closed (REDUCING).
    */
   private async settleMismatch(
     venue: VenueId,
