@@ -13,6 +13,13 @@ const decimalString = z
 const side = z.enum(['buy', 'sell']);
 const status = z.enum(ORDER_STATUSES);
 
+/** An order's attribution (model OrderAttribution): who gets the order's PnL and fees. */
+export const attributionJsonSchema = z.object({
+  decisionId: z.string(),
+  agentIds: z.array(z.string()),
+  weights: z.array(z.number()).optional(),
+});
+
 export const orderJsonSchema = z.object({
   clientOrderId: z.string().min(1),
   instrumentId: z.string().min(1),
@@ -33,6 +40,7 @@ export const orderJsonSchema = z.object({
   fees: decimalString,
   updatedTs: z.number(),
   reason: z.string().optional(),
+  attribution: attributionJsonSchema.optional(),
 });
 export type OrderJson = z.infer<typeof orderJsonSchema>;
 
@@ -88,6 +96,8 @@ export function orderToJson(o: Readonly<Order>): OrderJson {
   if (o.reduceOnly !== undefined) json.reduceOnly = o.reduceOnly;
   if (o.venueOrderId !== undefined) json.venueOrderId = o.venueOrderId;
   if (o.reason !== undefined) json.reason = o.reason;
+  // Never changes after the order is made: shared, not copied (payloads are serialised, not mutated).
+  if (o.attribution !== undefined) json.attribution = o.attribution as OrderJson['attribution'];
   return json;
 }
 
@@ -113,6 +123,7 @@ export function orderFromJson(j: OrderJson): Order {
     fees: Decimal.from(j.fees),
     updatedTs: j.updatedTs,
     reason: j.reason,
+    attribution: j.attribution,
   };
 }
 

@@ -66,6 +66,8 @@ declare module '../bus/catalogue.ts' {
       readonly venue: VenueId;
       readonly clientOrderId: string;
       readonly orderStatus: OrderStatus;
+      /** The order with the fill added (its status unchanged), so the journal alone rebuilds it. */
+      readonly order: OrderJson;
       readonly fill: FillJson;
     };
     reconcileSnapshot: ReconcileSnapshot;

@@ -1,6 +1,10 @@
 export * from './codec.ts';
 export * from './order-manager.ts';
+export * from './order-results.ts';
+export * from './order-shaping.ts';
+export { averageFillPrice } from './order-store.ts';
 export * from './plan.ts';
+export * from './plan-executor.ts';
 export * from './ports.ts';
 export * from './reconcile.ts';
 export * from './recovery.ts';

@@ -1,11 +1,11 @@
 /**
  * Multi-leg plan state, kept as plain data so it serialises as it is. The
- * coordination logic lives in the order manager, which owns the orders.
+ * coordination logic lives in the plan executor (plan-executor.ts).
  */
 import { z } from 'zod';
 import { Decimal } from '../core/index.ts';
-import type { OrderableInstrument, OrderIntent } from '../model/index.ts';
-import { parseOrThrow } from './codec.ts';
+import type { OrderAttribution, OrderableInstrument, OrderIntent } from '../model/index.ts';
+import { attributionJsonSchema, parseOrThrow } from './codec.ts';
 
 /** What to do when one leg of a plan filled and another did not. */
 export type LegRiskPolicy = 'hedge' | 'unwind' | 'none';
@@ -38,6 +38,8 @@ export interface PlanState {
   readonly legs: PlanLegState[];
   readonly hedgeOrderIds: string[];
   status: PlanStatus;
+  /** Whose plan this is; every leg and hedge order carries it. */
+  readonly attribution: OrderAttribution | undefined;
 }
 
 export function isPlanFinished(status: PlanStatus): boolean {
@@ -95,6 +97,7 @@ export const planJsonSchema = z.object({
     }),
   ),
   hedgeOrderIds: z.array(z.string()),
+  attribution: attributionJsonSchema.optional(),
 });
 export type PlanJson = z.infer<typeof planJsonSchema>;
 
@@ -116,6 +119,7 @@ export function planToJson(p: PlanState): PlanJson {
       sent: l.sent,
     })),
     hedgeOrderIds: [...p.hedgeOrderIds],
+    ...(p.attribution === undefined ? {} : { attribution: p.attribution as PlanJson['attribution'] }),
   };
 }
 
@@ -141,6 +145,7 @@ export function planFromJson(value: unknown): PlanState {
       sent: l.sent,
     })),
     hedgeOrderIds: [...j.hedgeOrderIds],
+    attribution: j.attribution,
   };
 }
 

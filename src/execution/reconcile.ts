@@ -7,15 +7,18 @@
  *     `reconcileOrder`, as is every other open order; orders younger than `unknownGraceMs`
  *     wait for the next run (a submit may still be on its way to the venue);
  *  2. fills the venue has but the desk missed (dropped events, an order closed before its
- *     fill arrived) are booked to the portfolio, once each (`reconcile.fill-recovered`);
+ *     fill arrived) are booked through the order manager's fill path (`bookFill`, source
+ *     `recovered`), once each, so they reach the portfolio and the risk engine like any fill,
+ *     credited to the order's agents (`reconcile.fill-recovered`, written by the order manager);
  *  3. positions and balances are compared. A difference within tolerance is fixed by a
- *     journaled adjustment (`reconcile.adjusted`, at most `autoFixLimit` per run); anything
- *     else is flagged and the venue fails closed through the `failClosed` callback.
+ *     journaled adjustment (`reconcile.adjusted`, at most `autoFixLimit` per run) through the
+ *     portfolio's `adjustPosition` / `adjustBalance`; anything else is flagged and the venue
+ *     fails closed through the `failClosed` callback.
  * A run that cannot complete (venue unreachable after retries) fails closed too
  * (invariant 3) and is retried after `retryAfterMs`.
  *
  * Events (plain JSON, Decimals as strings): `reconcile.snapshot`, `reconcile.adjusted`,
- * `reconcile.fill-recovered`, `reconcile.report`.
+ * `reconcile.report`.
  */
 import { EVENTS } from '../bus/index.ts';
 import {
@@ -27,7 +30,6 @@ import {
   toConcordError,
 } from '../core/index.ts';
 import type {
-  Fill,
   InstrumentId,
   Order,
   OrderableInstrument,
@@ -38,7 +40,6 @@ import type {
 import { isOrderable, isTerminal } from '../model/index.ts';
 import type { Portfolio } from '../portfolio/index.ts';
 import type { TradingScope } from '../risk/index.ts';
-import { fillToJson } from './codec.ts';
 import type { OrderManager } from './order-manager.ts';
 import type { ExecutionEvents } from './ports.ts';
 import { DEFAULT_READ_RETRY, type RetryPolicy, retryWithBackoff } from './recovery.ts';
@@ -81,8 +82,6 @@ export interface ReconcilerOptions {
   readonly random?: Random;
   /** Compare positions (default true; spot-only venues that report none should say false). */
   readonly comparePositions?: boolean;
-  /** Books a recovered fill; returns whether it was new. Default `portfolio.applyFill(...).applied`. */
-  readonly bookFill?: (fill: Fill, instrument: OrderableInstrument) => boolean;
   /** Mark price for position adjustments; default the portfolio's mark or average price. */
   readonly priceOf?: (instrumentId: InstrumentId) => number | undefined;
 }
@@ -166,8 +165,6 @@ export class Reconciler {
   private inFlight: Promise<ReconcileReport[]> | undefined;
   private adjustmentSeq = 0;
   private readonly venueRuns = new Map<VenueId, Promise<ReconcileReport>>();
-  /** Fills this reconciler booked itself (the order manager never learns of them). */
-  private readonly recoveredTrades = new Set<string>();
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
@@ -327,7 +324,8 @@ export class Reconciler {
    * An order the order manager could not move to the venue's status. Two known causes are
    * repaired: a cancel that never reached the venue (desk PENDING_CANCEL, venue still open:
    * the cancel is sent again, cancels being idempotent), and fills the manager could not take
-   * (booked directly). Anything else is flagged and the venue fails closed (REDUCING).
+   * (booked through its fill path as recovered). Anything else is flagged and the venue fails
+   * closed (REDUCING).
    */
   private async settleMismatch(
     venue: VenueId,
@@ -337,7 +335,7 @@ export class Reconciler {
     run: RunState,
   ): Promise<void> {
     const state = await this.read(() => port.fetchOrder(order.clientOrderId));
-    const recovered = state === undefined ? 0 : this.recoverFills(venue, order, state, run);
+    const recovered = state === undefined ? 0 : this.recoverFills(order, state, run);
     const base = {
       kind: 'order' as const,
       code: error.code,
@@ -397,36 +395,21 @@ export class Reconciler {
       run.ordersChecked++;
       const state = await this.read(() => port.fetchOrder(order.clientOrderId));
       if (state === undefined || !state.filledQuantity.gt(order.filledQuantity)) continue;
-      this.recoverFills(venue, order, state, run);
+      this.recoverFills(order, state, run);
     }
   }
 
-  /** Books the venue's fills of one order that the desk has not seen; returns how many were new. */
-  private recoverFills(
-    venue: VenueId,
-    order: Readonly<Order>,
-    state: VenueOrderState,
-    run: RunState,
-  ): number {
-    const instrument = this.instruments.get(order.instrumentId);
-    if (instrument === undefined) return 0;
+  /**
+   * Books the venue's fills of one order that the order manager has not seen, through its fill
+   * path (it journals each as `reconcile.fill-recovered`); returns how many were booked.
+   */
+  private recoverFills(order: Readonly<Order>, state: VenueOrderState, run: RunState): number {
     let recovered = 0;
     for (const fill of state.fills) {
-      const key = `${fill.venue}|${fill.tradeId}`;
-      if (this.orders.hasSeenTrade(order.clientOrderId, key) || this.recoveredTrades.has(key)) continue;
-      this.recoveredTrades.add(key);
-      const applied =
-        this.options.bookFill?.(fill, instrument) ?? this.portfolio.applyFill(fill, instrument).applied;
-      if (!applied) continue;
+      if (this.orders.hasSeenTrade(order.clientOrderId, `${fill.venue}|${fill.tradeId}`)) continue;
+      if (!this.orders.bookFill(fill, { source: 'recovered' })) continue;
       recovered++;
       run.fillsRecovered++;
-      this.events.emit(EVENTS.reconcileFillRecovered, {
-        ts: this.clock.now(),
-        venue,
-        clientOrderId: order.clientOrderId,
-        orderStatus: order.status,
-        fill: fillToJson(fill),
-      });
     }
     return recovered;
   }
@@ -471,8 +454,7 @@ export class Reconciler {
       const within = delta
         .abs()
         .lte(limit === undefined ? this.positionTolerance : tolerance(limit, `tolerance.positions.${id}`));
-      const fixed =
-        within && run.adjustments.length < this.autoFixLimit && this.adjustPosition(venue, id, delta);
+      const fixed = within && run.adjustments.length < this.autoFixLimit && this.adjustPosition(id, delta);
       if (fixed)
         run.adjustments.push(
           this.adjusted(venue, 'position', id, desk, this.portfolio.positionExact(id), delta),
@@ -510,8 +492,8 @@ export class Reconciler {
         .lte(limit === undefined ? this.balanceTolerance : tolerance(limit, `tolerance.balances.${asset}`));
       const fixed = within && run.adjustments.length < this.autoFixLimit;
       if (fixed) {
-        // A deposit is not PnL: the correction leaves realized PnL alone.
-        this.portfolio.deposit(venue, asset, delta);
+        // Not PnL: the correction leaves realized PnL alone.
+        this.portfolio.adjustBalance(venue, asset, delta);
         run.adjustments.push(
           this.adjusted(venue, 'balance', asset, desk, this.portfolio.balance(venue, asset), delta),
         );
@@ -532,11 +514,11 @@ export class Reconciler {
   }
 
   /**
-   * Moves a position by `delta` with a synthetic fill at the mark, then undoes the fill's
-   * effect on the quote balance (the balance step compares that separately).
+   * Moves a position by `delta` at the mark (the portfolio's `adjustPosition` leaves the quote
+   * balance alone: the balance step compares that separately).
    * Returns false when there is no price to book it at.
    */
-  private adjustPosition(venue: VenueId, instrumentId: InstrumentId, delta: Decimal): boolean {
+  private adjustPosition(instrumentId: InstrumentId, delta: Decimal): boolean {
     const instrument = this.instruments.get(instrumentId);
     if (instrument === undefined) return false;
     const detail = this.portfolio.positionDetail(instrumentId);
@@ -545,26 +527,14 @@ export class Reconciler {
       detail?.mark ??
       (detail?.averagePrice.isPositive() ? detail.averagePrice.toNumber() : undefined);
     if (price === undefined || !(price > 0) || !Number.isFinite(price)) return false;
-    const quote = instrument.kind === 'spot' ? instrument.quote : instrument.settle;
-    const quoteBefore = this.portfolio.balance(venue, quote);
     const ts = this.clock.now();
-    const fill: Fill = {
-      clientOrderId: 'reconcile',
-      venueOrderId: 'reconcile',
-      tradeId: `reconcile-${ts}-${++this.adjustmentSeq}`,
-      instrumentId,
-      venue,
-      side: delta.isPositive() ? 'buy' : 'sell',
-      price: Decimal.fromNumberRounded(price),
-      quantity: delta.abs(),
-      fee: Decimal.ZERO,
-      feeCurrency: quote,
-      liquidity: 'taker',
+    this.portfolio.adjustPosition(
+      instrument,
+      delta,
+      Decimal.fromNumberRounded(price),
       ts,
-    };
-    this.portfolio.applyFill(fill, instrument);
-    const quoteDrift = quoteBefore.sub(this.portfolio.balance(venue, quote));
-    if (!quoteDrift.isZero()) this.portfolio.deposit(venue, quote, quoteDrift);
+      `reconcile-${ts}-${++this.adjustmentSeq}`,
+    );
     return true;
   }
 

@@ -7,12 +7,11 @@
  * - `DataHealth`: marks a market-data source stale after `staleAfterMs` without data,
  *   fails over to the next source of the same instrument, and names the agents whose
  *   instruments have no fresh source (so the kernel can mark them DEGRADED).
- * - `ErrorStats`: counts errors by code and by venue, to spot patterns.
  *
  * Time and randomness are injected (Clock, Random): a simulated run is deterministic.
  */
 import { type Clock, ConcordError, type Random, toConcordError } from '../core/index.ts';
-import type { InstrumentId, VenueId } from '../model/index.ts';
+import type { InstrumentId } from '../model/index.ts';
 
 // ── retry ────────────────────────────────────────────────────────────────
 
@@ -236,50 +235,4 @@ export class DataHealth {
     this.reported.set(`${source}|${instrumentId}`, stale);
     this.onChange?.({ source, instrumentId, stale, ts: this.clock.now() });
   }
-}
-
-// ── error patterns ───────────────────────────────────────────────────────
-
-/** Counts errors by code and by venue (and both), for dashboards and alerts. */
-export class ErrorStats {
-  private readonly byCodeCounts = new Map<string, number>();
-  private readonly byVenueCounts = new Map<string, number>();
-  private readonly byPair = new Map<string, number>();
-  private total = 0;
-
-  record(error: unknown, venue: VenueId = '_none'): ConcordError {
-    const e = toConcordError(error);
-    this.total++;
-    bump(this.byCodeCounts, e.code);
-    bump(this.byVenueCounts, venue);
-    bump(this.byPair, `${venue}|${e.code}`);
-    return e;
-  }
-
-  count(): number {
-    return this.total;
-  }
-
-  byCode(): Record<string, number> {
-    return sortedRecord(this.byCodeCounts);
-  }
-
-  byVenue(): Record<string, number> {
-    return sortedRecord(this.byVenueCounts);
-  }
-
-  /** Keys are `venue|code`. */
-  byVenueAndCode(): Record<string, number> {
-    return sortedRecord(this.byPair);
-  }
-}
-
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-function sortedRecord(map: ReadonlyMap<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of [...map.keys()].sort()) out[key] = map.get(key) as number;
-  return out;
 }

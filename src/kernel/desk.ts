@@ -15,7 +15,6 @@ import { Bus, EVENTS, type EventDef, type EventPayload, eventNamed, topics } fro
 import {
   type Clock,
   ConcordError,
-  clientOrderId,
   Decimal,
   IdGenerator,
   monotonicMs,
@@ -24,7 +23,7 @@ import {
   toConcordError,
 } from '../core/index.ts';
 import { binanceSequenceMode, MarketData } from '../data/index.ts';
-import { DataHealth, OrderManager } from '../execution/index.ts';
+import { DataHealth, type FillSource, OrderManager } from '../execution/index.ts';
 import { DurableOutbox, durableSeq, type Journal } from '../journal/index.ts';
 import {
   type Decision,
@@ -34,6 +33,8 @@ import {
   type InstrumentId,
   isOrderable,
   type MarketEvent,
+  type Order,
+  type OrderAttribution,
   type OrderableInstrument,
   type OrderIntent,
   type Outcome,
@@ -191,11 +192,6 @@ export class Desk {
   private readonly onEvent: ((text: string) => void) | undefined;
   private lastFlushTs: number;
   private readonly commitListeners: Array<(durableSeq: number) => void> = [];
-  /** Fills attributed to the agents whose decision produced the order. */
-  private readonly orderAgents = new Map<
-    string,
-    { decisionId: string; agentIds: string[]; weights: number[] }
-  >();
 
   constructor(options: DeskOptions) {
     const { config } = options;
@@ -277,7 +273,8 @@ export class Desk {
       legRiskPolicy: config.execution.legPolicy,
       referencePrice: (id) => this.referencePrice(id),
     });
-    this.orders.onFill((fill: Fill) => this.onFill(fill));
+    // Every fill, from a venue, reconciliation or a restart, reaches the portfolio here only.
+    this.orders.onFill((fill, order, source) => this.onFill(fill, order, source));
     const random = new Random(config.seed);
     this.supervisor = new AgentSupervisor({
       clock: this.clock,
@@ -566,7 +563,7 @@ export class Desk {
 
   /** The agents whose decision produced an order (for attribution in reports). */
   agentsOfOrder(clientOrderId: string): readonly string[] {
-    return this.orderAgents.get(clientOrderId)?.agentIds ?? [];
+    return this.orders.order(clientOrderId)?.attribution?.agentIds ?? [];
   }
 
   /**
@@ -679,11 +676,13 @@ export class Desk {
   /**
    * Hands an accepted intent to the order manager. The order id root is unique per
    * accepted intent (`<decisionId>#<index>`), so two intents of one decision never share ids.
+   * The attribution goes with the order (and every leg and hedge of a plan): its fills are
+   * credited to these agents however they arrive.
    */
   private async submit(
     intent: OrderIntent | PlanIntent,
     orderRoot: string,
-    attribution: { decisionId: string; agentIds: string[]; weights: number[] },
+    attribution: OrderAttribution,
   ): Promise<void> {
     const ts = this.clock.now();
     if (intent.kind === 'order') {
@@ -696,10 +695,10 @@ export class Desk {
         ts,
         referencePrice: this.referencePrice(intent.instrumentId),
         instrument,
+        attribution,
       });
       // The order is at its venue (or denied): now journal what led to it, in order.
       this.releaseHeldRecords();
-      this.orderAgents.set(clientOrderId(orderRoot, 0), attribution);
       await pending;
     } else {
       const legs = [];
@@ -709,11 +708,8 @@ export class Desk {
         legs.push({ instrument, referencePrice: this.referencePrice(leg.instrumentId) });
       }
       if (this.holdRecords) this.heldRecords ??= [];
-      const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs });
+      const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs, attribution });
       this.releaseHeldRecords();
-      // Legs and any hedge orders share the plan's root; attribute them all to the plan's agents.
-      for (let i = 0; i < intent.legs.length * 2 + 2; i++)
-        this.orderAgents.set(clientOrderId(orderRoot, i), attribution);
       await pending;
     }
   }
@@ -736,14 +732,21 @@ export class Desk {
     this.bus.publish(topics.event(event), event.name, payload, { version: event.version });
   }
 
-  private onFill(fill: Fill): void {
+  /**
+   * The portfolio's one source of fills: whatever the fill's source, it is credited to its
+   * order's agents and the risk engine sees the new PnL at once. A restored fill was shown
+   * before the restart, so it is not shown again.
+   */
+  private onFill(fill: Fill, order: Readonly<Order>, source: FillSource): void {
     this.counters.fills++;
     const instrument = this.instruments.get(fill.instrumentId);
     if (instrument === undefined || !isOrderable(instrument)) return;
-    const attribution = this.orderAgents.get(fill.clientOrderId);
-    this.portfolio.applyFill(fill, instrument as OrderableInstrument, attribution);
+    this.portfolio.applyFill(fill, instrument as OrderableInstrument, order.attribution);
     this.risk.observe(this.clock.now());
-    this.note(`fill ${fill.side} ${fill.quantity} ${fill.instrumentId} @ ${fill.price} (${fill.liquidity})`);
+    if (source !== 'restore')
+      this.note(
+        `fill ${fill.side} ${fill.quantity} ${fill.instrumentId} @ ${fill.price} (${fill.liquidity})${source === 'recovered' ? ' recovered' : ''}`,
+      );
   }
 
   private onSupervisorEvent(e: SupervisorEvent): void {

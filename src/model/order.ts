@@ -94,6 +94,17 @@ export interface OrderRequest {
   readonly ts: number;
 }
 
+/**
+ * Whose order this is: the decision and the agents whose consensus produced it, with their
+ * weights (same length as agentIds; equal when absent). It travels with the order (journal,
+ * checkpoint), so every fill of the order is credited to the same agents, however it arrives.
+ */
+export interface OrderAttribution {
+  readonly decisionId: string;
+  readonly agentIds: readonly string[];
+  readonly weights?: readonly number[];
+}
+
 export interface Order extends OrderRequest {
   status: OrderStatus;
   venueOrderId?: string;
@@ -103,6 +114,8 @@ export interface Order extends OrderRequest {
   fees: Decimal;
   updatedTs: number;
   reason?: string;
+  /** Absent for orders no agent asked for (an operator's flatten). */
+  readonly attribution?: OrderAttribution;
 }
 
 export type Liquidity = 'maker' | 'taker';

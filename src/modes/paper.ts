@@ -17,13 +17,12 @@
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS } from '../bus/index.ts';
 import { LiveClock, monotonicMs, SimulatedClock, toConcordError } from '../core/index.ts';
-import { fillFromJson, fillJsonSchema, parseOrThrow } from '../execution/codec.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
 import { type Journal, type JournalRecord, SqliteJournal } from '../journal/index.ts';
 import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
 import { type Checkpoint, Desk } from '../kernel/desk.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import { isOrderable, type MarketEvent, type OrderableInstrument, type VenuePort } from '../model/index.ts';
+import type { MarketEvent, VenuePort } from '../model/index.ts';
 import { type RemoteAddress, RemoteConnection, type RemoteVenue } from '../venues/remote/client.ts';
 
 export interface PaperDeskOptions {
@@ -362,8 +361,8 @@ function writeAhead(venue: RemoteVenue, journal: Journal, failClosed: (reason: s
 
 /**
  * Applies the durable records written after the last checkpoint (the process died before the
- * next one): orders and plans as journaled, fills into the portfolio once each, balance
- * corrections; and moves the decision and trigger counters past every id seen.
+ * next one): orders and plans as journaled, fills once each through the order manager (to the
+ * portfolio, credited to their order's agents), balance corrections; and moves the decision and trigger counters past every id seen.
  */
 function applyTail(desk: Desk, tail: readonly JournalRecord[]): number {
   let applied = 0;
@@ -383,17 +382,11 @@ function applyTail(desk: Desk, tail: readonly JournalRecord[]): number {
     applied++;
     if (r.type.startsWith('order.') || r.type.startsWith('plan.'))
       desk.orders.applyJournaledEvent(r.type, payload);
-    if (
-      (r.type === EVENTS.orderFilled.name || r.type === EVENTS.reconcileFillRecovered.name) &&
-      payload.fill !== undefined
-    ) {
-      const fill = fillFromJson(parseOrThrow(fillJsonSchema, payload.fill, `${r.type} fill`));
-      const instrument = desk.market.instrument(fill.instrumentId);
-      if (instrument !== undefined && isOrderable(instrument))
-        desk.portfolio.applyFill(fill, instrument as OrderableInstrument);
-    }
+    // Fills reach the portfolio through the order manager only, credited to their order's agents.
+    if (r.type === EVENTS.orderFilled.name || r.type === EVENTS.reconcileFillRecovered.name)
+      desk.orders.restoreJournaledFill(r.type, payload);
     if (r.type === EVENTS.reconcileAdjusted.name && payload.kind === 'balance') {
-      desk.portfolio.deposit(String(payload.venue), String(payload.key), String(payload.delta));
+      desk.portfolio.adjustBalance(String(payload.venue), String(payload.key), String(payload.delta));
     }
   }
   const counters = desk.orchestrator.snapshot();

@@ -238,6 +238,48 @@ export class Portfolio {
     return payment;
   }
 
+  // ── reconciliation corrections (the venue's figure wins; not trades of any order) ──
+
+  /** Corrects a balance to the venue's figure by `delta`. Like a deposit, it is not PnL. */
+  adjustBalance(venue: VenueId, asset: string, delta: DecimalInput): void {
+    this.addBalance(venue, asset, Decimal.from(delta));
+  }
+
+  /**
+   * Corrects a position to the venue's figure: moves it by `delta` (signed) at `price`, booked as
+   * a fee-free, unattributed trade named `id` (unique per venue, like a trade id), then puts the
+   * quote (settle) balance back as it was: balances are corrected on their own.
+   */
+  adjustPosition(
+    instrument: OrderableInstrument,
+    delta: Decimal,
+    price: Decimal,
+    ts: number,
+    id: string,
+  ): void {
+    const quote = instrument.kind === 'spot' ? instrument.quote : instrument.settle;
+    const quoteBefore = this.balance(instrument.venue, quote);
+    this.applyFill(
+      {
+        clientOrderId: 'reconcile',
+        venueOrderId: 'reconcile',
+        tradeId: id,
+        instrumentId: instrument.id,
+        venue: instrument.venue,
+        side: delta.isPositive() ? 'buy' : 'sell',
+        price,
+        quantity: delta.abs(),
+        fee: Decimal.ZERO,
+        feeCurrency: quote,
+        liquidity: 'taker',
+        ts,
+      },
+      instrument,
+    );
+    const quoteDrift = quoteBefore.sub(this.balance(instrument.venue, quote));
+    if (!quoteDrift.isZero()) this.addBalance(instrument.venue, quote, quoteDrift);
+  }
+
   /** Sets the mark price of an instrument (float, from the book). `ts` lets the daily PnL roll. */
   mark(instrumentId: InstrumentId, price: number, ts?: number): void {
     const pos = this.positions.get(instrumentId);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConcordError, Random, SimulatedClock } from '../../src/core/index.ts';
-import { DataHealth, ErrorStats, type RetryPolicy, retryWithBackoff } from '../../src/execution/recovery.ts';
+import { DataHealth, type RetryPolicy, retryWithBackoff } from '../../src/execution/recovery.ts';
 import { drive } from './recovery-helpers.ts';
 
 const retryable = () => new ConcordError('CONCORD_ERR_VENUE_RATE_LIMITED', 'slow down', { retryable: true });
@@ -206,23 +206,5 @@ describe('DataHealth', () => {
 
   it('rejects a non-positive staleAfterMs', () => {
     expect(() => new DataHealth({ clock: new SimulatedClock(0), staleAfterMs: 0 })).toThrow(/staleAfterMs/);
-  });
-});
-
-describe('ErrorStats', () => {
-  it('counts errors by code, by venue and by both', () => {
-    const stats = new ErrorStats();
-    stats.record(retryable(), 'a');
-    stats.record(retryable(), 'b');
-    stats.record(fatal(), 'a');
-    stats.record(new Error('boom'));
-    expect(stats.count()).toBe(4);
-    expect(stats.byCode()).toEqual({
-      CONCORD_ERR_INTERNAL: 1,
-      CONCORD_ERR_VENUE_ORDER_NOT_FOUND: 1,
-      CONCORD_ERR_VENUE_RATE_LIMITED: 2,
-    });
-    expect(stats.byVenue()).toEqual({ _none: 1, a: 2, b: 1 });
-    expect(stats.byVenueAndCode()['a|CONCORD_ERR_VENUE_RATE_LIMITED']).toBe(1);
   });
 });
