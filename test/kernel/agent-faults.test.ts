@@ -86,7 +86,7 @@ describe('agents that throw, hang or return garbage', () => {
       expect(after.filter((r) => r.type === 'decision').length).toBeGreaterThan(50);
       expect(after.filter((r) => r.type === 'order.filled').length).toBeGreaterThan(0);
       const s = summary.agents.find((a) => a.id === id);
-      expect(s?.state).toBe('QUARANTINED');
+      expect(s?.status).toBe('QUARANTINED');
       expect(s?.failures).toBe(3);
     }
     // A missed deadline is journaled as an input.

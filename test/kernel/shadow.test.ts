@@ -203,7 +203,7 @@ describe('ShadowSession on the sandbox market', () => {
     const session = withA.session as ShadowSession;
     const report = withA.report as ShadowReport;
     const desk = session.desk;
-    expect(report.state).toBe('stopped');
+    expect(report.status).toBe('STOPPED');
     expect(report.pnl).toBe(desk.portfolio.totalPnlExact().toNumber());
     expect(report.realizedPnl).toBe(desk.portfolio.realizedExact().toNumber());
     expect(report.fees).toBe(desk.portfolio.feesExact().toNumber());
@@ -290,7 +290,7 @@ describe('ShadowSession on the sandbox market', () => {
       },
     });
     const report = result.report as ShadowReport;
-    expect(report.state).toBe('faulted');
+    expect(report.status).toBe('FAULTED');
     expect(report.faultReason).toMatch(/^CONCORD_ERR_JOURNAL/);
     const types = result.live.map((r) => r.type);
     // The live desk kept going to the end of its run after the shadow faulted.
@@ -343,7 +343,7 @@ const ZERO: PromotionThresholds = {
 function fakeReport(over: Partial<ShadowReport> = {}): ShadowReport {
   return {
     sessionId: 's',
-    state: 'running',
+    status: 'RUNNING',
     faultReason: null,
     startTs: 0,
     ts: 10_000,
@@ -352,7 +352,7 @@ function fakeReport(over: Partial<ShadowReport> = {}): ShadowReport {
       {
         id: 'c',
         type: 'momentum',
-        state: 'RUNNING',
+        status: 'RUNNING',
         decisions: 500,
         trust: 1,
         pnl: 0,
@@ -409,9 +409,9 @@ describe('evaluatePromotion', () => {
       { vsLive: { livePnl: 100, pnlDelta: 19.5, liveDecisions: null, liveOrders: null, liveFills: null } },
     ],
     ['minPnlVsLive', { vsLive: null }],
-    ['session faulted', { state: 'faulted' as const, faultReason: 'CONCORD_ERR_JOURNAL_CLOSED: closed' }],
+    ['session faulted', { status: 'FAULTED' as const, faultReason: 'CONCORD_ERR_JOURNAL_CLOSED: closed' }],
     ['shadow desk halted', { halts: 1 }],
-    ['candidate(s) quarantined', { agents: [{ ...fakeReport().agents[0]!, state: 'QUARANTINED' }] }],
+    ['candidate(s) quarantined', { agents: [{ ...fakeReport().agents[0]!, status: 'QUARANTINED' }] }],
   ] as Array<[string, Partial<ShadowReport>]>)('denies when %s is not met', (name, over) => {
     const d = evaluatePromotion(fakeReport(over), PASSING);
     expect(d.eligible).toBe(false);
