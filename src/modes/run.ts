@@ -274,6 +274,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     });
     desk.flush();
     await desk.stop();
+    for (const venue of sandbox.venues) venue.stop('run ended');
     const status = summarize(desk, monotonicMs() - wallStart, clock.now() - simStart);
     options.onStatus?.(status);
     const { recent: _recent, decisionsPerSec: _dps, ...rest } = status;

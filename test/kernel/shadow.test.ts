@@ -204,6 +204,9 @@ describe('ShadowSession on the sandbox market', () => {
     const report = withA.report as ShadowReport;
     const desk = session.desk;
     expect(report.status).toBe('STOPPED');
+    expect(session.currentState).toBe('STOPPED');
+    // The session's venues stopped with it: nothing can reach them any more.
+    for (const v of session.venues) expect(v.lifecycle.state).toBe('STOPPED');
     expect(report.pnl).toBe(desk.portfolio.totalPnlExact().toNumber());
     expect(report.realizedPnl).toBe(desk.portfolio.realizedExact().toNumber());
     expect(report.fees).toBe(desk.portfolio.feesExact().toNumber());
@@ -325,8 +328,17 @@ describe('ShadowSession on the sandbox market', () => {
     const fresh = make('twice');
     expect(() =>
       fresh.onMarketEvent(new SyntheticMarket({ seed: 1, startTs: 0, tickMs: 100 }).next()[0] as never),
-    ).toThrow(expect.objectContaining({ code: 'CONCORD_ERR_SHADOW_STATE' }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'CONCORD_ERR_SHADOW_STATE',
+        details: expect.objectContaining({ state: 'CREATED' }),
+      }),
+    );
+    expect(fresh.currentState).toBe('CREATED');
     await fresh.stop();
+    // Never started, still released: CREATED → STOPPING → STOPPED, and the report says so.
+    expect(fresh.currentState).toBe('STOPPED');
+    expect(fresh.report().status).toBe('STOPPED');
   });
 });
 

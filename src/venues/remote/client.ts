@@ -188,6 +188,8 @@ export class RemoteConnection {
   close(): void {
     const stopping = this.lifecycle.transitionIfAllowed('STOPPING', 'closed');
     this.closed = true;
+    // At once, not when the socket's close event comes: a call after close() is never sent.
+    this.connected = false;
     if (this.reconnectTimer !== undefined) this.clock.clearTimer(this.reconnectTimer);
     this.socket?.destroy();
     this.failPending('the connection was closed');
