@@ -342,7 +342,8 @@ export class Desk {
     });
     this.activeProxies = this.agentProxies;
     this.lifecycle.transition('RUNNING', 'started');
-    if (this.failClosedReason !== undefined) this.lifecycle.transition('DEGRADED', this.failClosedReason);
+    if (this.failClosedReason !== undefined)
+      this.lifecycle.transition('DEGRADED', `failed closed: ${this.failClosedReason}`);
   }
 
   /** Stops the agents. Safe to call again (and after `abandon`): only the first call moves the lifecycle. */
