@@ -1,7 +1,6 @@
-/** The agent runtime: contract, lifecycle, validation, registry, supervisor, isolation. */
+/** The agent runtime: contract, validation, registry, supervisor (lifecycle from core), isolation. */
 export * from './contract.ts';
 export * from './library/index.ts';
-export * from './lifecycle.ts';
 export * from './registry.ts';
 export * from './supervisor.ts';
 export * from './validate.ts';

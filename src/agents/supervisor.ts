@@ -7,8 +7,10 @@
  *   failure  → agent.failed; RUNNING → DEGRADED; instance discarded;
  *              after backoff (desk clock) rebuilt from its definition with its
  *              last learned snapshot → agent.restarted; DEGRADED → RUNNING
- *   failure #maxFailures in a row → FAULTED + quarantined; calls are 'skipped'
- *              until an operator calls resetQuarantine()
+ *   failure #maxFailures in a row → QUARANTINED; calls are 'skipped' until an
+ *              operator calls resetQuarantine() (QUARANTINED → CREATED → STARTING → RUNNING)
+ *
+ * States are the shared lifecycle vocabulary (src/core/lifecycle.ts).
  *
  * Deadlines are real time (a hang is a real-time phenomenon), measured with
  * core's LiveClock even in simulated mode, where the desk clock does not move
@@ -17,7 +19,15 @@
  */
 import { z } from 'zod';
 import { EVENTS } from '../bus/index.ts';
-import { type Clock, ConcordError, LiveClock, monotonicMs, type TimerHandle } from '../core/index.ts';
+import {
+  type Clock,
+  ConcordError,
+  Lifecycle,
+  type LifecycleState,
+  LiveClock,
+  monotonicMs,
+  type TimerHandle,
+} from '../core/index.ts';
 import type { Outcome } from '../model/index.ts';
 import type {
   Agent,
@@ -28,7 +38,6 @@ import type {
   AgentDefinition,
   AgentDeps,
 } from './contract.ts';
-import { Lifecycle, type LifecycleState } from './lifecycle.ts';
 import { type AgentRegistry, parseAgentConfig } from './registry.ts';
 import { validateDecision } from './validate.ts';
 import { type ExtraDefinitionsModule, IsolatedAgent, startIsolatedAgent } from './worker.ts';
@@ -117,6 +126,7 @@ export interface AgentStatus {
   readonly agentId: string;
   readonly type: string;
   readonly state: LifecycleState;
+  /** `state === 'QUARANTINED'`, kept for readers of the flag. */
   readonly quarantined: boolean;
   readonly isolated: boolean;
   readonly consecutiveFailures: number;
@@ -199,7 +209,7 @@ export class AgentSupervisor implements AgentCaller {
     this.workerDefinitions = options.workerDefinitions;
   }
 
-  /** Validates the spec and config and builds the agent (in-process ones at once). State: READY. */
+  /** Validates the spec and config and builds the agent (in-process ones at once). State: CREATED. */
   add(spec: AgentSpec): void {
     if (this.slots.has(spec.id)) {
       throw new ConcordError(
@@ -237,7 +247,7 @@ export class AgentSupervisor implements AgentCaller {
     }
   }
 
-  /** Starts every agent still READY (so it can be called again after add()). */
+  /** Starts every agent still CREATED (so it can be called again after add()). */
   async start(): Promise<void> {
     if (this.stopped) {
       throw new ConcordError(
@@ -249,18 +259,18 @@ export class AgentSupervisor implements AgentCaller {
       );
     }
     await Promise.all(
-      [...this.slots.values()].filter((s) => s.lifecycle.state === 'READY').map((s) => this.startSlot(s)),
+      [...this.slots.values()].filter((s) => s.lifecycle.state === 'CREATED').map((s) => this.startSlot(s)),
     );
   }
 
-  /** Stops every agent: pending restarts cancelled, workers terminated. Quarantined agents stay FAULTED. */
+  /** Stops every agent: pending restarts cancelled, workers terminated. Quarantined agents stay QUARANTINED. */
   async stop(): Promise<void> {
     this.stopped = true;
     const closing: Promise<void>[] = [];
     for (const slot of this.slots.values()) {
       this.cancelRestart(slot);
-      const state = slot.lifecycle.state;
-      if (state !== 'STARTING' && state !== 'RUNNING' && state !== 'DEGRADED') continue;
+      // Quarantined agents stay QUARANTINED (the operator still sees why), and final ones final.
+      if (!slot.lifecycle.can('STOPPING')) continue;
       slot.lifecycle.transition('STOPPING', 'supervisor stop');
       closing.push(
         this.discard(slot).then(() => {
@@ -287,7 +297,7 @@ export class AgentSupervisor implements AgentCaller {
   ): AgentCallResult | Promise<AgentCallResult> {
     const slot = this.slotOf(agentId);
     const agent = slot.agent;
-    if (agent === undefined || !slot.lifecycle.callable)
+    if (agent === undefined || !slot.lifecycle.working)
       return { agentId, status: 'skipped', error: this.skipReason(slot) };
     const generation = slot.generation;
     if (options.forced === 'timeout') {
@@ -360,7 +370,7 @@ export class AgentSupervisor implements AgentCaller {
   async learn(agentId: string, outcome: Outcome): Promise<void> {
     const slot = this.slotOf(agentId);
     const agent = slot.agent;
-    if (agent === undefined || !slot.lifecycle.callable) return;
+    if (agent === undefined || !slot.lifecycle.working) return;
     const generation = slot.generation;
     try {
       if (agent instanceof IsolatedAgent) {
@@ -391,7 +401,7 @@ export class AgentSupervisor implements AgentCaller {
       agentId,
       type: slot.spec.type,
       state: slot.lifecycle.state,
-      quarantined: slot.lifecycle.quarantined,
+      quarantined: slot.lifecycle.state === 'QUARANTINED',
       isolated: slot.spec.isolated === true,
       consecutiveFailures: slot.consecutiveFailures,
       totalFailures: slot.totalFailures,
@@ -429,7 +439,7 @@ export class AgentSupervisor implements AgentCaller {
         consecutiveFailures: slot.consecutiveFailures,
         totalFailures: slot.totalFailures,
         restarts: slot.restarts,
-        quarantined: slot.lifecycle.quarantined,
+        quarantined: slot.lifecycle.state === 'QUARANTINED',
       };
     }
     return { version: 1, agents };
@@ -458,10 +468,10 @@ export class AgentSupervisor implements AgentCaller {
     }
   }
 
-  /** Operator action: FAULTED → READY → STARTING → RUNNING, failure count cleared, last snapshot restored. */
+  /** Operator action: QUARANTINED → CREATED → STARTING → RUNNING, failure count cleared, last snapshot restored. */
   async resetQuarantine(agentId: string): Promise<void> {
     const slot = this.slotOf(agentId);
-    slot.lifecycle.reset('operator reset of the quarantine');
+    slot.lifecycle.transition('CREATED', 'operator reset of the quarantine');
     slot.consecutiveFailures = 0;
     if (this.stopped) return;
     await this.startSlot(slot);
@@ -530,7 +540,7 @@ export class AgentSupervisor implements AgentCaller {
     const agentId = slot.spec.id;
     const result: AgentCallResult = { agentId, status, error: reason };
     // A late answer from an instance already discarded changes nothing.
-    if (generation !== slot.generation || !slot.lifecycle.callable) return result;
+    if (generation !== slot.generation || !slot.lifecycle.working) return result;
     slot.consecutiveFailures++;
     slot.totalFailures++;
     this.emit({
@@ -553,7 +563,7 @@ export class AgentSupervisor implements AgentCaller {
   }
 
   private quarantine(slot: Slot, reason: string): void {
-    slot.lifecycle.quarantine(reason);
+    slot.lifecycle.transition('QUARANTINED', reason);
     this.emit({
       type: EVENTS.agentQuarantined.name,
       agentId: slot.spec.id,
@@ -632,12 +642,12 @@ export class AgentSupervisor implements AgentCaller {
       if (agent instanceof IsolatedAgent) void agent.restoreState(entry.learned).catch(() => {});
       else agent.restore?.(entry.learned);
     }
-    if (entry.quarantined && !slot.lifecycle.quarantined && slot.lifecycle.state !== 'STOPPED') {
+    if (entry.quarantined && slot.lifecycle.can('QUARANTINED')) {
       this.quiet = true;
       try {
         this.cancelRestart(slot);
         void this.discard(slot);
-        slot.lifecycle.quarantine('quarantined in the restored snapshot');
+        slot.lifecycle.transition('QUARANTINED', 'quarantined in the restored snapshot');
       } finally {
         this.quiet = false;
       }
@@ -661,7 +671,7 @@ export class AgentSupervisor implements AgentCaller {
   }
 
   private skipReason(slot: Slot): string {
-    if (slot.lifecycle.quarantined) return 'quarantined: waiting for an operator reset';
+    if (slot.lifecycle.state === 'QUARANTINED') return 'quarantined: waiting for an operator reset';
     if (slot.restartDueTs !== undefined) return `backing off: restart due at ${slot.restartDueTs}`;
     if (slot.lifecycle.state === 'DEGRADED') return 'restarting';
     return `not running (${slot.lifecycle.state})`;

@@ -200,9 +200,9 @@ const SPEC = {
   // ── agents ──
   agentState: {
     name: 'agent.state',
-    version: 1,
+    version: 2,
     kind: 'output',
-    doc: 'An agent moved between lifecycle states.',
+    doc: 'An agent moved between lifecycle states (the shared vocabulary of src/core/lifecycle.ts).',
   },
   agentFailed: {
     name: 'agent.failed',
@@ -475,7 +475,7 @@ const SPEC = {
   },
   shadowReport: {
     name: 'shadow.report',
-    version: 1,
+    version: 2,
     kind: 'output',
     doc: 'In the live journal: the shadow session’s final report.',
   },

@@ -7,7 +7,7 @@ import { isConcordError, LiveClock, toConcordError } from '../core/index.ts';
 import type { DeskConfig, DeskStatus } from '../kernel/index.ts';
 import type { RunSummary } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
-import { createOut, formatDuration, formatMoney, type Out, verifyProgress } from './output.ts';
+import { createOut, formatDuration, formatMoney, type Out, paintStatus, verifyProgress } from './output.ts';
 
 // Each command loads what it needs when it runs (the kernel, zod's schemas, SQLite): loaded up
 // front, they made a compiled `concord --help` ≈ 4× `node -e 0` instead of ≈ 1.3× (docs/PERFORMANCE.md).
@@ -224,7 +224,7 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
 }
 
 function statusLine(s: DeskStatus): string {
-  return `[${formatDuration(s.simulatedMs)} sim] decisions=${s.decisions} orders=${s.orders} fills=${s.fills} pnl=${formatMoney(s.pnl)} state=${s.tradingState}`;
+  return `[${formatDuration(s.simulatedMs)} sim] decisions=${s.decisions} orders=${s.orders} fills=${s.fills} pnl=${formatMoney(s.pnl)} desk=${s.status} state=${s.tradingState}`;
 }
 
 function printSummary(s: RunSummary, out: Out, json: boolean): void {
@@ -237,6 +237,9 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     out.line(
       `  safety          trading ${s.tradingState}   halts ${s.halts}   breaker trips ${s.breakerTrips}`,
     );
+    out.line(
+      `  status          desk ${paintStatus(s.status, out)}${s.venues.map((v) => `   ${v.id} ${paintStatus(v.status, out)}`).join('')}`,
+    );
     const pnlText = formatMoney(s.pnl);
     out.line(
       `  PnL             ${out.paint(s.pnl >= 0 ? 'green' : 'red', pnlText)} (realised ${formatMoney(s.realizedPnl)}, unrealised ${formatMoney(s.unrealizedPnl)}, fees ${s.fees.toFixed(2)})`,
@@ -244,11 +247,11 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     for (const p of s.positions) out.line(`  position        ${p.instrumentId} ${p.quantity}`);
     out.line('  agents:');
     out.line(
-      `    ${'id'.padEnd(20)} ${'type'.padEnd(22)} ${'state'.padEnd(11)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'trades'.padStart(6)} ${'realised'.padStart(10)} ${'failures'.padStart(8)}`,
+      `    ${'id'.padEnd(20)} ${'type'.padEnd(22)} ${'status'.padEnd(11)} ${'decisions'.padStart(9)} ${'trust'.padStart(6)} ${'trades'.padStart(6)} ${'realised'.padStart(10)} ${'failures'.padStart(8)}`,
     );
     for (const a of s.agents) {
       out.line(
-        `    ${a.id.padEnd(20)} ${a.type.padEnd(22)} ${a.state.padEnd(11)} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.trades).padStart(6)} ${formatMoney(a.pnl).padStart(10)} ${String(a.failures).padStart(8)}`,
+        `    ${a.id.padEnd(20)} ${a.type.padEnd(22)} ${paintStatus(a.status, out, 11)} ${String(a.decisions).padStart(9)} ${a.trust.toFixed(3).padStart(6)} ${String(a.trades).padStart(6)} ${formatMoney(a.pnl).padStart(10)} ${String(a.failures).padStart(8)}`,
       );
     }
     if (s.resumed)

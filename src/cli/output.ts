@@ -1,4 +1,6 @@
 /** Terminal output helpers: colours only on a terminal, never with NO_COLOR. */
+import type { LifecycleState } from '../core/index.ts';
+
 export interface Out {
   readonly tty: boolean;
   readonly color: boolean;
@@ -60,4 +62,20 @@ export function formatDuration(ms: number): string {
   return h > 0
     ? `${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s`
     : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+const STATUS_COLOR: Readonly<Record<LifecycleState, 'green' | 'yellow' | 'red' | 'dim'>> = {
+  CREATED: 'dim',
+  STARTING: 'yellow',
+  RUNNING: 'green',
+  DEGRADED: 'yellow',
+  STOPPING: 'yellow',
+  STOPPED: 'dim',
+  QUARANTINED: 'red',
+  FAULTED: 'red',
+};
+
+/** A lifecycle status (desk, agent, venue), padded to `width`, in one colour per state everywhere. */
+export function paintStatus(status: LifecycleState, out: Out, width = 0): string {
+  return out.paint(STATUS_COLOR[status], status.padEnd(width));
 }

@@ -3,4 +3,5 @@ export * from './decimal.ts';
 export * from './errors.ts';
 export * from './hash.ts';
 export * from './ids.ts';
+export * from './lifecycle.ts';
 export * from './random.ts';

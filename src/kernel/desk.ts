@@ -17,6 +17,7 @@ import {
   ConcordError,
   Decimal,
   IdGenerator,
+  Lifecycle,
   monotonicMs,
   Random,
   type SimulatedClock,
@@ -145,6 +146,11 @@ export class Desk {
   readonly orchestrator: Orchestrator;
   readonly supervisor: AgentSupervisor;
   readonly ids: IdGenerator;
+  /**
+   * The desk's own lifecycle (src/core/lifecycle.ts): CREATED → STARTING → RUNNING → STOPPING →
+   * STOPPED, DEGRADED once it has failed closed. Not journaled; trading state is another axis.
+   */
+  readonly lifecycle = new Lifecycle('desk');
   readonly counters: DeskCounters = {
     marketEvents: 0,
     triggers: 0,
@@ -305,7 +311,13 @@ export class Desk {
   }
 
   async start(): Promise<void> {
-    await this.supervisor.start();
+    this.lifecycle.transition('STARTING', 'start');
+    try {
+      await this.supervisor.start();
+    } catch (err) {
+      this.lifecycle.transitionIfAllowed('FAULTED', `start failed: ${toConcordError(err).shortMessage}`);
+      throw err;
+    }
     // Stable stand-ins for the orchestrator: the supervisor may replace an agent's instance
     // on restart, so learning goes through the supervisor, never to a stale instance.
     this.agentProxies = this.agentIds.map((id) => {
@@ -326,11 +338,18 @@ export class Desk {
       } satisfies Agent;
     });
     this.activeProxies = this.agentProxies;
+    this.lifecycle.transition('RUNNING', 'started');
+    if (this.failClosedReason !== undefined)
+      this.lifecycle.transition('DEGRADED', `failed closed: ${this.failClosedReason}`);
   }
 
+  /** Stops the agents. Safe to call again (and after `abandon`): only the first call moves the lifecycle. */
   async stop(): Promise<void> {
+    const reason = this.abandoned ? 'abandoned' : 'stop';
+    const moving = this.lifecycle.transitionIfAllowed('STOPPING', reason);
     this.orchestrator.stop();
     await this.supervisor.stop();
+    if (moving) this.lifecycle.transitionIfAllowed('STOPPED', reason);
   }
 
   /**
@@ -397,6 +416,8 @@ export class Desk {
     if (this.failClosedReason !== undefined) return;
     this.failClosedReason = reason;
     this.counters.halts++;
+    // Still stepping (and able to reduce), but it can no longer trust itself: no way back to RUNNING.
+    if (this.lifecycle.state === 'RUNNING') this.lifecycle.transition('DEGRADED', `failed closed: ${reason}`);
     // Shown at once: the operator must learn that the desk stopped even if its journal cannot say so.
     const withheld = this.visible.withheld();
     this.show(
@@ -559,6 +580,11 @@ export class Desk {
 
   instrumentList(): Instrument[] {
     return [...this.instruments.values()];
+  }
+
+  /** The venues the desk trades on (for status views). */
+  venueList(): DeskVenue[] {
+    return [...this.venues.values()];
   }
 
   /** The agents whose decision produced an order (for attribution in reports). */

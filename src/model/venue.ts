@@ -8,7 +8,7 @@
  * CONCORD_ERR_VENUE_TIMEOUT means the outcome is UNKNOWN and must never be retried
  * blindly; reconciliation resolves it through `fetchOrder` / `fetchOpenOrders`.
  */
-import type { Decimal } from '../core/index.ts';
+import type { Decimal, LifecycleView } from '../core/index.ts';
 import type { Instrument, InstrumentId, VenueId } from './instrument.ts';
 import type { Fill, OrderRequest, OrderStatus, VenueOrderEvent } from './order.ts';
 
@@ -55,4 +55,10 @@ export interface VenuePort {
   fetchOpenOrders(): Promise<readonly VenueOrderState[]>;
   fetchBalances(): Promise<readonly VenueBalance[]>;
   fetchPositions(): Promise<readonly VenuePosition[]>;
+  /**
+   * The venue's lifecycle in the shared vocabulary (src/core/lifecycle.ts): RUNNING while it takes
+   * calls, DEGRADED while a connection is lost and redialled, STOPPED once closed. Status views
+   * read it; a wrapper forwards its inner venue's.
+   */
+  readonly lifecycle?: LifecycleView | undefined;
 }

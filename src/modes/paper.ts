@@ -356,6 +356,7 @@ function writeAhead(venue: RemoteVenue, journal: Journal, failClosed: (reason: s
     fetchOpenOrders: () => venue.fetchOpenOrders(),
     fetchBalances: () => venue.fetchBalances(),
     fetchPositions: () => venue.fetchPositions(),
+    lifecycle: venue.lifecycle,
   };
 }
 

@@ -14,7 +14,7 @@ import type { CompactedRecord } from '../kernel/compact.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import { type Checkpoint, Desk, sortedEntries } from '../kernel/desk.ts';
 import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
-import { type AgentSummary, agentSummaries, type DeskStatus } from '../kernel/status.ts';
+import { type AgentSummary, agentSummaries, type DeskStatus, lifecycleStatus } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
 import type { MarketEvent } from '../model/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
@@ -97,6 +97,7 @@ function summarize(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus 
   return {
     mode: desk.config.mode,
     seed: desk.config.seed,
+    ...lifecycleStatus(desk),
     simulatedMs,
     wallMs,
     marketEvents: c.marketEvents,
@@ -224,8 +225,9 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     await session?.start();
     const simStart = clock.now();
     // Durable before visible: the status handed out (fills, orders, PnL, positions) is the one
-    // taken at the last commit, which a crash cannot take back; only the trading state is live
-    // (a halt is shown at once). Taken at most every 100 ms of wall time.
+    // taken at the last commit, which a crash cannot take back; the trading state and the
+    // lifecycle statuses are live (a halt or a failure is shown at once). Taken at most every
+    // 100 ms of wall time.
     let durableStatus: DeskStatus | undefined;
     let lastCapture = Number.NEGATIVE_INFINITY;
     if (options.onStatus !== undefined) {
@@ -259,7 +261,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       }
       if (wallElapsed - lastStatus >= 100 && durableStatus !== undefined) {
         lastStatus = wallElapsed;
-        options.onStatus?.({ ...durableStatus, tradingState: desk.tradingState() });
+        options.onStatus?.({ ...durableStatus, ...lifecycleStatus(desk), tradingState: desk.tradingState() });
       }
     }
     if (session !== undefined) {
@@ -272,6 +274,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
     });
     desk.flush();
     await desk.stop();
+    for (const venue of sandbox.venues) venue.stop('run ended');
     const status = summarize(desk, monotonicMs() - wallStart, clock.now() - simStart);
     options.onStatus?.(status);
     const { recent: _recent, decisionsPerSec: _dps, ...rest } = status;

@@ -15,7 +15,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS, type RecordEvent } from '../bus/index.ts';
-import { type Clock, ConcordError, isConcordError, SimulatedClock, toConcordError } from '../core/index.ts';
+import {
+  type Clock,
+  ConcordError,
+  isConcordError,
+  Lifecycle,
+  type LifecycleState,
+  SimulatedClock,
+  toConcordError,
+} from '../core/index.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from '../kernel/config.ts';
 import { Desk, sortedEntries } from '../kernel/desk.ts';
@@ -46,11 +54,15 @@ export function liveSummaryOf(desk: Desk): LiveSummary {
   };
 }
 
-export type ShadowState = 'created' | 'running' | 'stopped' | 'faulted';
+/**
+ * A session's lifecycle (src/core/lifecycle.ts): CREATED → STARTING → RUNNING → STOPPING →
+ * STOPPED, or FAULTED when the shadow desk failed (final: the session stops listening).
+ */
+export type ShadowState = LifecycleState;
 
 export interface ShadowReport {
   readonly sessionId: string;
-  readonly state: ShadowState;
+  readonly status: ShadowState;
   /** Why the session faulted (a shadow failure never reaches the live desk). */
   readonly faultReason: string | null;
   readonly startTs: number;
@@ -132,12 +144,12 @@ export function evaluatePromotion(report: ShadowReport, thresholds: PromotionThr
   }
   checks.push({
     name: 'notFaulted',
-    ok: report.state !== 'faulted',
+    ok: report.status !== 'FAULTED',
     actual: report.faultReason,
     required: 'no fault',
   });
   checks.push({ name: 'notHalted', ok: report.halts === 0, actual: report.halts, required: '0 halts' });
-  const quarantined = report.agents.filter((a) => a.state === 'QUARANTINED').map((a) => a.id);
+  const quarantined = report.agents.filter((a) => a.status === 'QUARANTINED').map((a) => a.id);
   checks.push({
     name: 'noQuarantine',
     ok: quarantined.length === 0,
@@ -201,7 +213,7 @@ export class ShadowSession {
   private readonly ownClock: SimulatedClock | undefined;
   private readonly recordLive: RecordEvent | undefined;
   private readonly sampleEveryMs: number;
-  private state: ShadowState = 'created';
+  private readonly lifecycle: Lifecycle;
   private faultReason: string | null = null;
   private startTs = 0;
   private lastSampleTs = Number.NEGATIVE_INFINITY;
@@ -229,6 +241,7 @@ export class ShadowSession {
       );
     }
     this.id = options.id;
+    this.lifecycle = new Lifecycle(`shadow session ${options.id}`);
     this.liveClock = options.clock;
     this.recordLive = options.recordLive;
     this.sampleEveryMs = sampleEveryMs;
@@ -268,11 +281,12 @@ export class ShadowSession {
   }
 
   get currentState(): ShadowState {
-    return this.state;
+    return this.lifecycle.state;
   }
 
   async start(): Promise<void> {
-    this.expectState('start', 'created');
+    this.expectState('start', 'CREATED');
+    this.lifecycle.transition('STARTING', 'start');
     this.startTs = this.liveClock.now();
     // The live clock may have moved since construction; the shadow starts where it is now.
     if (this.ownClock !== undefined && this.startTs > this.ownClock.now())
@@ -284,8 +298,13 @@ export class ShadowSession {
       startTs: this.startTs,
       version: 1,
     });
-    await this.desk.start();
-    this.state = 'running';
+    try {
+      await this.desk.start();
+    } catch (err) {
+      this.fault(err);
+      throw err;
+    }
+    this.lifecycle.transition('RUNNING', 'started');
     this.lastSampleTs = this.startTs;
     // Relative path only: where the live journal lives is not part of the run (hashes stay comparable).
     this.recordLive?.(EVENTS.shadowStarted, {
@@ -302,9 +321,10 @@ export class ShadowSession {
    * for a shadow failure: the session faults (journaled live as `shadow.faulted`) and stops listening.
    */
   onMarketEvent(event: MarketEvent): Promise<void> | undefined {
-    if (this.state !== 'running') {
-      if (this.state === 'faulted' || this.state === 'stopped') return undefined;
-      this.expectState('onMarketEvent', 'running');
+    const state = this.lifecycle.state;
+    if (state !== 'RUNNING') {
+      if (this.lifecycle.final || state === 'STOPPING') return undefined;
+      this.expectState('onMarketEvent', 'RUNNING');
     }
     let pending: Promise<void> | undefined;
     try {
@@ -333,11 +353,11 @@ export class ShadowSession {
     const now = this.liveClock.now();
     return {
       sessionId: this.id,
-      state: this.state,
+      status: this.lifecycle.state,
       faultReason: this.faultReason,
       startTs: this.startTs,
       ts: now,
-      durationMs: this.state === 'created' ? 0 : now - this.startTs,
+      durationMs: this.lifecycle.state === 'CREATED' ? 0 : now - this.startTs,
       agents: agentSummaries(desk),
       marketEvents: c.marketEvents,
       triggers: c.triggers,
@@ -386,8 +406,10 @@ export class ShadowSession {
 
   /** Stops the candidates, closes the shadow journal and journals the final report live (`shadow.report`). */
   async stop(live?: LiveSummary): Promise<ShadowReport> {
-    if (this.state === 'stopped') return this.report(live);
-    if (this.state === 'running') {
+    if (this.lifecycle.state === 'STOPPED') return this.report(live);
+    const wasRunning = this.lifecycle.state === 'RUNNING';
+    this.lifecycle.transitionIfAllowed('STOPPING', 'stop');
+    if (wasRunning) {
       this.maybeSample(true);
       try {
         this.desk.record(EVENTS.shadowEnd, { sessionId: this.id, counters: this.desk.counters });
@@ -398,12 +420,13 @@ export class ShadowSession {
     }
     try {
       // A faulted shadow desk is released without writing more (its journal may be what failed).
-      if (this.state === 'faulted') await this.desk.abandon();
+      if (this.lifecycle.state === 'FAULTED') await this.desk.abandon();
       else await this.desk.stop();
     } catch (err) {
       this.fault(err);
     }
-    if (this.state !== 'faulted') this.state = 'stopped';
+    for (const venue of this.venues) venue.stop(`shadow session ${this.id} ${this.lifecycle.state}`);
+    this.lifecycle.transitionIfAllowed('STOPPED', 'stopped');
     const report = this.report(live);
     this.journal.close();
     this.recordLive?.(EVENTS.shadowReport, report);
@@ -418,18 +441,18 @@ export class ShadowSession {
   }
 
   private fault(err: unknown): void {
-    if (this.state === 'faulted') return;
-    this.state = 'faulted';
+    if (!this.lifecycle.can('FAULTED')) return;
     this.faultReason = `${toConcordError(err).code}: ${toConcordError(err).shortMessage}`;
+    this.lifecycle.transition('FAULTED', this.faultReason);
     this.recordLive?.(EVENTS.shadowFaulted, { sessionId: this.id, reason: this.faultReason });
   }
 
   private expectState(action: string, expected: ShadowState): void {
-    if (this.state !== expected) {
+    if (this.lifecycle.state !== expected) {
       throw new ConcordError(
         'CONCORD_ERR_SHADOW_STATE',
-        `cannot ${action} shadow session "${this.id}" while it is ${this.state}; expected ${expected} (create → start → onMarketEvent… → stop)`,
-        { details: { sessionId: this.id, state: this.state, expected, action } },
+        `cannot ${action} shadow session "${this.id}" while it is ${this.lifecycle.state}; expected ${expected} (create → start → onMarketEvent… → stop)`,
+        { details: { sessionId: this.id, state: this.lifecycle.state, expected, action } },
       );
     }
   }

@@ -113,7 +113,9 @@ describe('supervision policy (model-based)', () => {
             }
           }
           const s = supervisor.state('p');
-          expect(s.state).toBe(mode === 'running' ? 'RUNNING' : mode === 'backoff' ? 'DEGRADED' : 'FAULTED');
+          expect(s.state).toBe(
+            mode === 'running' ? 'RUNNING' : mode === 'backoff' ? 'DEGRADED' : 'QUARANTINED',
+          );
           expect(s.quarantined).toBe(mode === 'quarantined');
           expect(s.consecutiveFailures).toBe(consecutive);
           expect(s.restarts).toBe(restarts);

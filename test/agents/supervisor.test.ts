@@ -142,7 +142,7 @@ describe('AgentSupervisor: failures, backoff, quarantine', () => {
     clock.advanceTo(3000);
     expect((await round()).status).toBe('error');
     expect(supervisor.state(bad)).toMatchObject({
-      state: 'FAULTED',
+      state: 'QUARANTINED',
       quarantined: true,
       consecutiveFailures: 3,
       restarts: 2,
@@ -166,7 +166,7 @@ describe('AgentSupervisor: failures, backoff, quarantine', () => {
       `3000 ${bad} restarted (attempt 2, snapshot false)`,
       `3000 ${bad} state DEGRADED>RUNNING`,
       `3000 ${bad} failed error #3`,
-      `3000 ${bad} state RUNNING>FAULTED`,
+      `3000 ${bad} state RUNNING>QUARANTINED`,
       `3000 ${bad} quarantined after 3`,
     ]);
     await supervisor.stop();
@@ -399,12 +399,12 @@ describe('AgentSupervisor: state', () => {
     b.supervisor.add({ id: broken, type: 'scripted' });
     await b.supervisor.start();
     expect(b.events).toEqual([
-      { type: 'agent.state', agentId: learner, ts: 0, from: 'READY', to: 'STARTING', reason: 'start' },
+      { type: 'agent.state', agentId: learner, ts: 0, from: 'CREATED', to: 'STARTING', reason: 'start' },
       { type: 'agent.state', agentId: learner, ts: 0, from: 'STARTING', to: 'RUNNING', reason: 'started' },
     ]);
     expect((await b.supervisor.call(learner, context(), opts)).decision?.reasoning).toBe('learned 2');
     expect(b.supervisor.state(broken)).toMatchObject({
-      state: 'FAULTED',
+      state: 'QUARANTINED',
       quarantined: true,
       totalFailures: 2,
       restarts: 1,
@@ -441,7 +441,7 @@ describe('AgentSupervisor: state', () => {
   it('skips calls before start, and reports unknown or duplicate ids and bad policies with codes', async () => {
     const { supervisor } = setup();
     supervisor.add({ id: 'n', type: 'scripted' });
-    expect((await supervisor.call('n', context(), opts)).error).toBe('not running (READY)');
+    expect((await supervisor.call('n', context(), opts)).error).toBe('not running (CREATED)');
     expect(() => supervisor.add({ id: 'n', type: 'scripted' })).toThrow(/CONCORD_ERR_AGENT_DUPLICATE_ID/);
     await expect(supervisor.call('ghost', context(), opts)).rejects.toSatisfy((e) =>
       isConcordError(e, 'CONCORD_ERR_AGENT_UNKNOWN'),

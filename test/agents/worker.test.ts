@@ -156,7 +156,7 @@ describe('isolated agents (worker threads)', () => {
     const { supervisor, events } = setup(false); // the worker's registry lacks worker-probe
     supervisor.add({ id: 'orphan', type: 'worker-probe', isolated: true });
     await supervisor.start();
-    expect(supervisor.state('orphan')).toMatchObject({ state: 'FAULTED', quarantined: true });
+    expect(supervisor.state('orphan')).toMatchObject({ state: 'QUARANTINED', quarantined: true });
     const failed = events.find((e) => e.type === 'agent.failed');
     expect(failed?.type === 'agent.failed' && failed.reason).toMatch(
       /CONCORD_ERR_AGENT_WORKER|unknown agent type "worker-probe"/,

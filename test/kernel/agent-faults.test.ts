@@ -86,9 +86,15 @@ describe('agents that throw, hang or return garbage', () => {
       expect(after.filter((r) => r.type === 'decision').length).toBeGreaterThan(50);
       expect(after.filter((r) => r.type === 'order.filled').length).toBeGreaterThan(0);
       const s = summary.agents.find((a) => a.id === id);
-      expect(s?.state).toBe('QUARANTINED');
+      expect(s?.status).toBe('QUARANTINED');
       expect(s?.failures).toBe(3);
     }
+    // One status vocabulary: the desk and its venues ended STOPPED, the quarantined agents stayed QUARANTINED.
+    expect(summary.status).toBe('STOPPED');
+    expect(summary.venues.length).toBeGreaterThan(0);
+    for (const v of summary.venues) expect(v.status, v.id).toBe('STOPPED');
+    for (const a of summary.agents)
+      expect(a.status, a.id).toBe(a.id.startsWith('bad-') ? 'QUARANTINED' : 'STOPPED');
     // A missed deadline is journaled as an input.
     expect(all.filter((r) => r.type === 'agent.timeout').length).toBe(3);
     // Healthy agents never failed.

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../src/core/index.ts';
 import { JournalReader, SqliteJournal } from '../../src/journal/index.ts';
-import { Desk, parseDeskConfig } from '../../src/kernel/index.ts';
+import { agentStatus, Desk, parseDeskConfig } from '../../src/kernel/index.ts';
 import { SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
@@ -34,9 +34,14 @@ describe('stale data', () => {
         if (e.instrumentId.startsWith('sim-c:') && e.ts >= outage.from && e.ts < outage.to) continue;
         const p = desk.step(e);
         if (p !== undefined) await p;
-        if (desk.isDataStale('arbitrage')) staleSeen = true;
+        if (desk.isDataStale('arbitrage')) {
+          staleSeen = true;
+          // The status view shows it in the shared vocabulary.
+          expect(agentStatus(desk, 'arbitrage')).toBe('DEGRADED');
+        }
       }
     }
+    expect(agentStatus(desk, 'arbitrage')).toBe('RUNNING');
     await desk.stop();
     desk.flush();
     journal.close();

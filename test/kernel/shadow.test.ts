@@ -203,7 +203,10 @@ describe('ShadowSession on the sandbox market', () => {
     const session = withA.session as ShadowSession;
     const report = withA.report as ShadowReport;
     const desk = session.desk;
-    expect(report.state).toBe('stopped');
+    expect(report.status).toBe('STOPPED');
+    expect(session.currentState).toBe('STOPPED');
+    // The session's venues stopped with it: nothing can reach them any more.
+    for (const v of session.venues) expect(v.lifecycle.state).toBe('STOPPED');
     expect(report.pnl).toBe(desk.portfolio.totalPnlExact().toNumber());
     expect(report.realizedPnl).toBe(desk.portfolio.realizedExact().toNumber());
     expect(report.fees).toBe(desk.portfolio.feesExact().toNumber());
@@ -290,7 +293,7 @@ describe('ShadowSession on the sandbox market', () => {
       },
     });
     const report = result.report as ShadowReport;
-    expect(report.state).toBe('faulted');
+    expect(report.status).toBe('FAULTED');
     expect(report.faultReason).toMatch(/^CONCORD_ERR_JOURNAL/);
     const types = result.live.map((r) => r.type);
     // The live desk kept going to the end of its run after the shadow faulted.
@@ -325,8 +328,17 @@ describe('ShadowSession on the sandbox market', () => {
     const fresh = make('twice');
     expect(() =>
       fresh.onMarketEvent(new SyntheticMarket({ seed: 1, startTs: 0, tickMs: 100 }).next()[0] as never),
-    ).toThrow(expect.objectContaining({ code: 'CONCORD_ERR_SHADOW_STATE' }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'CONCORD_ERR_SHADOW_STATE',
+        details: expect.objectContaining({ state: 'CREATED' }),
+      }),
+    );
+    expect(fresh.currentState).toBe('CREATED');
     await fresh.stop();
+    // Never started, still released: CREATED → STOPPING → STOPPED, and the report says so.
+    expect(fresh.currentState).toBe('STOPPED');
+    expect(fresh.report().status).toBe('STOPPED');
   });
 });
 
@@ -343,7 +355,7 @@ const ZERO: PromotionThresholds = {
 function fakeReport(over: Partial<ShadowReport> = {}): ShadowReport {
   return {
     sessionId: 's',
-    state: 'running',
+    status: 'RUNNING',
     faultReason: null,
     startTs: 0,
     ts: 10_000,
@@ -352,7 +364,7 @@ function fakeReport(over: Partial<ShadowReport> = {}): ShadowReport {
       {
         id: 'c',
         type: 'momentum',
-        state: 'RUNNING',
+        status: 'RUNNING',
         decisions: 500,
         trust: 1,
         pnl: 0,
@@ -409,9 +421,9 @@ describe('evaluatePromotion', () => {
       { vsLive: { livePnl: 100, pnlDelta: 19.5, liveDecisions: null, liveOrders: null, liveFills: null } },
     ],
     ['minPnlVsLive', { vsLive: null }],
-    ['session faulted', { state: 'faulted' as const, faultReason: 'CONCORD_ERR_JOURNAL_CLOSED: closed' }],
+    ['session faulted', { status: 'FAULTED' as const, faultReason: 'CONCORD_ERR_JOURNAL_CLOSED: closed' }],
     ['shadow desk halted', { halts: 1 }],
-    ['candidate(s) quarantined', { agents: [{ ...fakeReport().agents[0]!, state: 'QUARANTINED' }] }],
+    ['candidate(s) quarantined', { agents: [{ ...fakeReport().agents[0]!, status: 'QUARANTINED' }] }],
   ] as Array<[string, Partial<ShadowReport>]>)('denies when %s is not met', (name, over) => {
     const d = evaluatePromotion(fakeReport(over), PASSING);
     expect(d.eligible).toBe(false);

@@ -537,3 +537,25 @@ describe('BarVenue on the real BTC-PERP 1-minute bars', () => {
       expect(f.price.eq(Decimal.from(String(expectedOpens[k])))).toBe(true);
   });
 });
+
+describe('BarVenue: lifecycle', () => {
+  it('is RUNNING from construction; once stopped it refuses orders and cancels but still answers reads', async () => {
+    const h = harness();
+    expect(h.venue.lifecycle.state).toBe('RUNNING');
+    h.feed(h.bar(0, 100, 110, 90, 105));
+    const resting = order(h.instrument, 'buy', 'limit', '1', '80');
+    await h.venue.submitOrder(resting);
+    h.venue.stop('end of the backtest');
+    expect(h.venue.lifecycle.state).toBe('STOPPED');
+    expect(h.venue.lifecycle.reason).toBe('end of the backtest');
+    await expect(h.venue.submitOrder(order(h.instrument, 'buy', 'market', '1'))).rejects.toSatisfy((e) =>
+      isConcordError(e, 'CONCORD_ERR_LIFECYCLE_STATE'),
+    );
+    await expect(h.venue.cancelOrder(resting.clientOrderId)).rejects.toSatisfy((e) =>
+      isConcordError(e, 'CONCORD_ERR_LIFECYCLE_STATE'),
+    );
+    expect((await h.venue.fetchOpenOrders()).map((x) => x.clientOrderId)).toEqual([resting.clientOrderId]);
+    h.venue.stop('again');
+    expect(h.venue.lifecycle.reason).toBe('end of the backtest');
+  });
+});

@@ -41,6 +41,7 @@ for (const latencyMs of [0, 25]) {
       async settle() {
         clock.advanceBy(latencyMs + 1);
       },
+      stop: () => venue.stop(),
     };
   });
 }

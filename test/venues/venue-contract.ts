@@ -9,7 +9,7 @@
  * reach the venue and their events arrive.
  */
 import { describe, expect, it } from 'vitest';
-import { Decimal, isConcordError } from '../../src/core/index.ts';
+import { Decimal, isConcordError, isLifecycleState, isWorkingLifecycleState } from '../../src/core/index.ts';
 import type {
   Level,
   OrderRequest,
@@ -29,6 +29,8 @@ export interface VenueContractHarness {
   setMarket(bids: readonly Level[], asks: readonly Level[]): void;
   /** Lets in-flight requests reach the venue and their events be delivered. */
   settle(): Promise<void>;
+  /** Stops (or closes) the venue, so its lifecycle ends in STOPPED. */
+  stop(): void | Promise<void>;
 }
 
 export type VenueContractFactory = () => VenueContractHarness | Promise<VenueContractHarness>;
@@ -293,6 +295,36 @@ export function describeVenueContract(name: string, factory: VenueContractFactor
       await h.venue.submitOrder(request(i, 'buy', 'limit', '0.01', '59000'));
       await h.settle();
       expect(seen).toEqual([]);
+    });
+
+    it('reports a working lifecycle state of the shared vocabulary while it takes orders', async () => {
+      const { h, rec, i } = await setup();
+      const state = h.venue.lifecycle?.state;
+      expect(isLifecycleState(state)).toBe(true);
+      expect(isWorkingLifecycleState(state as never)).toBe(true);
+      const order = request(i, 'buy', 'limit', '0.01', '59000');
+      await h.venue.submitOrder(order);
+      await h.settle();
+      expect(rec.of(order.clientOrderId)[0]?.type).toBe('order.accepted');
+    });
+
+    it('once stopped it is STOPPED for good and refuses submits and cancels with a code, nothing sent', async () => {
+      const { h, rec, i } = await setup();
+      const resting = request(i, 'buy', 'limit', '0.01', '59000');
+      await h.venue.submitOrder(resting);
+      await h.settle();
+      await h.stop();
+      expect(h.venue.lifecycle?.state).toBe('STOPPED');
+      const late = request(i, 'buy', 'market', '0.01');
+      await expect(h.venue.submitOrder(late)).rejects.toSatisfy((e: unknown) =>
+        isConcordError(e, 'CONCORD_ERR_LIFECYCLE_STATE'),
+      );
+      await expect(h.venue.cancelOrder(resting.clientOrderId)).rejects.toSatisfy((e: unknown) =>
+        isConcordError(e, 'CONCORD_ERR_LIFECYCLE_STATE'),
+      );
+      await h.settle();
+      expect(rec.of(late.clientOrderId)).toEqual([]);
+      expect(rec.of(resting.clientOrderId).map((e) => e.type)).toEqual(['order.accepted']);
     });
 
     it('reports positions that follow the fills', async () => {

@@ -10,7 +10,7 @@
  * recovered through `fetchOrder`, which presents fills exactly as events did (a fill
  * split in two is split the same way in both, with the same trade ids).
  */
-import { type Clock, ConcordError, Decimal, type Random } from '../../core/index.ts';
+import { type Clock, ConcordError, Decimal, type LifecycleView, type Random } from '../../core/index.ts';
 import type {
   Fill,
   Instrument,
@@ -115,6 +115,8 @@ const PROBABILITY_KEYS = [
 export class FaultyVenue implements VenuePort {
   readonly id: VenueId;
   readonly has: VenueCapabilities;
+  /** The wrapped venue's: injected disconnect windows are faults to survive, not a state change. */
+  readonly lifecycle: LifecycleView | undefined;
   private readonly inner: VenuePort;
   private readonly clock: Clock;
   private readonly callRandom: Random;
@@ -135,6 +137,7 @@ export class FaultyVenue implements VenuePort {
     this.inner = options.inner;
     this.id = options.inner.id;
     this.has = options.inner.has;
+    this.lifecycle = options.inner.lifecycle;
     this.clock = options.clock;
     this.callRandom = options.random.fork('faulty-venue.calls');
     this.eventRandom = options.random.fork('faulty-venue.events');

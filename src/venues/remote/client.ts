@@ -10,9 +10,19 @@
  *   may have arrived) and new calls with CONCORD_ERR_VENUE_DISCONNECTED until the
  *   client has reconnected, which it tries every `reconnectDelayMs`. Events sent while
  *   disconnected are lost here: reconciliation recovers them from the venue.
+ * - Lifecycle (src/core/lifecycle.ts), shared by every venue of the connection: STARTING while
+ *   the first connection is dialled, RUNNING once the server said hello, DEGRADED while a dropped
+ *   connection is redialled (RUNNING again at the next hello), STOPPING → STOPPED on `close()`,
+ *   FAULTED when the first connection never came up.
  */
 import { connect, type Socket } from 'node:net';
-import { type Clock, ConcordError, type TimerHandle } from '../../core/index.ts';
+import {
+  type Clock,
+  ConcordError,
+  Lifecycle,
+  type LifecycleView,
+  type TimerHandle,
+} from '../../core/index.ts';
 import type {
   Instrument,
   MarketEvent,
@@ -87,9 +97,11 @@ export class RemoteConnection {
   /** The server's first hello: venues, instruments and its time when we connected. */
   hello: HelloMessage | undefined;
   reconnects = 0;
+  readonly lifecycle: Lifecycle;
 
   private constructor(options: RemoteConnectionOptions) {
     this.options = options;
+    this.lifecycle = new Lifecycle(`venue server ${options.address.host}:${options.address.port}`);
     this.clock = options.clock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
     this.reconnectDelayMs = options.reconnectDelayMs ?? 100;
@@ -98,11 +110,14 @@ export class RemoteConnection {
   /** Connects and waits for the server's hello. */
   static async open(options: RemoteConnectionOptions): Promise<RemoteConnection> {
     const connection = new RemoteConnection(options);
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    connection.lifecycle.transition('STARTING', 'connecting');
     await new Promise<void>((resolve, reject) => {
       const timer = options.clock.setTimeout(() => {
+        connection.lifecycle.transition('FAULTED', `no hello within ${connectTimeoutMs} ms`);
         connection.close();
         reject(connection.disconnectedError('connect', undefined));
-      }, options.connectTimeoutMs ?? 5000);
+      }, connectTimeoutMs);
       connection.onHello(() => {
         options.clock.clearTimer(timer);
         resolve();
@@ -171,10 +186,14 @@ export class RemoteConnection {
   }
 
   close(): void {
+    const stopping = this.lifecycle.transitionIfAllowed('STOPPING', 'closed');
     this.closed = true;
+    // At once, not when the socket's close event comes: a call after close() is never sent.
+    this.connected = false;
     if (this.reconnectTimer !== undefined) this.clock.clearTimer(this.reconnectTimer);
     this.socket?.destroy();
     this.failPending('the connection was closed');
+    if (stopping) this.lifecycle.transition('STOPPED', 'closed');
   }
 
   private dial(): void {
@@ -200,6 +219,11 @@ export class RemoteConnection {
     this.connected = false;
     this.failPending('the connection dropped');
     if (this.closed) return;
+    if (this.lifecycle.state === 'RUNNING')
+      this.lifecycle.transition(
+        'DEGRADED',
+        `connection dropped; redialling every ${this.reconnectDelayMs} ms`,
+      );
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.closed) this.dial();
@@ -239,6 +263,8 @@ export class RemoteConnection {
         if (this.hello !== undefined) this.reconnects++;
         else this.hello = message;
         this.connected = true;
+        if (this.lifecycle.state === 'STARTING' || this.lifecycle.state === 'DEGRADED')
+          this.lifecycle.transition('RUNNING', this.reconnects === 0 ? 'connected' : 'reconnected');
         for (const l of this.helloListeners) l(message);
         return;
     }
@@ -294,6 +320,11 @@ export class RemoteVenue implements VenuePort {
     readonly id: VenueId,
     private readonly instrumentList: readonly SpotInstrument[],
   ) {}
+
+  /** The connection's: every venue of one venue server is up or down together. */
+  get lifecycle(): LifecycleView {
+    return this.connection.lifecycle;
+  }
 
   instruments(): readonly Instrument[] {
     return this.instrumentList;

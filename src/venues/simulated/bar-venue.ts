@@ -110,6 +110,7 @@ export class BarVenue extends LedgerVenue<BarOrder, BarMarket> {
    * resolves. A repeated clientOrderId is rejected and leaves the first order alone.
    */
   async submitOrder(request: OrderRequest): Promise<void> {
+    this.lifecycle.assertWorking('submitOrder');
     if (this.orders.has(request.clientOrderId)) {
       this.emitRejected(request.clientOrderId, 'DUPLICATE_CLIENT_ORDER_ID', 'clientOrderId already used');
       return;
@@ -138,6 +139,7 @@ export class BarVenue extends LedgerVenue<BarOrder, BarMarket> {
 
   /** Cancels a pending order at once. Canceling a finished order is a no-op; an id never submitted is an error. */
   async cancelOrder(clientOrderId: string): Promise<void> {
+    this.lifecycle.assertWorking('cancelOrder');
     const order = this.orders.get(clientOrderId);
     if (order === undefined) throw this.orderNotFound(clientOrderId);
     this.cancelIfOpen(order);

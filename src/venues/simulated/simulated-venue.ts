@@ -104,6 +104,7 @@ export class SimulatedVenue extends LedgerVenue<SimOrder, Market> {
    * and leaves the first order untouched.
    */
   async submitOrder(request: OrderRequest): Promise<void> {
+    this.lifecycle.assertWorking('submitOrder');
     const duplicate = this.submitted.has(request.clientOrderId);
     this.submitted.add(request.clientOrderId);
     this.clock.setTimeout(() => {
@@ -118,6 +119,7 @@ export class SimulatedVenue extends LedgerVenue<SimOrder, Market> {
    * done is a no-op (no event); an id never submitted is an error.
    */
   async cancelOrder(clientOrderId: string): Promise<void> {
+    this.lifecycle.assertWorking('cancelOrder');
     if (!this.submitted.has(clientOrderId)) throw this.orderNotFound(clientOrderId);
     this.clock.setTimeout(() => this.cancelIfOpen(this.orders.get(clientOrderId)), this.latencyMs);
   }

@@ -7,7 +7,7 @@
  * Everything here is synchronous and deterministic: events go to subscribers
  * in call order, ids come from counters, balances are exact Decimals.
  */
-import { type Clock, ConcordError, Decimal, type DecimalInput } from '../../core/index.ts';
+import { type Clock, ConcordError, Decimal, type DecimalInput, Lifecycle } from '../../core/index.ts';
 import type {
   Fill,
   Instrument,
@@ -82,6 +82,11 @@ export abstract class LedgerVenue<O extends LedgerOrder, M extends LedgerMarket>
     cancel: true,
     fetchOrder: true,
   });
+  /**
+   * In process, so there is nothing to connect: RUNNING from construction until `stop()`, after
+   * which submits and cancels are refused (CONCORD_ERR_LIFECYCLE_STATE); reads still answer.
+   */
+  readonly lifecycle: Lifecycle;
   protected readonly clock: Clock;
   protected readonly idPrefix: string;
   protected readonly markets = new Map<InstrumentId, M>();
@@ -99,6 +104,7 @@ export abstract class LedgerVenue<O extends LedgerOrder, M extends LedgerMarket>
     this.id = options.id;
     this.clock = options.clock;
     this.idPrefix = options.idPrefix ?? options.id;
+    this.lifecycle = new Lifecycle(`venue ${options.id}`);
     this.instrumentList = options.instruments.slice();
     for (const instrument of options.instruments) {
       if (instrument.venue !== options.id) {
@@ -118,6 +124,17 @@ export abstract class LedgerVenue<O extends LedgerOrder, M extends LedgerMarket>
         throw configError(`balance of ${asset} must not be negative, got ${amount}`, { asset });
       this.accounts.set(asset, { total: amount, locked: Decimal.ZERO });
     }
+    this.lifecycle.transition('STARTING', 'in-process venue');
+    this.lifecycle.transition('RUNNING', 'ready');
+  }
+
+  /**
+   * Stops taking orders: RUNNING → STOPPING → STOPPED. Orders already on their way still arrive
+   * (their fate was sealed when they were sent). Calling it again does nothing.
+   */
+  stop(reason = 'stopped'): void {
+    if (!this.lifecycle.transitionIfAllowed('STOPPING', reason)) return;
+    this.lifecycle.transition('STOPPED', reason);
   }
 
   abstract submitOrder(request: OrderRequest): Promise<void>;
