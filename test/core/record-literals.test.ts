@@ -41,9 +41,9 @@ describe('conventions: no record-type literal outside the event catalogue', () =
     expect(find('bus/catalogue.ts', "name: 'order.filled',")).toEqual([]);
     expect(find('model/order.ts', "readonly type: 'order.accepted';")).toEqual([]);
     expect(find('venues/x.ts', "if (event.type === 'order.filled') return;")).toEqual([]);
-    expect(find('execution/order-manager.ts', "      case 'order.accepted':")).toEqual([]);
+    expect(find('execution/venue-events.ts', "      case 'order.accepted':")).toEqual([]);
     // The same file may not write the record type as a literal.
-    expect(find('execution/order-manager.ts', "this.emitOrder('order.accepted', order);")).toHaveLength(1);
+    expect(find('execution/venue-events.ts', "this.emitOrder('order.accepted', order);")).toHaveLength(1);
     expect(find('execution/reconcile.ts', "      case 'order.accepted':")).toHaveLength(1);
   });
 
