@@ -308,6 +308,11 @@ export class Desk {
   }
 
   async start(): Promise<void> {
+    // What an order that passes the gate has passed, for `concord explain` and auditors.
+    this.record(EVENTS.riskChain, {
+      rules: this.risk.rules().map((r) => r.name),
+      limits: this.risk.limits().config,
+    });
     await this.supervisor.start();
     // Stable stand-ins for the orchestrator: the supervisor may replace an agent's instance
     // on restart, so learning goes through the supervisor, never to a stale instance.
