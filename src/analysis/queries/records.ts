@@ -326,8 +326,9 @@ function latest(byId: Map<string, OrderInstance[]>, id: string): OrderInstance |
 export function splitRoot(root: string): { decisionId: string; index: number } | undefined {
   const at = root.lastIndexOf('#');
   if (at <= 0) return undefined;
-  const index = Number(root.slice(at + 1));
-  if (!Number.isInteger(index) || index < 0) return undefined;
+  const suffix = root.slice(at + 1);
+  if (!/^\d{1,15}$/.test(suffix)) return undefined;
+  const index = Number(suffix);
   return { decisionId: root.slice(0, at), index };
 }
 
