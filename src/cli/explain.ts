@@ -65,7 +65,7 @@ export async function explainCommand(argv: readonly string[], out: Out): Promise
     const progress = verifyProgress(out, json);
     if (flags.list === true) {
       if (id !== undefined) {
-        out.err(`concord explain: --list takes no id (received ${JSON.stringify(id)})`);
+        out.err(`concord explain: unexpected argument ${JSON.stringify(id)} (--list takes no id)`);
         return EXIT.usage;
       }
       const reader = JournalReader.open(dir, progress === undefined ? {} : { onVerifyProgress: progress });

@@ -197,6 +197,33 @@ describe('explain on handmade journals', () => {
     expect(o?.risk.note).toMatch(/precision stage/);
   });
 
+  it('names the agents that missed their deadline for the trigger (journaled before it)', () => {
+    const dir = join(tempDir(), 'j');
+    write(dir, [
+      runStart,
+      chain,
+      [
+        EVENTS.market.name,
+        {
+          type: 'trade',
+          instrumentId: 'sim-a:BTC-USDT',
+          ts: T0,
+          price: 60000,
+          size: 1,
+          aggressor: 'buy',
+          tradeId: 't',
+        },
+      ],
+      [EVENTS.agentTimeout.name, { triggerId: 't-0', agentId: 'stale' }],
+      [EVENTS.agentTimeout.name, { triggerId: 't-1', agentId: 'slow' }],
+      ...thinking('t-1', 'd-1', [leg('buy')]),
+      [EVENTS.orderInitialized.name, { order: order('d-1#0', 0, 'INITIALIZED') }],
+    ]).close();
+    const trace = explainJournal(dir, 'd-1');
+    expect(trace.timeouts).toEqual(['slow']);
+    expect(trace.trigger?.marketEvent?.summary).toBe('trade sim-a:BTC-USDT: 1 @ 60000 (aggressor buy)');
+  });
+
   it("an operator's flatten order shows the halt it came from, not a consensus", () => {
     const dir = join(tempDir(), 'j');
     const root = `halt-${T0 + 2}#0`;

@@ -638,28 +638,31 @@ class Context {
       trigger?.id === triggerId ? { seq: (triggerRecord as JournalRecord).seq, json: trigger } : undefined;
     if (found === undefined) this.notes.push(`the trigger ${triggerId} is not in this journal`);
     const decisions: Thinking['decisions'] = [];
-    const timeouts: string[] = [];
     let consensus: Thinking['consensus'];
-    const types = [
-      EVENTS.decision.name,
-      EVENTS.consensus.name,
-      EVENTS.agentTimeout.name,
-      EVENTS.trigger.name,
-    ];
+    const types = [EVENTS.decision.name, EVENTS.consensus.name, EVENTS.trigger.name];
     for (const r of this.reader.records(types, { fromSeq: found?.seq ?? decisionSeq })) {
       if (r.type === EVENTS.trigger.name && r.seq !== found?.seq) break;
       if (r.type === EVENTS.decision.name) {
         const d = parseWith(decisionSchema, r, this.malformed);
         if (d !== undefined && d.triggerId === triggerId) decisions.push({ seq: r.seq, json: d });
-      } else if (r.type === EVENTS.agentTimeout.name) {
-        const t = r.payload as { triggerId?: unknown; agentId?: unknown } | null;
-        if (t?.triggerId === triggerId && typeof t.agentId === 'string') timeouts.push(t.agentId);
       } else if (r.type === EVENTS.consensus.name) {
         const p = parseWith(consensusSchema, r, this.malformed);
         if (p !== undefined && p.triggerId === triggerId) {
           consensus = { seq: r.seq, json: p, raw: r.payload };
           break;
         }
+      }
+    }
+    // Missed deadlines are journaled before the trigger record, after the step's market event.
+    const timeouts: string[] = [];
+    if (found !== undefined) {
+      const before = this.reader.last([EVENTS.market.name, EVENTS.trigger.name], { toSeq: found.seq - 1 });
+      for (const r of this.reader.records([EVENTS.agentTimeout.name], {
+        fromSeq: before?.seq ?? 1,
+        toSeq: found.seq,
+      })) {
+        const t = r.payload as { triggerId?: unknown; agentId?: unknown } | null;
+        if (t?.triggerId === triggerId && typeof t.agentId === 'string') timeouts.push(t.agentId);
       }
     }
     if (consensus === undefined) this.notes.push(`no consensus record for trigger ${triggerId}`);
