@@ -1,2 +1,3 @@
+export * from './queries/index.ts';
 export * from './report/index.ts';
 export * from './safety-report.ts';

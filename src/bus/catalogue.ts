@@ -254,6 +254,12 @@ const SPEC = {
     doc: 'A DEGRADED agent’s data flows again: it is back in fan-outs.',
   },
   // ── risk and safety ──
+  riskChain: {
+    name: 'risk.chain',
+    version: 1,
+    kind: 'output',
+    doc: 'The risk gate as the desk starts: its rules in the order they run, and the limits they read. An order the gate passed passed each of them.',
+  },
   riskBreaker: {
     name: 'risk.breaker',
     version: 1,

@@ -63,6 +63,7 @@ Commands:
   halt --journal <dir>      emergency halt of a running desk (--flatten closes positions)
   resume --journal <dir>    resume a halted desk (--operator <name> required)
   safety report <dir>       unintended trades, position accuracy, recoveries, loss-limit days, breaker trips
+  explain <dir> <id>        why an order was placed: event, agents' votes and weights, consensus, risk rules, fills
   arb scan --pools <file>   profitable 2-3 hop DEX cycles in a pool snapshot, with optimal sizes
 
 Run 'concord <command> --help' for a command's options.
@@ -128,6 +129,8 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
       case 'safety':
         if (rest[0] === 'report') return await (await safety()).safetyReportCommand(rest.slice(1), out);
         return groupHelp('safety', rest[0], SAFETY_HELP, out);
+      case 'explain':
+        return await (await import('./explain.ts')).explainCommand(rest, out);
       case 'arb':
         return await (await import('./arb.ts')).arbCommand(rest, out);
       case 'journal':

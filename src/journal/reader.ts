@@ -36,6 +36,33 @@ export interface JournalReaderOptions {
   readonly onVerifyProgress?: VerifyProgress;
 }
 
+/** Bounds on record seqs, both inclusive; a missing bound is open. */
+export interface SeqRange {
+  readonly fromSeq?: number;
+  readonly toSeq?: number;
+}
+
+function filter(
+  types: readonly string[] | undefined,
+  range: SeqRange,
+): { where: string; params: (string | number)[] } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  if (types !== undefined) {
+    clauses.push(`type IN (${types.map(() => '?').join(',')})`);
+    params.push(...types);
+  }
+  if (range.fromSeq !== undefined) {
+    clauses.push('seq >= ?');
+    params.push(range.fromSeq);
+  }
+  if (range.toSeq !== undefined) {
+    clauses.push('seq <= ?');
+    params.push(range.toSeq);
+  }
+  return { where: clauses.length === 0 ? '' : ` WHERE ${clauses.join(' AND ')}`, params };
+}
+
 export class JournalReader {
   readonly path: string;
   private readonly db: Database.Database;
@@ -89,30 +116,52 @@ export class JournalReader {
     return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
   }
 
-  /** Records in order, optionally only those of the given types. */
-  *records(types?: readonly string[]): IterableIterator<JournalRecord> {
-    const where = types === undefined ? '' : ` WHERE type IN (${types.map(() => '?').join(',')})`;
+  /**
+   * Records in order, optionally only those of the given types, and only those whose seq lies in
+   * `range` (both bounds inclusive; a missing bound is open).
+   */
+  *records(types?: readonly string[], range: SeqRange = {}): IterableIterator<JournalRecord> {
+    const { where, params } = filter(types, range);
     const rows = this.read(() =>
       this.db
         .prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`)
-        .iterate(...(types ?? [])),
+        .iterate(...params),
     ) as IterableIterator<Row>;
-    for (;;) {
-      const next = this.read(() => rows.next());
-      if (next.done === true) return;
-      yield this.toRecord(next.value);
+    try {
+      for (;;) {
+        const next = this.read(() => rows.next());
+        if (next.done === true) return;
+        yield this.toRecord(next.value);
+      }
+    } finally {
+      // A caller that stops early (break, return, a throw) must not leave the statement running:
+      // the connection stays busy (cannot close, cannot run another query) until it ends.
+      rows.return?.();
     }
   }
 
-  /** The last record of one of these types, or undefined. */
-  last(types: readonly string[]): JournalRecord | undefined {
+  /** The first record of one of these types (within `range`, when given), or undefined. */
+  first(types: readonly string[], range: SeqRange = {}): JournalRecord | undefined {
+    const { where, params } = filter(types, range);
+    const row = this.read(
+      () =>
+        this.db
+          .prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq LIMIT 1`)
+          .get(...params) as Row | undefined,
+    );
+    return row === undefined ? undefined : this.toRecord(row);
+  }
+
+  /** The last record of one of these types (within `range`, when given), or undefined. */
+  last(types: readonly string[], range: SeqRange = {}): JournalRecord | undefined {
+    const { where, params } = filter(types, range);
     const row = this.read(
       () =>
         this.db
           .prepare(
-            `SELECT seq, ts, type, payload, prev_hash, hash FROM records WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY seq DESC LIMIT 1`,
+            `SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq DESC LIMIT 1`,
           )
-          .get(...types) as Row | undefined,
+          .get(...params) as Row | undefined,
     );
     return row === undefined ? undefined : this.toRecord(row);
   }

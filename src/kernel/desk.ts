@@ -312,6 +312,11 @@ export class Desk {
 
   async start(): Promise<void> {
     this.lifecycle.transition('STARTING', 'start');
+    // What an order that passes the gate has passed, for `concord explain` and auditors.
+    this.record(EVENTS.riskChain, {
+      rules: this.risk.rules().map((r) => r.name),
+      limits: this.risk.limits().config,
+    });
     try {
       await this.supervisor.start();
     } catch (err) {

@@ -32,6 +32,7 @@ const COMMANDS: string[][] = [
   ['resume'],
   ['safety', 'report'],
   ['safety'],
+  ['explain'],
   [],
   ['nope'],
 ];
@@ -58,6 +59,8 @@ const FLAGS = [
   'reason',
   'operator',
   'timeout',
+  'seq',
+  'list',
   'sped',
   '',
 ];
@@ -98,6 +101,9 @@ const VALUES = [
   'sandbox',
   'binance',
   'ops',
+  'd-1',
+  'd-1#0',
+  'sim-a-o-1',
   'é\u0000\uFFFF',
 ];
 
@@ -259,6 +265,15 @@ function nearValid(): fc.Arbitrary<string[]> {
         bool('--json'),
       )
       .map(([cmd, dir, json]) => [...cmd, dir, ...json]),
+    fc
+      .tuple(
+        fc.constantFrom(journal, journal, journal, ...paths),
+        fc.constantFrom('d-1', 'd-2#0', 'sim-a-o-1', 'c0', '', 'x'.repeat(300)),
+        opt('--seq', n(-1, 60)),
+        bool('--list'),
+        bool('--json'),
+      )
+      .map(([dir, id, seq, list, json]) => ['explain', dir, id, ...seq, ...list, ...json]),
     fc
       .tuple(
         fc.constantFrom('halt', 'resume'),
