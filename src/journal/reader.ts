@@ -89,13 +89,16 @@ export class JournalReader {
     return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
   }
 
-  /** Records in order, optionally only those of the given types. */
-  *records(types?: readonly string[]): IterableIterator<JournalRecord> {
-    const where = types === undefined ? '' : ` WHERE type IN (${types.map(() => '?').join(',')})`;
+  /** Records in order, optionally only those of the given types, optionally only after a seq. */
+  *records(types?: readonly string[], afterSeq = 0): IterableIterator<JournalRecord> {
+    const where =
+      types === undefined
+        ? ' WHERE seq > ?'
+        : ` WHERE seq > ? AND type IN (${types.map(() => '?').join(',')})`;
     const rows = this.read(() =>
       this.db
         .prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`)
-        .iterate(...(types ?? [])),
+        .iterate(afterSeq, ...(types ?? [])),
     ) as IterableIterator<Row>;
     for (;;) {
       const next = this.read(() => rows.next());

@@ -42,6 +42,35 @@ export interface AgentSummary {
   readonly failures: number;
 }
 
+/** The desk's figures now, for a session that ran `simulatedMs` of desk time in `wallMs` of real time. */
+export function deskStatus(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
+  const c = desk.counters;
+  return {
+    mode: desk.config.mode,
+    seed: desk.config.seed,
+    simulatedMs,
+    wallMs,
+    marketEvents: c.marketEvents,
+    triggers: c.triggers,
+    decisions: c.decisions,
+    decisionsPerSec: simulatedMs > 0 ? (c.decisions * 1000) / simulatedMs : 0,
+    orders: c.orders,
+    denied: c.denied,
+    rejected: c.rejected,
+    fills: c.fills,
+    pnl: desk.portfolio.totalPnlExact().toNumber(),
+    tradingState: desk.tradingState(),
+    halts: c.halts,
+    breakerTrips: c.breakerTrips,
+    positions: desk.portfolio
+      .allPositions()
+      .filter((p) => !p.quantity.isZero())
+      .map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
+    agents: agentSummaries(desk),
+    recent: desk.recent,
+  };
+}
+
 /** Per-agent state, decisions, trust and attributed PnL. */
 export function agentSummaries(desk: Desk): AgentSummary[] {
   const trust = desk.orchestrator.trust.lookup;
