@@ -100,10 +100,15 @@ export class JournalReader {
         .prepare(`SELECT seq, ts, type, payload, prev_hash, hash FROM records${where} ORDER BY seq`)
         .iterate(afterSeq, ...(types ?? [])),
     ) as IterableIterator<Row>;
-    for (;;) {
-      const next = this.read(() => rows.next());
-      if (next.done === true) return;
-      yield this.toRecord(next.value);
+    try {
+      for (;;) {
+        const next = this.read(() => rows.next());
+        if (next.done === true) return;
+        yield this.toRecord(next.value);
+      }
+    } finally {
+      // A caller that stops early (or throws) must not leave the connection busy with this query.
+      rows.return?.();
     }
   }
 

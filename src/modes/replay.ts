@@ -78,7 +78,8 @@ export async function replayJournal(
     options.onVerifyProgress === undefined ? {} : { onVerifyProgress: options.onVerifyProgress },
   );
   const scratch = options.outDir ?? mkdtempSync(join(tmpdir(), 'concord-replay-'));
-  const replay = SqliteJournal.open(scratch);
+  // Batches as the run's journal had them: the desk flushes on the pending count too.
+  const replay = SqliteJournal.open(scratch, { batchSize: runBatchSize(original) });
   try {
     const timeouts = new Map<string, Set<string>>();
     for (const r of original.records([EVENTS.agentTimeout.name])) {
@@ -95,6 +96,8 @@ export async function replayJournal(
     const newDesk = async (cfg: DeskConfig, seed: number, startTs: number, checkpoint?: Checkpoint) => {
       // A new run segment starts only after the previous process died (resume): it wrote nothing more.
       if (desk !== undefined) await desk.abandon();
+      // A restarted process begins with nothing pending: its desk flushes by count from zero.
+      replay.flush();
       parts = sandboxParts(cfg, new SimulatedClock(startTs), seed, startTs);
       desk = deskOf(parts, {
         config: cfg,
@@ -252,6 +255,16 @@ export async function replayJournal(
     replay.close();
     if (options.outDir === undefined) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The run's journal batch size (the session runner's: four desk batches), from its first run.start. */
+function runBatchSize(original: JournalReader): number {
+  for (const r of original.records([EVENTS.runStart.name])) {
+    const maxBatch = (r.payload as RunStartRecord).config?.journal?.maxBatch;
+    if (typeof maxBatch === 'number' && Number.isInteger(maxBatch) && maxBatch > 0) return maxBatch * 4;
+    break;
+  }
+  return 1024;
 }
 
 function firstDivergence(a: JournalReader, b: SqliteJournal): ReplayResult['firstDivergence'] {
