@@ -188,9 +188,9 @@ const SPEC = {
   },
   journalCompacted: {
     name: 'journal.compacted',
-    version: 1,
+    version: 2,
     kind: 'input',
-    doc: "First record of a compacted journal: the source journal's head and the checkpoint it starts from.",
+    doc: "First record of a compacted journal: the source journal's head, the checkpoint it starts from and the durable tail it carries.",
   },
   controlRejected: {
     name: 'control.rejected',

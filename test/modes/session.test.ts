@@ -11,8 +11,10 @@ import { JournalReader, type JournalRecord, SqliteJournal } from '../../src/jour
 import {
   type CommandResult,
   type CommandSource,
+  compactJournal,
   DEFAULT_AGENTS,
   type DeskCommand,
+  isTailRecord,
   parseDeskConfig,
   startTimeMs,
 } from '../../src/kernel/index.ts';
@@ -206,11 +208,29 @@ describe('one resume algorithm', () => {
       .map((r) => (r.payload as { fill: { instrumentId: string; side: string; quantity: string } }).fill);
     expect(tailFills.length).toBeGreaterThan(0);
 
-    const resumed = await runDesk({
-      config: parseDeskConfig({ ...config, journal: { ...config.journal, dir: crashed } }),
-      durationMs: 60_000,
-      speed: Number.POSITIVE_INFINITY,
-    });
+    // Compaction carries the tail too: its journal resumes to the same state.
+    const compacted = join(tempDir(), 'compacted');
+    const compaction = compactJournal(crashed, compacted);
+    expect(compaction.out.records).toBe(
+      3 +
+        records(crashed)
+          .slice(lastCheckpoint + 1)
+          .filter((r) => isTailRecord(r.type)).length,
+    );
+    const resumeOf = async (dir: string) =>
+      runDesk({
+        config: parseDeskConfig({ ...config, journal: { ...config.journal, dir } }),
+        durationMs: 60_000,
+        speed: Number.POSITIVE_INFINITY,
+      });
+    const resumed = await resumeOf(crashed);
+    await resumeOf(compacted);
+    const resumedRecordOf = (dir: string) => {
+      const { fromSeq: _fromSeq, ...rest } = records(dir).find((r) => r.type === EVENTS.runResumed.name)
+        ?.payload as { fromSeq: number };
+      return rest;
+    };
+    expect(resumedRecordOf(compacted)).toEqual(resumedRecordOf(crashed));
     expect(resumed.resumed).toEqual({ fromSeq: cut + 1, crashed: false });
     const after = records(crashed);
     const record = after[cut + 1];
@@ -238,6 +258,7 @@ describe('one resume algorithm', () => {
     const replay = await replayJournal(crashed);
     expect(replay.message).toBe('replay reproduced the journal hash');
     expect(replay.replayHash).toBe(resumed.journalHash);
+    expect((await replayJournal(compacted)).message).toBe('replay reproduced the journal hash');
   }, 240_000);
 });
 
