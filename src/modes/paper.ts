@@ -26,6 +26,7 @@ import {
 } from '../core/index.ts';
 import { type ReconcileReport, Reconciler, type ReconcileTolerance } from '../execution/reconcile.ts';
 import type { Journal } from '../journal/index.ts';
+import type { CommandSource } from '../kernel/commands.ts';
 import type { DeskConfig } from '../kernel/config.ts';
 import type { Desk } from '../kernel/desk.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
@@ -52,6 +53,8 @@ export interface PaperDeskOptions {
   readonly onReady?: () => void;
   readonly onEvent?: ((text: string) => void) | undefined;
   readonly agentDefinitions?: readonly AgentDefinition<unknown>[];
+  /** Where operator commands come from (halt, resume, ...), polled between two market batches. */
+  readonly commands?: CommandSource;
 }
 
 export interface PaperDeskSummary {
@@ -137,6 +140,7 @@ export async function runPaperDesk(options: PaperDeskOptions): Promise<PaperDesk
       };
     },
     signal: options.signal,
+    commands: options.commands,
     stopAfter: { wallMs: options.durationMs },
     onEvent: options.onEvent,
     agentDefinitions: options.agentDefinitions,
