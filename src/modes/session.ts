@@ -238,19 +238,17 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     failed = true;
     throw err;
   } finally {
-    try {
-      await parts?.source.close?.();
-      parts?.close?.();
-    } finally {
-      // A failure is reported as it happened, not as the close that may fail after it.
-      if (failed) {
-        try {
-          journal.close();
-        } catch {
-          // The run's own error is the one to report.
-        }
-      } else journal.close();
+    // Everything is closed whatever fails; a failure is reported as it happened, not as a close
+    // that may fail after it (a journal that could not be written cannot be flushed on close either).
+    let closeError: unknown;
+    for (const close of [() => parts?.source.close?.(), () => parts?.close?.(), () => journal.close()]) {
+      try {
+        await close();
+      } catch (err) {
+        closeError ??= err;
+      }
     }
+    if (!failed && closeError !== undefined) throw closeError;
   }
 }
 
