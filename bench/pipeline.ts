@@ -22,7 +22,7 @@ import { DEFAULT_AGENTS, parseDeskConfig, startTimeMs } from '../src/kernel/conf
 import { Desk, sortedEntries } from '../src/kernel/desk.ts';
 import type { OrderRequest } from '../src/model/index.ts';
 import { backtestConfig, runBacktest } from '../src/modes/backtest.ts';
-import { SimulatedVenue, SyntheticMarket } from '../src/venues/index.ts';
+import { marketFeed, SimulatedVenue, SyntheticMarket } from '../src/venues/index.ts';
 import { type Figure, interleavedRounds, percentile } from './lib.ts';
 import { binanceFiles, parseBaselineLinesPerSecond } from './micro.ts';
 
@@ -195,7 +195,7 @@ export async function measureTickToOrder(options: TickToOrderOptions): Promise<T
   const dir = freshDir('concord-bench-tick-');
   const journal = SqliteJournal.open(dir, { batchSize: config.journal.maxBatch * 4 });
   try {
-    const desk = new Desk({ config, clock, journal, venues, instruments });
+    const desk = new Desk({ config, clock, journal, venues, instruments, marketTap: marketFeed(venues) });
     const { dir: _dir, ...journalSettings } = config.journal;
     desk.record(EVENTS.runStart, {
       config: { ...config, journal: journalSettings },

@@ -34,11 +34,12 @@ export const ALLOWED: Record<string, readonly string[]> = {
   // The kernel composes the components and runs the step pipeline; it knows no mode, no
   // analysis and no operator channel (those attach to it from outside).
   kernel: BELOW_KERNEL,
-  // Session runners over a market source; they attach operator channels to the kernel.
-  modes: [...BELOW_KERNEL, 'kernel', 'control'],
+  // Session runners over a market source. Operator channels reach them only through the kernel's
+  // command port (a CommandSource the caller composes), so modes never import a channel.
+  modes: [...BELOW_KERNEL, 'kernel'],
   // Metrics, reports and the safety report: read the desk and its journal, never steer it.
   analysis: [...BELOW_KERNEL, 'kernel'],
-  // Operator channels (the control-file adapter; the API is another).
+  // Operator channels: adapters of the kernel's command port (the control-file channel; the API is another).
   control: [...BELOW_KERNEL, 'kernel'],
   cli: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control', 'api'],
   api: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control'],

@@ -34,25 +34,19 @@ const runEndSchema = z.object({
   counters: z.record(z.string(), z.number()),
 });
 
-const runResumedSchema = z.union([
-  // The sandbox desk (`concord run`): replay restarts the market from seed and startTs.
-  z.object({
-    fromSeq: z.number().int().nonnegative(),
-    crashed: z.boolean(),
-    checkpointTs: z.number().nullable(),
-    seed: z.number().int(),
-    startTs: z.number(),
-    positions: z.unknown(),
-    trust: z.unknown(),
-  }),
-  // The paper desk: state after the last checkpoint came from the journal's tail.
-  z.object({
-    checkpointTs: z.number().nullable(),
-    crashed: z.boolean(),
-    tailApplied: z.number().int().nonnegative(),
-    startTs: z.number(),
-  }),
-]);
+// Every mode resumes alike (src/kernel/restore.ts): last run.start, last checkpoint, durable tail.
+const runResumedSchema = z.object({
+  fromSeq: z.number().int().nonnegative(),
+  crashed: z.boolean(),
+  checkpointTs: z.number().nullable(),
+  /** Durable records after the checkpoint that were applied (orders, plans, fills, corrections). */
+  tailApplied: z.number().int().nonnegative(),
+  startTs: z.number(),
+  /** A seeded market source's seed for this segment (the sandbox's): replay restarts the market from it. */
+  seed: z.number().int().optional(),
+  positions: z.unknown(),
+  trust: z.unknown(),
+});
 
 const riskHaltSchema = z.object({
   reason: z.string(),
@@ -64,6 +58,37 @@ const riskResumeSchema = z.object({
   operator: z.string(),
   reason: z.string(),
   haltedSince: z.number(),
+});
+
+/** An operator command as journaled (src/kernel/commands.ts); `operator` is null when none was named. */
+const deskCommandSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('halt'),
+    reason: z.string(),
+    flatten: z.boolean(),
+    operator: z.string().nullable(),
+  }),
+  z.object({ kind: z.literal('resume'), operator: z.string(), reason: z.string() }),
+  z.object({ kind: z.literal('flatten'), reason: z.string(), operator: z.string().nullable() }),
+  z.object({
+    kind: z.literal('simulation'),
+    enabled: z.boolean(),
+    reason: z.string(),
+    operator: z.string().nullable(),
+  }),
+]);
+
+const controlCommandSchema = z.object({
+  command: deskCommandSchema,
+  /** The channel it came through (`file`, later `api`) and that channel's id for it. */
+  channel: z.string(),
+  requestId: z.string().nullable(),
+  ok: z.boolean(),
+  /** The CONCORD_ERR_* code when the command failed or was refused. */
+  code: z.string().nullable(),
+  message: z.string(),
+  /** The desk's global trading state right after. */
+  tradingState: z.string(),
 });
 
 const agentTimeoutSchema = z.object({ triggerId: z.string(), agentId: z.string() });
@@ -89,6 +114,7 @@ export interface EventPayloads {
   runResumed: z.input<typeof runResumedSchema>;
   runEnd: { readonly reason: string; readonly counters: object };
   riskHalt: z.infer<typeof riskHaltSchema>;
+  controlCommand: z.infer<typeof controlCommandSchema>;
   riskResume: z.infer<typeof riskResumeSchema>;
   agentTimeout: z.infer<typeof agentTimeoutSchema>;
   agentLearnFailed: { readonly agentId: string; readonly error: string };
@@ -136,7 +162,7 @@ const SPEC = {
   },
   runResumed: {
     name: 'run.resumed',
-    version: 1,
+    version: 2,
     kind: 'input',
     doc: 'A run continues an existing journal after a restart: where it resumed from and what it restored.',
     schema: runResumedSchema,
@@ -162,15 +188,22 @@ const SPEC = {
   },
   journalCompacted: {
     name: 'journal.compacted',
-    version: 1,
+    version: 2,
     kind: 'input',
-    doc: "First record of a compacted journal: the source journal's head and the checkpoint it starts from.",
+    doc: "First record of a compacted journal: the source journal's head, the checkpoint it starts from and the durable tail it carries.",
   },
   controlRejected: {
     name: 'control.rejected',
     version: 1,
     kind: 'input',
     doc: 'An operator control file could not be read or validated; it was moved aside unexecuted.',
+  },
+  controlCommand: {
+    name: 'control.command',
+    version: 1,
+    kind: 'input',
+    doc: 'An operator command (halt, resume, flatten, simulation), who issued it through which channel, and what the desk did; replay applies it at the same point.',
+    schema: controlCommandSchema,
   },
   // ── thinking: triggers, decisions, consensus, outcomes ──
   trigger: {
@@ -281,15 +314,15 @@ const SPEC = {
   riskHalt: {
     name: 'risk.halt',
     version: 1,
-    kind: 'input',
-    doc: 'An operator halted the desk (optionally flattening); replay halts at the same point.',
+    kind: 'output',
+    doc: 'The desk halted (optionally flattening), on an operator command (`control.command`).',
     schema: riskHaltSchema,
   },
   riskResume: {
     name: 'risk.resume',
     version: 1,
-    kind: 'input',
-    doc: 'An operator resumed a halted desk; replay resumes at the same point.',
+    kind: 'output',
+    doc: 'A halted desk resumed, on an operator command (`control.command`).',
     schema: riskResumeSchema,
   },
   // ── portfolio ──

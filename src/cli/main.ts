@@ -13,6 +13,7 @@ import { createOut, formatDuration, formatMoney, type Out, paintStatus, verifyPr
 // front, they made a compiled `concord --help` ≈ 4× `node -e 0` instead of ≈ 1.3× (docs/PERFORMANCE.md).
 const kernel = () => import('../kernel/index.ts');
 const modes = () => import('../modes/index.ts');
+const control = () => import('../control/index.ts');
 const safety = () => import('./safety.ts');
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, runtime: 3 } as const;
@@ -175,6 +176,7 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   }
   const { loadDeskConfig, parseDeskConfig } = await kernel();
   const { runDesk } = await modes();
+  const { FileCommandSource } = await control();
   const { renderPanel } = await import('./panel.ts');
   let config: DeskConfig =
     typeof flags.config === 'string' ? loadDeskConfig(flags.config) : parseDeskConfig({});
@@ -206,6 +208,8 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
       speed,
       live: flags.live === true,
       signal: controller.signal,
+      // Operators reach the running desk through files in <journal>/control (concord halt / resume).
+      commands: new FileCommandSource(config.journal.dir),
       onStatus: (status) => {
         lastStatus = status;
         if (!panel && !json && status.wallMs - lastLogged >= 1000) {

@@ -48,6 +48,7 @@ import {
   Random,
 } from '../core/index.ts';
 import { JOURNAL_FILE } from '../journal/index.ts';
+import type { RejectedCommand } from '../kernel/commands.ts';
 
 export const CONTROL_DIR = 'control';
 export const DONE_DIR = 'done';
@@ -116,7 +117,8 @@ export const controlOutcomeSchema = z
   .strict();
 export type ControlOutcome = z.infer<typeof controlOutcomeSchema>;
 
-export interface RejectedControlFile {
+/** A control file moved to rejected/: the command port's rejected input, journaled as `control.rejected`. */
+export interface RejectedControlFile extends RejectedCommand {
   readonly file: string;
   readonly code: 'CONCORD_ERR_CONTROL_REQUEST_INVALID';
   readonly message: string;

@@ -1,1 +1,2 @@
+export * from './command-source.ts';
 export * from './file-channel.ts';

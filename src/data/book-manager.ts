@@ -21,6 +21,7 @@
 import { isConcordError } from '../core/index.ts';
 import {
   type BookDelta,
+  type BookSequenceMode,
   type BookSnapshot,
   type InstrumentId,
   type MarketEvent,
@@ -28,7 +29,8 @@ import {
   type Quote,
 } from '../model/index.ts';
 
-export type SequenceMode = 'update-range' | 'previous-id';
+/** How a book's diffs chain (the market-source port's word for it, in model). */
+export type SequenceMode = BookSequenceMode;
 export type BookStatus = 'awaiting-snapshot' | 'live' | 'resyncing';
 
 /** What one delta or snapshot did to a book. */
@@ -336,12 +338,4 @@ export class BookManager {
       .sort()
       .map((id) => this.stats(id) as BookStats);
   }
-}
-
-/** Binance spot chains by update range, its futures (USDⓈ-M, COIN-M) by previous id. */
-export function binanceSequenceMode(instrumentId: InstrumentId): SequenceMode | undefined {
-  if (instrumentId.startsWith('binance-spot:')) return 'update-range';
-  if (instrumentId.startsWith('binance-usdm:') || instrumentId.startsWith('binance-coinm:'))
-    return 'previous-id';
-  return undefined;
 }

@@ -11,3 +11,4 @@ export * from './readers/errors.ts';
 export * from './readers/lines.ts';
 export * from './readers/recording.ts';
 export * from './readers/trades.ts';
+export * from './recorded-market.ts';

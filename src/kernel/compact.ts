@@ -7,6 +7,8 @@
  *   1 journal.compacted  { source: { records, headSeq, headHash, checkpointSeq, checkpointHash }, resumes, ... }
  *   2 run.start          (the source's, byte for byte)
  *   3 checkpoint         (the source's last, byte for byte)
+ *   4… the durable tail after it (src/kernel/restore.ts: orders, plans, fills, corrections, decision
+ *      ids), byte for byte, so a restart restores exactly what it would from the source
  *
  * A desk resumes the new journal as it would the old one, and `concord replay` replays it from
  * the checkpoint on. The old journal is left untouched: archive it (it is the only full replay
@@ -16,11 +18,19 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENTS } from '../bus/index.ts';
 import { ConcordError } from '../core/index.ts';
-import { JOURNAL_FILE, JournalReader, SqliteJournal, verifyJournal } from '../journal/index.ts';
+import {
+  JOURNAL_FILE,
+  JournalReader,
+  type JournalRecord,
+  SqliteJournal,
+  verifyJournal,
+} from '../journal/index.ts';
+import { TAIL_TYPES } from './restore.ts';
 
 /** Payload of the first record of a compacted journal. */
 export interface CompactedRecord {
-  readonly version: 1;
+  /** 2: the durable tail after the checkpoint is carried too (`carriedTail`). */
+  readonly version: 2;
   readonly source: {
     readonly records: number;
     readonly headSeq: number;
@@ -30,7 +40,13 @@ export interface CompactedRecord {
   };
   /** Restarts of the run before the cut (the source's `run.resumed` records, and its own compactions'). */
   readonly resumes: number;
-  /** Records after the last checkpoint, which a restart would not have restored either. */
+  /**
+   * Records after the last checkpoint that carry state (the resume point's tail: orders, plans,
+   * fills, corrections, decision ids), copied after the checkpoint so a restart restores them as it
+   * would from the source.
+   */
+  readonly carriedTail: number;
+  /** Records after the last checkpoint that a restart does not restore (market data, outputs). */
   readonly droppedAfterCheckpoint: number;
 }
 
@@ -62,6 +78,7 @@ export function compactJournal(dir: string, outDir: string): CompactResult {
   let compacted: CompactedRecord;
   let start: ReturnType<JournalReader['last']>;
   let checkpoint: ReturnType<JournalReader['last']>;
+  let tail: JournalRecord[];
   try {
     const head = reader.head();
     if (head.seq !== verified.records || head.hash !== verified.headHash) {
@@ -80,8 +97,9 @@ export function compactJournal(dir: string, outDir: string): CompactResult {
       );
     }
     const earlier = reader.last([EVENTS.journalCompacted.name])?.payload as CompactedRecord | undefined;
+    tail = [...reader.records(TAIL_TYPES, { fromSeq: checkpoint.seq + 1 })];
     compacted = {
-      version: 1,
+      version: 2,
       source: {
         records: head.seq,
         headSeq: head.seq,
@@ -90,7 +108,8 @@ export function compactJournal(dir: string, outDir: string): CompactResult {
         checkpointHash: checkpoint.hash,
       },
       resumes: reader.count(EVENTS.runResumed.name) + (earlier?.resumes ?? 0),
-      droppedAfterCheckpoint: head.seq - checkpoint.seq,
+      carriedTail: tail.length,
+      droppedAfterCheckpoint: head.seq - checkpoint.seq - tail.length,
     };
   } finally {
     reader.close();
@@ -98,9 +117,10 @@ export function compactJournal(dir: string, outDir: string): CompactResult {
   const journal = SqliteJournal.open(outDir);
   try {
     journal.append(EVENTS.journalCompacted.name, checkpoint.ts, compacted);
-    const copies = [start, checkpoint].map((r) => journal.append(r.type, r.ts, r.payload));
+    const sources = [start, checkpoint, ...tail];
+    const copies = sources.map((r) => journal.append(r.type, r.ts, r.payload));
     // The copies must carry the source's exact bytes, or the link by hash would prove nothing.
-    for (const [i, source] of [start, checkpoint].entries()) {
+    for (const [i, source] of sources.entries()) {
       if (copies[i]?.payloadJson !== source.payloadJson) {
         throw compactError(`record ${source.seq} (${source.type}) did not copy byte for byte`, {
           dir,

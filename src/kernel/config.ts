@@ -292,3 +292,11 @@ export function rerootConfigError(err: unknown, prefix: string): unknown {
     cause: err,
   });
 }
+
+/** A desk config as a run journals it: where the journal lives is not part of a run (two runs in two directories hash alike). */
+export function journaledConfig(
+  config: DeskConfig,
+): Omit<DeskConfig, 'journal'> & { journal: Omit<DeskConfig['journal'], 'dir'> } {
+  const { dir: _dir, ...journal } = config.journal;
+  return { ...config, journal };
+}

@@ -23,10 +23,11 @@ import {
   type SimulatedClock,
   toConcordError,
 } from '../core/index.ts';
-import { binanceSequenceMode, MarketData } from '../data/index.ts';
+import { MarketData } from '../data/index.ts';
 import { DataHealth, type FillSource, OrderManager } from '../execution/index.ts';
 import { DurableOutbox, durableSeq, type Journal } from '../journal/index.ts';
 import {
+  type BookSequencing,
   type Decision,
   type DecisionRecord,
   type Fill,
@@ -58,17 +59,24 @@ import {
 import type { DeskConfig } from './config.ts';
 import { rerootConfigError } from './config.ts';
 
-/** A venue the desk can both trade on and feed market data to (simulated venues). */
-export interface DeskVenue extends VenuePort {
-  onMarketEvent?(event: MarketEvent): void;
-}
-
 export interface DeskOptions {
   readonly config: DeskConfig;
   readonly clock: SimulatedClock | Clock;
   readonly journal: Journal;
-  readonly venues: readonly DeskVenue[];
+  readonly venues: readonly VenuePort[];
   readonly instruments: readonly Instrument[];
+  /**
+   * How each instrument's book chains its diffs, from whoever built the market source (e.g. the
+   * Binance reader's `binanceSequenceMode`). Absent: the book manager's default (update range).
+   */
+  readonly bookSequencing?: BookSequencing | undefined;
+  /**
+   * Called with every market event right after the desk's books took it, before marks, risk and
+   * agents. The session that composed the desk feeds its simulated venues here (their own book
+   * copy, resting orders matched), so the fills an event causes are booked before anyone thinks
+   * about it. The kernel itself knows nothing of what is behind it.
+   */
+  readonly marketTap?: ((event: MarketEvent) => void) | undefined;
   /** Replay: agent deadlines missed in the original run, by trigger id. */
   readonly replayTimeouts?: ReadonlyMap<string, ReadonlySet<string>>;
   /**
@@ -188,7 +196,10 @@ export class Desk {
   /** Hook after each market event is applied (equity sampling in backtests). */
   afterMarketEvent: ((event: MarketEvent) => void) | undefined;
 
-  private readonly venues = new Map<string, DeskVenue>();
+  private readonly venues = new Map<string, VenuePort>();
+  private readonly marketTap: ((event: MarketEvent) => void) | undefined;
+  /** Flatten commands carried out so far (their order ids must not collide within one ms). */
+  private flattens = 0;
   private readonly instruments = new Map<InstrumentId, Instrument>();
   private readonly agentIds: string[];
   private agentProxies: Agent[] = [];
@@ -207,16 +218,17 @@ export class Desk {
     this.replayTimeouts = options.replayTimeouts;
     this.journalMarketEvents = options.journalMarketEvents ?? true;
     this.holdRecords = options.holdRecords ?? true;
+    this.marketTap = options.marketTap;
     this.onEvent = options.onEvent;
     this.visible.subscribe((text) => this.show(text));
     this.ids = new IdGenerator();
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
     for (const v of options.venues) this.venues.set(v.id, v);
     for (const i of options.instruments) this.instruments.set(i.id, i);
-    // Each feed chains its diffs its own way (spot by update range, futures by previous id).
+    // Each feed chains its diffs its own way; the market source's builder says how.
     this.market = new MarketData({
       instruments: options.instruments,
-      books: { modeFor: binanceSequenceMode },
+      books: options.bookSequencing === undefined ? {} : { modeFor: options.bookSequencing },
     });
     const cp = options.checkpoint;
     if (cp !== undefined) {
@@ -463,8 +475,7 @@ export class Desk {
         }
       }
       this.market.apply(event);
-      const venue = this.venues.get(venueOf(event.instrumentId));
-      venue?.onMarketEvent?.(event);
+      this.marketTap?.(event);
       const book = this.market.book(event.instrumentId);
       const mid = book?.mid();
       const mark = mid ?? (event.type === 'bar' ? event.close : undefined);
@@ -504,6 +515,20 @@ export class Desk {
     return undefined;
   }
 
+  /**
+   * The books (and a simulated clock) take one event, and nothing else: no marks, no risk, no
+   * agents, not counted as a step. A session warms its desk this way while it does not trade
+   * (startup reconciliation, settling at the end). Journaled like any market event, so the
+   * journal holds the books the desk traded from.
+   */
+  warm(event: MarketEvent): void {
+    const clock = this.clock as SimulatedClock;
+    if (clock.kind === 'simulated' && event.ts > clock.now()) clock.advanceTo(event.ts);
+    if (this.journalMarketEvents) this.record(EVENTS.market, event);
+    this.market.apply(event);
+    this.marketTap?.(event);
+  }
+
   private async thinkThenFlush(trigger: Trigger): Promise<void> {
     try {
       await this.think(trigger);
@@ -526,34 +551,46 @@ export class Desk {
     this.note(`HALT requested: ${request.reason}${flatten ? ' (flattening)' : ''}`);
     this.risk.setTradingState({ kind: 'global' }, flatten ? 'REDUCING' : 'HALTED', `halt: ${request.reason}`);
     await this.orders.cancelAll();
-    if (flatten) {
-      let i = 0;
-      for (const p of this.portfolio.allPositions()) {
-        if (p.quantity.isZero()) continue;
-        const instrument = this.instruments.get(p.instrumentId);
-        if (instrument === undefined || !isOrderable(instrument)) continue;
-        const quantity = p.quantity.abs().roundToStep(instrument.lotSize, 'down');
-        if (quantity.isZero()) continue;
-        const root = `halt-${this.halted.since}#${i++}`;
-        await this.orders.submitIntent(
-          {
-            kind: 'order',
-            instrumentId: p.instrumentId,
-            side: p.quantity.isPositive() ? 'sell' : 'buy',
-            type: 'market',
-            quantity,
-            reduceOnly: true,
-          },
-          {
-            decisionId: root,
-            leg: 0,
-            ts: this.clock.now(),
-            referencePrice: this.referencePrice(p.instrumentId),
-            instrument,
-          },
-        );
-      }
+    if (flatten) await this.closePositions(`halt-${this.halted.since}`);
+  }
+
+  /**
+   * Closes every open position with reduce-only market orders (order ids `<prefix>#<i>`), leaving
+   * the trading state as it is; returns how many orders were sent to the gate. An operator's
+   * `flatten` command; a halt with `flatten` does the same after cancelling.
+   */
+  async flatten(): Promise<number> {
+    return this.closePositions(`flatten-${this.clock.now()}-${this.flattens++}`);
+  }
+
+  private async closePositions(prefix: string): Promise<number> {
+    let i = 0;
+    for (const p of this.portfolio.allPositions()) {
+      if (p.quantity.isZero()) continue;
+      const instrument = this.instruments.get(p.instrumentId);
+      if (instrument === undefined || !isOrderable(instrument)) continue;
+      const quantity = p.quantity.abs().roundToStep(instrument.lotSize, 'down');
+      if (quantity.isZero()) continue;
+      const root = `${prefix}#${i++}`;
+      await this.orders.submitIntent(
+        {
+          kind: 'order',
+          instrumentId: p.instrumentId,
+          side: p.quantity.isPositive() ? 'sell' : 'buy',
+          type: 'market',
+          quantity,
+          reduceOnly: true,
+        },
+        {
+          decisionId: root,
+          leg: 0,
+          ts: this.clock.now(),
+          referencePrice: this.referencePrice(p.instrumentId),
+          instrument,
+        },
+      );
     }
+    return i;
   }
 
   /** Resuming after a halt takes an explicit operator action. */
@@ -588,7 +625,7 @@ export class Desk {
   }
 
   /** The venues the desk trades on (for status views). */
-  venueList(): DeskVenue[] {
+  venueList(): VenuePort[] {
     return [...this.venues.values()];
   }
 

@@ -1,8 +1,9 @@
 /**
  * Payload types of the catalogue events the kernel writes (run boundaries, checkpoints,
- * the shadow session's start), bound to their keys in src/bus/catalogue.ts.
+ * rejected operator input, the shadow session's start), bound to their keys in src/bus/catalogue.ts.
  */
 
+import type { RejectedCommand } from './commands.ts';
 import type { CompactedRecord } from './compact.ts';
 import type { DeskConfig } from './config.ts';
 import type { Checkpoint } from './desk.ts';
@@ -22,6 +23,7 @@ declare module '../bus/catalogue.ts' {
       readonly recording?: readonly { path: string; sha256: string; format: string }[];
     };
     checkpoint: Checkpoint;
+    controlRejected: RejectedCommand;
     journalCompacted: CompactedRecord;
     shadowStart: {
       readonly sessionId: string;

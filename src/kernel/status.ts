@@ -51,6 +51,36 @@ export interface AgentSummary {
   readonly failures: number;
 }
 
+/** The desk's figures now, for a session that ran `simulatedMs` of desk time in `wallMs` of real time. */
+export function deskStatus(desk: Desk, wallMs: number, simulatedMs: number): DeskStatus {
+  const c = desk.counters;
+  return {
+    mode: desk.config.mode,
+    seed: desk.config.seed,
+    ...lifecycleStatus(desk),
+    simulatedMs,
+    wallMs,
+    marketEvents: c.marketEvents,
+    triggers: c.triggers,
+    decisions: c.decisions,
+    decisionsPerSec: simulatedMs > 0 ? (c.decisions * 1000) / simulatedMs : 0,
+    orders: c.orders,
+    denied: c.denied,
+    rejected: c.rejected,
+    fills: c.fills,
+    pnl: desk.portfolio.totalPnlExact().toNumber(),
+    tradingState: desk.tradingState(),
+    halts: c.halts,
+    breakerTrips: c.breakerTrips,
+    positions: desk.portfolio
+      .allPositions()
+      .filter((p) => !p.quantity.isZero())
+      .map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
+    agents: agentSummaries(desk),
+    recent: desk.recent,
+  };
+}
+
 export interface VenueSummary {
   readonly id: string;
   /** RUNNING for an in-process venue; a remote one is DEGRADED while it redials. */

@@ -4,6 +4,7 @@ export * from './decision.ts';
 export * from './instrument.ts';
 export * from './intent.ts';
 export * from './market.ts';
+export * from './market-source.ts';
 export * from './order.ts';
 export * from './pre-trade.ts';
 export * from './venue.ts';

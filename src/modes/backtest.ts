@@ -1,8 +1,8 @@
 /**
- * Backtests and replays of recorded data through the same kernel as every other
- * mode: the recorded events drive the simulated clock, simulated venues fill the
- * desk's orders (against the replayed books, or at the next bar's open for candles),
- * and the journal records every decision, order and fill.
+ * Backtests and replays of recorded data: a session (src/modes/session.ts) whose market source is
+ * the recorded files (`RecordedMarket`). The recorded events drive the simulated clock, simulated
+ * venues fill the desk's orders (against the replayed books, or at the next bar's open for
+ * candles), and the journal records every decision, order and fill.
  *
  * The recorded files are the run's inputs: the journal holds their sha256, not every
  * event, so a backtest is not slowed by journaling data it can read again.
@@ -15,18 +15,16 @@ import { gunzipSync } from 'node:zlib';
 import type { AgentDefinition, TriggerKind } from '../agents/contract.ts';
 import { parseAgentConfig } from '../agents/registry.ts';
 import { EVENTS, topics } from '../bus/index.ts';
-import { ConcordError, LiveClock, monotonicMs, Random, SimulatedClock } from '../core/index.ts';
-import { type BookStats, detectFormat, type RecordingFormat, readRecording } from '../data/index.ts';
-import { recordedInstrument } from '../data/instruments.ts';
-import { readConcordHeader } from '../data/readers/concord.ts';
-import { SqliteJournal } from '../journal/index.ts';
+import { ConcordError, Random, SimulatedClock } from '../core/index.ts';
+import { type BookStats, detectFormat, RecordedMarket, type RecordingFormat } from '../data/index.ts';
 import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
-import { Desk, deskRegistry, sortedEntries } from '../kernel/desk.ts';
+import { deskRegistry, sortedEntries } from '../kernel/desk.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import type { Fill, Instrument, InstrumentId, MarketEvent, Order } from '../model/index.ts';
+import type { Fill, InstrumentId, MarketEvent } from '../model/index.ts';
 import { parseOrchestratorConfig, TriggerFilter } from '../orchestrator/index.ts';
-import { BarVenue, SimulatedVenue } from '../venues/index.ts';
+import { BarVenue, marketFeed, SimulatedVenue } from '../venues/index.ts';
+import { runSession } from './session.ts';
 
 export interface BacktestOptions {
   /** Files or directories (their recordings, sorted by name), replayed in the order given. */
@@ -165,179 +163,119 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     files.reduce((n, f) => n + (f.lines ?? 0), 0),
   );
 
-  // Instruments come from the data itself: a first event per instrument defines it.
+  // Instruments come from the data itself (a first event per instrument defines it), read ahead
+  // before anything is journaled: an empty recording or an agent the data can never ask stop here.
   const candleOnly = files.every((f) => f.format === 'candles');
-  const events = readRecording(paths, { binance: { timestamps: 'receive' } });
-  const first = events.next();
-  if (first.done) {
-    throw new ConcordError('CONCORD_ERR_DATA_FILE', 'the recordings hold no events', {
-      details: { files: paths },
-    });
-  }
-  const startTs = first.value.ts;
-  const clock = new SimulatedClock(startTs);
-  const instruments = new Map<InstrumentId, Instrument>();
-  const venues = new Map<string, SimulatedVenue | BarVenue>();
-  const fees = options.fees ?? {};
-  const ensureInstrument = (id: InstrumentId): void => {
-    if (instruments.has(id)) return;
-    instruments.set(id, recordedInstrument(id, { makerFee: fees.maker ?? 0, takerFee: fees.taker ?? 0 }));
-  };
-  // Concord recordings carry their instruments' real specs (tick, lot, fees): use them.
-  for (const f of files) {
-    if (f.format === 'concord')
-      for (const i of readConcordHeader(f.path).instruments) instruments.set(i.id, i);
-  }
-  ensureInstrument(first.value.instrumentId);
-
-  // Instruments seen later join before their first event (see below), so build lazily.
-  const pending: MarketEvent[] = [first.value];
-  // Peek ahead to learn every instrument of a multi-instrument recording (cheap: the head of each file).
-  let peekedAll = false;
-  for (let i = 0; i < 5000; i++) {
-    const n = events.next();
-    if (n.done) {
-      peekedAll = true;
-      break;
-    }
-    pending.push(n.value);
-    ensureInstrument(n.value.instrumentId);
-  }
-  assertAgentsCanThink(config, files, pending, peekedAll, options.agentDefinitions);
+  const market = new RecordedMarket(paths, {
+    reading: { binance: { timestamps: 'receive' } },
+    ...(options.fees === undefined ? {} : { fees: options.fees }),
+  });
+  assertAgentsCanThink(config, files, market.head, market.readToEnd, options.agentDefinitions);
 
   const temporary = options.journalDir === undefined;
   const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));
-  let journal: SqliteJournal;
+  const trades: BacktestFill[] = [];
+  const equity: Array<{ ts: number; equity: number }> = [];
+  const initialEquity = options.initialCapital ?? 100_000;
+  let processed = 0;
+  let nextProgress = 0;
+  const progressStep = Math.max(1, Math.floor(totalLines / 100));
   try {
-    journal = SqliteJournal.open(journalDir, {
-      batchSize: config.journal.maxBatch * 4,
-      synchronous: 'NORMAL',
-    });
-  } catch (err) {
-    if (temporary) removeTemporary(journalDir);
-    throw err;
-  }
-  const wallStart = monotonicMs();
-  try {
-    const balances = Object.fromEntries(sortedEntries(config.venues.balances));
-    for (const instrument of instruments.values()) {
-      if (venues.has(instrument.venue)) continue;
-      const venueInstruments = [...instruments.values()].filter((i) => i.venue === instrument.venue);
-      venues.set(
-        instrument.venue,
-        candleOnly
-          ? new BarVenue({
-              id: instrument.venue,
-              clock,
-              instruments: venueInstruments,
-              balances,
-              allowShort: false,
-            })
-          : new SimulatedVenue({
-              id: instrument.venue,
-              clock,
-              instruments: venueInstruments,
-              balances,
-              latencyMs: config.venues.latencyMs,
-            }),
-      );
-    }
-    const desk = new Desk({
+    const result = await runSession({
+      journal: { dir: journalDir, synchronous: 'NORMAL' },
       config,
-      clock,
-      journal,
-      venues: [...venues.values()],
-      instruments: [...instruments.values()],
-      agentDefinitions: options.agentDefinitions,
-      journalMarketEvents: false,
-      watchDataHealth: false,
-    });
-    const { dir: _dir, ...journalSettings } = config.journal;
-    desk.record(EVENTS.runStart, {
-      config: { ...config, journal: journalSettings },
-      startTs,
-      version: 1,
-      recording: files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format })),
-    });
-
-    const trades: BacktestFill[] = [];
-    desk.bus.subscribe(topics.event(EVENTS.orderFilled), (envelope) => {
-      const { fill, order } = envelope.payload as { fill: Fill; order?: Order };
-      trades.push({
-        ts: fill.ts,
-        instrumentId: fill.instrumentId,
-        side: fill.side,
-        price: Number(fill.price),
-        quantity: Number(fill.quantity),
-        fee: Number(fill.fee),
-        clientOrderId: fill.clientOrderId,
-        agentIds: desk.agentsOfOrder(fill.clientOrderId),
-      });
-      void order;
-    });
-
-    const equity: Array<{ ts: number; equity: number }> = [];
-    const initialEquity = options.initialCapital ?? 100_000;
-    const strategyEquity = () => initialEquity + desk.portfolio.totalPnlExact().toNumber();
-    let lastSample = Number.NEGATIVE_INFINITY;
-    desk.afterMarketEvent = (event) => {
-      // One equity point per bar, or per second of desk time for tick data.
-      if (event.type === 'bar' || event.ts - lastSample >= 1000) {
-        lastSample = event.ts;
-        equity.push({ ts: event.ts, equity: strategyEquity() });
-      }
-    };
-
-    await desk.start();
-    let processed = 0;
-    let nextProgress = 0;
-    const step = Math.max(1, Math.floor(totalLines / 100));
-    const feed = function* (): Generator<MarketEvent> {
-      yield* pending;
-      yield* events as Iterable<MarketEvent>;
-    };
-    // The loop only awaits microtasks, which never let a signal handler run: with a signal to obey,
-    // hand the event loop a turn every YIELD_EVERY_MS of work (about 1% of the time).
-    const wall = options.signal === undefined ? undefined : new LiveClock();
-    let lastYield = monotonicMs();
-    for (const event of feed()) {
-      if (!instruments.has(event.instrumentId)) {
-        throw new ConcordError(
-          'CONCORD_ERR_DATA_FORMAT',
-          `instrument ${event.instrumentId} first appears after the start of the recording; list its file first`,
-          {
-            details: { instrumentId: event.instrumentId, ts: event.ts },
+      // A backtest is re-run from its files, never resumed: each run is a new one in its journal.
+      resume: false,
+      open: () => {
+        const startTs = market.startTs;
+        const clock = new SimulatedClock(startTs);
+        const instruments = market.instruments();
+        const balances = Object.fromEntries(sortedEntries(config.venues.balances));
+        const venues = new Map<string, SimulatedVenue | BarVenue>();
+        for (const instrument of instruments) {
+          if (venues.has(instrument.venue)) continue;
+          const venueInstruments = instruments.filter((i) => i.venue === instrument.venue);
+          venues.set(
+            instrument.venue,
+            candleOnly
+              ? new BarVenue({
+                  id: instrument.venue,
+                  clock,
+                  instruments: venueInstruments,
+                  balances,
+                  allowShort: false,
+                })
+              : new SimulatedVenue({
+                  id: instrument.venue,
+                  clock,
+                  instruments: venueInstruments,
+                  balances,
+                  latencyMs: config.venues.latencyMs,
+                }),
+          );
+        }
+        return {
+          clock,
+          source: market,
+          venues: [...venues.values()],
+          marketTap: marketFeed(venues.values()),
+          startTs,
+          // The files are the inputs: the journal holds their hashes, not every event again.
+          deskOptions: { journalMarketEvents: false, watchDataHealth: false },
+          startRecord: {
+            recording: files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format })),
           },
-        );
-      }
-      const p = desk.step(event);
-      if (p !== undefined) await p;
-      processed++;
-      if (processed >= nextProgress) {
-        nextProgress = processed + step;
-        options.onProgress?.(Math.min(1, processed / totalLines), processed);
-        if (options.signal?.aborted) break;
-      }
-      if (wall !== undefined && (processed & 1023) === 0 && monotonicMs() - lastYield >= YIELD_EVERY_MS) {
-        await wall.sleep(0);
-        lastYield = monotonicMs();
-        if (options.signal?.aborted) break;
-      }
-    }
-    options.onProgress?.(1, processed);
-    desk.record(EVENTS.runEnd, {
-      reason: options.signal?.aborted ? 'interrupted' : 'end-of-data',
-      counters: desk.counters,
+        };
+      },
+      signal: options.signal,
+      // The loop only awaits microtasks, which never let a signal handler run: with a signal to
+      // obey, hand the event loop a turn every YIELD_EVERY_MS of work (about 1% of the time).
+      ...(options.signal === undefined
+        ? {}
+        : { pacing: { kind: 'yield', everyMs: YIELD_EVERY_MS } as const }),
+      agentDefinitions: options.agentDefinitions,
+      hooks: {
+        attach: ({ desk }) => {
+          desk.bus.subscribe(topics.event(EVENTS.orderFilled), (envelope) => {
+            const { fill } = envelope.payload as { fill: Fill };
+            trades.push({
+              ts: fill.ts,
+              instrumentId: fill.instrumentId,
+              side: fill.side,
+              price: Number(fill.price),
+              quantity: Number(fill.quantity),
+              fee: Number(fill.fee),
+              clientOrderId: fill.clientOrderId,
+              agentIds: desk.agentsOfOrder(fill.clientOrderId),
+            });
+          });
+          let lastSample = Number.NEGATIVE_INFINITY;
+          desk.afterMarketEvent = (event) => {
+            // One equity point per bar, or per second of desk time for tick data.
+            if (event.type === 'bar' || event.ts - lastSample >= 1000) {
+              lastSample = event.ts;
+              equity.push({
+                ts: event.ts,
+                equity: initialEquity + desk.portfolio.totalPnlExact().toNumber(),
+              });
+            }
+          };
+        },
+        afterBatch: (batch) => {
+          processed += batch.length;
+          if (processed >= nextProgress) {
+            nextProgress = processed + progressStep;
+            options.onProgress?.(Math.min(1, processed / totalLines), processed);
+          }
+        },
+        beforeEnd: () => options.onProgress?.(1, processed),
+      },
     });
-    desk.flush();
-    await desk.stop();
-    const head = journal.head();
-    const wallMs = monotonicMs() - wallStart;
-    const status = agentSummaries(desk);
+    const desk = result.desk;
     return {
       mode: 'backtest',
       files,
-      period: { start: startTs, end: clock.now() },
+      period: { start: result.startTs, end: result.clock.now() },
       events: processed,
       triggers: desk.counters.triggers,
       decisions: desk.counters.decisions,
@@ -346,7 +284,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       rejected: desk.counters.rejected,
       fills: desk.counters.fills,
       initialEquity,
-      finalEquity: strategyEquity(),
+      finalEquity: initialEquity + desk.portfolio.totalPnlExact().toNumber(),
       pnl: desk.portfolio.totalPnlExact().toNumber(),
       fees: desk.portfolio.feesExact().toNumber(),
       trades,
@@ -358,16 +296,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
         bookTickerMismatches: b.bookTickerMismatches,
         bookTickerChecks: b.bookTickerChecks,
       })),
-      agents: status,
+      agents: agentSummaries(desk),
       equity,
-      journalHash: head.hash,
+      journalHash: result.head.hash,
       journalDir: temporary ? null : journalDir,
       interrupted: options.signal?.aborted === true,
-      wallMs,
-      eventsPerSecond: processed / (wallMs / 1000),
+      wallMs: result.wallMs,
+      eventsPerSecond: processed / (result.wallMs / 1000),
     };
   } finally {
-    journal.close();
     if (temporary) removeTemporary(journalDir);
   }
 }

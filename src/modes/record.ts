@@ -1,15 +1,17 @@
 /**
- * Recording a market into a `concord-recording/1` file (`concord record`). Today the
- * source is the sandbox's synthetic market, run as fast as possible for a simulated
- * duration; the header carries everything needed to regenerate it (seed, start, step).
- * `recordEvents` writes any event stream, for sources to come.
+ * Recording a market source into a `concord-recording/1` file (`concord record`). Any market
+ * source (the model's `MarketSource` port) can be recorded, pulled batch by batch until it is
+ * done or the signal stops it; today the CLI records the sandbox's synthetic market (the same
+ * source a sandbox session runs on), as fast as possible for a simulated duration, and the header
+ * carries everything needed to regenerate it (seed, start, step). `recordEvents` writes any event
+ * stream already in hand.
  */
 import { monotonicMs } from '../core/index.ts';
 import type { ConcordRecordingSource } from '../data/readers/concord.ts';
 import { ConcordRecordingWriter, type RecordingHeaderInput } from '../data/recording-writer.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
-import type { Instrument, MarketEvent } from '../model/index.ts';
-import { SyntheticMarket } from '../venues/index.ts';
+import type { MarketEvent, MarketSource } from '../model/index.ts';
+import { SyntheticMarket, syntheticSteps } from '../venues/index.ts';
 
 export interface RecordProgress {
   /** Share of the requested duration recorded so far (0..1). */
@@ -37,15 +39,15 @@ export interface RecordResult {
   readonly interrupted: boolean;
 }
 
-/** A source of events in steps of simulated time, with what the header says about it. */
+/** A market source to record, with what the recording's header says about it. */
 export interface RecordingSource {
+  /** The header's description of the source (how to regenerate it). */
   readonly source: ConcordRecordingSource;
-  readonly instruments: readonly Instrument[];
+  /** The events; each `next()` is one step of `stepMs`, and the source is done after `steps`. */
+  readonly market: MarketSource;
   readonly startTs: number;
   readonly stepMs: number;
   readonly steps: number;
-  /** The events of the next step, in time order. */
-  nextStep(): readonly MarketEvent[];
 }
 
 export interface SandboxRecordingOptions {
@@ -75,11 +77,10 @@ export function sandboxRecordingSource(options: SandboxRecordingOptions): Record
       steps,
       durationMs: steps * tickMs,
     },
-    instruments: market.instruments(),
+    market: syntheticSteps(market, steps),
     startTs,
     stepMs: tickMs,
     steps,
-    nextStep: () => market.next(),
   };
 }
 
@@ -90,7 +91,11 @@ export async function recordSource(
   createdBy: string,
   options: RecordEventsOptions = {},
 ): Promise<RecordResult> {
-  const header: RecordingHeaderInput = { createdBy, source: source.source, instruments: source.instruments };
+  const header: RecordingHeaderInput = {
+    createdBy,
+    source: source.source,
+    instruments: source.market.instruments(),
+  };
   const writer = await ConcordRecordingWriter.open(out, header, { force: options.force });
   const wallStart = monotonicMs();
   const progressEvery = Math.max(1, Math.floor(source.steps / 200));
@@ -98,8 +103,11 @@ export async function recordSource(
   try {
     for (; step < source.steps; step++) {
       if (options.signal?.aborted) break;
+      const pulled = source.market.next();
+      const batch = pulled instanceof Promise ? await pulled : pulled;
+      if (batch === undefined) break;
       let ready = true;
-      for (const event of source.nextStep()) ready = writer.write(event) && ready;
+      for (const event of batch) ready = writer.write(event) && ready;
       // Waiting for gzip also lets signals and the progress bar through.
       if (!ready) await writer.drain();
       if (step % progressEvery === 0) {
@@ -123,7 +131,7 @@ export async function recordSource(
   return {
     out: written.path,
     events: written.events,
-    instruments: source.instruments.length,
+    instruments: source.market.instruments().length,
     durationMs: step * source.stepMs,
     sha256: written.sha256,
     bytes: written.bytes,

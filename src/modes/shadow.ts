@@ -30,8 +30,8 @@ import { Desk, sortedEntries } from '../kernel/desk.ts';
 import { type PromotionThresholds, shadowFieldError } from '../kernel/shadow-config.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import type { Instrument, MarketEvent } from '../model/index.ts';
-import { SimulatedVenue } from '../venues/index.ts';
+import type { BookSequencing, Instrument, MarketEvent } from '../model/index.ts';
+import { marketFeed, SimulatedVenue } from '../venues/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Reports and promotion
@@ -186,6 +186,8 @@ export interface ShadowSessionOptions {
   /** The live desk's clock. */
   readonly clock: Clock;
   readonly instruments: readonly Instrument[];
+  /** How the books chain their diffs: the live session's market source's rule. */
+  readonly bookSequencing?: BookSequencing | undefined;
   /** Starting balances per simulated venue (default: config.venues.balances). */
   readonly balances?: Readonly<Record<string, number>>;
   /** The live desk's journal directory; the session's journal goes to `<journalDir>/shadow/<id>/`. */
@@ -271,6 +273,9 @@ export class ShadowSession {
         journal: this.journal,
         venues: this.venues,
         instruments: options.instruments,
+        bookSequencing: options.bookSequencing,
+        // The session's own venues see the market the live desk sees, event for event.
+        marketTap: marketFeed(this.venues),
         agentDefinitions: options.agentDefinitions,
         journalMarketEvents: options.journalMarketEvents ?? false,
       });

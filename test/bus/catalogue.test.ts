@@ -150,12 +150,16 @@ describe('parsePayload (payloads read back from a journal)', () => {
     const halt = parsePayload(EVENTS.riskHalt, { reason: 'drill', flatten: true, operator: null });
     expect(halt).toEqual({ reason: 'drill', flatten: true, operator: null });
     const resumed = parsePayload(EVENTS.runResumed, {
+      fromSeq: 40,
       checkpointTs: null,
       crashed: true,
       tailApplied: 3,
       startTs: 5,
+      positions: [],
+      trust: {},
     });
     expect(resumed.startTs).toBe(5);
+    expect(resumed.seed).toBeUndefined();
   });
 
   it('refuses a payload that does not match, naming the record and the field', () => {

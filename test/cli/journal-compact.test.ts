@@ -48,7 +48,9 @@ describe('concord journal compact', () => {
     const compacted = records(out);
     expect(compacted.map((r) => r.type)).toEqual(['journal.compacted', 'run.start', 'checkpoint']);
     expect(compacted[0]?.payload).toMatchObject({
-      version: 1,
+      version: 2,
+      // A run that ended cleanly has no durable tail after its last checkpoint.
+      carriedTail: 0,
       source: {
         records: source.length,
         headHash: source.at(-1)?.hash,

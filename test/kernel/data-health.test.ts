@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../src/core/index.ts';
 import { JournalReader, SqliteJournal } from '../../src/journal/index.ts';
 import { agentStatus, Desk, parseDeskConfig } from '../../src/kernel/index.ts';
-import { SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
+import { marketFeed, SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 describe('stale data', () => {
@@ -24,7 +24,8 @@ describe('stale data', () => {
         }),
     );
     const journal = SqliteJournal.open(dir);
-    const desk = new Desk({ config, clock, journal, venues, instruments });
+    // The venues see the market through the desk's tap, as a session composes them.
+    const desk = new Desk({ config, clock, journal, venues, instruments, marketTap: marketFeed(venues) });
     await desk.start();
     const outage = { from: start + 120_000, to: start + 180_000 };
     let staleSeen = false;

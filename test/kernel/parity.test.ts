@@ -7,7 +7,7 @@ import { SqliteJournal } from '../../src/journal/index.ts';
 import { DEFAULT_AGENTS, Desk, sortedEntries } from '../../src/kernel/index.ts';
 import type { Fill } from '../../src/model/index.ts';
 import { backtestConfig, recordSource, runBacktest, sandboxRecordingSource } from '../../src/modes/index.ts';
-import { SimulatedVenue } from '../../src/venues/index.ts';
+import { marketFeed, SimulatedVenue } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 interface FillRow {
@@ -67,6 +67,7 @@ describe('parity between backtest and paper paths', () => {
       journal,
       venues,
       instruments: header.instruments,
+      marketTap: marketFeed(venues),
       journalMarketEvents: true,
     });
     const paperFills: FillRow[] = [];

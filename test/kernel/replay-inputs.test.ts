@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Agent, AgentDefinition } from '../../src/agents/contract.ts';
 import { EVENT_LIST } from '../../src/bus/catalogue.ts';
-import { controlPaths, requestHalt, requestResume } from '../../src/control/index.ts';
+import { controlPaths, FileCommandSource, requestHalt, requestResume } from '../../src/control/index.ts';
 import { JournalReader } from '../../src/journal/index.ts';
 import { compactJournal, DEFAULT_AGENTS, type DeskStatus, parseDeskConfig } from '../../src/kernel/index.ts';
 import { REPLAY_INPUTS, type RunSummary, replayJournal, runDesk } from '../../src/modes/index.ts';
@@ -55,6 +55,8 @@ async function runScripted(
       speed: 200,
       signal: controller.signal,
       agentDefinitions: [hanger],
+      // The operator's channel, composed as the CLI composes it.
+      commands: new FileCommandSource(dir),
       onStatus: (status) => script(status, () => controller.abort()),
     });
   } finally {
@@ -138,6 +140,7 @@ describe('replay feeds back every input record', () => {
     });
 
     it('and replays to the same journal hash', async () => {
+      expect(seen.get('control.command')).toBe(2);
       expect(seen.get('risk.halt')).toBe(1);
       expect(seen.get('risk.resume')).toBe(1);
       expect(seen.get('run.resumed')).toBe(2);

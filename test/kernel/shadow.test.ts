@@ -23,7 +23,7 @@ import {
   type ShadowReport,
   ShadowSession,
 } from '../../src/modes/shadow.ts';
-import { SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
+import { marketFeed, SimulatedVenue, SyntheticMarket } from '../../src/venues/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 /** A live venue that remembers every order it was asked to place. */
@@ -80,7 +80,7 @@ async function runHarness(options: {
       }),
   );
   const journal = SqliteJournal.open(options.dir);
-  const desk = new Desk({ config, clock, journal, venues, instruments });
+  const desk = new Desk({ config, clock, journal, venues, instruments, marketTap: marketFeed(venues) });
   // Not a real run start: this harness journals only what its comparisons need.
   desk.record(EVENTS.runStart, { seed: options.seed, startTs } as never);
   await desk.start();

@@ -39,6 +39,23 @@ describe('the conventions check', () => {
     expect(problems.some((p) => p.includes(`kernel must not depend on ${component}`))).toBe(true);
   });
 
+  it('fails when a mode imports an operator channel; channels reach the kernel through its command port', () => {
+    const root = plant({
+      'src/control/channel.ts': 'export const channel = 1;\n',
+      'src/kernel/commands.ts': 'export const applyCommand = () => 1;\n',
+      'src/modes/session.ts': "import { channel } from '../control/channel.ts';\nexport const s = channel;\n",
+    });
+    expect(checkConventions(root)).toEqual([
+      'src/modes/session.ts:1: modes must not depend on control (dependencies point inward)',
+    ]);
+    const adapter = plant({
+      'src/kernel/commands.ts': 'export const applyCommand = () => 1;\n',
+      'src/control/source.ts':
+        "import { applyCommand } from '../kernel/commands.ts';\nexport const c = applyCommand;\n",
+    });
+    expect(checkConventions(adapter)).toEqual([]);
+  });
+
   it('fails on an import circle, and ignores type-only imports', () => {
     const circular = plant({
       'src/kernel/a.ts': "import { b } from './b.ts';\nexport const a = () => b;\n",

@@ -17,6 +17,7 @@
 import { basename } from 'node:path';
 import type {
   BookDelta,
+  BookSequenceMode,
   BookSnapshot,
   InstrumentId,
   Level,
@@ -28,6 +29,18 @@ import { dataParseError, isRecordedTime, outOfOrderError, SkipLog } from './erro
 import { readLines, readLinesSync } from './lines.ts';
 
 export type BinanceVenue = 'binance-spot' | 'binance-usdm' | 'binance-coinm';
+
+/**
+ * How Binance books chain their diffs (the `bookSequencing` of a market source that reads its
+ * feeds): spot by update range (`U`..`u`), futures (USDⓈ-M, COIN-M) by previous id (`pu`).
+ * Other venues' instruments are left to the book manager's default.
+ */
+export function binanceSequenceMode(instrumentId: InstrumentId): BookSequenceMode | undefined {
+  if (instrumentId.startsWith('binance-spot:')) return 'update-range';
+  if (instrumentId.startsWith('binance-usdm:') || instrumentId.startsWith('binance-coinm:'))
+    return 'previous-id';
+  return undefined;
+}
 
 export interface BinanceFeedOptions {
   /** Venue of every file; otherwise taken from the file name, else from the messages. */

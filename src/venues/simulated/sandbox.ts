@@ -4,7 +4,13 @@
  * whose book they describe.
  */
 import type { Clock, DecimalInput } from '../../core/index.ts';
-import { type Instrument, type MarketEvent, type VenueId, venueOf } from '../../model/index.ts';
+import {
+  type Instrument,
+  type MarketEvent,
+  type MarketSink,
+  type VenueId,
+  venueOf,
+} from '../../model/index.ts';
 import { SimulatedVenue } from './simulated-venue.ts';
 
 export interface SimulatedVenuesOptions {
@@ -39,4 +45,16 @@ export function createSimulatedVenues(options: SimulatedVenuesOptions): Map<Venu
 /** Hands a market event to the venue it belongs to (by the `<venue>:` prefix of its instrument id). */
 export function routeMarketEvent(venues: ReadonlyMap<VenueId, SimulatedVenue>, event: MarketEvent): void {
   venues.get(venueOf(event.instrumentId))?.onMarketEvent(event);
+}
+
+/**
+ * A session's market tap over its simulated venues: each event goes to the venue it belongs to
+ * (by the `<venue>:` prefix of its instrument id), which keeps its own book and fills resting orders.
+ */
+export function marketFeed(
+  venues: Iterable<{ readonly id: VenueId } & MarketSink>,
+): (event: MarketEvent) => void {
+  const byId = new Map<VenueId, MarketSink>();
+  for (const venue of venues) byId.set(venue.id, venue);
+  return (event) => byId.get(venueOf(event.instrumentId))?.onMarketEvent(event);
 }

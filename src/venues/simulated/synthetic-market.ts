@@ -13,6 +13,9 @@
  * delta carries only the levels that changed. Prices and sizes are integers of
  * ticks and lots internally, turned into floats (exactly the nearest double to
  * the decimal value) only when an event is built.
+ *
+ * It is a market source (the model's `MarketSource`) that never ends: each `next()` is one step
+ * of `tickMs`. `syntheticSteps` bounds it (a recording of a given length).
  */
 import { ConcordError, Decimal, Random } from '../../core/index.ts';
 import {
@@ -21,7 +24,9 @@ import {
   type InstrumentId,
   instrumentId,
   type Level,
+  type MarketBatch,
   type MarketEvent,
+  type MarketSource,
   type SpotInstrument,
   spotInstrument,
   type TradeTick,
@@ -235,7 +240,7 @@ class VenueState {
   }
 }
 
-export class SyntheticMarket {
+export class SyntheticMarket implements MarketSource {
   readonly tickMs: number;
   private readonly startTs: number;
   private readonly tick: Grid;
@@ -591,4 +596,18 @@ function validateOptions(
       },
     );
   }
+}
+
+/** The market as a source that is done after `steps` steps; `taken()` says how many it gave. */
+export function syntheticSteps(market: SyntheticMarket, steps: number): MarketSource & { taken(): number } {
+  let taken = 0;
+  return {
+    instruments: () => market.instruments(),
+    next: (): MarketBatch | undefined => {
+      if (taken >= steps) return undefined;
+      taken++;
+      return market.next();
+    },
+    taken: () => taken,
+  };
 }
