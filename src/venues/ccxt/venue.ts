@@ -314,7 +314,8 @@ export class CcxtVenue implements VenuePort {
     this.tracked.set(id, t);
     this.tradedSymbols.add(instrument.symbol);
     const params: Record<string, unknown> = { clientOrderId: id };
-    if (request.timeInForce === 'IOC' || request.timeInForce === 'FOK')
+    // A market order is immediate-or-cancel by nature; exchanges refuse the flag on it (Binance -1106).
+    if (request.type === 'limit' && (request.timeInForce === 'IOC' || request.timeInForce === 'FOK'))
       params.timeInForce = request.timeInForce;
     if (request.timeInForce === 'POST_ONLY') params.postOnly = true;
     if (request.reduceOnly === true && instrument.kind !== 'spot') params.reduceOnly = true;

@@ -199,6 +199,10 @@ export class BinanceSpotServer {
   private retryWindow: { sentAt: number; until: number } | undefined;
   private bannedUntil = 0;
   private hangOrderPosts = 0;
+  private readsToHang = 0;
+  private failures: { status: number; body: unknown }[] = [];
+  /** Added to the server's clock when it checks request timestamps (a skewed client). */
+  clockSkewMs = 0;
   private userStreamsSuspended = false;
   private hung: ServerResponse[] = [];
   port = 0;
@@ -300,6 +304,16 @@ export class BinanceSpotServer {
     this.hangOrderPosts += count;
   }
 
+  /** The next `count` signed GET requests are never answered (a read that times out). */
+  hangReads(count: number): void {
+    this.readsToHang += count;
+  }
+
+  /** The next `count` requests are answered with this status and body (after rate limits, before routing). */
+  failNext(count: number, status: number, body: unknown): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, body });
+  }
+
   /** The next `count` requests get 429 with `Retry-After: retryAfterSec`. */
   burst429(count: number, retryAfterSec = 1): void {
     this.burstLeft += count;
@@ -389,6 +403,17 @@ export class BinanceSpotServer {
         },
         { 'Retry-After': String(retryAfter) },
       );
+      return;
+    }
+    const failure = this.failures.shift();
+    if (failure !== undefined) {
+      res.writeHead(failure.status, { 'Content-Type': 'application/json;charset=UTF-8' });
+      res.end(typeof failure.body === 'string' ? failure.body : JSON.stringify(failure.body));
+      return;
+    }
+    if (method === 'GET' && url.searchParams.has('signature') && this.readsToHang > 0) {
+      this.readsToHang--;
+      this.hung.push(res);
       return;
     }
     try {
@@ -497,7 +522,8 @@ export class BinanceSpotServer {
         -1102,
         "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
       );
-    if (timestamp > now + 1000 || now - timestamp > recvWindow)
+    const serverNow = now + this.clockSkewMs;
+    if (timestamp > serverNow + 1000 || serverNow - timestamp > recvWindow)
       throw new ApiError(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
     return account;
   }

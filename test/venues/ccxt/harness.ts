@@ -26,6 +26,7 @@ export interface BinanceHarness {
   readonly venue: CcxtVenue;
   readonly instrument: SpotInstrument;
   readonly apiKey: string;
+  readonly secret: string;
   readonly clock: LiveClock;
   setMarket(bids: readonly (readonly [number, number])[], asks: readonly (readonly [number, number])[]): void;
   settle(timeoutMs?: number): Promise<void>;
@@ -108,6 +109,7 @@ export async function binanceHarness(options: HarnessOptions = {}): Promise<Bina
     venue,
     instrument,
     apiKey,
+    secret,
     clock,
     setMarket(bids, asks) {
       server.setBook('BTCUSDT', bids, asks);
