@@ -74,6 +74,14 @@ export const ERROR_TABLE: readonly ErrorRule[] = [
     rejectCode: 'RATE_LIMITED',
   },
   {
+    // A stream's book failed its checksum: resubscribe (it extends InvalidNonce, but is no clock matter).
+    ccxtClass: 'ChecksumError',
+    kind: 'unavailable',
+    code: 'CONCORD_ERR_VENUE_UNAVAILABLE',
+    retryable: true,
+    submit: 'unknown',
+  },
+  {
     ccxtClass: 'InvalidNonce',
     kind: 'clock',
     code: 'CONCORD_ERR_VENUE_CLOCK_SKEW',
@@ -203,6 +211,14 @@ export const ERROR_TABLE: readonly ErrorRule[] = [
     retryable: false,
     submit: 'refused',
     rejectCode: 'VENUE_REJECTED',
+  },
+  {
+    // Any other ccxt error (e.g. a failed unsubscribe): nothing says whether an order was placed.
+    ccxtClass: 'BaseError',
+    kind: 'exchange',
+    code: 'CONCORD_ERR_VENUE_EXCHANGE',
+    retryable: false,
+    submit: 'unknown',
   },
 ];
 
