@@ -19,7 +19,13 @@ import { binanceHarness, useCleanup } from './harness.ts';
 
 useCleanup();
 
-type Row = [ccxtClass: string, code: string, retryable: boolean, submit: 'refused' | 'account' | 'unknown', reject?: string];
+type Row = [
+  ccxtClass: string,
+  code: string,
+  retryable: boolean,
+  submit: 'refused' | 'account' | 'unknown',
+  reject?: string,
+];
 
 const BY_CLASS: readonly Row[] = [
   ['RequestTimeout', 'CONCORD_ERR_VENUE_TIMEOUT', true, 'unknown'],
@@ -72,24 +78,28 @@ async function ccxtError(name: string): Promise<Error> {
 }
 
 describe('ccxt error classes → Concord', () => {
-  it.each(BY_CLASS)('%s → %s (retryable %s, submit %s, reject %s)', async (name, code, retryable, submit, reject) => {
-    const err = await ccxtError(name);
-    const rule = classify(err);
-    expect(rule.code).toBe(code);
-    expect(rule.retryable).toBe(retryable);
-    expect(rule.submit).toBe(submit);
-    if (reject !== undefined) expect(rejectCodeOf(err)).toBe(reject);
-    const concord = toVenueError(err, { venue: 'binance', operation: 'fetchOrder' });
-    expect(concord.code).toBe(code);
-    expect(concord.retryable).toBe(retryable);
-    expect(concord.details.ccxtClass).toBe(name);
-  });
+  it.each(BY_CLASS)(
+    '%s → %s (retryable %s, submit %s, reject %s)',
+    async (name, code, retryable, submit, reject) => {
+      const err = await ccxtError(name);
+      const rule = classify(err);
+      expect(rule.code).toBe(code);
+      expect(rule.retryable).toBe(retryable);
+      expect(rule.submit).toBe(submit);
+      if (reject !== undefined) expect(rejectCodeOf(err)).toBe(reject);
+      const concord = toVenueError(err, { venue: 'binance', operation: 'fetchOrder' });
+      expect(concord.code).toBe(code);
+      expect(concord.retryable).toBe(retryable);
+      expect(concord.details.ccxtClass).toBe(name);
+    },
+  );
 
   it('maps every error class ccxt exports, retryable exactly when ccxt files it under NetworkError or OperationFailed', async () => {
     const ccxt = await loadCcxt();
     const Base = ccxt.BaseError as new (m: string) => Error;
     const classes = Object.entries(ccxt).filter(
-      ([, v]) => typeof v === 'function' && (v === Base || (v as { prototype: unknown }).prototype instanceof Base),
+      ([, v]) =>
+        typeof v === 'function' && (v === Base || (v as { prototype: unknown }).prototype instanceof Base),
     );
     expect(classes.length).toBeGreaterThan(30);
     for (const [name, Ctor] of classes) {
@@ -106,7 +116,11 @@ describe('ccxt error classes → Concord', () => {
   it('treats anything that is not a ccxt error as unexpected, and a submit failing so as outcome unknown', () => {
     const err = new TypeError("Cannot read properties of undefined (reading 'id')");
     expect(classify(err).kind).toBe('unexpected');
-    const unknown = unknownOutcomeError(err, { venue: 'binance', operation: 'createOrder', clientOrderId: 'c1' });
+    const unknown = unknownOutcomeError(err, {
+      venue: 'binance',
+      operation: 'createOrder',
+      clientOrderId: 'c1',
+    });
     expect(unknown.code).toBe('CONCORD_ERR_VENUE_TIMEOUT');
     expect(unknown.retryable).toBe(false);
   });
@@ -139,40 +153,139 @@ async function binanceAnswer(status: number, body: string, url: string): Promise
   return undefined;
 }
 
-const BINANCE: readonly [status: number, body: string, code: string, retryable: boolean, reject: string | undefined][] = [
-  [400, '{"code":-2010,"msg":"Account has insufficient balance for requested action."}', 'CONCORD_ERR_VENUE_INSUFFICIENT_FUNDS', false, 'INSUFFICIENT_FUNDS'],
-  [400, '{"code":-2010,"msg":"Duplicate order sent."}', 'CONCORD_ERR_VENUE_INVALID_ORDER', false, 'DUPLICATE_CLIENT_ORDER_ID'],
-  [400, '{"code":-2010,"msg":"Order would immediately match and take."}', 'CONCORD_ERR_VENUE_INVALID_ORDER', false, 'POST_ONLY_WOULD_CROSS'],
-  [400, '{"code":-1013,"msg":"Filter failure: LOT_SIZE"}', 'CONCORD_ERR_VENUE_INVALID_ORDER', false, 'BAD_PRECISION'],
-  [400, '{"code":-1013,"msg":"Filter failure: PRICE_FILTER"}', 'CONCORD_ERR_VENUE_INVALID_ORDER', false, 'BAD_PRECISION'],
-  [400, '{"code":-1013,"msg":"Filter failure: NOTIONAL"}', 'CONCORD_ERR_VENUE_BAD_REQUEST', false, 'MIN_NOTIONAL'],
-  [400, '{"code":-1121,"msg":"Invalid symbol."}', 'CONCORD_ERR_VENUE_BAD_REQUEST', false, 'UNKNOWN_INSTRUMENT'],
-  [400, '{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', 'CONCORD_ERR_VENUE_CLOCK_SKEW', true, 'CLOCK_SKEW'],
-  [400, '{"code":-1022,"msg":"Signature for this request is not valid."}', 'CONCORD_ERR_VENUE_AUTH', false, undefined],
-  [401, '{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}', 'CONCORD_ERR_VENUE_AUTH', false, undefined],
-  [429, '{"code":-1003,"msg":"Too many requests; current limit of IP(1.2.3.4) is 6000 requests per minute."}', 'CONCORD_ERR_VENUE_RATE_LIMITED', true, 'RATE_LIMITED'],
-  [418, '{"code":-1003,"msg":"Way too many requests; IP(1.2.3.4) banned until 1700000000000."}', 'CONCORD_ERR_VENUE_RATE_LIMITED', true, 'RATE_LIMITED'],
-  [408, '{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}', 'CONCORD_ERR_VENUE_TIMEOUT', true, undefined],
-  [400, '{"code":-2013,"msg":"Order does not exist."}', 'CONCORD_ERR_VENUE_ORDER_NOT_FOUND', false, 'INVALID_ORDER'],
-  [400, '{"code":-2011,"msg":"Unknown order sent."}', 'CONCORD_ERR_VENUE_ORDER_NOT_FOUND', false, 'INVALID_ORDER'],
+const BINANCE: readonly [
+  status: number,
+  body: string,
+  code: string,
+  retryable: boolean,
+  reject: string | undefined,
+][] = [
+  [
+    400,
+    '{"code":-2010,"msg":"Account has insufficient balance for requested action."}',
+    'CONCORD_ERR_VENUE_INSUFFICIENT_FUNDS',
+    false,
+    'INSUFFICIENT_FUNDS',
+  ],
+  [
+    400,
+    '{"code":-2010,"msg":"Duplicate order sent."}',
+    'CONCORD_ERR_VENUE_INVALID_ORDER',
+    false,
+    'DUPLICATE_CLIENT_ORDER_ID',
+  ],
+  [
+    400,
+    '{"code":-2010,"msg":"Order would immediately match and take."}',
+    'CONCORD_ERR_VENUE_INVALID_ORDER',
+    false,
+    'POST_ONLY_WOULD_CROSS',
+  ],
+  [
+    400,
+    '{"code":-1013,"msg":"Filter failure: LOT_SIZE"}',
+    'CONCORD_ERR_VENUE_INVALID_ORDER',
+    false,
+    'BAD_PRECISION',
+  ],
+  [
+    400,
+    '{"code":-1013,"msg":"Filter failure: PRICE_FILTER"}',
+    'CONCORD_ERR_VENUE_INVALID_ORDER',
+    false,
+    'BAD_PRECISION',
+  ],
+  [
+    400,
+    '{"code":-1013,"msg":"Filter failure: NOTIONAL"}',
+    'CONCORD_ERR_VENUE_BAD_REQUEST',
+    false,
+    'MIN_NOTIONAL',
+  ],
+  [
+    400,
+    '{"code":-1121,"msg":"Invalid symbol."}',
+    'CONCORD_ERR_VENUE_BAD_REQUEST',
+    false,
+    'UNKNOWN_INSTRUMENT',
+  ],
+  [
+    400,
+    '{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}',
+    'CONCORD_ERR_VENUE_CLOCK_SKEW',
+    true,
+    'CLOCK_SKEW',
+  ],
+  [
+    400,
+    '{"code":-1022,"msg":"Signature for this request is not valid."}',
+    'CONCORD_ERR_VENUE_AUTH',
+    false,
+    undefined,
+  ],
+  [
+    401,
+    '{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}',
+    'CONCORD_ERR_VENUE_AUTH',
+    false,
+    undefined,
+  ],
+  [
+    429,
+    '{"code":-1003,"msg":"Too many requests; current limit of IP(1.2.3.4) is 6000 requests per minute."}',
+    'CONCORD_ERR_VENUE_RATE_LIMITED',
+    true,
+    'RATE_LIMITED',
+  ],
+  [
+    418,
+    '{"code":-1003,"msg":"Way too many requests; IP(1.2.3.4) banned until 1700000000000."}',
+    'CONCORD_ERR_VENUE_RATE_LIMITED',
+    true,
+    'RATE_LIMITED',
+  ],
+  [
+    408,
+    '{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}',
+    'CONCORD_ERR_VENUE_TIMEOUT',
+    true,
+    undefined,
+  ],
+  [
+    400,
+    '{"code":-2013,"msg":"Order does not exist."}',
+    'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
+    false,
+    'INVALID_ORDER',
+  ],
+  [
+    400,
+    '{"code":-2011,"msg":"Unknown order sent."}',
+    'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
+    false,
+    'INVALID_ORDER',
+  ],
   [503, '<html><body>Service Unavailable</body></html>', 'CONCORD_ERR_VENUE_UNAVAILABLE', true, undefined],
 ];
 
 describe("Binance's error answers, through ccxt's Binance handler → Concord", () => {
   for (const url of ['https://api.binance.com/api/v3/order', 'http://127.0.0.1:9/api/v3/order']) {
-    it.each(BINANCE)(`${url.startsWith('https') ? 'real' : 'loopback'} host: HTTP %i %s → %s`, async (status, body, code, retryable, reject) => {
-      const err = await binanceAnswer(status, body, url);
-      expect(err).toBeDefined();
-      const concord = toVenueError(err, { venue: 'binance', operation: 'createOrder' });
-      expect(concord.code).toBe(code);
-      expect(concord.retryable).toBe(retryable);
-      if (reject !== undefined) {
-        expect(classify(err).submit).toBe('refused');
-        expect(rejectCodeOf(err)).toBe(reject);
-      } else {
-        expect(classify(err).submit).not.toBe('refused');
-      }
-    });
+    it.each(BINANCE)(
+      `${url.startsWith('https') ? 'real' : 'loopback'} host: HTTP %i %s → %s`,
+      async (status, body, code, retryable, reject) => {
+        const err = await binanceAnswer(status, body, url);
+        expect(err).toBeDefined();
+        const concord = toVenueError(err, { venue: 'binance', operation: 'createOrder' });
+        expect(concord.code).toBe(code);
+        expect(concord.retryable).toBe(retryable);
+        if (reject !== undefined) {
+          expect(classify(err).submit).toBe('refused');
+          expect(rejectCodeOf(err)).toBe(reject);
+        } else {
+          expect(classify(err).submit).not.toBe('refused');
+        }
+      },
+    );
   }
 });
 
@@ -220,7 +333,9 @@ describe('errors from real calls against the loopback Binance server', () => {
     const read = await h.venue.fetchBalances().catch((e: unknown) => e);
     expect(isConcordError(read, 'CONCORD_ERR_VENUE_UNAVAILABLE') && read.retryable).toBe(true);
     h.server.failNext(1, 503, '<html>Service Unavailable</html>');
-    const submit = await h.venue.submitOrder(order(h.instrument.id, h.venue.id, 'five-oh-three')).catch((e: unknown) => e);
+    const submit = await h.venue
+      .submitOrder(order(h.instrument.id, h.venue.id, 'five-oh-three'))
+      .catch((e: unknown) => e);
     expect(isConcordError(submit, 'CONCORD_ERR_VENUE_TIMEOUT')).toBe(true);
     expect(isConcordError(submit) && submit.retryable).toBe(false);
     expect(isConcordError(submit) && submit.details.kind).toBe('unavailable');
@@ -238,7 +353,11 @@ describe('errors from real calls against the loopback Binance server', () => {
     h.setMarket([[59999, 1]], [[60000, 1]]);
     const events: VenueOrderEvent[] = [];
     h.venue.onOrderEvent((e) => events.push(e));
-    await h.venue.submitOrder({ ...order(h.instrument.id, h.venue.id, 'tiny', '0.0001'), type: 'market', price: undefined });
+    await h.venue.submitOrder({
+      ...order(h.instrument.id, h.venue.id, 'tiny', '0.0001'),
+      type: 'market',
+      price: undefined,
+    });
     expect(events).toEqual([expect.objectContaining({ type: 'order.rejected', code: 'MIN_NOTIONAL' })]);
     expect(h.server.counters.orderPosts.get('tiny')).toBe(1);
   });
