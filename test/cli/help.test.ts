@@ -20,6 +20,7 @@ const COMMANDS = [
   ['journal', 'verify'],
   ['safety'],
   ['safety', 'report'],
+  ['venues'],
 ];
 
 describe('concord --help', () => {

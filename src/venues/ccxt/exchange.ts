@@ -196,12 +196,30 @@ interface Entry {
 const instances = new Map<string, Entry>();
 
 export function unknownExchangeError(id: string, known: readonly string[]): ConcordError {
-  const near = known.filter((k) => k.includes(id) || id.includes(k)).slice(0, 5);
+  const near = known.filter((k) => k.includes(id) || id.includes(k) || editDistance(k, id) <= 2).slice(0, 5);
   return new ConcordError(
     'CONCORD_ERR_VENUE_UNKNOWN_EXCHANGE',
     `ccxt has no exchange "${id}"${near.length > 0 ? `; did you mean ${near.join(', ')}?` : ''} (concord venues lists them)`,
     { details: { exchange: id, suggestions: near } },
   );
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row.push(
+        Math.min(
+          (prev[j] as number) + 1,
+          (row[j - 1] as number) + 1,
+          (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
+    prev = row;
+  }
+  return prev[b.length] as number;
 }
 
 /** The shared instance for this account, created on first use. */

@@ -7,5 +7,6 @@ export * from './capabilities.ts';
 export * from './errors.ts';
 export * from './exchange.ts';
 export * from './instruments.ts';
+export * from './listing.ts';
 export * from './parse.ts';
 export * from './venue.ts';
