@@ -116,7 +116,12 @@ interface Tracked {
   pendingEnd: { readonly status: EndStatus; readonly venueFilled: Decimal } | undefined;
   ended: boolean;
   lastStatus: OrderStatus;
+  /** Lookups that found nothing in a row; an unknown-outcome order is no longer polled after a few. */
+  notFound: number;
 }
+
+/** An unknown-outcome submit the venue has not heard of after this many lookups is left to reconciliation. */
+const MAX_NOT_FOUND_POLLS = 3;
 
 const MAX_ORPHAN_TRADES = 10_000;
 const MAX_SCAN_SYMBOLS = 50;
@@ -226,6 +231,20 @@ export class CcxtVenue implements VenuePort {
     }
   }
 
+  /** What JSON.stringify and console.log show of the venue: never the ccxt instance (it holds the keys). */
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      exchange: this.ex.id,
+      instruments: this.instrumentList.length,
+      health: this.health(),
+    };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `CcxtVenue ${JSON.stringify(this.toJSON())}`;
+  }
+
   /** ccxt's capability map for this exchange (`true`, `false` or `'emulated'` per method). */
   ccxtHas(): Readonly<Record<string, boolean | 'emulated' | undefined>> {
     return this.ex.has;
@@ -310,6 +329,7 @@ export class CcxtVenue implements VenuePort {
       pendingEnd: undefined,
       ended: false,
       lastStatus: 'SUBMITTED',
+      notFound: 0,
     };
     this.tracked.set(id, t);
     this.tradedSymbols.add(instrument.symbol);
@@ -573,33 +593,40 @@ export class CcxtVenue implements VenuePort {
   /** Queues a REST catch-up of every tracked order that is not over. */
   private pollOpen(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    for (const t of this.tracked.values()) if (!t.ended && t.phase !== 'sending') this.catchUpQueue.add(t);
+    for (const t of this.tracked.values())
+      if (!t.ended && t.phase !== 'sending' && t.notFound < MAX_NOT_FOUND_POLLS) this.catchUpQueue.add(t);
     return this.drain();
   }
 
   private requestCatchUp(t: Tracked): void {
-    if (this.closed || t.ended) return;
+    if (this.closed || t.ended || t.notFound >= MAX_NOT_FOUND_POLLS) return;
     this.catchUpQueue.add(t);
     void this.drain();
   }
 
+  /** Works the catch-up queue one order at a time; one runner at most (a call while it runs joins it). */
   private drain(): Promise<void> {
-    this.draining ??= (async () => {
-      try {
-        while (this.catchUpQueue.size > 0 && !this.closed) {
-          const t = this.catchUpQueue.values().next().value as Tracked;
-          this.catchUpQueue.delete(t);
-          try {
-            await this.catchUp(t);
-          } catch {
-            this.stats.catchUpErrors++;
-          }
+    if (this.draining !== undefined) return this.draining;
+    if (this.catchUpQueue.size === 0 || this.closed) return Promise.resolve();
+    const run = async (): Promise<void> => {
+      while (this.catchUpQueue.size > 0 && !this.closed) {
+        const t = this.catchUpQueue.values().next().value as Tracked;
+        this.catchUpQueue.delete(t);
+        // Re-checked here: it may have ended, or run out of lookups, while it waited in the queue.
+        if (t.ended || t.notFound >= MAX_NOT_FOUND_POLLS) continue;
+        try {
+          await this.catchUp(t);
+        } catch {
+          this.stats.catchUpErrors++;
         }
-      } finally {
-        this.draining = undefined;
       }
-    })();
-    return this.draining;
+    };
+    // Cleared only after it is set: a run that ends at once must not leave a stale promise behind.
+    const running: Promise<void> = run().finally(() => {
+      if (this.draining === running) this.draining = undefined;
+    });
+    this.draining = running;
+    return running;
   }
 
   /** Fetches one order (by client id) and its trades, and feeds them through the event path. */
@@ -612,9 +639,13 @@ export class CcxtVenue implements VenuePort {
       )) as CcxtOrderLike;
     } catch (err) {
       // Not (yet) at the venue: for an unknown-outcome submit that is for reconciliation to judge.
-      if (classify(err).kind === 'order-not-found') return;
+      if (classify(err).kind === 'order-not-found') {
+        t.notFound++;
+        return;
+      }
       throw err;
     }
+    t.notFound = 0;
     this.ingestOrder(t, order, undefined, true);
     await this.fetchMissingFills(t, order);
   }
@@ -667,6 +698,7 @@ export class CcxtVenue implements VenuePort {
     defaultLiquidity?: 'taker',
     fromCatchUp = false,
   ): void {
+    t.notFound = 0;
     const venueOrderId = idOf(order.id);
     if (venueOrderId !== undefined && t.venueOrderId === undefined) {
       t.venueOrderId = venueOrderId;
@@ -765,6 +797,7 @@ export class CcxtVenue implements VenuePort {
       pendingEnd: undefined,
       ended: false,
       lastStatus: 'ACCEPTED',
+      notFound: 0,
     };
     if (clientOrderId !== '') this.tracked.set(clientOrderId, t);
     return t;
@@ -878,7 +911,7 @@ function validateOptions(options: CcxtVenueOptions): void {
     if (value !== undefined && !(Number.isFinite(value) && value > 0))
       throw configError(`${field} must be a positive number of milliseconds`, { field, value });
   }
-  if (options.symbols !== undefined && options.symbols.some((s) => typeof s !== 'string' || s === ''))
+  if (options.symbols?.some((s) => typeof s !== 'string' || s === ''))
     throw configError('symbols must be ccxt unified symbols such as "BTC/USDT"', {});
 }
 

@@ -652,7 +652,7 @@ export class BinanceSpotServer {
     if (quantity.lt(market.minQty) || !quantity.isMultipleOf(market.step))
       throw new ApiError(400, -1013, 'Filter failure: LOT_SIZE');
     const reference = type === 'MARKET' ? this.touch(market, side) : price;
-    if (reference !== undefined && reference.mul(quantity).lt(market.minNotional))
+    if (reference?.mul(quantity).lt(market.minNotional))
       throw new ApiError(400, -1013, 'Filter failure: NOTIONAL');
     if (this.orders.some((o) => o.clientOrderId === clientOrderId && isOpen(o.status)))
       throw new ApiError(400, -2010, 'Duplicate order sent.');

@@ -3,4 +3,12 @@ import { binanceHarness, useCleanup } from './harness.ts';
 
 useCleanup();
 
-describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server)', () => binanceHarness());
+// Order events from the user-data WebSocket (ccxt watchOrders/watchMyTrades) …
+describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server, streams)', () =>
+  binanceHarness(),
+);
+
+// … and from REST polling alone, the path every exchange without order streams takes.
+describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server, polling)', () =>
+  binanceHarness({ venue: { orderEvents: 'poll', pollIntervalMs: 50 } }),
+);
