@@ -34,6 +34,7 @@
 import { type Clock, ConcordError, Decimal, isConcordError, type TimerHandle } from '../../core/index.ts';
 import {
   assertOrderPrecision,
+  type BookSnapshot,
   type Fill,
   type Instrument,
   type InstrumentId,
@@ -42,6 +43,7 @@ import {
   type OrderRequest,
   type OrderStatus,
   type Side,
+  type TradeTick,
   type VenueBalance,
   type VenueCapabilities,
   type VenueId,
@@ -57,6 +59,7 @@ import { acquireExchange, type CcxtExchange, type ExchangeSpec, type SharedExcha
 import { marketsToInstruments, type SkippedMarket } from './instruments.ts';
 import {
   balancesOf,
+  bookSnapshotOf,
   type CcxtOrderLike,
   type CcxtTradeLike,
   fillOf,
@@ -64,6 +67,7 @@ import {
   optionalAmount,
   orderStatusOf,
   positionsOf,
+  tradeTickOf,
 } from './parse.ts';
 
 export interface CcxtVenueOptions extends ExchangeSpec {
@@ -89,6 +93,8 @@ export interface CcxtVenueHealth {
   /** `up`: order streams delivering; `degraded`: a stream failed and open orders are polled; `polling`: no streams. */
   readonly orderEvents: 'up' | 'degraded' | 'polling' | 'closed';
   readonly streamErrors: number;
+  /** Book or trade streams that failed (the call fell back to REST). */
+  readonly marketStreamErrors: number;
   readonly catchUps: number;
   readonly catchUpErrors: number;
   readonly handlerErrors: number;
@@ -155,7 +161,14 @@ export class CcxtVenue implements VenuePort {
   private readonly catchUpQueue = new Set<Tracked>();
   private draining: Promise<void> | undefined;
   private closed = false;
-  private stats = { streamErrors: 0, catchUps: 0, catchUpErrors: 0, handlerErrors: 0, foreignEvents: 0 };
+  private stats = {
+    streamErrors: 0,
+    marketStreamErrors: 0,
+    catchUps: 0,
+    catchUpErrors: 0,
+    handlerErrors: 0,
+    foreignEvents: 0,
+  };
 
   private constructor(
     options: CcxtVenueOptions,
@@ -534,6 +547,70 @@ export class CcxtVenue implements VenuePort {
     return net;
   }
 
+  // ── public market data ─────────────────────────────────────────────────
+
+  /**
+   * The book of one of the venue's instruments as a Concord snapshot: the next update of
+   * ccxt's `watchOrderBook` (which checks the exchange's sequence numbers and resyncs on a
+   * gap) where the exchange streams books, else — or when the stream fails — a REST
+   * `fetchOrderBook`.
+   */
+  async watchBook(instrumentId: InstrumentId, depth?: number): Promise<BookSnapshot> {
+    const instrument = this.instrumentOf(instrumentId);
+    const { symbol } = instrument;
+    let book: unknown;
+    if (this.ex.has.watchOrderBook === true && typeof this.ex.watchOrderBook === 'function') {
+      try {
+        book = await this.shared.call('read', 'watchOrderBook', () =>
+          (this.ex.watchOrderBook as NonNullable<CcxtExchange['watchOrderBook']>).call(
+            this.ex,
+            symbol,
+            depth,
+          ),
+        );
+      } catch {
+        this.stats.marketStreamErrors++;
+      }
+    }
+    book ??= await this.read('fetchOrderBook', () => this.ex.fetchOrderBook(symbol, depth));
+    return bookSnapshotOf(book, instrument.id, this.id, this.clock.now());
+  }
+
+  /** Public trades of one of the venue's instruments: the next batch of `watchTrades`, else `fetchTrades` (REST). */
+  async watchTrades(instrumentId: InstrumentId): Promise<TradeTick[]> {
+    const instrument = this.instrumentOf(instrumentId);
+    const { symbol } = instrument;
+    let trades: unknown;
+    if (this.ex.has.watchTrades === true && typeof this.ex.watchTrades === 'function') {
+      try {
+        trades = await this.shared.call('read', 'watchTrades', () =>
+          (this.ex.watchTrades as NonNullable<CcxtExchange['watchTrades']>).call(this.ex, symbol),
+        );
+      } catch {
+        this.stats.marketStreamErrors++;
+      }
+    }
+    trades ??= await this.read('fetchTrades', () => this.ex.fetchTrades(symbol));
+    if (!Array.isArray(trades))
+      throw new ConcordError('CONCORD_ERR_VENUE_BAD_DATA', `${this.id} trades are not a list`, {
+        details: { venue: this.id, symbol },
+      });
+    return (trades as CcxtTradeLike[]).map((t) => tradeTickOf(t, instrument.id, this.id, this.clock.now()));
+  }
+
+  private instrumentOf(instrumentId: InstrumentId): OrderableInstrument {
+    const instrument = this.byId.get(instrumentId);
+    if (instrument === undefined)
+      throw new ConcordError(
+        'CONCORD_ERR_VENUE_CONFIG',
+        `${instrumentId} is not an instrument of ${this.id}`,
+        {
+          details: { venue: this.id, instrumentId },
+        },
+      );
+    return instrument;
+  }
+
   // ── order events: one path for streams, polls and REST answers ─────────
 
   private start(): void {
@@ -883,6 +960,14 @@ function localRefusal(instrument: OrderableInstrument, request: OrderRequest): [
     return ['INVALID_ORDER', 'a limit order needs a price'];
   if (request.type === 'market' && request.timeInForce === 'POST_ONLY')
     return ['INVALID_ORDER', 'a market order cannot be post-only'];
+  // ccxt takes numbers: a value a double cannot carry exactly (over ~15 significant digits) would change on the way.
+  for (const [field, value] of [
+    ['quantity', request.quantity],
+    ['price', request.price],
+  ] as const) {
+    if (value !== undefined && !Decimal.fromNumberRounded(Number(value.toString())).eq(value))
+      return ['BAD_PRECISION', `${field} ${value} has more digits than can be sent exactly`];
+  }
   try {
     assertOrderPrecision(instrument, request.quantity, request.type === 'limit' ? request.price : undefined);
   } catch (err) {

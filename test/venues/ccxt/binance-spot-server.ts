@@ -134,6 +134,8 @@ interface Market {
   bids: [Decimal, Decimal][];
   asks: [Decimal, Decimal][];
   updateId: number;
+  /** The book as last sent on the depth stream, and the update id it was sent at. */
+  pushed: { bids: Map<string, string>; asks: Map<string, string>; id: number };
 }
 
 interface UserStream {
@@ -224,6 +226,7 @@ export class BinanceSpotServer {
         bids: [],
         asks: [],
         updateId: 1,
+        pushed: { bids: new Map(), asks: new Map(), id: 1 },
       });
     }
     for (const spec of options.accounts) {
@@ -270,7 +273,8 @@ export class BinanceSpotServer {
       private: `${http}/api/v3`,
       v1: `${http}/api/v1`,
       sapi: `${http}/sapi/v1`,
-      ws: { spot: `${ws}/ws`, margin: `${ws}/ws`, 'ws-api': { spot: `${ws}/ws-api/v3` } },
+      // ccxt tells spot from futures streams by "/stream" in the URL (the real host is stream.binance.com).
+      ws: { spot: `${ws}/stream/ws`, margin: `${ws}/stream/ws`, 'ws-api': { spot: `${ws}/ws-api/v3` } },
     };
   }
 
@@ -334,6 +338,11 @@ export class BinanceSpotServer {
   /** Open user-data subscriptions right now. */
   userStreamCount(): number {
     return this.userStreams.size;
+  }
+
+  /** Whether some market-stream connection is subscribed to `stream` (e.g. `btcusdt@trade`). */
+  subscribed(stream: string): boolean {
+    return [...this.marketStreams.values()].some((streams) => streams.has(stream));
   }
 
   balance(apiKey: string, asset: string): { free: Decimal; locked: Decimal } {
@@ -707,6 +716,7 @@ export class BinanceSpotServer {
     }
     const rests = type !== 'MARKET' && timeInForce === 'GTC';
     if (order.status !== 'FILLED' && !rests) this.closeOrder(order, 'EXPIRED', now);
+    this.pushDepth(market);
     if (this.hangOrderPosts > 0) {
       this.hangOrderPosts--;
       return HANG;
@@ -1191,18 +1201,30 @@ export class BinanceSpotServer {
     });
   }
 
+  /** Sends what changed since the last push as one `depthUpdate` (U = last pushed id + 1, u = current id). */
   private pushDepth(market: Market): void {
-    const symbol = market.spec.symbol;
+    if (market.updateId === market.pushed.id) return;
     const now = Date.now();
+    const side = (levels: [Decimal, Decimal][], before: Map<string, string>) => {
+      const after = new Map(levels.map(([p, q]) => [fmt(p), fmt(q)]));
+      const changes: [string, string][] = [];
+      for (const [p, q] of after) if (before.get(p) !== q) changes.push([p, q]);
+      for (const p of before.keys()) if (!after.has(p)) changes.push([p, '0.00000000']);
+      return { after, changes };
+    };
+    const bids = side(market.bids, market.pushed.bids);
+    const asks = side(market.asks, market.pushed.asks);
+    const symbol = market.spec.symbol;
     const event = {
       e: 'depthUpdate',
       E: now,
       s: symbol,
-      U: market.updateId,
+      U: market.pushed.id + 1,
       u: market.updateId,
-      b: market.bids.map(([p, q]) => [fmt(p), fmt(q)]),
-      a: market.asks.map(([p, q]) => [fmt(p), fmt(q)]),
+      b: bids.changes,
+      a: asks.changes,
     };
+    market.pushed = { bids: bids.after, asks: asks.after, id: market.updateId };
     this.broadcast((name) => name.startsWith(`${symbol.toLowerCase()}@depth`), event);
   }
 
