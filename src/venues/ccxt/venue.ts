@@ -485,10 +485,25 @@ export class CcxtVenue implements VenuePort {
       const instrument = typeof order.symbol === 'string' ? this.bySymbol.get(order.symbol) : undefined;
       if (instrument === undefined) continue;
       const clientOrderId = idOf(order.clientOrderId) ?? '';
-      const t = this.tracked.get(clientOrderId) ?? this.adopt(clientOrderId, instrument, order);
-      this.ingestOrder(t, order, undefined, true);
-      await this.fetchMissingFills(t, order);
-      states.push(this.stateOf(t, order));
+      const known = this.tracked.get(clientOrderId);
+      if (known !== undefined) {
+        this.ingestOrder(known, order, undefined, true);
+        await this.fetchMissingFills(known, order);
+        states.push(this.stateOf(known, order));
+        continue;
+      }
+      // Not sent through this object (another client, or before a restart): reported, not tracked,
+      // and no events for it — whoever owns it asks with fetchOrder.
+      const detached = this.detached(clientOrderId, instrument, order);
+      const venueOrderId = detached.venueOrderId;
+      if (
+        venueOrderId !== undefined &&
+        (optionalAmount(order.filled, 'order filled', this.id) ?? Decimal.ZERO).isPositive()
+      ) {
+        for (const trade of await this.tradesOf(venueOrderId, instrument.symbol))
+          detached.fills.push(this.fillFor(detached, trade));
+      }
+      states.push(this.stateOf(detached, order));
     }
     return states;
   }
@@ -731,14 +746,17 @@ export class CcxtVenue implements VenuePort {
   private async fetchMissingFills(t: Tracked, order: CcxtOrderLike): Promise<void> {
     const venueFilled = optionalAmount(order.filled, 'order filled', this.id) ?? Decimal.ZERO;
     if (!venueFilled.gt(t.filled) || t.venueOrderId === undefined) return;
-    const venueOrderId = t.venueOrderId;
-    const symbol = t.instrument.symbol;
+    for (const trade of await this.tradesOf(t.venueOrderId, t.instrument.symbol)) this.ingestTrade(t, trade);
+  }
+
+  /** The venue's trades of one order. */
+  private async tradesOf(venueOrderId: string, symbol: string): Promise<CcxtTradeLike[]> {
     const trades = this.ex.has.fetchOrderTrades
       ? await this.readList('fetchOrderTrades', () => this.ex.fetchOrderTrades(venueOrderId, symbol))
       : (await this.readList('fetchMyTrades', () => this.ex.fetchMyTrades(symbol))).filter(
           (x) => idOf((x as CcxtTradeLike).order) === venueOrderId,
         );
-    for (const trade of trades as CcxtTradeLike[]) this.ingestTrade(t, trade);
+    return trades as CcxtTradeLike[];
   }
 
   private routeOrder(order: CcxtOrderLike): void {
@@ -817,7 +835,18 @@ export class CcxtVenue implements VenuePort {
   }
 
   private ingestTrade(t: Tracked, trade: CcxtTradeLike, defaultLiquidity?: 'taker'): void {
-    const fill = fillOf(trade, {
+    const fill = this.fillFor(t, trade, defaultLiquidity);
+    if (t.tradeIds.has(fill.tradeId)) return;
+    this.accept(t);
+    t.tradeIds.add(fill.tradeId);
+    t.fills.push(fill);
+    t.filled = t.filled.add(fill.quantity);
+    this.emit({ type: 'order.filled', fill });
+    this.tryEnd(t);
+  }
+
+  private fillFor(t: Tracked, trade: CcxtTradeLike, defaultLiquidity?: 'taker'): Fill {
+    return fillOf(trade, {
       venue: this.id,
       instrumentId: t.instrument.id,
       clientOrderId: t.clientOrderId,
@@ -827,13 +856,6 @@ export class CcxtVenue implements VenuePort {
       now: this.clock.now(),
       ...(defaultLiquidity === undefined ? {} : { defaultLiquidity }),
     });
-    if (t.tradeIds.has(fill.tradeId)) return;
-    this.accept(t);
-    t.tradeIds.add(fill.tradeId);
-    t.fills.push(fill);
-    t.filled = t.filled.add(fill.quantity);
-    this.emit({ type: 'order.filled', fill });
-    this.tryEnd(t);
   }
 
   private accept(t: Tracked): void {
@@ -857,14 +879,22 @@ export class CcxtVenue implements VenuePort {
     else if (end.status === 'EXPIRED') this.emit({ type: 'order.expired', ...base });
   }
 
-  /** An order found at the venue that this object did not send (e.g. before a restart). */
+  /** An order found at the venue that this object did not send (e.g. before a restart), tracked from now on. */
   private adopt(clientOrderId: string, instrument: OrderableInstrument, order: CcxtOrderLike): Tracked {
-    const t: Tracked = {
+    const t = this.detached(clientOrderId, instrument, order);
+    t.venueOrderId = undefined; // set by ingestOrder, which also indexes it
+    if (clientOrderId !== '') this.tracked.set(clientOrderId, t);
+    return t;
+  }
+
+  /** A record of an order found at the venue, not tracked (no events). */
+  private detached(clientOrderId: string, instrument: OrderableInstrument, order: CcxtOrderLike): Tracked {
+    return {
       clientOrderId,
       instrument,
       side: order.side === 'sell' ? 'sell' : 'buy',
       quantity: optionalAmount(order.amount, 'order amount', this.id) ?? Decimal.ZERO,
-      venueOrderId: undefined,
+      venueOrderId: idOf(order.id),
       phase: 'sent',
       accepted: false,
       tradeIds: new Set(),
@@ -876,8 +906,6 @@ export class CcxtVenue implements VenuePort {
       lastStatus: 'ACCEPTED',
       notFound: 0,
     };
-    if (clientOrderId !== '') this.tracked.set(clientOrderId, t);
-    return t;
   }
 
   private stateOf(t: Tracked, order: CcxtOrderLike): VenueOrderState {

@@ -54,6 +54,46 @@ describe('ccxt venue lifecycle', () => {
     expect(shown).toContain('binance');
   });
 
+  it('lists orders it did not send in fetchOpenOrders, with their fills, but raises no events for them', async () => {
+    const h = await binanceHarness();
+    h.setMarket([[59999, 1]], [[60000, 0.2]]);
+    const other = await CcxtVenue.open({
+      exchange: 'binance',
+      clock: h.clock,
+      credentials: { apiKey: h.apiKey, secret: h.secret },
+      urls: h.server.ccxtUrls(),
+      symbols: ['BTC/USDT'],
+      timeoutMs: 2900,
+      orderEvents: 'poll',
+    });
+    const seen: string[] = [];
+    h.venue.onOrderEvent((e) => seen.push(e.type));
+    try {
+      await other.submitOrder({
+        clientOrderId: 'foreign-1',
+        instrumentId: h.instrument.id,
+        venue: other.id,
+        side: 'buy',
+        type: 'limit',
+        quantity: Decimal.from('0.5'),
+        price: Decimal.from('60000'),
+        timeInForce: 'GTC',
+        decisionId: 'f',
+        leg: 0,
+        ts: 0,
+      });
+      const open = await h.venue.fetchOpenOrders();
+      const foreign = open.find((o) => o.clientOrderId === 'foreign-1');
+      expect(foreign?.status).toBe('PARTIALLY_FILLED');
+      expect(foreign?.filledQuantity.eq('0.2')).toBe(true);
+      expect(foreign?.fills.map((f) => f.quantity.toString())).toEqual(['0.2']);
+      await h.clock.sleep(200);
+      expect(seen).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('looks up an unknown-outcome order the exchange never got a few times, then leaves it to reconciliation', async () => {
     const h = await binanceHarness({ venue: { orderEvents: 'poll', pollIntervalMs: 50 } });
     h.setMarket([[59999, 1]], [[60000, 1]]);
