@@ -31,7 +31,14 @@
  * the account's own trades since `positionsSince` (default: when the venue was opened),
  * for the configured symbols and every symbol traded through this object.
  */
-import { type Clock, ConcordError, Decimal, isConcordError, type TimerHandle } from '../../core/index.ts';
+import {
+  type Clock,
+  ConcordError,
+  Decimal,
+  isConcordError,
+  sha256Hex,
+  type TimerHandle,
+} from '../../core/index.ts';
 import {
   assertOrderPrecision,
   type BookSnapshot,
@@ -145,6 +152,8 @@ export class CcxtVenue implements VenuePort {
   private readonly byId = new Map<InstrumentId, OrderableInstrument>();
   private readonly scopeSymbols: readonly string[];
   private readonly tracked = new Map<string, Tracked>();
+  /** The id each tracked order carries at the exchange (see `wireClientId`) → Concord's id. */
+  private readonly byWireId = new Map<string, string>();
   private readonly byVenueOrder = new Map<string, Tracked>();
   private readonly orphanTrades = new Map<string, CcxtTradeLike[]>();
   private orphanCount = 0;
@@ -345,8 +354,9 @@ export class CcxtVenue implements VenuePort {
       notFound: 0,
     };
     this.tracked.set(id, t);
+    this.byWireId.set(this.wireId(id), id);
     this.tradedSymbols.add(instrument.symbol);
-    const params: Record<string, unknown> = { clientOrderId: id };
+    const params: Record<string, unknown> = { clientOrderId: this.wireId(id) };
     // A market order is immediate-or-cancel by nature; exchanges refuse the flag on it (Binance -1106).
     if (request.type === 'limit' && (request.timeInForce === 'IOC' || request.timeInForce === 'FOK'))
       params.timeInForce = request.timeInForce;
@@ -422,7 +432,9 @@ export class CcxtVenue implements VenuePort {
     let answer: unknown;
     try {
       answer = await this.shared.call('cancel', 'cancelOrder', () =>
-        this.ex.cancelOrder(tracked.venueOrderId, tracked.instrument.symbol, { clientOrderId }),
+        this.ex.cancelOrder(tracked.venueOrderId, tracked.instrument.symbol, {
+          clientOrderId: this.wireId(clientOrderId),
+        }),
       );
     } catch (err) {
       if (classify(err).kind === 'order-not-found') {
@@ -456,7 +468,7 @@ export class CcxtVenue implements VenuePort {
       let order: CcxtOrderLike;
       try {
         order = (await this.shared.call('read', 'fetchOrder', () =>
-          this.ex.fetchOrder(known?.venueOrderId, symbol, { clientOrderId }),
+          this.ex.fetchOrder(known?.venueOrderId, symbol, { clientOrderId: this.wireId(clientOrderId) }),
         )) as CcxtOrderLike;
       } catch (err) {
         if (classify(err).kind === 'order-not-found') continue;
@@ -484,7 +496,7 @@ export class CcxtVenue implements VenuePort {
     for (const order of orders as CcxtOrderLike[]) {
       const instrument = typeof order.symbol === 'string' ? this.bySymbol.get(order.symbol) : undefined;
       if (instrument === undefined) continue;
-      const clientOrderId = idOf(order.clientOrderId) ?? '';
+      const clientOrderId = this.concordId(idOf(order.clientOrderId)) ?? '';
       const known = this.tracked.get(clientOrderId);
       if (known !== undefined) {
         this.ingestOrder(known, order, undefined, true);
@@ -727,7 +739,9 @@ export class CcxtVenue implements VenuePort {
     let order: CcxtOrderLike;
     try {
       order = (await this.shared.call('read', 'fetchOrder', () =>
-        this.ex.fetchOrder(t.venueOrderId, t.instrument.symbol, { clientOrderId: t.clientOrderId }),
+        this.ex.fetchOrder(t.venueOrderId, t.instrument.symbol, {
+          clientOrderId: this.wireId(t.clientOrderId),
+        }),
       )) as CcxtOrderLike;
     } catch (err) {
       // Not (yet) at the venue: for an unknown-outcome submit that is for reconciliation to judge.
@@ -760,7 +774,7 @@ export class CcxtVenue implements VenuePort {
   }
 
   private routeOrder(order: CcxtOrderLike): void {
-    const clientOrderId = idOf(order.clientOrderId);
+    const clientOrderId = this.concordId(idOf(order.clientOrderId));
     const t =
       (clientOrderId === undefined ? undefined : this.tracked.get(clientOrderId)) ??
       this.byVenueOrder.get(venueKey(order.symbol, order.id));
@@ -883,7 +897,10 @@ export class CcxtVenue implements VenuePort {
   private adopt(clientOrderId: string, instrument: OrderableInstrument, order: CcxtOrderLike): Tracked {
     const t = this.detached(clientOrderId, instrument, order);
     t.venueOrderId = undefined; // set by ingestOrder, which also indexes it
-    if (clientOrderId !== '') this.tracked.set(clientOrderId, t);
+    if (clientOrderId !== '') {
+      this.tracked.set(clientOrderId, t);
+      this.byWireId.set(this.wireId(clientOrderId), clientOrderId);
+    }
     return t;
   }
 
@@ -933,6 +950,16 @@ export class CcxtVenue implements VenuePort {
 
   // ── helpers ────────────────────────────────────────────────────────────
 
+  /** The client order id as this exchange takes it. */
+  private wireId(clientOrderId: string): string {
+    return wireClientId(this.ex.id, clientOrderId);
+  }
+
+  /** Concord's id for an id the exchange reports (unchanged when it is not one of ours). */
+  private concordId(wire: string | undefined): string | undefined {
+    return wire === undefined ? undefined : (this.byWireId.get(wire) ?? wire);
+  }
+
   private later(delayMs: number, fn: () => void): void {
     if (this.closed) return;
     const handle = this.clock.setTimeout(() => {
@@ -968,6 +995,16 @@ export class CcxtVenue implements VenuePort {
     const entry = section?.[method] as { symbolRequired?: unknown } | undefined;
     return entry?.symbolRequired === true;
   }
+}
+
+/**
+ * The client order id as an exchange takes it. Most take Concord's (`c` + 24 hex, ≤ 32
+ * characters) as it is; Hyperliquid wants a 128-bit hex `cloid`, so the id is hashed into one,
+ * deterministically: a restarted desk finds its orders by the same cloid.
+ */
+export function wireClientId(exchange: string, clientOrderId: string): string {
+  if (exchange === 'hyperliquid') return `0x${sha256Hex(`concord-cloid|${clientOrderId}`).slice(0, 32)}`;
+  return clientOrderId;
 }
 
 function venueKey(symbol: unknown, orderId: unknown): string {
