@@ -390,8 +390,11 @@ export class CcxtVenue implements VenuePort {
       return;
     }
     const rule = classify(err);
-    if (rule.submit === 'refused') {
-      this.refuse(t, rejectCodeOf(err, rule), venueMessage(err));
+    const code = rule.submit === 'refused' ? rejectCodeOf(err, rule) : undefined;
+    // "Duplicate client id" from the venue means an order with this id exists there (sent by an
+    // earlier process): not a refusal of *the* order. Left UNKNOWN, reconciliation finds it by id.
+    if (code !== undefined && code !== 'DUPLICATE_CLIENT_ORDER_ID') {
+      this.refuse(t, code, venueMessage(err));
       return;
     }
     if (rule.submit === 'account') {

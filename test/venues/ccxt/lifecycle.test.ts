@@ -94,6 +94,45 @@ describe('ccxt venue lifecycle', () => {
     }
   });
 
+  it('takes a venue "duplicate client id" as an order that exists (UNKNOWN, found by id), not as a refusal', async () => {
+    const h = await binanceHarness();
+    h.setMarket([[59999, 1]], [[60000, 1]]);
+    const earlier = await CcxtVenue.open({
+      exchange: 'binance',
+      clock: h.clock,
+      credentials: { apiKey: h.apiKey, secret: h.secret },
+      urls: h.server.ccxtUrls(),
+      symbols: ['BTC/USDT'],
+      timeoutMs: 2800,
+      orderEvents: 'poll',
+    });
+    const request = {
+      clientOrderId: 'sent-before-restart',
+      instrumentId: h.instrument.id,
+      venue: h.venue.id,
+      side: 'buy' as const,
+      type: 'limit' as const,
+      quantity: Decimal.from('0.01'),
+      price: Decimal.from('59000'),
+      timeInForce: 'GTC' as const,
+      decisionId: 'r',
+      leg: 0,
+      ts: 0,
+    };
+    try {
+      await earlier.submitOrder(request);
+    } finally {
+      await earlier.close();
+    }
+    const seen: string[] = [];
+    h.venue.onOrderEvent((e) => seen.push(e.type));
+    const err = await h.venue.submitOrder(request).catch((e: unknown) => e);
+    expect(isConcordError(err, 'CONCORD_ERR_VENUE_TIMEOUT')).toBe(true);
+    expect(seen).not.toContain('order.rejected');
+    expect((await h.venue.fetchOrder('sent-before-restart'))?.status).toBe('ACCEPTED');
+    expect(h.server.ordersByClientId('sent-before-restart')).toHaveLength(1);
+  });
+
   it('looks up an unknown-outcome order the exchange never got a few times, then leaves it to reconciliation', async () => {
     const h = await binanceHarness({ venue: { orderEvents: 'poll', pollIntervalMs: 50 } });
     h.setMarket([[59999, 1]], [[60000, 1]]);
