@@ -46,6 +46,20 @@ export const ALLOWED: Record<string, readonly string[]> = {
   web: [],
 };
 
+/**
+ * Venue adapters (src/venues/<adapter>/) and what else under src/venues/ each may import,
+ * on top of the component rule above (core and model only). An adapter over a real exchange
+ * stands alone: the ccxt venue may not lean on the simulated one, and nothing in venues may
+ * reach the kernel or a mode. An adapter folder missing here is a violation.
+ */
+export const VENUE_ADAPTERS: Record<string, readonly string[]> = {
+  simulated: [],
+  faulty: [],
+  // The venue server hosts simulated venues (with faults) in another process.
+  remote: ['simulated', 'faulty'],
+  ccxt: [],
+};
+
 const CLOCK_FILES = new Set(['core/clock.ts', 'core/random.ts']);
 const FORBIDDEN_TIME = [
   { re: /\bDate\.now\s*\(/, what: 'Date.now()' },
@@ -210,6 +224,11 @@ export function checkConventions(root: string = projectRoot): string[] {
       );
       continue;
     }
+    const [, adapterFolder] = rel.split('/');
+    if (component === 'venues' && rel.split('/').length > 2 && !((adapterFolder ?? '') in VENUE_ADAPTERS))
+      problems.push(
+        `${rel}: venue adapter src/venues/${adapterFolder} is not in VENUE_ADAPTERS of scripts/check-conventions.ts`,
+      );
     lines.forEach((line, i) => {
       const where = `src/${rel}:${i + 1}`;
       for (const m of line.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
@@ -222,6 +241,8 @@ export function checkConventions(root: string = projectRoot): string[] {
           imports.set(rel, list);
         }
         const targetComponent = target.split('/')[0] ?? '';
+        const adapter = venueAdapterProblem(rel, target);
+        if (adapter !== undefined) problems.push(`${where}: ${adapter}`);
         if (target.startsWith('..')) {
           problems.push(`${where}: imports outside src/ (${m[1]})`);
         } else if (targetComponent !== component && !ALLOWED[component]?.includes(targetComponent)) {
@@ -262,6 +283,22 @@ export function checkConventions(root: string = projectRoot): string[] {
   if (existsSync(join(src, DENIAL_LIST_FILE)))
     problems.push(...denialCodeProblems(docs, DENIAL_CODES, quotedUpperCase));
   return problems;
+}
+
+/** Why an import from `rel` to `target` (both relative to src/) breaks the venue adapter map, if it does. */
+export function venueAdapterProblem(rel: string, target: string): string | undefined {
+  const [component, adapter] = rel.split('/');
+  if (component !== 'venues' || adapter === undefined || !rel.slice('venues/'.length).includes('/'))
+    return undefined;
+  if (!(adapter in VENUE_ADAPTERS)) return undefined; // reported once per file
+  const [targetComponent, targetAdapter] = target.split('/');
+  if (targetComponent !== 'venues' || targetAdapter === undefined || targetAdapter === adapter)
+    return undefined;
+  if (!target.slice('venues/'.length).includes('/'))
+    return `venue adapter ${adapter} must not import ${target}`;
+  return VENUE_ADAPTERS[adapter]?.includes(targetAdapter)
+    ? undefined
+    : `venue adapter ${adapter} must not import the ${targetAdapter} adapter (adapters stand alone)`;
 }
 
 /**

@@ -21,6 +21,7 @@ const COMMANDS = [
   ['safety'],
   ['safety', 'report'],
   ['explain'],
+  ['venues'],
 ];
 
 describe('concord --help', () => {

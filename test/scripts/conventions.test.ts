@@ -72,6 +72,33 @@ describe('the conventions check', () => {
     expect(checkConventions(typeOnly)).toEqual([]);
   });
 
+  it('keeps venue adapters apart: ccxt may not import the simulated venue, the kernel or a mode', () => {
+    const root = plant({
+      'src/core/a.ts': 'export const a = 1;\n',
+      'src/venues/simulated/sim.ts': "import { a } from '../../core/a.ts';\nexport const s = a;\n",
+      'src/venues/remote/server.ts': "import { s } from '../simulated/sim.ts';\nexport const r = s;\n",
+      'src/venues/ccxt/ok.ts': "import { a } from '../../core/a.ts';\nexport const ok = a;\n",
+    });
+    expect(checkConventions(root)).toEqual([]);
+    const leaky = plant({
+      'src/venues/simulated/sim.ts': 'export const s = 1;\n',
+      'src/kernel/desk.ts': 'export const d = 1;\n',
+      'src/venues/ccxt/bad.ts':
+        "import { s } from '../simulated/sim.ts';\nimport { d } from '../../kernel/desk.ts';\nexport const b = s + d;\n",
+      'src/venues/newthing/x.ts': 'export const x = 1;\n',
+    });
+    const problems = checkConventions(leaky);
+    expect(problems).toContain(
+      'src/venues/ccxt/bad.ts:1: venue adapter ccxt must not import the simulated adapter (adapters stand alone)',
+    );
+    expect(problems).toContain(
+      'src/venues/ccxt/bad.ts:2: venues must not depend on kernel (dependencies point inward)',
+    );
+    expect(problems).toContain(
+      'venues/newthing/x.ts: venue adapter src/venues/newthing is not in VENUE_ADAPTERS of scripts/check-conventions.ts',
+    );
+  });
+
   it('finds every strongly connected component of an import graph', () => {
     const graph = new Map<string, string[]>([
       ['a', ['b']],

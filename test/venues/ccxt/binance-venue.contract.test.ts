@@ -1,0 +1,14 @@
+import { describeVenueContract } from '../venue-contract.ts';
+import { binanceHarness, useCleanup } from './harness.ts';
+
+useCleanup();
+
+// Order events from the user-data WebSocket (ccxt watchOrders/watchMyTrades) …
+describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server, streams)', () =>
+  binanceHarness(),
+);
+
+// … and from REST polling alone, the path every exchange without order streams takes.
+describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server, polling)', () =>
+  binanceHarness({ venue: { orderEvents: 'poll', pollIntervalMs: 50 } }),
+);
