@@ -126,7 +126,7 @@ export async function startAnvil(extraArgs: readonly string[] = []): Promise<Anv
   const account = privateKeyToAccount(DEV_KEY);
   const pub = createPublicClient({
     chain: foundry,
-    transport: http(url, { retryCount: 0 }),
+    transport: http(url, { retryCount: 0, batch: { batchSize: 1000, wait: 0 } }),
     pollingInterval: 50,
   }) as PublicClient;
   const wallet = createWalletClient({ chain: foundry, transport: http(url, { retryCount: 0 }), account });
@@ -162,9 +162,26 @@ export async function startAnvil(extraArgs: readonly string[] = []): Promise<Anv
       return receipt.contractAddress;
     },
     async send(address, abi, functionName, args) {
-      const hash = await wallet.writeContract({ address, abi, functionName, args, account, chain: foundry });
+      // Estimated in the pending block, mined maybe a second later: a V3 pool's oracle then writes a
+      // new observation and needs more gas than estimated. A margin keeps that from reverting.
+      const estimate = await pub.estimateContractGas({ address, abi, functionName, args, account });
+      const gas = (estimate * 13n) / 10n + 20_000n;
+      const hash = await wallet.writeContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account,
+        chain: foundry,
+        gas,
+      });
       const receipt = await pub.waitForTransactionReceipt({ hash });
-      if (receipt.status !== 'success') throw new Error(`${functionName} reverted`);
+      if (receipt.status !== 'success') {
+        const tx = await pub.getTransaction({ hash });
+        throw new Error(
+          `${functionName} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed} of ${tx.gas})`,
+        );
+      }
     },
     read: <T>(address: Address, abi: Abi, functionName: string, args: unknown[] = []) =>
       pub.readContract({ address, abi, functionName, args }) as Promise<T>,

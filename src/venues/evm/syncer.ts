@@ -246,13 +246,15 @@ export class PoolSyncer {
    * Returns the unsubscribe function.
    */
   watch(ws: PublicClient, onError: (err: unknown) => void): () => void {
-    return ws.watchBlockNumber({
-      emitOnBegin: true,
+    const stop = ws.watchBlockNumber({
       onBlockNumber: () => {
         this.sync().catch(onError);
       },
       onError,
     });
+    // Heads announced before the subscription was up are caught by syncing once now.
+    this.sync().catch(onError);
+    return stop;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
