@@ -9,6 +9,7 @@ import type { Address } from './config.ts';
 import { CONCORD_EXECUTOR } from './executor-artifact.ts';
 import type { EvmPoolInfo } from './pools.ts';
 
+export { CONCORD_EXECUTOR };
 export const EXECUTOR_ABI = CONCORD_EXECUTOR.abi;
 
 /** One hop of an executor path (the contract's `Hop` struct). */

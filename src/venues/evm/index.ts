@@ -16,4 +16,5 @@ export * from './local-relay.ts';
 export * from './pools.ts';
 export * from './reader.ts';
 export * from './simulate.ts';
+export * from './submit.ts';
 export * from './syncer.ts';
