@@ -261,7 +261,7 @@ describe.skipIf(SKIP)('ConcordExecutor: atomic arbitrage on anvil, profit as pre
     expect(sim.ok).toBe(false);
     if (sim.ok) return;
     expect(sim.error?.name).toBe('InsufficientProfit');
-    const [before, afterBalance, minProfit] = sim.error?.args as [bigint, bigint, bigint];
+    const [before, afterBalance, minProfit] = (sim.error?.args ?? []) as [bigint, bigint, bigint];
     expect(afterBalance - before).toBe(opportunity.profit);
     expect(minProfit).toBe(opportunity.profit + 1n);
     let code = '';
