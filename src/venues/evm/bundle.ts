@@ -43,6 +43,8 @@ export interface BundleHandle {
   readonly targetBlock: bigint;
   status: BundleStatus;
   includedIn: bigint | undefined;
+  /** Every status the bundle went through, with the block it was read at. */
+  readonly history: { readonly status: BundleStatus; readonly block: bigint }[];
   /** Gas each transaction used in the relay's simulation. */
   readonly simulatedGas: readonly bigint[];
   txs: ChainTx[];
@@ -65,6 +67,8 @@ export interface SubmitOptions {
   readonly revertingTxHashes?: readonly Hex[];
   /** The intent the bundle carries (for its ChainTx records). */
   readonly decisionId?: string;
+  /** Timestamp the relay simulates the target block at (Flashbots' `timestamp`; default: the relay's). */
+  readonly timestamp?: bigint;
 }
 
 interface CallBundleResult {
@@ -178,7 +182,12 @@ export class BundleSubmitter {
     const blockNumber = `0x${options.targetBlock.toString(16)}`;
     this.sent.eth_callBundle++;
     const simulated = await this.relay<CallBundleResult>('eth_callBundle', [
-      { txs: signedTxs, blockNumber, stateBlockNumber: 'latest' },
+      {
+        txs: signedTxs,
+        blockNumber,
+        stateBlockNumber: 'latest',
+        ...(options.timestamp === undefined ? {} : { timestamp: Number(options.timestamp) }),
+      },
     ]);
     const results = simulated.results ?? [];
     if (results.length !== signedTxs.length)
@@ -224,6 +233,7 @@ export class BundleSubmitter {
       targetBlock: options.targetBlock,
       status: 'pending',
       includedIn: undefined,
+      history: [{ status: 'pending', block: head.number as bigint }],
       simulatedGas: results.map((r) => BigInt(r.gasUsed ?? 0)),
       txs: calls.map((c, i) => ({
         chainId: this.options.chainId,
@@ -271,34 +281,52 @@ export class BundleSubmitter {
       const landed = receipts.filter((r): r is TransactionReceipt => r !== undefined && r.blockNumber <= at);
       const before = handle.status;
       if (landed.length === handle.txHashes.length) {
-        handle.status = landed.some((r) => r.status !== 'success') ? 'reverted' : 'included';
+        this.move(
+          handle,
+          landed.some((r) => r.status !== 'success') ? 'reverted' : 'included',
+          at,
+          ts,
+          receipts,
+        );
         handle.includedIn = landed[0]?.blockNumber;
       } else if (before === 'included' || before === 'reverted') {
-        handle.status = 'pending';
+        // A reorg took the block away: back to pending (it may land again, or not).
         handle.includedIn = undefined;
+        this.move(handle, 'pending', at, ts, receipts);
       }
       if (handle.status === 'pending' && at >= handle.targetBlock && landed.length === 0)
-        handle.status = 'not-included';
-      if (handle.status !== before) {
-        handle.txs = handle.txs.map((tx, i) => {
-          const r = receipts[i];
-          const to: ChainTxStatus =
-            handle.status === 'not-included'
-              ? 'dropped'
-              : handle.status === 'pending'
-                ? 'pending'
-                : r?.status === 'success'
-                  ? 'included'
-                  : 'reverted';
-          if (tx.status === to) return tx;
-          const next = transitionChainTx(tx, to, ts);
-          return r !== undefined && to !== 'pending' && to !== 'dropped'
-            ? { ...next, blockNumber: Number(r.blockNumber), gasUsed: r.gasUsed }
-            : { ...next, blockNumber: undefined, gasUsed: undefined };
-        });
-        changed.push(handle);
-      }
+        this.move(handle, 'not-included', at, ts, receipts);
+      if (handle.status !== before) changed.push(handle);
     }
     return changed;
+  }
+
+  /** One status step of a bundle and of each of its transactions (model rules: no step skipped). */
+  private move(
+    handle: BundleHandle,
+    status: BundleStatus,
+    at: bigint,
+    ts: number,
+    receipts: readonly (TransactionReceipt | undefined)[],
+  ): void {
+    if (handle.status === status) return;
+    handle.status = status;
+    handle.history.push({ status, block: at });
+    handle.txs = handle.txs.map((tx, i) => {
+      const r = receipts[i];
+      const to: ChainTxStatus =
+        status === 'not-included'
+          ? 'dropped'
+          : status === 'pending'
+            ? 'pending'
+            : r?.status === 'success'
+              ? 'included'
+              : 'reverted';
+      if (tx.status === to) return tx;
+      const next = transitionChainTx(tx, to, ts);
+      return r !== undefined && (to === 'included' || to === 'reverted')
+        ? { ...next, blockNumber: Number(r.blockNumber), gasUsed: r.gasUsed }
+        : { ...next, blockNumber: undefined, gasUsed: undefined };
+    });
   }
 }

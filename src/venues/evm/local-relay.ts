@@ -10,16 +10,17 @@
  *   value or revert.
  * - `eth_sendBundle` queues a bundle for its target block and answers `{bundleHash}`
  *   (keccak256 of the concatenated transaction hashes).
- * - `buildBlock()` builds the next block: every queued bundle for it is simulated again on the
- *   current state (after the bundles already taken); one whose transaction reverts (and is not
- *   in `revertingTxHashes`) is left out; the others are sent to the node and mined in one block.
- *   Bundles for past blocks expire.
+ * - `buildBlock()` builds the next block (timestamp: the parent's plus `slotSeconds`): every queued
+ *   bundle for it is simulated again on the current state (after the bundles already taken); one
+ *   whose transaction reverts (and is not in `revertingTxHashes`) is left out; the others are sent
+ *   to the node and mined in one block. Bundles for past blocks expire.
  *
  * It counts every request it receives, so a test can prove what reached it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  BaseError,
   type Block,
   concat,
   createPublicClient,
@@ -31,6 +32,7 @@ import {
 } from 'viem';
 import { z } from 'zod';
 import { ConcordError } from '../../core/index.ts';
+import { isTransportError } from './client.ts';
 import type { Address } from './config.ts';
 import { effectiveGasPrice, nextBaseFee } from './gas.ts';
 import { type CallRequest, callOfSigned } from './simulate.ts';
@@ -44,6 +46,12 @@ export interface LocalRelayOptions {
   readonly requireSignature?: boolean;
   /** EIP-1559 parameters of the node, to price simulated transactions (anvil: 8 and 2). */
   readonly baseFee?: { readonly denominator: number; readonly elasticity: number };
+  /**
+   * Seconds between blocks (default 12, as Ethereum's slots). Built blocks get the parent's
+   * timestamp plus this, and `eth_callBundle` simulates at that timestamp unless the request names
+   * one: gas can depend on the time (a V2 pair's price accumulators), so both must agree.
+   */
+  readonly slotSeconds?: number;
 }
 
 export type RelayBundleStatus = 'queued' | 'included' | 'left-out' | 'expired';
@@ -57,6 +65,8 @@ export interface RelayBundle {
   readonly searcher: Address | undefined;
   status: RelayBundleStatus;
   includedIn: bigint | undefined;
+  /** Why the builder left it out: `reverted` or `invalid: <node's reason>`. */
+  leftOutBecause: string | undefined;
 }
 
 export interface RelayCounts {
@@ -277,6 +287,7 @@ export class LocalRelay {
       searcher,
       status: 'queued',
       includedIn: undefined,
+      leftOutBecause: undefined,
     };
     this.queued.push(bundle);
     return { bundleHash: bundle.bundleHash };
@@ -299,25 +310,49 @@ export class LocalRelay {
     return effectiveGasPrice(base, call.maxFeePerGas, call.maxPriorityFeePerGas ?? 0n);
   }
 
-  /** Runs calls in order on the latest state; returns each call's outcome. */
-  private async run(calls: readonly CallRequest[], blockNumber: bigint) {
-    const blocks = await this.node.simulateBlocks({
-      blockTag: 'latest',
-      blocks: [
-        {
-          blockOverrides: { number: blockNumber },
-          calls: calls.map((c) => ({
-            account: c.from,
-            to: c.to,
-            data: c.data,
-            value: c.value,
-            gas: c.gas,
-            nonce: c.nonce,
-          })),
-        },
-      ],
-    });
-    return blocks[0]?.calls ?? [];
+  private nextTimestamp(latest: Block): bigint {
+    return latest.timestamp + BigInt(this.options.slotSeconds ?? 12);
+  }
+
+  /** Runs calls in order on the latest state, in a block of this number and time; each call's outcome. */
+  /**
+   * Runs calls in order on the latest state, in a block of this number and time, with the node's
+   * validation on (nonce, balance, fees, as a builder checks them); each call's outcome. A
+   * transaction that fails validation (e.g. its nonce was used meanwhile) fails the bundle.
+   */
+  private async run(calls: readonly CallRequest[], blockNumber: bigint, timestamp: bigint) {
+    try {
+      const blocks = await this.node.simulateBlocks({
+        blockTag: 'latest',
+        validation: true,
+        blocks: [
+          {
+            blockOverrides: { number: blockNumber, time: timestamp },
+            calls: calls.map((c) => ({
+              account: c.from,
+              to: c.to,
+              data: c.data,
+              value: c.value,
+              gas: c.gas,
+              nonce: c.nonce,
+              ...(c.maxFeePerGas === undefined
+                ? {}
+                : { maxFeePerGas: c.maxFeePerGas, maxPriorityFeePerGas: c.maxPriorityFeePerGas ?? 0n }),
+            })),
+          },
+        ],
+      });
+      return blocks[0]?.calls ?? [];
+    } catch (err) {
+      if (isTransportError(err)) throw err;
+      const reason = err instanceof BaseError ? err.shortMessage : String(err);
+      return calls.map(() => ({
+        status: 'failure' as const,
+        data: '0x' as Hex,
+        gasUsed: 0n,
+        invalid: reason,
+      }));
+    }
   }
 
   private async callBundle(p: z.output<typeof callBundleParams>[0]) {
@@ -328,7 +363,8 @@ export class LocalRelay {
         -32602,
         'this relay simulates on the latest block only (stateBlockNumber "latest")',
       );
-    const outcomes = await this.run(calls, BigInt(p.blockNumber));
+    const timestamp = p.timestamp === undefined ? this.nextTimestamp(latest) : BigInt(p.timestamp);
+    const outcomes = await this.run(calls, BigInt(p.blockNumber), timestamp);
     let totalGas = 0n;
     let totalFees = 0n;
     let totalCoinbase = 0n;
@@ -351,7 +387,11 @@ export class LocalRelay {
         toAddress: call.to,
         txHash: hashes[i],
         value: o.status === 'success' ? o.data : '0x',
-        ...(o.status === 'success' ? {} : { error: 'execution reverted', revert: o.data }),
+        ...(o.status === 'success'
+          ? {}
+          : 'invalid' in o
+            ? { error: `invalid: ${o.invalid}` }
+            : { error: 'execution reverted', revert: o.data }),
       };
     });
     return {
@@ -373,6 +413,7 @@ export class LocalRelay {
   async buildBlock(): Promise<{ blockNumber: bigint; included: Hex[]; leftOut: Hex[] }> {
     const latest = await this.latest();
     const target = (latest.number as bigint) + 1n;
+    const timestamp = this.nextTimestamp(latest);
     const taken: CallRequest[] = [];
     const included: RelayBundle[] = [];
     const leftOut: Hex[] = [];
@@ -384,13 +425,16 @@ export class LocalRelay {
       }
       if (b.blockNumber !== target) continue;
       const { calls } = await this.decodeTxs(b.txs);
-      const outcomes = await this.run([...taken, ...calls], target);
+      const outcomes = await this.run([...taken, ...calls], target, timestamp);
       const mine = outcomes.slice(taken.length);
       const ok = mine.every(
         (o, i) =>
           o.status === 'success' || b.revertingTxHashes.includes((b.txHashes[i] as Hex).toLowerCase() as Hex),
       );
       if (!ok) {
+        const invalid = mine.find((o) => 'invalid' in o);
+        b.leftOutBecause =
+          invalid !== undefined && 'invalid' in invalid ? `invalid: ${invalid.invalid}` : 'reverted';
         b.status = 'left-out';
         leftOut.push(b.bundleHash);
         continue;
@@ -398,6 +442,10 @@ export class LocalRelay {
       taken.push(...calls);
       included.push(b);
     }
+    await this.node.request({
+      method: 'evm_setNextBlockTimestamp' as 'eth_chainId',
+      params: [Number(timestamp)] as never,
+    });
     if (included.length > 0) {
       await this.node.request({ method: 'evm_setAutomine' as 'eth_chainId', params: [false] as never });
       try {

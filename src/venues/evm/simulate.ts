@@ -10,7 +10,8 @@
  * its own bytes (sender recovered from the signature), so what was checked is what is sent.
  *
  * `measureGas` runs transactions in sequence in one simulated block (eth_simulateV1) and returns
- * the gas each used: the figure a net-of-gas profit is predicted from.
+ * the gas each used: the figure a net-of-gas profit is predicted from. Give it the number and
+ * timestamp of the block the transaction will land in: gas can depend on them.
  */
 import {
   type Abi,
@@ -60,6 +61,18 @@ export interface SimulateOptions {
   readonly blockTag?: 'pending' | 'latest';
   /** ABI whose custom errors decode a revert (e.g. the executor's). */
   readonly abi?: Abi;
+}
+
+export interface MeasureOptions {
+  /** The state to run on (default `latest`: the calls run in the block after it). */
+  readonly blockTag?: 'pending' | 'latest';
+  readonly abi?: Abi;
+  /**
+   * The simulated block's number and timestamp. Gas can depend on them (a Uniswap V2 pair writes
+   * its price accumulators only when time has passed since its last update), so an exact
+   * prediction simulates the block the transaction will land in.
+   */
+  readonly block?: { readonly number?: bigint; readonly timestamp?: bigint };
 }
 
 function revertDataOf(err: unknown): Hex | undefined {
@@ -175,7 +188,13 @@ export function requireSimulated(result: SimulationResult, what: string): void {
 
 export interface GasMeasurement {
   readonly ok: boolean;
+  /** Gas the transaction will be charged (after refunds), as its receipt will say. */
   readonly gasUsed: bigint;
+  /**
+   * A gas limit for it: the gas spent before refunds (or gasUsed + the 20 % refund cap when the
+   * node does not report it), plus 10 % and 20,000 for the 63/64 rule of nested calls.
+   */
+  readonly gasLimit: bigint;
   readonly returnData: Hex;
   readonly error: DecodedRevert | undefined;
 }
@@ -185,13 +204,18 @@ export async function measureGas(
   client: PublicClient,
   endpoint: string,
   calls: readonly CallRequest[],
-  options: SimulateOptions = {},
+  options: MeasureOptions = {},
 ): Promise<GasMeasurement[]> {
+  const overrides = {
+    ...(options.block?.number === undefined ? {} : { number: options.block.number }),
+    ...(options.block?.timestamp === undefined ? {} : { time: options.block.timestamp }),
+  };
   const blocks = await rpc('eth_simulateV1', endpoint, () =>
     client.simulateBlocks({
       blockTag: options.blockTag ?? 'latest',
       blocks: [
         {
+          blockOverrides: overrides,
           calls: calls.map((c) => ({
             account: c.from,
             to: c.to,
@@ -208,6 +232,7 @@ export async function measureGas(
   return results.map((r) => ({
     ok: r.status === 'success',
     gasUsed: r.gasUsed,
+    gasLimit: ((r.maxUsedGas ?? (r.gasUsed * 5n) / 4n) * 11n) / 10n + 20_000n,
     returnData: r.data,
     error: r.status === 'success' ? undefined : decode(options.abi, r.data),
   }));

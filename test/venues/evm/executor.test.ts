@@ -12,18 +12,14 @@ import {
   encodeFunctionData,
   type Hex,
   type PrivateKeyAccount,
-  parseAbi,
   serializeTransaction,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSolc } from '../../../scripts/build-contracts.ts';
-import { ArbitrageGraph, type CycleOpportunity } from '../../../src/agents/library/dex-arbitrage/graph.ts';
+import type { CycleOpportunity } from '../../../src/agents/library/dex-arbitrage/graph.ts';
 import { isConcordError } from '../../../src/core/index.ts';
-import { getSqrtRatioAtTick } from '../../../src/model/amm/index.ts';
 import {
-  type CallRequest,
-  CONCORD_EXECUTOR,
   decodeExecutorError,
   EXECUTOR_ABI,
   encodeExecute,
@@ -31,164 +27,39 @@ import {
   executorHops,
   GasModel,
   measureGas,
-  PoolSyncer,
   parseEvmChainConfig,
-  parsePoolList,
-  poolsFromList,
   requireSimulated,
   simulate,
   submitPublic,
 } from '../../../src/venues/evm/index.ts';
-import {
-  type Anvil,
-  approveAll,
-  createV2Pair,
-  DEV_KEYS,
-  deployTokens,
-  deployUniswap,
-  FAR_DEADLINE,
-  skipWithoutAnvil,
-  startAnvil,
-  UNISWAP,
-  type UniswapDeployment,
-} from '../../helpers/anvil.ts';
+import { type Anvil, DEV_KEYS, skipWithoutAnvil, startAnvil } from '../../helpers/anvil.ts';
+import { type ArbMarket, buildArbMarket, E18 } from './arb-market.ts';
 
 const SKIP = skipWithoutAnvil('evm executor.test');
-const WETH_ABI = parseAbi([
-  'function deposit() payable',
-  'function balanceOf(address) view returns (uint256)',
-  'function transfer(address,uint256) returns (bool)',
-]);
-const E18 = 10n ** 18n;
 
 describe.skipIf(SKIP)('ConcordExecutor: atomic arbitrage on anvil, profit as predicted', () => {
   let anvil: Anvil;
-  let uni: UniswapDeployment;
+  let m: ArbMarket;
   let weth: Address;
-  let tokenA: Address;
-  let tokenB: Address;
   let executor: Address;
-  let syncer: PoolSyncer;
-  let gas: GasModel;
+  let syncer: ArbMarket['syncer'];
+  let gas: ArbMarket['gas'];
   const owner = () => anvil.account;
-
-  const balanceOf = (token: Address, who: Address) =>
-    anvil.read<bigint>(token, UNISWAP.erc20.abi, 'balanceOf', [who]);
+  const balanceOf = (token: Address, who: Address) => m.balanceOf(token, who);
+  const dislocate = (amountB: bigint) => m.dislocate(amountB);
+  const bestCycle = () => m.bestCycle();
+  const executeCall = (o: CycleOpportunity, minProfit: bigint, from?: Address) =>
+    m.executeCall(o, minProfit, from === undefined ? {} : { from });
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    uni = await deployUniswap(anvil);
-    weth = uni.weth;
-    [tokenA, tokenB] = (await deployTokens(anvil, 2)) as [Address, Address];
-    const hash = await anvil.wallet.writeContract({
-      address: weth,
-      abi: WETH_ABI,
-      functionName: 'deposit',
-      value: 1_000n * E18,
-      account: anvil.account,
-      chain: anvil.wallet.chain,
-    });
-    await anvil.pub.waitForTransactionReceipt({ hash });
-    await approveAll(anvil, [weth, tokenA, tokenB], [uni.router02, uni.npm, uni.swapRouter]);
-
-    // Balanced prices: 1 WETH = 2000 A = 2000 B, 1 A = 1 B.
-    const pairWethA = await createV2Pair(anvil, uni.v2Factory, weth, tokenA, 100n * E18, 200_000n * E18);
-    const pairAB = await createV2Pair(
-      anvil,
-      uni.v2Factory,
-      tokenA,
-      tokenB,
-      1_000_000n * E18,
-      1_000_000n * E18,
-    );
-    const wethIs0 = weth.toLowerCase() < tokenB.toLowerCase();
-    const [t0, t1] = wethIs0 ? [weth, tokenB] : [tokenB, weth];
-    const tick = wethIs0 ? 76013 : -76013; // price token1/token0 = 2000 or 1/2000
-    await anvil.send(uni.npm, UNISWAP.npm.abi, 'createAndInitializePoolIfNecessary', [
-      t0,
-      t1,
-      3000,
-      getSqrtRatioAtTick(tick),
-    ]);
-    const centre = Math.floor(tick / 60) * 60;
-    await anvil.send(uni.npm, UNISWAP.npm.abi, 'mint', [
-      {
-        token0: t0,
-        token1: t1,
-        fee: 3000,
-        tickLower: centre - 6000,
-        tickUpper: centre + 6000,
-        amount0Desired: wethIs0 ? 100n * E18 : 200_000n * E18,
-        amount1Desired: wethIs0 ? 200_000n * E18 : 100n * E18,
-        amount0Min: 0n,
-        amount1Min: 0n,
-        recipient: anvil.account.address,
-        deadline: FAR_DEADLINE,
-      },
-    ]);
-    const v3Pool = await anvil.read<Address>(uni.v3Factory, UNISWAP.v3Factory.abi, 'getPool', [t0, t1, 3000]);
-
-    executor = await anvil.deploy({ abi: EXECUTOR_ABI, bytecode: CONCORD_EXECUTOR.bytecode }, [
-      anvil.account.address,
-    ]);
-    await anvil.send(weth, UNISWAP.erc20.abi, 'transfer', [executor, 100n * E18]);
-
-    const config = parseEvmChainConfig({
-      chain: 'anvil',
-      rpc: { http: anvil.url },
-      gas: { priorityFee: { kind: 'fixed', wei: '1000000000' } },
-    });
-    gas = new GasModel(config.gas, anvil.pub, anvil.url);
-    const pools = await poolsFromList(
-      anvil.pub,
-      anvil.url,
-      parsePoolList([
-        { address: pairWethA, protocol: 'uniswap-v2', dex: 'uniswap-v2' },
-        { address: pairAB, protocol: 'uniswap-v2', dex: 'sushiswap' },
-        { address: v3Pool, protocol: 'uniswap-v3', dex: 'uniswap-v3' },
-      ]),
-    );
-    syncer = new PoolSyncer(anvil.pub, pools, { venue: 'evm-31337', chainId: 31337, endpoint: anvil.url });
-    await syncer.start();
+    m = await buildArbMarket(anvil);
+    ({ weth, executor, syncer, gas } = m);
   }, 120_000);
 
   afterAll(async () => {
     await anvil?.stop();
   });
-
-  /** Pushes B's price down in the A/B pair (dumps B for A): WETH → A → B → WETH then pays. */
-  async function dislocate(amountB: bigint): Promise<void> {
-    await anvil.send(uni.router02, UNISWAP.router02.abi, 'swapExactTokensForTokens', [
-      amountB,
-      0n,
-      [tokenB, tokenA],
-      anvil.account.address,
-      FAR_DEADLINE,
-    ]);
-  }
-
-  /** The most profitable cycle from WETH on the synced pools. */
-  async function bestCycle(): Promise<CycleOpportunity> {
-    await syncer.sync();
-    const graph = new ArbitrageGraph(syncer.graphInputs(), weth, { maxHops: 3 });
-    const best = graph.scan()[0];
-    expect(best, 'no profitable cycle found').toBeDefined();
-    return best as CycleOpportunity;
-  }
-
-  function executeCall(
-    opportunity: CycleOpportunity,
-    minProfit: bigint,
-    from: Address = owner().address,
-  ): CallRequest {
-    const hops = executorHops(opportunity, (a) => syncer.info(a));
-    const deadlineBlock = syncer.head.number + 2n;
-    return {
-      from,
-      to: executor,
-      data: encodeExecute({ amountIn: opportunity.amountIn, hops, minProfit, deadlineBlock }),
-    };
-  }
 
   it('finds the dislocation across two V2 pairs and a V3 pool, executes it atomically, profit = prediction', async () => {
     await dislocate(150_000n * E18);
@@ -202,9 +73,13 @@ describe.skipIf(SKIP)('ConcordExecutor: atomic arbitrage on anvil, profit as pre
     expect(opportunity.amountIn <= (await balanceOf(weth, executor))).toBe(true);
     expect(opportunity.profit > 0n).toBe(true);
 
-    // Predict: gas units from a simulation of the very call, price from the gas model (next block).
+    // Predict: gas units from a simulation of the very call in the block it will land in (its
+    // number and timestamp: a V2 pair's price accumulators cost gas only when time has passed),
+    // price from the gas model (the next block's base fee and the tip).
     const call = executeCall(opportunity, opportunity.profit);
-    const [measured] = await measureGas(anvil.pub, anvil.url, [call], { abi: EXECUTOR_ABI });
+    const latest = await anvil.pub.getBlock({ blockTag: 'latest' });
+    const next = { number: (latest.number as bigint) + 1n, timestamp: latest.timestamp + 12n };
+    const [measured] = await measureGas(anvil.pub, anvil.url, [call], { abi: EXECUTOR_ABI, block: next });
     expect(measured?.ok).toBe(true);
     const gasUsed = measured?.gasUsed as bigint;
     const plan = await gas.plan();
@@ -217,7 +92,7 @@ describe.skipIf(SKIP)('ConcordExecutor: atomic arbitrage on anvil, profit as pre
     expect(sim.ok && BigInt(sim.returnData)).toBe(opportunity.profit);
     const nonce = await anvil.pub.getTransactionCount({ address: owner().address, blockTag: 'pending' });
     // The limit must cover the gas spent before refunds (above what the receipt will show as used).
-    const limit = await anvil.pub.estimateGas({ account: owner().address, to: executor, data: call.data });
+    const limit = measured?.gasLimit as bigint;
     expect(limit > gasUsed).toBe(true);
     const signed = await owner().signTransaction({
       chainId: 31337,
@@ -231,9 +106,11 @@ describe.skipIf(SKIP)('ConcordExecutor: atomic arbitrage on anvil, profit as pre
     });
     const wethBefore = await balanceOf(weth, executor);
     const ethBefore = await anvil.pub.getBalance({ address: owner().address });
+    await anvil.rpc('evm_setNextBlockTimestamp', [Number(next.timestamp)]);
     const hash = await submitPublic(anvil.pub, anvil.url, signed, { abi: EXECUTOR_ABI });
     const receipt = await anvil.pub.waitForTransactionReceipt({ hash });
     expect(receipt.status).toBe('success');
+    expect(receipt.blockNumber).toBe(next.number);
 
     // Realised = predicted, gross and net of gas.
     const realised = (await balanceOf(weth, executor)) - wethBefore;
