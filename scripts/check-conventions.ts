@@ -1,6 +1,7 @@
 /**
  * Conventions checked by a script, not by memory (run in CI):
- *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md);
+ *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md; a few
+ *     sub-folders have a narrower one, ALLOWED_SUBFOLDERS);
  *  2. no wall clock, Math.random or raw timers outside core's clock and random source;
  *  3. no console in library code (only the CLI talks to the terminal);
  *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used;
@@ -44,6 +45,22 @@ export const ALLOWED: Record<string, readonly string[]> = {
   api: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control'],
   web: [],
 };
+
+/**
+ * Sub-folders with a narrower map than their component: besides their own files they may import
+ * only these components (not the component's other sub-folders). The EVM venue sees core and
+ * model, as every venue, and no other venue.
+ */
+export const ALLOWED_SUBFOLDERS: Record<string, readonly string[]> = {
+  'venues/evm': ['core', 'model'],
+};
+
+/** The sub-folder key of a path relative to src/ (`venues/evm/x.ts` → `venues/evm`), if it has one. */
+function subfolderOf(rel: string): string | undefined {
+  const [first, second] = rel.split('/');
+  const key = `${first}/${second}`;
+  return second !== undefined && key in ALLOWED_SUBFOLDERS ? key : undefined;
+}
 
 const CLOCK_FILES = new Set(['core/clock.ts', 'core/random.ts']);
 const FORBIDDEN_TIME = [
@@ -227,6 +244,15 @@ export function checkConventions(root: string = projectRoot): string[] {
           problems.push(
             `${where}: ${component} must not depend on ${targetComponent} (dependencies point inward)`,
           );
+        } else {
+          const sub = subfolderOf(rel);
+          const targetSub = subfolderOf(target) ?? target.split('/').slice(0, 2).join('/');
+          if (
+            sub !== undefined &&
+            targetSub !== sub &&
+            !(ALLOWED_SUBFOLDERS[sub] as readonly string[]).includes(targetComponent)
+          )
+            problems.push(`${where}: ${sub} must not depend on ${targetSub} (see ALLOWED_SUBFOLDERS)`);
         }
       }
       if (!CLOCK_FILES.has(rel) && !isTest) {
