@@ -15,6 +15,7 @@
  * included (reverted if one reverted); none present once the target block is past → not
  * included (dropped); an included bundle whose receipts vanish after a reorg goes back to
  * pending. Each transaction is also a model `ChainTx` moved by the model's transition rules.
+ * A bundle that ended more than `finalityDepth` blocks ago is no longer tracked.
  *
  * The relay's auth key signs `X-Flashbots-Signature` and is never logged or put in an error.
  */
@@ -60,6 +61,8 @@ export interface BundleSubmitterOptions {
   readonly authKey: Hex;
   /** ABI whose custom errors decode a revert (e.g. the executor's). */
   readonly abi?: Abi;
+  /** Blocks after which an ended bundle is no longer watched for reorgs (default 64). */
+  readonly finalityDepth?: number;
 }
 
 export interface SubmitOptions {
@@ -264,7 +267,13 @@ export class BundleSubmitter {
     const at = block.number as bigint;
     const ts = Number(block.timestamp) * 1000;
     const changed: BundleHandle[] = [];
-    for (const handle of this.tracked.values()) {
+    const finality = BigInt(this.options.finalityDepth ?? 64);
+    for (const handle of [...this.tracked.values()]) {
+      const endedAt = handle.status === 'not-included' ? handle.targetBlock : handle.includedIn;
+      if (endedAt !== undefined && at - endedAt > finality) {
+        this.tracked.delete(handle.bundleHash);
+        continue;
+      }
       if (handle.status === 'not-included') continue;
       const receipts = await Promise.all(
         handle.txHashes.map((hash) =>

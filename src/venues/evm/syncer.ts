@@ -322,18 +322,30 @@ export class PoolSyncer {
       // No new block, a lagging node, or a branch that replaced our head: only the last is a reorg.
       const canonical = await this.fetchBlock(this.head.number);
       if (canonical?.hash === this.head.hash) return { head: this.head, applied, reorgs, caughtUp: true };
-      reorgs.push(await this.rollBack(target < this.head.number ? target : this.head.number));
+      const notice = await this.rollBack(target < this.head.number ? target : this.head.number);
+      if (notice.depth > 0) reorgs.push(notice);
     }
+    // Bounded: blocks applied, and rounds that applied nothing (a reorg found, a block that vanished).
+    let idle = 0;
     while (this.head.number < target) {
       if (applied >= this.maxBlocksPerSync) return { head: this.head, applied, reorgs, caughtUp: false };
+      if (idle > 2 * this.maxReorgDepth + 8)
+        throw new ConcordError(
+          'CONCORD_ERR_EVM_RPC',
+          `the node's blocks keep contradicting each other around block ${this.head.number + 1n}; try again later`,
+          { details: { block: (this.head.number + 1n).toString() }, retryable: true },
+        );
       const n = this.head.number + 1n;
       const block = await this.fetchBlock(n);
       if (block === undefined) break; // the chain got shorter under us; the next call sees it
       if (block.parentHash !== this.head.hash) {
-        reorgs.push(await this.rollBack(this.head.number));
+        const notice = await this.rollBack(this.head.number);
+        if (notice.depth > 0) reorgs.push(notice);
+        idle++;
         continue;
       }
       if (await this.applyBlock(block)) applied++;
+      else idle++;
     }
     return { head: this.head, applied, reorgs, caughtUp: true };
   }
@@ -385,6 +397,8 @@ export class PoolSyncer {
       }
     }
     const notice: ReorgNotice = { depth: dropped.length, ancestor, dropped };
+    // Nothing undone (the node answered from two branches at once): no reorg to report.
+    if (notice.depth === 0) return notice;
     for (const fn of this.reorgListeners) fn(notice);
     for (const t of touched.values()) this.emitUpdate(t, ancestor, 'rollback', true);
     return notice;

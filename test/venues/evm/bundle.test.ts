@@ -202,6 +202,11 @@ describe.skipIf(SKIP)('bundles through a local Flashbots-style relay, simulation
     await submitter.track();
     expect(handle.status).toBe('not-included');
     expect(handle.txs[0]?.status).toBe('dropped');
+    // Ended bundles are watched for reorgs for 64 blocks, then let go.
+    expect(submitter.handles()).toEqual([handle]);
+    await anvil.mine(65);
+    await submitter.track();
+    expect(submitter.handles()).toEqual([]);
   }, 60_000);
 
   it('refuses unsigned, badly signed and malformed requests', async () => {
