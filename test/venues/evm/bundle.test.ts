@@ -6,7 +6,7 @@
  * out is tracked as not included; and an anvil_reorg that takes the block away rolls the pool state
  * back and moves the transaction from included back to pending.
  */
-import { type Hex, keccak256, maxUint256, toBytes } from 'viem';
+import { createPublicClient, type Hex, http, keccak256, maxUint256, toBytes } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CycleOpportunity } from '../../../src/agents/library/dex-arbitrage/graph.ts';
@@ -22,6 +22,7 @@ import {
   type Anvil,
   DEV_KEYS,
   FAR_DEADLINE,
+  freePort,
   skipWithoutAnvil,
   startAnvil,
   UNISWAP,
@@ -207,6 +208,39 @@ describe.skipIf(SKIP)('bundles through a local Flashbots-style relay, simulation
     await anvil.mine(65);
     await submitter.track();
     expect(submitter.handles()).toEqual([]);
+  }, 60_000);
+
+  it('a simulation that cannot run blocks the send (CONCORD_ERR_EVM_RPC, never a pass); so does an unreachable relay', async () => {
+    const o = await opportunity(50_000n * E18);
+    const tx = await signed(m.executeCall(o, o.profit));
+    const deadPort = await freePort();
+    const dead = createPublicClient({
+      transport: http(`http://127.0.0.1:${deadPort}/key`, { retryCount: 0 }),
+    });
+    const noNode = new BundleSubmitter({
+      client: dead as never,
+      endpoint: `http://127.0.0.1:${deadPort}/key`,
+      chainId: 31337,
+      relayUrl: relay.url,
+      authKey: AUTH_KEY,
+    });
+    const target = (await anvil.pub.getBlockNumber()) + 1n;
+    const err = await noNode.submit([tx], { targetBlock: target }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONCORD_ERR_EVM_RPC', retryable: true });
+    expect((err as Error).message).not.toContain('/key');
+    expect(relay.counts).toEqual({ eth_callBundle: 0, eth_sendBundle: 0, refused: 0 });
+
+    const noRelay = new BundleSubmitter({
+      client: anvil.pub,
+      endpoint: anvil.url,
+      chainId: 31337,
+      relayUrl: `http://127.0.0.1:${deadPort}`,
+      authKey: AUTH_KEY,
+    });
+    await expect(noRelay.submit([tx], { targetBlock: target })).rejects.toMatchObject({
+      code: 'CONCORD_ERR_EVM_RELAY',
+    });
+    expect(noRelay.sent).toEqual({ eth_callBundle: 1, eth_sendBundle: 0 });
   }, 60_000);
 
   it('refuses unsigned, badly signed and malformed requests', async () => {
