@@ -1,6 +1,7 @@
 /**
  * Conventions checked by a script, not by memory (run in CI):
- *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md);
+ *  1. dependencies between src/ folders point inward (the map below, from DESIGN.md; a few
+ *     venue adapters stand alone, VENUE_ADAPTERS);
  *  2. no wall clock, Math.random or raw timers outside core's clock and random source;
  *  3. no console in library code (only the CLI talks to the terminal);
  *  4. every CONCORD_ERR_* code used in src/ is documented in docs/errors.md, and every documented code is used;
@@ -58,6 +59,8 @@ export const VENUE_ADAPTERS: Record<string, readonly string[]> = {
   // The venue server hosts simulated venues (with faults) in another process.
   remote: ['simulated', 'faulty'],
   ccxt: [],
+  // The EVM venue sees core and model, as every venue, and no other venue.
+  evm: [],
 };
 
 const CLOCK_FILES = new Set(['core/clock.ts', 'core/random.ts']);

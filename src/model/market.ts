@@ -73,18 +73,31 @@ export interface FundingRate {
   readonly nextFundingTs?: number;
 }
 
+/** An initialised tick of a concentrated-liquidity pool; liquidityNet is a signed decimal string. */
+export interface PoolTick {
+  readonly index: number;
+  readonly liquidityNet: string;
+}
+
 /** State of an AMM pool after a block or a swap. */
 export interface PoolState {
   readonly type: 'pool';
   readonly ts: number;
   readonly instrumentId: InstrumentId;
   readonly blockNumber: number;
+  /** Hash of that block (0x + 64 hex), when the state comes from a chain: a reorg replaces it. */
+  readonly blockHash?: string;
   /** Raw token units as decimal strings (V2 reserves), or sqrtPriceX96/liquidity/tick for V3. */
   readonly reserve0?: string;
   readonly reserve1?: string;
   readonly sqrtPriceX96?: string;
   readonly liquidity?: string;
   readonly tick?: number;
+  /**
+   * V3: the pool's complete list of initialised ticks, ascending, when it changed (liquidity
+   * added or removed) or is sent for the first time; absent when unchanged since the last event.
+   */
+  readonly ticks?: readonly PoolTick[];
 }
 
 /** A lending market's rates, and accounts whose health changed. */

@@ -457,6 +457,16 @@ function eventArbitrary(): fc.Arbitrary<MarketEvent> {
         sqrtPriceX96: unitsArb,
         liquidity: unitsArb,
         tick: fc.integer({ min: -887272, max: 887272 }),
+        blockHash: fc
+          .uint8Array({ minLength: 32, maxLength: 32 })
+          .map((b) => `0x${Buffer.from(b).toString('hex')}`),
+        ticks: fc.array(
+          fc.record({
+            index: fc.integer({ min: -887272, max: 887272 }),
+            liquidityNet: fc.bigInt({ min: -(2n ** 128n), max: 2n ** 128n }).map(String),
+          }),
+          { maxLength: 4 },
+        ),
       },
       { requiredKeys: ['type', 'ts', 'instrumentId', 'blockNumber'] },
     ),
@@ -494,6 +504,12 @@ const weirdValue = fc.oneof(
     'buy',
     'book.delta',
     1e308 * 10,
+    [{ index: 60, liquidityNet: '-5' }],
+    [{ index: 1.5, liquidityNet: '1' }],
+    [{ index: 1, liquidityNet: '1', extra: 0 }],
+    [{ index: 1, liquidityNet: '+1' }],
+    `0x${'ab'.repeat(32)}`,
+    `0x${'AB'.repeat(32)}`,
   ),
   fc.double(),
   fc.string(),
@@ -519,7 +535,16 @@ function mutationArbitrary(): fc.Arbitrary<Mutation> {
     ),
     fc
       .tuple(
-        fc.constantFrom('extra', 'previousSequence', 'sequence', 'markPrice', 'tick', 'toString'),
+        fc.constantFrom(
+          'extra',
+          'previousSequence',
+          'sequence',
+          'markPrice',
+          'tick',
+          'ticks',
+          'blockHash',
+          'toString',
+        ),
         weirdValue,
       )
       .map(

@@ -56,6 +56,29 @@ describe('the conventions check', () => {
     expect(checkConventions(adapter)).toEqual([]);
   });
 
+  it('holds the EVM venue to core and model: no other venue, no outer component', () => {
+    const clean = plant({
+      'src/core/a.ts': 'export const a = 1;\n',
+      'src/model/m.ts': "import { a } from '../core/a.ts';\nexport const m = a;\n",
+      'src/venues/evm/pools.ts': "import { m } from '../../model/m.ts';\nexport const p = m;\n",
+      'src/venues/evm/sync.ts': "import { p } from './pools.ts';\nexport const s = p;\n",
+    });
+    expect(checkConventions(clean)).toEqual([]);
+    const crossing = plant({
+      'src/venues/simulated/venue.ts': 'export const v = 1;\n',
+      'src/risk/r.ts': 'export const r = 1;\n',
+      'src/venues/evm/a.ts':
+        "import { v } from '../simulated/venue.ts';\nimport { r } from '../../risk/r.ts';\nexport const a = v + r;\n",
+    });
+    const problems = checkConventions(crossing);
+    expect(problems).toContain(
+      'src/venues/evm/a.ts:1: venue adapter evm must not import the simulated adapter (adapters stand alone)',
+    );
+    expect(problems).toContain(
+      'src/venues/evm/a.ts:2: venues must not depend on risk (dependencies point inward)',
+    );
+  });
+
   it('fails on an import circle, and ignores type-only imports', () => {
     const circular = plant({
       'src/kernel/a.ts': "import { b } from './b.ts';\nexport const a = () => b;\n",

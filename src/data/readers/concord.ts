@@ -131,6 +131,8 @@ const sequence = z.number().int().nonnegative();
 const level = z.tuple([price, amount]);
 const common = { ts, instrumentId: nonEmpty };
 const rawUnits = z.string().regex(/^\d+$/, 'expected raw integer units as a decimal string');
+const BLOCK_HASH = /^0x[0-9a-f]{64}$/;
+const SIGNED_UNITS = /^-?\d+$/;
 
 const EVENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   [
@@ -208,11 +210,20 @@ const EVENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>
       type: z.literal('pool'),
       ...common,
       blockNumber: sequence,
+      blockHash: z.string().regex(BLOCK_HASH, 'a block hash (0x and 64 hex digits)').optional(),
       reserve0: rawUnits.optional(),
       reserve1: rawUnits.optional(),
       sqrtPriceX96: rawUnits.optional(),
       liquidity: rawUnits.optional(),
       tick: z.number().int().optional(),
+      ticks: z
+        .array(
+          z.strictObject({
+            index: z.number().int(),
+            liquidityNet: z.string().regex(SIGNED_UNITS, 'a signed integer as a decimal string'),
+          }),
+        )
+        .optional(),
     }),
   ],
   [
@@ -278,6 +289,23 @@ const isSequence: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isNonEmptyString: Check = (v) => typeof v === 'string' && v.length > 0;
 const isString: Check = (v) => typeof v === 'string';
 const isRawUnits: Check = (v) => typeof v === 'string' && /^\d+$/.test(v);
+const isPoolTicks: Check = (v) => {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const t: unknown = v[i];
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) return false;
+    const keys = Object.keys(t);
+    const { index, liquidityNet } = t as { index?: unknown; liquidityNet?: unknown };
+    if (
+      keys.length !== 2 ||
+      !Number.isSafeInteger(index) ||
+      typeof liquidityNet !== 'string' ||
+      !SIGNED_UNITS.test(liquidityNet)
+    )
+      return false;
+  }
+  return true;
+};
 const isLevels: Check = (v) => {
   if (!Array.isArray(v)) return false;
   for (let i = 0; i < v.length; i++) {
@@ -360,6 +388,8 @@ const FAST_SPECS: ReadonlyMap<string, FastSpec> = new Map([
         sqrtPriceX96: isRawUnits,
         liquidity: isRawUnits,
         tick: Number.isSafeInteger,
+        blockHash: (v) => typeof v === 'string' && BLOCK_HASH.test(v),
+        ticks: isPoolTicks,
       },
     ),
   ],

@@ -8,24 +8,7 @@
  * Without the anvil binary this suite is skipped with a warning naming the missing package,
  * except under CI (CI set), where that is a failure.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import {
-  type Abi,
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  type Hex,
-  http,
-  maxUint256,
-  type PublicClient,
-  type WalletClient,
-} from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { foundry } from 'viem/chains';
+import type { Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConcordError, Random } from '../../../src/core/index.ts';
 import {
@@ -38,80 +21,26 @@ import {
   type V3Tick,
   validateV3Pool,
 } from '../../../src/model/amm/index.ts';
+import {
+  type Anvil,
+  approveAll,
+  createV2Pair,
+  deployTokens,
+  deployUniswap,
+  FAR_DEADLINE,
+  FEE_SPACING,
+  skipWithoutAnvil,
+  startAnvil,
+  UNISWAP,
+} from '../../helpers/anvil.ts';
 
-const require = createRequire(import.meta.url);
-const CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-// anvil's first funded dev account (a public, well-known test key).
-const DEV_KEY: Hex = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+const SKIP = skipWithoutAnvil('anvil.test');
 
-interface Artifact {
-  abi: Abi;
-  bytecode: Hex;
-}
-
-function artifact(path: string): Artifact {
-  const json = require(path) as {
-    abi: Abi;
-    bytecode: string | { object: string };
-    evm?: { bytecode: { object: string } };
-  };
-  const raw = typeof json.bytecode === 'string' ? json.bytecode : (json.evm?.bytecode.object ?? '');
-  return { abi: json.abi, bytecode: (raw.startsWith('0x') ? raw : `0x${raw}`) as Hex };
-}
-
-function anvilBinary(): string | undefined {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  try {
-    const pkg = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`);
-    const bin = join(dirname(pkg), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
-    return existsSync(bin) ? bin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-const BINARY = anvilBinary();
-if (BINARY === undefined && !CI)
-  console.warn(
-    `[anvil.test] SKIPPED: the anvil binary of @foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch} is missing (npm ci installs it)`,
-  );
-
-const FEE_SPACING: Record<number, number> = { 500: 10, 3000: 60, 10000: 200 };
-
-describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contracts on anvil', () => {
-  let anvil: ChildProcess | undefined;
-  let pub: PublicClient;
-  let wallet: WalletClient;
-  const account = privateKeyToAccount(DEV_KEY);
+describe.skipIf(SKIP)('AMM maths = the real Uniswap contracts on anvil', () => {
+  let anvil: Anvil;
   const rng = new Random(20261203);
-  const deadline = 2n ** 40n;
-  const A = {
-    erc20: artifact('@uniswap/v2-core/build/ERC20.json'),
-    v2Factory: artifact('@uniswap/v2-core/build/UniswapV2Factory.json'),
-    v2Pair: artifact('@uniswap/v2-core/build/UniswapV2Pair.json'),
-    weth: artifact('@uniswap/v2-periphery/build/WETH9.json'),
-    router02: artifact('@uniswap/v2-periphery/build/UniswapV2Router02.json'),
-    v3Factory: artifact('@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json'),
-    v3Pool: artifact('@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json'),
-    npm: artifact(
-      '@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json',
-    ),
-    quoter: artifact('@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json'),
-    swapRouter: artifact('@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json'),
-  };
+  const deadline = FAR_DEADLINE;
+  const A = UNISWAP;
   let tokens: Address[] = [];
   let router02: Address;
   let v2Factory: Address;
@@ -125,64 +54,18 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
     boundaries: number[];
   }> = [];
 
-  async function deploy(a: Artifact, args: unknown[] = []): Promise<Address> {
-    const hash = await wallet.deployContract({
-      abi: a.abi,
-      bytecode: a.bytecode,
-      args,
-      account,
-      chain: foundry,
-    });
-    const receipt = await pub.waitForTransactionReceipt({ hash });
-    if (!receipt.contractAddress) throw new Error('deployment without an address');
-    return receipt.contractAddress;
-  }
-
-  async function send(address: Address, abi: Abi, functionName: string, args: unknown[]): Promise<void> {
-    const hash = await wallet.writeContract({ address, abi, functionName, args, account, chain: foundry });
-    const receipt = await pub.waitForTransactionReceipt({ hash });
-    if (receipt.status !== 'success') throw new Error(`${functionName} reverted`);
-  }
-
-  const read = <T>(address: Address, abi: Abi, functionName: string, args: unknown[] = []) =>
-    pub.readContract({ address, abi, functionName, args }) as Promise<T>;
+  const send: Anvil['send'] = (...args) => anvil.send(...args);
+  const read = <T>(...args: Parameters<Anvil['read']>) => anvil.read<T>(...args);
 
   beforeAll(async () => {
-    if (BINARY === undefined)
-      throw new Error('CI run without the anvil binary of @foundry-rs/anvil: npm ci must install it');
-    const port = await freePort();
-    anvil = spawn(
-      BINARY,
-      ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', '31337'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const url = `http://127.0.0.1:${port}`;
-    pub = createPublicClient({ chain: foundry, transport: http(url, { retryCount: 0 }) }) as PublicClient;
-    wallet = createWalletClient({ chain: foundry, transport: http(url, { retryCount: 0 }), account });
-    for (let i = 0; ; i++) {
-      try {
-        await pub.getChainId();
-        break;
-      } catch (err) {
-        if (i > 200) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    anvil = await startAnvil();
     // Three tokens, sorted by address so token0/token1 are known.
-    for (let i = 0; i < 3; i++) tokens.push(await deploy(A.erc20, [10n ** 40n]));
-    tokens = tokens.sort((x, y) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1));
-    const weth = await deploy(A.weth);
-    v2Factory = await deploy(A.v2Factory, [account.address]);
-    router02 = await deploy(A.router02, [v2Factory, weth]);
-    const v3Factory = await deploy(A.v3Factory);
-    const npm = await deploy(A.npm, [v3Factory, weth, '0x0000000000000000000000000000000000000001']);
-    quoter = await deploy(A.quoter, [v3Factory, weth]);
-    swapRouter = await deploy(A.swapRouter, [v3Factory, weth]);
-    for (const t of tokens)
-      for (const spender of [router02, npm, swapRouter])
-        await send(t, A.erc20.abi, 'approve', [spender, maxUint256]);
+    tokens = await deployTokens(anvil, 3);
+    const uni = await deployUniswap(anvil);
+    ({ v2Factory, router02, quoter, swapRouter } = uni);
+    const npm = uni.npm;
+    const v3Factory = uni.v3Factory;
+    await approveAll(anvil, tokens, [router02, npm, swapRouter]);
 
     // V2 pairs with random reserves (tokens sent to the pair, then mint).
     for (const [i, j] of [
@@ -190,13 +73,9 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
       [1, 2],
       [0, 2],
     ] as const) {
-      const ti = tokens[i] as Address;
-      const tj = tokens[j] as Address;
-      await send(v2Factory, A.v2Factory.abi, 'createPair', [ti, tj]);
-      const pair = await read<Address>(v2Factory, A.v2Factory.abi, 'getPair', [ti, tj]);
-      await send(ti, A.erc20.abi, 'transfer', [pair, BigInt(Math.floor(10 ** rng.uniform(18, 26)))]);
-      await send(tj, A.erc20.abi, 'transfer', [pair, BigInt(Math.floor(10 ** rng.uniform(18, 26)))]);
-      await send(pair, A.v2Pair.abi, 'mint', [account.address]);
+      const amountI = BigInt(Math.floor(10 ** rng.uniform(18, 26)));
+      const amountJ = BigInt(Math.floor(10 ** rng.uniform(18, 26)));
+      await createV2Pair(anvil, v2Factory, tokens[i] as Address, tokens[j] as Address, amountI, amountJ);
     }
 
     // V3 pools: a random price, positions of random widths around it (some crossing, some one-sided).
@@ -228,7 +107,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
             amount1Desired: BigInt(Math.floor(10 ** rng.uniform(19, 24))),
             amount0Min: 0n,
             amount1Min: 0n,
-            recipient: account.address,
+            recipient: anvil.account.address,
             deadline,
           },
         ]);
@@ -245,11 +124,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
   }, 60_000);
 
   afterAll(async () => {
-    if (anvil === undefined || anvil.exitCode !== null) return;
-    const exited = new Promise((r) => anvil?.once('exit', r));
-    anvil.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (anvil.exitCode === null) anvil.kill('SIGKILL');
+    await anvil?.stop();
   });
 
   async function v3State(pool: (typeof v3Pools)[number]): Promise<V3PoolState> {
@@ -373,7 +248,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
       let theirs: readonly [bigint, bigint, number, bigint] | 'reverted';
       try {
         theirs = (
-          await pub.simulateContract({
+          await anvil.pub.simulateContract({
             address: quoter,
             abi: A.quoter.abi,
             functionName: exactIn ? 'quoteExactInputSingle' : 'quoteExactOutputSingle',
@@ -401,7 +276,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
 
   it('real swaps through Router02 and SwapRouter pay exactly what we quote', async () => {
     const [a, b, c] = tokens as [Address, Address, Address];
-    const balance = (t: Address) => read<bigint>(t, A.erc20.abi, 'balanceOf', [account.address]);
+    const balance = (t: Address) => read<bigint>(t, A.erc20.abi, 'balanceOf', [anvil.account.address]);
     for (let n = 0; n < 5; n++) {
       const path = n % 2 === 0 ? [a, b, c] : [c, a];
       const amountIn = BigInt(Math.floor(10 ** rng.uniform(15, 21)));
@@ -412,7 +287,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
         amountIn,
         0n,
         path,
-        account.address,
+        anvil.account.address,
         deadline,
       ]);
       expect((await balance(out)) - before).toBe(quoted[quoted.length - 1]);
@@ -430,7 +305,7 @@ describe.skipIf(BINARY === undefined && !CI)('AMM maths = the real Uniswap contr
           tokenIn: zeroForOne ? pool.token0 : pool.token1,
           tokenOut,
           fee: pool.fee,
-          recipient: account.address,
+          recipient: anvil.account.address,
           deadline,
           amountIn,
           amountOutMinimum: 0n,
