@@ -112,11 +112,26 @@ export function plantHostileEntries(control: string, outside: string, now: numbe
 
 /** Swaps the desk's done/ for a symlink and rejected/ for a file, as a careless script might. */
 export function breakSubdirectories(control: string, outside: string): void {
-  rmSync(join(control, 'done'), { recursive: true, force: true });
   mkdirSync(join(outside, 'elsewhere'), { recursive: true });
-  symlinkSync(join(outside, 'elsewhere'), join(control, 'done'));
-  rmSync(join(control, 'rejected'), { recursive: true, force: true });
-  writeFileSync(join(control, 'rejected'), 'not a directory');
+  replaceEntry(join(control, 'done'), (path) => symlinkSync(join(outside, 'elsewhere'), path));
+  replaceEntry(join(control, 'rejected'), (path) => writeFileSync(path, 'not a directory', { flag: 'wx' }));
+}
+
+/**
+ * Removes `path` and puts something else there. A running desk repairs its control directory
+ * between the two steps at any moment, so the swap is retried until it lands.
+ */
+function replaceEntry(path: string, make: (path: string) => void): void {
+  for (let attempt = 0; ; attempt++) {
+    rmSync(path, { recursive: true, force: true });
+    try {
+      make(path);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== 'EEXIST' && code !== 'EISDIR') || attempt >= 100) throw err;
+    }
+  }
 }
 
 /** Many small junk files, so a poll has more to move than it does at once. */
