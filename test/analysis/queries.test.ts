@@ -137,7 +137,9 @@ describe('listDecisions', () => {
     const journaled = new Map<string, number>();
     for (const c of consensus)
       for (const a of c.p.accepted)
-        a.decisionIds.forEach((id, i) => journaled.set(id, a.weights[i] as number));
+        a.decisionIds.forEach((id, i) => {
+          journaled.set(id, a.weights[i] as number);
+        });
     let compared = 0;
     for (const d of decisions) {
       const w = journaled.get(d.decisionId);
