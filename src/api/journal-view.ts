@@ -3,24 +3,49 @@
  * a finished run (and what its tests read). Every call opens the journal read-only, verifies its
  * chain and reads what it needs; a live runner hands in views over its desk instead.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { latestPortfolio, listDecisions } from '../analysis/queries/index.ts';
 import { EVENTS } from '../bus/index.ts';
 import { JournalReader } from '../journal/index.ts';
 import type { AgentSummary, DeskStatus } from '../kernel/index.ts';
 import type { BreakerView, DeskView, JournalSource, LimitUse, RiskView, StrategyView } from './view.ts';
 
-/** Opens the journal in `dir` for each call (read-only; verifies the chain). */
-export function journalDirSource(dir: string): JournalSource {
+/**
+ * Readers over the journal in `dir` (read-only). A reader verifies the whole chain when it opens
+ * and then reads one snapshot, so one is kept open and reused while the directory's files are
+ * unchanged (size and mtime), and reopened, verifying again, once they change.
+ */
+export function journalDirSource(dir: string): JournalSource & { close(): void } {
+  let open: { reader: JournalReader; stamp: string } | undefined;
+  const stamp = (): string => {
+    try {
+      return readdirSync(dir)
+        .sort()
+        .map((name) => {
+          const st = statSync(join(dir, name));
+          return `${name}:${st.size}:${st.mtimeMs}`;
+        })
+        .join('|');
+    } catch {
+      return '';
+    }
+  };
+  const close = (): void => {
+    open?.reader.close();
+    open = undefined;
+  };
   return {
     dir,
     withReader<T>(fn: (reader: JournalReader) => T): T {
-      const reader = JournalReader.open(dir);
-      try {
-        return fn(reader);
-      } finally {
-        reader.close();
+      const now = stamp();
+      if (open === undefined || open.stamp !== now || now === '') {
+        close();
+        open = { reader: JournalReader.open(dir), stamp: now };
       }
+      return fn(open.reader);
     },
+    close,
   };
 }
 

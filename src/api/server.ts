@@ -119,6 +119,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     // Query strings are tiny here; a long one is refused rather than parsed.
     routerOptions: { maxParamLength: 256 },
   });
+  app.addHook('onClose', async () => journal.close?.());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => {

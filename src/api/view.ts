@@ -63,6 +63,8 @@ export interface JournalSource {
   withReader<T>(fn: (reader: JournalReader) => T): T;
   /** Records appended but not yet durable (journal lag); 0 when unknown. */
   pending?(): number;
+  /** Releases what the source holds open; the server calls it when it closes. */
+  close?(): void;
 }
 
 export interface Operator {
