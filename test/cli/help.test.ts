@@ -21,6 +21,8 @@ const COMMANDS = [
   ['safety'],
   ['safety', 'report'],
   ['explain'],
+  ['keys'],
+  ['keys', 'create'],
 ];
 
 describe('concord --help', () => {
@@ -37,7 +39,7 @@ describe('concord --help', () => {
     }
   }
 
-  for (const group of ['journal', 'safety']) {
+  for (const group of ['journal', 'safety', 'keys']) {
     it(`concord ${group} without a subcommand is a usage error listing the subcommands`, async () => {
       const out = captureOut();
       expect(await main([group], out)).toBe(2);
