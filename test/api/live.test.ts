@@ -129,7 +129,9 @@ describe('the API over a running desk', () => {
     expect(prom).toMatch(/^concord_trading_halted 1$/m);
     const halt = [...journal.records()].filter((x) => x.type === EVENTS.riskHalt.name).at(-1);
     expect(halt?.payload).toMatchObject({ reason: 'drill', flatten: false });
-    expect(String((halt?.payload as { operator: string }).operator)).toMatch(/^alice \(key [0-9a-f]{12}\)$/);
+    expect(String((halt?.payload as { operator?: string } | undefined)?.operator)).toMatch(
+      /^alice \(key [0-9a-f]{12}\)$/,
+    );
 
     const viewerTry = await app.inject({
       method: 'POST',
