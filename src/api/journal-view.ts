@@ -110,12 +110,22 @@ function limitUses(reader: JournalReader, gross: number, net: number, drawdown: 
   ];
 }
 
-/** Everything a journal says about its desk, read at each call. */
+/** Everything a journal says about its desk, read again whenever the journal's head moves. */
 export function journalDeskView(source: JournalSource): DeskView {
+  const memo = new Map<string, { hash: string; value: unknown }>();
+  const cached = <T>(name: string, fn: (reader: JournalReader) => T): T =>
+    source.withReader((reader) => {
+      const hash = reader.head().hash;
+      const hit = memo.get(name);
+      if (hit !== undefined && hit.hash === hash) return hit.value as T;
+      const value = fn(reader);
+      memo.set(name, { hash, value });
+      return value;
+    });
   return {
-    status: () => source.withReader((reader) => statusOf(reader)),
+    status: () => cached('status', statusOf),
     risk: () =>
-      source.withReader((reader): RiskView => {
+      cached('risk', (reader): RiskView => {
         const p = latestPortfolio(reader);
         const isHalted = halted(reader);
         return {
@@ -134,7 +144,7 @@ export function journalDeskView(source: JournalSource): DeskView {
         };
       }),
     strategies: () =>
-      source.withReader((reader): StrategyView[] =>
+      cached('strategies', (reader): StrategyView[] =>
         (runStart(reader).config?.agents ?? []).map((a) => ({
           id: a.id,
           type: a.type,
@@ -142,7 +152,7 @@ export function journalDeskView(source: JournalSource): DeskView {
         })),
       ),
     denials: () =>
-      source.withReader((reader) => {
+      cached('denials', (reader) => {
         const out: Record<string, number> = {};
         for (const r of reader.records([EVENTS.orderDenied.name])) {
           const code = String((r.payload as { denial?: { code?: unknown } })?.denial?.code ?? 'UNKNOWN');
