@@ -6,7 +6,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addKey, createKey, readKeysFile, verifyKey } from '../../src/api/index.ts';
+import { addKey, createKey, listenApi, readKeysFile, verifyKey } from '../../src/api/index.ts';
 import { isConcordError } from '../../src/core/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { type ApiFixture, apiFixture, bearer } from './fixture.ts';
@@ -219,5 +219,19 @@ describe('rate limit and CORS', () => {
     });
     expect(read.statusCode).toBe(200);
     expect(read.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('binding', () => {
+  it('listens on 127.0.0.1 unless told otherwise, and answers over a real socket', async () => {
+    const url = await listenApi(f.app, { port: 0 });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const address = f.app.server.address();
+    expect(typeof address === 'object' && address !== null ? address.address : '').toBe('127.0.0.1');
+    const anonymous = await fetch(`${url}/api/agents`);
+    expect(anonymous.status).toBe(401);
+    const ok = await fetch(`${url}/api/agents`, { headers: bearer(f.keys.viewer) });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { agents: unknown[] }).agents.length).toBeGreaterThan(0);
   });
 });
