@@ -258,3 +258,31 @@ describe('OpenAPI', () => {
     expect(page.body).toContain('/docs/json');
   });
 });
+
+describe('a journal that cannot be read', () => {
+  it('/ready is 503 NOT_READY and the journal routes answer the journal code, never a 5xx without one', async () => {
+    const { createApiServer, journalDeskView, journalDirSource, readKeysFile } = await import(
+      '../../src/api/index.ts'
+    );
+    const { tempDir } = await import('../helpers/cli.ts');
+    const source = journalDirSource(`${tempDir('concord-api-empty-')}/none`);
+    const app = await createApiServer({
+      desk: journalDeskView(source),
+      journal: source,
+      commands: { submit: () => undefined },
+      keys: readKeysFile(f.keysFile).keys,
+    });
+    try {
+      const ready = await app.inject({ url: '/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ code: 'CONCORD_ERR_API_NOT_READY' });
+      for (const url of ['/api/journal', '/api/orders', '/api/agents', '/api/risk/metrics']) {
+        const r = await app.inject({ url, headers: bearer(f.keys.viewer) });
+        expect(r.statusCode, url).toBe(503);
+        expect(r.json(), url).toMatchObject({ code: 'CONCORD_ERR_JOURNAL_NOT_FOUND' });
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
