@@ -134,7 +134,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     });
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const needed = request.routeOptions.config?.role;
     // Unknown routes are answered 404 only to authenticated callers: no probing without a key.
     const isNotFound = request.routeOptions.url === undefined;
@@ -149,6 +149,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     const stored = verifyKey(options.keys, key);
     if (stored === undefined) throw fail('CONCORD_ERR_API_UNAUTHORIZED', 'unknown or invalid API key');
     if (!buckets.take(stored.id)) {
+      void reply.header('retry-after', '1');
       throw new ConcordError('CONCORD_ERR_API_RATE_LIMITED', 'too many requests with this key; slow down', {
         retryable: true,
       });

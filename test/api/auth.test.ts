@@ -193,6 +193,7 @@ describe('rate limit and CORS', () => {
       expect(codes).toEqual([200, 200, 200, 429, 429]);
       const limited = await g.app.inject({ url: '/api/strategies', headers: bearer(g.keys.viewer) });
       expect(limited.json()).toMatchObject({ code: 'CONCORD_ERR_API_RATE_LIMITED' });
+      expect(limited.headers['retry-after']).toBe('1');
       expect((await g.app.inject({ url: '/api/strategies', headers: bearer(g.keys.admin) })).statusCode).toBe(
         200,
       );
