@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestPortfolio, listDecisions } from '../analysis/queries/index.ts';
 import { EVENTS } from '../bus/index.ts';
+import { isLifecycleState, type LifecycleState } from '../core/index.ts';
 import { JournalReader } from '../journal/index.ts';
 import type { AgentSummary, DeskStatus } from '../kernel/index.ts';
 import type { BreakerView, DeskView, JournalSource, LimitUse, RiskView, StrategyView } from './view.ts';
@@ -174,23 +175,33 @@ function statusOf(reader: JournalReader): DeskStatus {
     const a = byAgent.get(d.agentId) ?? { decisions: 0, trust: d.trust };
     byAgent.set(d.agentId, { decisions: a.decisions + 1, trust: d.trust });
   }
+  const ended = reader.last([EVENTS.runEnd.name]) !== undefined;
+  const states = new Map<string, LifecycleState>();
+  const failures = new Map<string, number>();
+  for (const r of reader.records([EVENTS.agentState.name, EVENTS.agentFailed.name])) {
+    const p = (r.payload ?? {}) as { agentId?: unknown; to?: unknown };
+    if (typeof p.agentId !== 'string') continue;
+    if (r.type === EVENTS.agentFailed.name) failures.set(p.agentId, (failures.get(p.agentId) ?? 0) + 1);
+    else if (isLifecycleState(p.to)) states.set(p.agentId, p.to);
+  }
   const agents: AgentSummary[] = (start.config?.agents ?? []).map((a) => ({
     id: a.id,
     type: a.type,
-    status: reader.last([EVENTS.runEnd.name]) === undefined ? 'RUNNING' : 'STOPPED',
+    status: states.get(a.id) ?? (ended ? 'STOPPED' : 'RUNNING'),
     decisions: byAgent.get(a.id)?.decisions ?? 0,
     trust: byAgent.get(a.id)?.trust ?? 1,
+    // Attributed PnL is the portfolio's (a live desk view has it); the journal view leaves it out.
     pnl: 0,
     fees: 0,
     trades: 0,
-    failures: reader.count(EVENTS.agentFailed.name),
+    failures: failures.get(a.id) ?? 0,
   }));
   const portfolio = latestPortfolio(reader);
   const isHalted = halted(reader);
   return {
     mode: start.config?.mode ?? 'unknown',
     seed: start.config?.seed ?? 0,
-    status: reader.last([EVENTS.runEnd.name]) === undefined ? 'RUNNING' : 'STOPPED',
+    status: ended ? 'STOPPED' : 'RUNNING',
     simulatedMs,
     wallMs: 0,
     marketEvents: reader.count(EVENTS.market.name),

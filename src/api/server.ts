@@ -13,7 +13,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import {
   explain,
   latestPortfolio,
@@ -186,7 +185,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   );
   api.get(
     '/health',
-    { schema: { tags: ['probes'], security: [], response: { 200: z_object_status() } } },
+    { schema: { tags: ['probes'], security: [], response: { 200: S.statusOk } } },
     async () => ({ status: 'ok' as const }),
   );
   api.get(
@@ -214,7 +213,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     '/api/agents',
     {
       config: viewer,
-      schema: { tags: ['agents'], response: { 200: listOf('agents', S.agentSchema), ...errors } },
+      schema: { tags: ['agents'], response: { 200: S.listWrapper('agents', S.agentSchema), ...errors } },
     },
     async () => ({ agents: desk.status().agents.map((a) => ({ ...a })) }),
   );
@@ -253,7 +252,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       schema: {
         tags: ['decisions'],
         querystring: S.decisionsQuery,
-        response: { 200: listOf('decisions', S.decisionSchema), ...errors },
+        response: { 200: S.listWrapper('decisions', S.decisionSchema), ...errors },
       },
     },
     async (request) => ({
@@ -296,7 +295,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       schema: {
         tags: ['orders'],
         querystring: S.ordersQuery,
-        response: { 200: listOf('orders', S.orderSchema), ...errors },
+        response: { 200: S.listWrapper('orders', S.orderSchema), ...errors },
       },
     },
     async (request) => {
@@ -319,7 +318,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       schema: {
         tags: ['orders'],
         querystring: S.fillsQuery,
-        response: { 200: listOf('fills', S.fillSchema), ...errors },
+        response: { 200: S.listWrapper('fills', S.fillSchema), ...errors },
       },
     },
     async (request) => ({
@@ -332,7 +331,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     '/api/positions',
     {
       config: viewer,
-      schema: { tags: ['portfolio'], response: { 200: listOf('positions', S.positionSchema), ...errors } },
+      schema: {
+        tags: ['portfolio'],
+        response: { 200: S.listWrapper('positions', S.positionSchema), ...errors },
+      },
     },
     async () => ({ positions: (read((r) => latestPortfolio(r))?.positions ?? []).map(plain) }),
   );
@@ -358,7 +360,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       schema: {
         tags: ['portfolio'],
         querystring: S.historyQuery,
-        response: { 200: listOf('points', S.portfolioPointSchema), ...errors },
+        response: { 200: S.listWrapper('points', S.portfolioPointSchema), ...errors },
       },
     },
     async (request) => ({
@@ -411,7 +413,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     '/api/strategies',
     {
       config: viewer,
-      schema: { tags: ['agents'], response: { 200: listOf('strategies', S.strategySchema), ...errors } },
+      schema: {
+        tags: ['agents'],
+        response: { 200: S.listWrapper('strategies', S.strategySchema), ...errors },
+      },
     },
     async () => ({ strategies: desk.strategies().map(plain) }),
   );
@@ -424,7 +429,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
           tags: ['opportunities'],
           description: `Decisions of the agents whose type matches ${pattern} (newest last).`,
           querystring: S.limitQuery,
-          response: { 200: listOf('opportunities', S.opportunitySchema), ...errors },
+          response: { 200: S.listWrapper('opportunities', S.opportunitySchema), ...errors },
         },
       },
       async (request) => {
@@ -542,14 +547,6 @@ export async function listenApi(
   options: { host?: string; port?: number } = {},
 ): Promise<string> {
   return app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7070 });
-}
-
-function listOf<K extends string, T extends z.ZodType>(key: K, item: T) {
-  return S.listWrapper(key, item);
-}
-
-function z_object_status() {
-  return S.statusOk;
 }
 
 /** A JSON-plain copy (drops undefined, class instances become plain objects). */

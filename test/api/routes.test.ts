@@ -47,9 +47,13 @@ describe('agents, strategies and decisions', () => {
     const start = ofType<{ config: { agents: { id: string }[] } }>(f.journal.records, EVENTS.runStart)[0];
     expect(agents.map((a) => a.id)).toEqual(start?.p.config.agents.map((a) => a.id));
     const decisions = ofType<{ agentId: string }>(f.journal.records, EVENTS.decision);
+    const states = ofType<{ agentId: string; to: string }>(f.journal.records, EVENTS.agentState);
     for (const a of agents) {
       expect(a.decisions).toBe(decisions.filter((d) => d.p.agentId === a.id).length);
       expect(a.trust).toBeGreaterThan(0);
+      const last = states.filter((x) => x.p.agentId === a.id).at(-1);
+      expect(last).toBeDefined();
+      expect(a.status).toBe(last?.p.to);
     }
   });
 
