@@ -7,6 +7,9 @@ import type { DeskView, JournalSource } from './view.ts';
 
 const BREAKER_STATE: Readonly<Record<string, number>> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
+/** What each counter (and label set) had reached at the last scrape. */
+const lastSeen = new WeakMap<Counter<string>, Map<string, number>>();
+
 /** Sets a counter to a monotonic total read from elsewhere (adds the difference since the last scrape). */
 function follow(counter: Counter<string>, labels: Record<string, string>, total: number): void {
   const key = JSON.stringify(labels);
@@ -16,7 +19,6 @@ function follow(counter: Counter<string>, labels: Record<string, string>, total:
   counter.inc(labels, total > before ? total - before : 0);
   seen.set(key, Math.max(before, total));
 }
-const lastSeen = new WeakMap<Counter<string>, Map<string, number>>();
 
 export interface ApiMetrics {
   readonly registry: Registry;
@@ -75,7 +77,7 @@ export function createMetrics(desk: DeskView, journal: JournalSource): ApiMetric
       this.set(journal.pending?.() ?? 0);
     },
   });
-  const durations = new Histogram({
+  new Histogram({
     name: 'agent_decision_duration_seconds',
     help: 'Time an agent took to decide (only when the desk view measures it)',
     labelNames: ['agent'],
@@ -85,6 +87,5 @@ export function createMetrics(desk: DeskView, journal: JournalSource): ApiMetric
       for (const d of desk.decisionDurations?.() ?? []) this.observe({ agent: d.agentId }, d.seconds);
     },
   });
-  void durations;
   return { registry };
 }

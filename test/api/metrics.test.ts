@@ -90,3 +90,48 @@ it('needs a key', async () => {
   const r = await f.app.inject({ url: '/metrics' });
   expect(r.statusCode).toBe(401);
 });
+
+it('breaker states map to 0/1/2 and per-agent decision durations fill the histogram when a view measures them', async () => {
+  const { createMetrics, journalDeskView, journalDirSource } = await import('../../src/api/index.ts');
+  const base = journalDeskView(journalDirSource(f.journal.dir));
+  let durations = [
+    { agentId: 'momentum-fast', seconds: 0.002 },
+    { agentId: 'momentum-fast', seconds: 0.2 },
+    { agentId: 'regime', seconds: 0.0001 },
+  ];
+  const view = {
+    ...base,
+    risk: () => ({
+      ...base.risk(),
+      breakers: [
+        { breaker: 'volatility', scope: 'sim-a:BTC-USDT', state: 'OPEN', reason: 'jump', trips: 1 },
+        { breaker: 'error-rate', scope: 'sim-b', state: 'HALF_OPEN', reason: 'probing', trips: 1 },
+        { breaker: 'loss', scope: 'desk', state: 'CLOSED', reason: '', trips: 0 },
+      ],
+    }),
+    decisionDurations: () => {
+      const out = durations;
+      durations = [];
+      return out;
+    },
+  };
+  const { registry } = createMetrics(view, journalDirSource(f.journal.dir));
+  const { samples } = parsePrometheus(await registry.metrics());
+  const state = (scope: string) =>
+    samples.find((s) => s.name === 'concord_breaker_state' && s.labels.scope === scope)?.value;
+  expect(state('sim-a:BTC-USDT')).toBe(2);
+  expect(state('sim-b')).toBe(1);
+  expect(state('desk')).toBe(0);
+  const count = (agent: string) =>
+    samples.find((s) => s.name === 'agent_decision_duration_seconds_count' && s.labels.agent === agent)
+      ?.value;
+  expect(count('momentum-fast')).toBe(2);
+  expect(count('regime')).toBe(1);
+  const le = samples.find(
+    (s) =>
+      s.name === 'agent_decision_duration_seconds_bucket' &&
+      s.labels.agent === 'momentum-fast' &&
+      s.labels.le === '0.005',
+  );
+  expect(le?.value).toBe(1);
+});
