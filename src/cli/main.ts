@@ -67,6 +67,7 @@ Commands:
   explain <dir> <id>        why an order was placed: event, agents' votes and weights, consensus, risk rules, fills
   arb scan --pools <file>   profitable 2-3 hop DEX cycles in a pool snapshot, with optimal sizes
   venues                    exchanges reachable through ccxt and what each supports (--json)
+  keys create --role <role> an API key for the operator API (viewer, operator, admin), printed once
 
 Run 'concord <command> --help' for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or config (nothing started), 3 runtime error.
@@ -137,6 +138,8 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
         return await (await import('./arb.ts')).arbCommand(rest, out);
       case 'venues':
         return await (await import('./venues.ts')).venuesCommand(rest, out);
+      case 'keys':
+        return await (await import('./keys.ts')).keysCommand(rest, out);
       case 'journal':
         if (rest[0] === 'verify') return await verifyCommand(rest.slice(1), out);
         if (rest[0] === 'compact')

@@ -22,6 +22,8 @@ const COMMANDS = [
   ['safety', 'report'],
   ['explain'],
   ['venues'],
+  ['keys'],
+  ['keys', 'create'],
 ];
 
 describe('concord --help', () => {
@@ -38,7 +40,7 @@ describe('concord --help', () => {
     }
   }
 
-  for (const group of ['journal', 'safety']) {
+  for (const group of ['journal', 'safety', 'keys']) {
     it(`concord ${group} without a subcommand is a usage error listing the subcommands`, async () => {
       const out = captureOut();
       expect(await main([group], out)).toBe(2);

@@ -1,0 +1,220 @@
+/** The API's request and response schemas (zod; the OpenAPI document is generated from them). */
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../model/index.ts';
+
+export const errorSchema = z.object({ code: z.string(), message: z.string() });
+
+const limit = z.coerce.number().int().min(1).max(10_000).optional();
+const id = z.string().min(1).max(256);
+
+export const limitQuery = z.object({ limit }).strict();
+export const decisionsQuery = z.object({ agentId: id.optional(), triggerId: id.optional(), limit }).strict();
+export const ordersQuery = z
+  .object({
+    status: z.enum(ORDER_STATUSES).optional(),
+    instrumentId: id.optional(),
+    venue: id.optional(),
+    agentId: id.optional(),
+    limit,
+  })
+  .strict();
+export const fillsQuery = z
+  .object({ instrumentId: id.optional(), clientOrderId: id.optional(), limit })
+  .strict();
+export const historyQuery = z
+  .object({ minIntervalMs: z.coerce.number().int().min(0).max(86_400_000).optional(), limit })
+  .strict();
+export const traceQuery = z.object({ seq: z.coerce.number().int().min(1).optional() }).strict();
+export const idParams = z.object({ id }).strict();
+
+const reason = z.string().trim().min(1).max(500);
+export const haltBody = z.object({ reason, flatten: z.boolean().default(false) }).strict();
+export const resumeBody = z.object({ reason }).strict();
+
+export const agentSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  status: z.string(),
+  decisions: z.number(),
+  trust: z.number(),
+  failures: z.number(),
+  pnl: z.number(),
+  fees: z.number(),
+  trades: z.number(),
+});
+
+const intent = z.record(z.string(), z.unknown());
+export const decisionSchema = z.object({
+  seq: z.number(),
+  ts: z.number(),
+  decisionId: z.string(),
+  agentId: z.string(),
+  role: z.string(),
+  triggerId: z.string(),
+  confidence: z.number(),
+  reasoning: z.string(),
+  expectedReturn: z.number(),
+  intents: z.array(intent),
+  trust: z.number(),
+  weight: z.number(),
+  accepted: z.array(z.number()),
+  rejected: z.array(z.string()),
+  outcome: z
+    .object({ seq: z.number(), realizedReturn: z.number(), correct: z.boolean(), pnl: z.number() })
+    .nullable(),
+});
+
+export const orderSchema = z.looseObject({
+  clientOrderId: z.string(),
+  venueOrderId: z.string().nullable(),
+  agentIds: z.array(z.string()),
+  instrumentId: z.string(),
+  venue: z.string(),
+  side: z.string(),
+  quantity: z.string(),
+  status: z.string(),
+  filledQuantity: z.string(),
+  denialCode: z.string().nullable(),
+});
+
+export const fillSchema = z.looseObject({
+  seq: z.number(),
+  clientOrderId: z.string(),
+  tradeId: z.string(),
+  instrumentId: z.string(),
+  price: z.string(),
+  quantity: z.string(),
+  fee: z.string(),
+});
+
+export const positionSchema = z.object({
+  instrumentId: z.string(),
+  venue: z.string(),
+  quantity: z.string(),
+  averagePrice: z.string(),
+  mark: z.number().nullable(),
+  unrealizedPnl: z.number(),
+  realizedPnl: z.string(),
+});
+
+export const portfolioPointSchema = z.looseObject({
+  seq: z.number(),
+  ts: z.number(),
+  equity: z.number(),
+  peakEquity: z.number(),
+  drawdown: z.number(),
+  realizedPnl: z.number(),
+  unrealizedPnl: z.number(),
+  grossExposure: z.number(),
+  netExposure: z.number(),
+  positions: z.array(positionSchema),
+});
+
+export const riskSchema = z.object({
+  tradingState: z.string(),
+  halted: z.boolean(),
+  equity: z.number(),
+  peakEquity: z.number(),
+  drawdown: z.number(),
+  dailyPnl: z.number(),
+  grossExposure: z.number(),
+  netExposure: z.number(),
+  valueAtRisk: z.number().nullable(),
+  limits: z.array(
+    z.object({
+      name: z.string(),
+      used: z.number(),
+      limit: z.number().nullable(),
+      fraction: z.number().nullable(),
+    }),
+  ),
+  breakers: z.array(
+    z.object({
+      breaker: z.string(),
+      scope: z.string(),
+      state: z.string(),
+      reason: z.string(),
+      trips: z.number(),
+    }),
+  ),
+});
+
+export const performanceSchema = z.object({
+  loops: z.number(),
+  signals: z.number(),
+  decisions: z.number(),
+  trades: z.number(),
+  outcomes: z.number(),
+  winRate: z.number().nullable(),
+  pnl: z.number(),
+  averageExecutionMs: z.number().nullable(),
+  simulatedMs: z.number(),
+  uptimeSeconds: z.number(),
+});
+
+export const strategySchema = z.object({ id: z.string(), type: z.string(), config: z.unknown() });
+
+export const opportunitySchema = z.object({
+  seq: z.number(),
+  ts: z.number(),
+  decisionId: z.string(),
+  agentId: z.string(),
+  agentType: z.string(),
+  triggerId: z.string(),
+  confidence: z.number(),
+  expectedReturn: z.number(),
+  reasoning: z.string(),
+  intents: z.array(intent),
+  acted: z.boolean(),
+});
+
+export const journalSchema = z.object({
+  dir: z.string(),
+  head: z.object({ seq: z.number(), hash: z.string() }),
+  pending: z.number(),
+});
+
+export const verifySchema = z.object({
+  ok: z.boolean(),
+  records: z.number(),
+  headHash: z.string().nullable(),
+  code: z.string().nullable(),
+  firstBad: z.unknown().nullable(),
+});
+
+export const commandAnswer = z.object({
+  accepted: z.boolean(),
+  command: z.string(),
+  operator: z.string(),
+});
+
+export const metricsSummarySchema = z.object({
+  status: z.string(),
+  tradingState: z.string(),
+  marketEvents: z.number(),
+  triggers: z.number(),
+  decisions: z.number(),
+  decisionsPerSec: z.number(),
+  orders: z.number(),
+  denied: z.number(),
+  denials: z.record(z.string(), z.number()),
+  rejected: z.number(),
+  fills: z.number(),
+  halts: z.number(),
+  breakerTrips: z.number(),
+  pnl: z.number(),
+  journalSeq: z.number(),
+  journalPending: z.number(),
+  uptimeSeconds: z.number(),
+});
+
+export const statusOk = z.object({ status: z.literal('ok') });
+
+export const traceSchema = z.record(z.string(), z.unknown());
+
+/** `{ <key>: item[] }`. */
+export function listWrapper<K extends string, T extends z.ZodType>(key: K, item: T) {
+  return z.object({ [key]: z.array(item) } as { [P in K]: z.ZodArray<T> });
+}
+
+export const portfolioAnswer = z.object({ portfolio: portfolioPointSchema.nullable() });

@@ -1,0 +1,89 @@
+/**
+ * The narrow ports the operator API is built against, so it does not depend on how a session
+ * runner is wired: a read-only view of the desk, a source of journal readers, and a sink for
+ * operator commands. A live runner hands in views over its desk; `journalDeskView` serves a
+ * journal alone (a finished run, or tests).
+ */
+import type { JournalReader } from '../journal/index.ts';
+import type { DeskStatus } from '../kernel/index.ts';
+
+/** A circuit breaker as an operator sees it. */
+export interface BreakerView {
+  readonly breaker: string;
+  readonly scope: string;
+  readonly state: string;
+  readonly reason: string;
+  readonly trips: number;
+}
+
+/** One limit and how much of it is used (`used / limit`, 0 when the limit is not set). */
+export interface LimitUse {
+  readonly name: string;
+  readonly used: number;
+  readonly limit: number | null;
+  readonly fraction: number | null;
+}
+
+export interface RiskView {
+  readonly tradingState: string;
+  readonly halted: boolean;
+  readonly equity: number;
+  readonly peakEquity: number;
+  readonly drawdown: number;
+  readonly dailyPnl: number;
+  readonly grossExposure: number;
+  readonly netExposure: number;
+  /** One-day value at risk at 95 %, when the desk's risk engine computes one; null otherwise. */
+  readonly valueAtRisk: number | null;
+  readonly limits: readonly LimitUse[];
+  readonly breakers: readonly BreakerView[];
+}
+
+/** An agent's configuration (its strategy) as given to the desk. */
+export interface StrategyView {
+  readonly id: string;
+  readonly type: string;
+  readonly config: unknown;
+}
+
+/** What the API reads of a desk. Every call is cheap and never blocks the desk. */
+export interface DeskView {
+  status(): DeskStatus;
+  risk(): RiskView;
+  strategies(): readonly StrategyView[];
+  /** Denied orders by denial code, since the desk started. */
+  denials(): Readonly<Record<string, number>>;
+  /** Seconds each agent's recent decisions took, when the desk measures them (drained on read). */
+  decisionDurations?(): ReadonlyArray<{ agentId: string; seconds: number }>;
+}
+
+/** Gives a reader over the journal for the length of one call. */
+export interface JournalSource {
+  readonly dir: string;
+  withReader<T>(fn: (reader: JournalReader) => T): T;
+  /** Records appended but not yet durable (journal lag); 0 when unknown. */
+  pending?(): number;
+  /** Releases what the source holds open; the server calls it when it closes. */
+  close?(): void;
+}
+
+export interface Operator {
+  /** The API key's id. */
+  readonly keyId: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export type OperatorCommand =
+  | { readonly kind: 'halt'; readonly reason: string; readonly flatten: boolean; readonly operator: Operator }
+  | { readonly kind: 'resume'; readonly reason: string; readonly operator: Operator };
+
+/**
+ * Where operator commands go (the desk's command port). It journals each command with the
+ * operator's identity; a refusal is a ConcordError, answered 409 with its code.
+ */
+export interface CommandSink {
+  submit(command: OperatorCommand): Promise<void> | void;
+}
