@@ -5,16 +5,22 @@
  * One market event goes through `step()` strictly after the previous one has
  * finished (agents included), so a simulated run is a pure function of its inputs:
  * the journal's head hash identifies the run.
+ *
+ * The desk is the composition root and the public facade; its concerns live next to it:
+ * - the step pipeline (`step`, `warm`), data health and marks: here;
+ * - the step journal (held records, flush with checkpoint, durable-before-visible lines):
+ *   src/kernel/step-journal.ts (`StepJournal`);
+ * - thinking and submitting (fan-out, decisions, consensus, intents to orders): src/kernel/think.ts (`Thinker`);
+ * - operator actions (halt, resume, flatten): src/kernel/operator-actions.ts (`OperatorActions`);
+ * - where the limits come from and the agent types a desk can run: src/kernel/resolve-safety.ts,
+ *   src/kernel/agent-registry.ts.
  */
 
-import type { Agent, AgentContext, AgentDefinition, Trigger } from '../agents/contract.ts';
-import { createBuiltinRegistry } from '../agents/library/index.ts';
-import type { AgentRegistry } from '../agents/registry.ts';
+import type { Agent, AgentDefinition, Trigger } from '../agents/contract.ts';
 import { AgentSupervisor, type SupervisorEvent } from '../agents/supervisor.ts';
 import { Bus, EVENTS, type EventDef, type EventPayload, eventNamed, topics } from '../bus/index.ts';
 import {
   type Clock,
-  ConcordError,
   Decimal,
   IdGenerator,
   Lifecycle,
@@ -25,7 +31,7 @@ import {
 } from '../core/index.ts';
 import { MarketData } from '../data/index.ts';
 import { DataHealth, type FillSource, OrderManager } from '../execution/index.ts';
-import { DurableOutbox, durableSeq, type Journal } from '../journal/index.ts';
+import type { DurableOutbox, Journal } from '../journal/index.ts';
 import {
   type BookSequencing,
   type Decision,
@@ -36,28 +42,22 @@ import {
   isOrderable,
   type MarketEvent,
   type Order,
-  type OrderAttribution,
   type OrderableInstrument,
-  type OrderIntent,
   type Outcome,
-  type PlanIntent,
   type VenuePort,
   venueOf,
 } from '../model/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
-import {
-  BreakerBoard,
-  parseRiskConfig,
-  parseSafetyConfig,
-  type RiskConfig,
-  RiskEngine,
-  type SafetyConfig,
-  toBreakerBoardOptions,
-  toRiskConfig,
-} from '../risk/index.ts';
+import { BreakerBoard, RiskEngine, toBreakerBoardOptions } from '../risk/index.ts';
+import { deskRegistry } from './agent-registry.ts';
 import type { DeskConfig } from './config.ts';
 import { rerootConfigError } from './config.ts';
+import { OperatorActions } from './operator-actions.ts';
+import { resolveSafety } from './resolve-safety.ts';
+import { sortedEntries } from './sorted-entries.ts';
+import { StepJournal } from './step-journal.ts';
+import { Thinker } from './think.ts';
 
 export interface DeskOptions {
   readonly config: DeskConfig;
@@ -173,21 +173,20 @@ export class Desk {
     breakerTrips: 0,
   };
   readonly agentDecisions = new Map<string, number>();
+  /** Held records, flushes with checkpoints, and the durable-before-visible lines (src/kernel/step-journal.ts). */
+  readonly steps: StepJournal;
   /** The last lines shown (released by `visible`), newest last. */
-  readonly recent: string[] = [];
+  readonly recent: string[];
   /**
    * Lines waiting for their journal records to be durable; released after each commit.
    * Subscribe to it (as `onEvent` does) to see only what a crash cannot take back.
    */
-  readonly visible = new DurableOutbox<string>();
+  readonly visible: DurableOutbox<string>;
   /** Set when the desk must take no new risk (journal failure, rule error). */
   failClosedReason: string | undefined;
-  private abandoned = false;
-  private halted: { reason: string; since: number } | undefined;
+  private readonly operator: OperatorActions;
+  private readonly thinker: Thinker;
   private lastRiskObserveTs = Number.NEGATIVE_INFINITY;
-  /** Records of the current step not yet appended (flat: type, ts, payload, ...). */
-  private heldRecords: unknown[] | undefined;
-  private readonly holdRecords: boolean;
   private readonly health: DataHealth | undefined;
   private readonly staleAgents = new Set<string>();
   private activeProxies: Agent[] = [];
@@ -198,29 +197,30 @@ export class Desk {
 
   private readonly venues = new Map<string, VenuePort>();
   private readonly marketTap: ((event: MarketEvent) => void) | undefined;
-  /** Flatten commands carried out so far (their order ids must not collide within one ms). */
-  private flattens = 0;
   private readonly instruments = new Map<InstrumentId, Instrument>();
   private readonly agentIds: string[];
   private agentProxies: Agent[] = [];
   private heldEvents: SupervisorEvent[] | undefined;
   private readonly agentOrder = new Map<string, number>();
-  private readonly replayTimeouts: ReadonlyMap<string, ReadonlySet<string>> | undefined;
-  private readonly onEvent: ((text: string) => void) | undefined;
-  private lastFlushTs: number;
-  private readonly commitListeners: Array<(durableSeq: number) => void> = [];
 
   constructor(options: DeskOptions) {
     const { config } = options;
     this.config = config;
     this.clock = options.clock;
     this.journal = options.journal;
-    this.replayTimeouts = options.replayTimeouts;
     this.journalMarketEvents = options.journalMarketEvents ?? true;
-    this.holdRecords = options.holdRecords ?? true;
     this.marketTap = options.marketTap;
-    this.onEvent = options.onEvent;
-    this.visible.subscribe((text) => this.show(text));
+    this.steps = new StepJournal({
+      journal: this.journal,
+      clock: this.clock,
+      flushPolicy: config.journal,
+      holdRecords: options.holdRecords ?? true,
+      checkpoint: () => this.checkpoint(),
+      failClosed: (reason) => this.failClosed(reason),
+      onEvent: options.onEvent,
+    });
+    this.recent = this.steps.recent;
+    this.visible = this.steps.visible;
     this.ids = new IdGenerator();
     this.bus = new Bus({ clock: this.clock, source: 'desk' });
     for (const v of options.venues) this.venues.set(v.id, v);
@@ -318,7 +318,36 @@ export class Desk {
     } catch (err) {
       throw rerootConfigError(err, 'orchestrator');
     }
-    this.lastFlushTs = this.clock.now();
+    this.operator = new OperatorActions({
+      clock: this.clock,
+      steps: this.steps,
+      counters: this.counters,
+      risk: this.risk,
+      orders: this.orders,
+      portfolio: this.portfolio,
+      instruments: this.instruments,
+      referencePrice: (id) => this.referencePrice(id),
+    });
+    this.thinker = new Thinker({
+      clock: this.clock,
+      steps: this.steps,
+      counters: this.counters,
+      agentDecisions: this.agentDecisions,
+      market: this.market,
+      portfolio: this.portfolio,
+      orchestrator: this.orchestrator,
+      supervisor: this.supervisor,
+      orders: this.orders,
+      instruments: this.instruments,
+      replayTimeouts: options.replayTimeouts,
+      isHalted: () => this.operator.isHalted(),
+      activeAgents: () => this.activeProxies,
+      referencePrice: (id) => this.referencePrice(id),
+      holdAgentEvents: () => {
+        this.heldEvents = [];
+      },
+      releaseAgentEvents: () => this.releaseHeldEvents(),
+    });
     if (cp !== undefined) this.restore(cp);
   }
 
@@ -362,7 +391,7 @@ export class Desk {
 
   /** Stops the agents. Safe to call again (and after `abandon`): only the first call moves the lifecycle. */
   async stop(): Promise<void> {
-    const reason = this.abandoned ? 'abandoned' : 'stop';
+    const reason = this.steps.isAbandoned ? 'abandoned' : 'stop';
     const moving = this.lifecycle.transitionIfAllowed('STOPPING', reason);
     this.orchestrator.stop();
     await this.supervisor.stop();
@@ -374,58 +403,31 @@ export class Desk {
    * released without writing anything more (its workers still end).
    */
   async abandon(): Promise<void> {
-    this.abandoned = true;
+    this.steps.abandon();
     await this.stop();
   }
 
   /**
-   * Appends a record to the journal; a journal that cannot be written fails the desk closed.
-   * Inside a step, records are held (type, desk time, payload) and appended in the same order
-   * right after the first order reaches its venue, so canonical JSON and hashing are not on the
-   * path to the venue; the journal's sequence is unchanged. Payloads are fresh objects.
+   * Appends a record to the journal through the step journal: held during a step and appended in
+   * order right after the step's first order reaches its venue; a journal that cannot be written
+   * fails the desk closed. Payloads are fresh objects.
    */
   record<E extends EventDef>(event: E, payload: EventPayload<E>): void {
-    if (this.abandoned) return;
-    const held = this.heldRecords;
-    if (held !== undefined) {
-      held.push(event.name, this.clock.now(), payload);
-      return;
-    }
-    this.appendRecord(event.name, this.clock.now(), payload);
+    this.steps.record(event, payload);
   }
 
-  private appendRecord(type: string, ts: number, payload: unknown): void {
-    try {
-      this.journal.append(type, ts, payload);
-    } catch (err) {
-      this.failClosed(`journal write failed: ${toConcordError(err).shortMessage}`);
-      throw err;
-    }
+  /** Ends the batch with a checkpoint and commits it durably (`StepJournal.flush`). */
+  flush(): void {
+    this.steps.flush();
   }
 
-  /** The step failed: its records still go to the journal (a journal failure is already fail-closed). */
-  private releaseAfterFailure(): void {
-    try {
-      this.releaseHeldRecords();
-    } catch {
-      // failClosed() was called by appendRecord; the step's own error is the one to report.
-    }
-  }
-
-  /** Journals the records held during a step, in order; the first failure is rethrown after all were tried. */
-  private releaseHeldRecords(): void {
-    const held = this.heldRecords;
-    this.heldRecords = undefined;
-    if (held === undefined || held.length === 0 || this.abandoned) return;
-    let failure: unknown;
-    for (let i = 0; i < held.length; i += 3) {
-      try {
-        this.appendRecord(held[i] as string, held[i + 1] as number, held[i + 2]);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== undefined) throw failure;
+  /**
+   * Calls `listener` after every commit of a batch (which ends with a checkpoint), with the
+   * journal's durable seq: the desk's state at that moment is exactly what a restart restores.
+   * Returns a function that removes the listener.
+   */
+  onCommit(listener: (durableSeq: number) => void): () => void {
+    return this.steps.onCommit(listener);
   }
 
   /** Invariant 3: when the desk cannot trust its own records, it takes no new risk. */
@@ -437,7 +439,7 @@ export class Desk {
     if (this.lifecycle.state === 'RUNNING') this.lifecycle.transition('DEGRADED', `failed closed: ${reason}`);
     // Shown at once: the operator must learn that the desk stopped even if its journal cannot say so.
     const withheld = this.visible.withheld();
-    this.show(
+    this.steps.show(
       `HALT: ${reason}${withheld > 0 ? ` (${withheld} later line(s) not shown: their journal records are not durable)` : ''}`,
     );
   }
@@ -462,7 +464,7 @@ export class Desk {
         this.releaseHeldEvents();
       }
     }
-    if (this.holdRecords) this.heldRecords = [];
+    this.steps.beginStep();
     let trigger: Trigger | undefined;
     try {
       if (this.journalMarketEvents) this.record(EVENTS.market, event);
@@ -506,12 +508,12 @@ export class Desk {
       this.afterMarketEvent?.(event);
       trigger = this.orchestrator.onMarketEvent(event, { mid: mark, spread: book?.spread() });
     } catch (err) {
-      this.releaseAfterFailure();
+      this.steps.releaseAfterFailure();
       throw err;
     }
     if (trigger !== undefined) return this.thinkThenFlush(trigger);
-    this.releaseHeldRecords();
-    this.maybeFlush();
+    this.steps.releaseHeldRecords();
+    this.steps.maybeFlush();
     return undefined;
   }
 
@@ -531,87 +533,33 @@ export class Desk {
 
   private async thinkThenFlush(trigger: Trigger): Promise<void> {
     try {
-      await this.think(trigger);
+      await this.thinker.think(trigger);
     } finally {
-      this.releaseHeldRecords();
+      this.steps.releaseHeldRecords();
     }
-    this.maybeFlush();
+    this.steps.maybeFlush();
   }
 
   /**
    * Emergency halt: no new risk anywhere, every open order cancelled, and if asked every
-   * position flattened with reduce-only market orders (the desk stays REDUCING while it
-   * flattens, then HALTED). Agents are not asked anything until an operator resumes.
+   * position flattened (`OperatorActions.halt`, src/kernel/operator-actions.ts).
    */
-  async halt(request: { reason: string; flatten?: boolean; operator?: string }): Promise<void> {
-    const flatten = request.flatten === true;
-    this.halted = { reason: request.reason, since: this.clock.now() };
-    this.record(EVENTS.riskHalt, { reason: request.reason, flatten, operator: request.operator ?? null });
-    this.counters.halts++;
-    this.note(`HALT requested: ${request.reason}${flatten ? ' (flattening)' : ''}`);
-    this.risk.setTradingState({ kind: 'global' }, flatten ? 'REDUCING' : 'HALTED', `halt: ${request.reason}`);
-    await this.orders.cancelAll();
-    if (flatten) await this.closePositions(`halt-${this.halted.since}`);
+  halt(request: { reason: string; flatten?: boolean; operator?: string }): Promise<void> {
+    return this.operator.halt(request);
   }
 
-  /**
-   * Closes every open position with reduce-only market orders (order ids `<prefix>#<i>`), leaving
-   * the trading state as it is; returns how many orders were sent to the gate. An operator's
-   * `flatten` command; a halt with `flatten` does the same after cancelling.
-   */
-  async flatten(): Promise<number> {
-    return this.closePositions(`flatten-${this.clock.now()}-${this.flattens++}`);
+  /** Closes every open position with reduce-only market orders; returns how many were sent (`OperatorActions.flatten`). */
+  flatten(): Promise<number> {
+    return this.operator.flatten();
   }
 
-  private async closePositions(prefix: string): Promise<number> {
-    let i = 0;
-    for (const p of this.portfolio.allPositions()) {
-      if (p.quantity.isZero()) continue;
-      const instrument = this.instruments.get(p.instrumentId);
-      if (instrument === undefined || !isOrderable(instrument)) continue;
-      const quantity = p.quantity.abs().roundToStep(instrument.lotSize, 'down');
-      if (quantity.isZero()) continue;
-      const root = `${prefix}#${i++}`;
-      await this.orders.submitIntent(
-        {
-          kind: 'order',
-          instrumentId: p.instrumentId,
-          side: p.quantity.isPositive() ? 'sell' : 'buy',
-          type: 'market',
-          quantity,
-          reduceOnly: true,
-        },
-        {
-          decisionId: root,
-          leg: 0,
-          ts: this.clock.now(),
-          referencePrice: this.referencePrice(p.instrumentId),
-          instrument,
-        },
-      );
-    }
-    return i;
-  }
-
-  /** Resuming after a halt takes an explicit operator action. */
+  /** Resuming after a halt takes an explicit operator action (`OperatorActions.resume`). */
   resume(request: { operator: string; reason: string }): void {
-    if (this.halted === undefined) return;
-    this.record(EVENTS.riskResume, {
-      operator: request.operator,
-      reason: request.reason,
-      haltedSince: this.halted.since,
-    });
-    this.halted = undefined;
-    this.risk.setTradingState(
-      { kind: 'global' },
-      'ACTIVE',
-      `resumed by ${request.operator}: ${request.reason}`,
-    );
-    this.note(`RESUMED by ${request.operator}: ${request.reason}`);
+    this.operator.resume(request);
   }
 
   isHalted(): boolean {
-    return this.halted !== undefined;
+    return this.operator.isHalted();
   }
 
   private openOrderCount(venue?: string): number {
@@ -675,111 +623,6 @@ export class Desk {
   /** Reference price for risk checks: the book's mid, else the last trade or bar close. */
   referencePrice(id: InstrumentId): number | undefined {
     return this.market.book(id)?.mid() ?? this.market.lastPrice(id);
-  }
-
-  private async think(trigger: Trigger): Promise<void> {
-    this.counters.triggers++;
-    // A halted desk does not ask its agents: nothing they propose could be acted on.
-    if (this.halted !== undefined) return;
-    const context: AgentContext = {
-      ts: this.clock.now(),
-      trigger,
-      market: this.market,
-      portfolio: this.portfolio,
-    };
-    const replayed = this.replayTimeouts === undefined ? undefined : this.replayTimeouts.get(trigger.id);
-    this.heldEvents = [];
-    let result: Awaited<ReturnType<Orchestrator['think']>>;
-    try {
-      result = await this.orchestrator.think(
-        trigger,
-        context,
-        this.supervisor,
-        this.activeProxies,
-        this.replayTimeouts === undefined
-          ? undefined
-          : {
-              // Replay: a deadline missed in the recorded run is missed again; nobody else has one.
-              forcedOutcomes: new Map([...(replayed ?? [])].map((id) => [id, 'timeout' as const])),
-              defaultForced: 'none',
-            },
-      );
-    } finally {
-      this.releaseHeldEvents();
-    }
-    for (const r of result.results) {
-      if (r.status === 'timeout')
-        this.record(EVENTS.agentTimeout, { triggerId: trigger.id, agentId: r.agentId });
-      else if (r.status !== 'ok' && r.status !== 'skipped') this.counters.agentFailures++;
-    }
-    // A trigger, its decisions and the consensus are journaled when some agent had something to
-    // say (an intent or a non-zero confidence); empty answers are only counted.
-    let journaled = false;
-    for (const rec of result.records) {
-      this.counters.decisions++;
-      this.agentDecisions.set(rec.agentId, (this.agentDecisions.get(rec.agentId) ?? 0) + 1);
-      if (rec.intents.length === 0 && rec.confidence === 0) continue;
-      if (!journaled) {
-        journaled = true;
-        const { event: _event, ...triggerRecord } = trigger;
-        this.record(EVENTS.trigger, triggerRecord);
-      }
-      this.record(EVENTS.decision, rec);
-    }
-    const consolidation = result.consolidation;
-    if (journaled) this.record(EVENTS.consensus, { triggerId: trigger.id, ...consolidation });
-    if (consolidation.accepted.length === 0) return;
-    this.counters.consensus++;
-    for (let i = 0; i < consolidation.accepted.length; i++) {
-      const accepted = consolidation.accepted[i]!;
-      const decisionId = accepted.decisionIds[0] as string;
-      const attribution = { decisionId, agentIds: [...accepted.agentIds], weights: [...accepted.weights] };
-      this.note(
-        `consensus ${describeIntent(accepted.intent as unknown as { kind: string })} by ${accepted.agentIds.join('+')}`,
-      );
-      await this.submit(accepted.intent as OrderIntent | PlanIntent, `${decisionId}#${i}`, attribution);
-    }
-  }
-
-  /**
-   * Hands an accepted intent to the order manager. The order id root is unique per
-   * accepted intent (`<decisionId>#<index>`), so two intents of one decision never share ids.
-   * The attribution goes with the order (and every leg and hedge of a plan): its fills are
-   * credited to these agents however they arrive.
-   */
-  private async submit(
-    intent: OrderIntent | PlanIntent,
-    orderRoot: string,
-    attribution: OrderAttribution,
-  ): Promise<void> {
-    const ts = this.clock.now();
-    if (intent.kind === 'order') {
-      const instrument = this.instruments.get(intent.instrumentId);
-      if (instrument === undefined || !isOrderable(instrument)) return;
-      if (this.holdRecords) this.heldRecords ??= [];
-      const pending = this.orders.submitIntent(intent, {
-        decisionId: orderRoot,
-        leg: 0,
-        ts,
-        referencePrice: this.referencePrice(intent.instrumentId),
-        instrument,
-        attribution,
-      });
-      // The order is at its venue (or denied): now journal what led to it, in order.
-      this.releaseHeldRecords();
-      await pending;
-    } else {
-      const legs = [];
-      for (const leg of intent.legs) {
-        const instrument = this.instruments.get(leg.instrumentId);
-        if (instrument === undefined || !isOrderable(instrument)) return;
-        legs.push({ instrument, referencePrice: this.referencePrice(leg.instrumentId) });
-      }
-      if (this.holdRecords) this.heldRecords ??= [];
-      const pending = this.orders.submitPlan(intent, { decisionId: orderRoot, ts, legs, attribution });
-      this.releaseHeldRecords();
-      await pending;
-    }
   }
 
   private onExecutionEvent<E extends EventDef>(event: E, payload: EventPayload<E>): void {
@@ -847,56 +690,9 @@ export class Desk {
       this.note(`agent ${e.agentId} restarted (attempt ${e.attempt})`);
   }
 
-  /** A line for the operator, shown once the records written so far (this step's held ones included) are durable. */
+  /** A line for the operator, shown once the records it reports on are durable (`StepJournal.note`). */
   private note(text: string): void {
-    const held = this.heldRecords === undefined ? 0 : this.heldRecords.length / 3;
-    this.visible.hold(this.journal.head().seq + held, text);
-  }
-
-  private show(text: string): void {
-    this.recent.push(text);
-    if (this.recent.length > 50) this.recent.splice(0, this.recent.length - 50);
-    this.onEvent?.(text);
-  }
-
-  /**
-   * Calls `listener` after every commit of a batch (which ends with a checkpoint), with the
-   * journal's durable seq: the desk's state at that moment is exactly what a restart restores.
-   * Returns a function that removes the listener.
-   */
-  onCommit(listener: (durableSeq: number) => void): () => void {
-    this.commitListeners.push(listener);
-    return () => {
-      const i = this.commitListeners.indexOf(listener);
-      if (i >= 0) this.commitListeners.splice(i, 1);
-    };
-  }
-
-  private maybeFlush(): void {
-    const now = this.clock.now();
-    if (
-      now - this.lastFlushTs >= this.config.journal.flushEveryMs ||
-      this.journal.pendingCount() >= this.config.journal.maxBatch
-    ) {
-      this.flush();
-    }
-  }
-
-  /** Ends the batch with a checkpoint and commits it durably. */
-  flush(): void {
-    this.releaseHeldRecords();
-    this.lastFlushTs = this.clock.now();
-    this.record(EVENTS.checkpoint, this.checkpoint());
-    try {
-      this.journal.flush();
-    } catch (err) {
-      this.failClosed(`journal flush failed: ${toConcordError(err).shortMessage}`);
-      throw err;
-    }
-    // Durable and covered by the checkpoint just committed: a restart restores all of it.
-    const durable = durableSeq(this.journal);
-    this.visible.release(durable);
-    for (const listener of this.commitListeners) listener(durable);
+    this.steps.note(text);
   }
 
   checkpoint(): Checkpoint {
@@ -925,61 +721,10 @@ export class Desk {
   }
 }
 
-export function describeIntent(intent: { kind: string }): string {
-  if (intent.kind === 'order') {
-    const o = intent as unknown as OrderIntent;
-    return `${o.side} ${o.quantity} ${o.instrumentId}`;
-  }
-  if (intent.kind === 'plan') {
-    const p = intent as unknown as PlanIntent;
-    return `plan ${p.label} (${p.legs.map((l) => `${l.side} ${l.quantity} ${l.instrumentId}`).join(', ')})`;
-  }
-  return intent.kind;
-}
-
 export type { Decision, DecisionRecord };
 export { Decimal, monotonicMs };
-
-export function sortedEntries<V>(record: Readonly<Record<string, V>>): Array<[string, V]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The built-in agents plus any given by the embedder. */
-export function deskRegistry(extra: readonly AgentDefinition<unknown>[] = []): AgentRegistry {
-  const registry = createBuiltinRegistry();
-  for (const definition of extra) registry.register(definition);
-  return registry;
-}
 
 function venueOfPayload(payload: unknown): string {
   const order = (payload as { order?: { venue?: string } }).order;
   return order?.venue ?? 'unknown';
-}
-
-/**
- * The desk's limits come from one place: the `safety` section when given (its
- * riskManagement part), else the `risk` shorthand. Both at once is ambiguous.
- */
-export function resolveSafety(config: DeskConfig): { risk: RiskConfig; safety: SafetyConfig } {
-  const hasRisk = Object.keys(config.risk).length > 0;
-  if (config.safety !== undefined && hasRisk) {
-    throw new ConcordError(
-      'CONCORD_ERR_CONFIG_INVALID',
-      'config: give the limits either in "safety.riskManagement" or in "risk", not both',
-      {
-        details: { path: 'risk', expected: 'either safety or risk' },
-      },
-    );
-  }
-  if (config.safety !== undefined) {
-    const safety = parseSafetyConfig(config.safety);
-    return { risk: toRiskConfig(safety), safety };
-  }
-  let risk: RiskConfig;
-  try {
-    risk = parseRiskConfig(config.risk);
-  } catch (err) {
-    throw rerootConfigError(err, 'risk');
-  }
-  return { risk, safety: parseSafetyConfig({}) };
 }

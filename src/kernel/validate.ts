@@ -8,8 +8,9 @@ import type { AgentDefinition } from '../agents/contract.ts';
 import { parseAgentConfig } from '../agents/registry.ts';
 import { ConcordError, isConcordError } from '../core/index.ts';
 import { parseOrchestratorConfig } from '../orchestrator/index.ts';
+import { deskRegistry } from './agent-registry.ts';
 import { type DeskConfig, rerootConfigError } from './config.ts';
-import { deskRegistry, resolveSafety } from './desk.ts';
+import { resolveSafety } from './resolve-safety.ts';
 import { parseShadowConfig, type ShadowConfig, shadowDeskConfig } from './shadow-config.ts';
 
 export function validateDeskConfig(

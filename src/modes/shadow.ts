@@ -26,8 +26,9 @@ import {
 } from '../core/index.ts';
 import { SqliteJournal } from '../journal/index.ts';
 import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from '../kernel/config.ts';
-import { Desk, sortedEntries } from '../kernel/desk.ts';
+import { Desk } from '../kernel/desk.ts';
 import { type PromotionThresholds, shadowFieldError } from '../kernel/shadow-config.ts';
+import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
 import type { BookSequencing, Instrument, MarketEvent } from '../model/index.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConcordError } from '../../src/core/index.ts';
 import { loadDeskConfig, parseDeskConfig } from '../../src/kernel/config.ts';
-import { resolveSafety } from '../../src/kernel/desk.ts';
+import { resolveSafety } from '../../src/kernel/resolve-safety.ts';
 import { validateDeskConfig } from '../../src/kernel/validate.ts';
 import { tempDir } from '../helpers/cli.ts';
 
