@@ -123,13 +123,14 @@ export function breakSubdirectories(control: string, outside: string): void {
  */
 function replaceEntry(path: string, make: (path: string) => void): void {
   for (let attempt = 0; ; attempt++) {
-    rmSync(path, { recursive: true, force: true });
     try {
+      // The desk may be moving a file into the directory while it is removed (ENOTEMPTY).
+      rmSync(path, { recursive: true, force: true });
       make(path);
       return;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if ((code !== 'EEXIST' && code !== 'EISDIR') || attempt >= 100) throw err;
+      if (!['EEXIST', 'EISDIR', 'ENOTEMPTY'].includes(code ?? '') || attempt >= 100) throw err;
     }
   }
 }
