@@ -95,7 +95,7 @@ export async function serveRunApi(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port === 0) throw error;
       url = await listenApi(app, { host: options.host, port: 0 });
-      out.err(`API: port ${options.port} is in use; serving on a free port instead`);
+      out.err(`API port ${options.port} is in use; serving on a free port instead`);
     }
   } catch (error) {
     await app.close().catch(() => undefined);
