@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lastJsonLine, runCli, runCliAsync, tempDir } from '../helpers/cli.ts';
@@ -87,6 +89,43 @@ describe('concord run serves the operator API', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('a port in use falls back to a free port, with a notice; the run is not disturbed', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dir = join(tempDir(), 'journal');
+      const child = runCliAsync([
+        'run',
+        '--journal',
+        dir,
+        '--duration',
+        '5s',
+        '--speed',
+        'max',
+        '--api-port',
+        String(port),
+        '--json',
+      ]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(0);
+      expect(stderr).toContain(`API port ${port} is in use; serving on a free port instead`);
+      const url = (lastJsonLine(stdout).api as { url: string }).url;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toBe(`http://127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
 
   it('--no-api serves nothing and prints no key', () => {
     const dir = join(tempDir(), 'journal');
