@@ -3,7 +3,8 @@
  * exit codes (0 ok, 1 check failed, 2 bad usage or config, 3 runtime error),
  * --json (the last line is one JSON object), colours and the live panel only on a terminal.
  */
-import { isConcordError, LiveClock, toConcordError } from '../core/index.ts';
+import { join } from 'node:path';
+import { ConcordError, isConcordError, LiveClock, toConcordError } from '../core/index.ts';
 import type { DeskConfig, DeskStatus } from '../kernel/index.ts';
 import type { RunSummary } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
@@ -43,6 +44,22 @@ const RUN_FLAGS: FlagSpecs = {
   config: { type: 'string', description: 'desk config file (JSON)', placeholder: 'file' },
   json: { type: 'boolean', description: 'no panel; the last line of output is one JSON summary' },
   live: { type: 'boolean', description: 'allow live trading (also needs live.enabled in the config)' },
+  'api-port': {
+    type: 'int',
+    description: 'port of the operator API (default 7070; in use: a free one; 0 = any free port)',
+    placeholder: 'n',
+  },
+  'api-host': {
+    type: 'string',
+    description: 'address the API listens on (default 127.0.0.1; others warn)',
+    placeholder: 'host',
+  },
+  'api-keys': {
+    type: 'string',
+    description: 'API keys file (default <journal>/api-keys.json; made with one operator key when missing)',
+    placeholder: 'file',
+  },
+  'no-api': { type: 'boolean', description: 'do not serve the operator API' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 const REPLAY_FLAGS: FlagSpecs = {
@@ -170,7 +187,8 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
     out.line(
       formatHelp(
         'Usage: concord run [options]',
-        'Runs a desk. Sandbox by default, with nothing to configure.',
+        'Runs a desk. Sandbox by default, with nothing to configure. Serves the operator API on\n' +
+          'http://127.0.0.1:7070 while it runs (URL and, on first run, an operator key on stderr).',
         RUN_FLAGS,
       ),
     );
@@ -192,6 +210,28 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   const json = flags.json === true;
   const speed = typeof flags.speed === 'number' ? flags.speed : 10;
   const durationMs = typeof flags.duration === 'number' ? flags.duration : Number.POSITIVE_INFINITY;
+  const apiPort = typeof flags['api-port'] === 'number' ? flags['api-port'] : 7070;
+  if (apiPort < 0 || apiPort > 65535)
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      `flag --api-port: expected 0-65535, received ${apiPort}`,
+      {
+        details: { path: '--api-port', expected: '0-65535', received: apiPort },
+      },
+    );
+  const apiOptions =
+    flags['no-api'] === true
+      ? undefined
+      : {
+          host: typeof flags['api-host'] === 'string' ? flags['api-host'] : '127.0.0.1',
+          port: apiPort,
+          keysPath:
+            typeof flags['api-keys'] === 'string'
+              ? flags['api-keys']
+              : join(config.journal.dir, 'api-keys.json'),
+          journalDir: config.journal.dir,
+        };
+  let api: { url: string; close(): Promise<void> } | undefined;
 
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -224,12 +264,23 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
         }
       },
       onEvent: json || panel ? undefined : (text) => out.line(text),
+      ...(apiOptions === undefined
+        ? {}
+        : {
+            onReady: async (desk, journal) => {
+              // Loaded only when served: fastify costs start-up time a --no-api run need not pay.
+              const { serveRunApi } = await import('./serve.ts');
+              api = await serveRunApi(desk, journal, apiOptions, out);
+            },
+            onEnd: () => api?.close(),
+          }),
     });
     if (timer !== undefined) ui.clearTimer(timer);
     if (panel && lastStatus) out.line(renderPanel(lastStatus, out));
-    printSummary(summary, out, json);
+    printSummary(summary, out, json, api?.url);
     return EXIT.ok;
   } finally {
+    await api?.close();
     if (timer !== undefined) ui.clearTimer(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -240,7 +291,7 @@ function statusLine(s: DeskStatus): string {
   return `[${formatDuration(s.simulatedMs)} sim] decisions=${s.decisions} orders=${s.orders} fills=${s.fills} pnl=${formatMoney(s.pnl)} desk=${s.status} state=${s.tradingState}`;
 }
 
-function printSummary(s: RunSummary, out: Out, json: boolean): void {
+function printSummary(s: RunSummary, out: Out, json: boolean, apiUrl: string | undefined): void {
   if (!json) {
     out.line('');
     out.line(out.paint('bold', `Concord run summary (${s.mode}, seed ${s.seed})`));
@@ -271,6 +322,7 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
       out.line(
         `  resumed from    seq ${s.resumed.fromSeq}${s.resumed.crashed ? ' after a crash (cut tail detected and skipped)' : ''}`,
       );
+    if (apiUrl !== undefined) out.line(`  api             ${apiUrl} (closed)`);
     out.line(`  journal         ${s.journalDir} (${s.records} records, head ${s.journalHash.slice(0, 16)}…)`);
     out.line(
       out.paint(
@@ -280,7 +332,8 @@ function printSummary(s: RunSummary, out: Out, json: boolean): void {
     );
     return;
   }
-  out.line(JSON.stringify(s));
+  // Only the URL: the API key is never part of the output.
+  out.line(JSON.stringify(apiUrl === undefined ? s : { ...s, api: { url: apiUrl } }));
 }
 
 async function replayCommand(argv: readonly string[], out: Out): Promise<number> {

@@ -7,9 +7,10 @@
  */
 import type { AgentDefinition } from '../agents/contract.ts';
 import { ConcordError, SimulatedClock } from '../core/index.ts';
-import type { VerifyProgress } from '../journal/index.ts';
+import type { SqliteJournal, VerifyProgress } from '../journal/index.ts';
 import type { CommandSource } from '../kernel/commands.ts';
 import { type DeskConfig, startTimeMs } from '../kernel/config.ts';
+import type { Desk } from '../kernel/desk.ts';
 import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts';
 import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type DeskStatus, deskStatus } from '../kernel/status.ts';
@@ -37,6 +38,13 @@ export interface RunOptions {
    * CLI gives the control-file channel of the journal directory (`concord halt` / `resume`).
    */
   readonly commands?: CommandSource;
+  /**
+   * Told once the desk has started, before the first step (the CLI serves the operator API over
+   * the desk and its journal here). Awaited; a throw fails the run, so callers catch their own.
+   */
+  readonly onReady?: (desk: Desk, journal: SqliteJournal) => Promise<void> | void;
+  /** Told when the loop has ended or failed, before `run.end` is journaled (the CLI closes the API). */
+  readonly onEnd?: () => Promise<void> | void;
 }
 
 export interface RunSummary extends Omit<DeskStatus, 'recent' | 'decisionsPerSec'> {
@@ -122,6 +130,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
   // The shadow session rides along when the run's config (the journal's, when resuming) asks for it.
   const hooks: SessionHooks = {
     ready: async (session) => {
+      await options.onReady?.(session.desk, session.journal);
       const settings = parseShadowConfig(session.config.shadow);
       if (!settings.enabled) return;
       shadow = new ShadowSession({
@@ -139,6 +148,7 @@ export async function runDesk(options: RunOptions): Promise<RunSummary> {
       hooks.afterStep = (event) => live.onMarketEvent(event);
     },
     beforeEnd: async (session, reason) => {
+      await options.onEnd?.();
       if (shadow === undefined) return;
       if (reason !== 'failed')
         shadow.evaluatePromotion(

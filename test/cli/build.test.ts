@@ -56,6 +56,7 @@ describe('compiled CLI', () => {
       '--speed',
       'max',
       '--json',
+      '--no-api',
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

@@ -24,9 +24,14 @@ describe('npm start (concord run, sandbox defaults)', () => {
     expect(seenAfterMs).toBeLessThan(10_000);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', r));
-    expect(stderr).toBe('');
+    // stderr holds only the operator API's URL and its first-run key (7070, or a free port if taken).
+    const lines = stderr.trim().split('\n');
+    expect(lines.some((l) => /^API http:\/\/127\.0\.0\.1:\d+ /.test(l))).toBe(true);
+    expect(lines.some((l) => /^API first-run operator key .*: concord_\S+$/.test(l))).toBe(true);
+    expect(lines.every((l) => /^API /.test(l))).toBe(true);
     expect(code).toBe(0);
     expect(stdout).toContain('Concord run summary');
+    expect(stdout).not.toMatch(/concord_[0-9a-f]{12}_/); // the key is never on stdout
     expect(stdout).toMatch(/PnL\s+[+-]?\d/);
     expect(stdout).toMatch(/momentum-fast\s+momentum\s+\w+\s+\d+\s+\d\.\d{3}/); // per-agent decisions and trust
     const verify = runCli(['journal', 'verify', dir]);
