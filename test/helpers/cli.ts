@@ -45,3 +45,14 @@ export function lastJsonLine(stdout: string): Record<string, unknown> {
 export function tempDir(prefix = 'concord-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/**
+ * What `concord run` wrote to stderr besides the operator API's own lines (its URL, a first-run
+ * key, a port fallback), which every run with the API on prints.
+ */
+export function stderrBesidesApi(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('API '))
+    .join('\n');
+}

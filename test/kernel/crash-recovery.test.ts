@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/index.ts';
 import { JournalReader } from '../../src/journal/index.ts';
-import { lastJsonLine, runCli, runCliAsync, tempDir } from '../helpers/cli.ts';
+import { lastJsonLine, runCli, runCliAsync, stderrBesidesApi, tempDir } from '../helpers/cli.ts';
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   const start = Date.now();
@@ -61,7 +61,7 @@ describe('crash recovery', () => {
     const resumed = runCli(['run', '--duration', '30s', '--speed', 'max', '--json', '--journal', dir], {
       timeoutMs: 120_000,
     });
-    expect(resumed.stderr).toBe('');
+    expect(stderrBesidesApi(resumed.stderr)).toBe('');
     expect(resumed.code).toBe(0);
     const summary = lastJsonLine(resumed.stdout);
     expect(summary.resumed).toEqual({ fromSeq: before.length, crashed: true });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastJsonLine, runCli, tempDir } from '../helpers/cli.ts';
+import { lastJsonLine, runCli, stderrBesidesApi, tempDir } from '../helpers/cli.ts';
 
 describe('determinism (invariant 1)', () => {
   it('two runs with the same seed print the same journalHash, and replay reproduces it', () => {
@@ -21,7 +21,7 @@ describe('determinism (invariant 1)', () => {
       dir,
     ];
     const ra = runCli(args(a), { timeoutMs: 240_000 });
-    expect(ra.stderr).toBe('');
+    expect(stderrBesidesApi(ra.stderr)).toBe('');
     expect(ra.code).toBe(0);
     const rb = runCli(args(b), { timeoutMs: 240_000 });
     expect(rb.code).toBe(0);
