@@ -6,14 +6,7 @@
 import { EVENTS } from '../bus/index.ts';
 import { ConcordError } from '../core/index.ts';
 import type { Journal, JournalReader } from '../journal/index.ts';
-import {
-  agentSummaries,
-  applyCommand,
-  type Desk,
-  type DeskCommand,
-  type DeskStatus,
-  lifecycleStatus,
-} from '../kernel/index.ts';
+import { applyCommand, type Desk, type DeskCommand, type DeskStatus, deskStatus } from '../kernel/index.ts';
 import type { CommandSink, DeskView, JournalSource, LimitUse, RiskView } from './view.ts';
 
 export interface LiveDeskViewOptions {
@@ -47,34 +40,9 @@ export function liveDeskView(desk: Desk, options: LiveDeskViewOptions = {}): Des
   };
   return {
     status(): DeskStatus {
-      const c = desk.counters;
-      const simulatedMs = simulated();
-      return {
-        mode: desk.config.mode,
-        seed: desk.config.seed,
-        ...lifecycleStatus(desk),
-        simulatedMs,
-        wallMs: options.wallMs?.() ?? 0,
-        marketEvents: c.marketEvents,
-        triggers: c.triggers,
-        decisions: c.decisions,
-        decisionsPerSec: simulatedMs > 0 ? (c.decisions * 1000) / simulatedMs : 0,
-        orders: c.orders,
-        denied: c.denied,
-        rejected: c.rejected,
-        fills: c.fills,
-        pnl: desk.portfolio.totalPnlExact().toNumber(),
-        tradingState: desk.tradingState(),
-        halts: c.halts,
-        breakerTrips: c.breakerTrips,
-        positions: desk.portfolio
-          .allPositions()
-          .filter((p) => !p.quantity.isZero())
-          .map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity.toString() })),
-        agents: agentSummaries(desk),
-        venues: lifecycleStatus(desk).venues,
-        recent: [...desk.recent],
-      };
+      // The kernel's one status view; a copy of the recent lines, so a response never aliases the desk's.
+      const status = deskStatus(desk, options.wallMs?.() ?? 0, simulated());
+      return { ...status, recent: [...status.recent] };
     },
     risk(): RiskView {
       const m = desk.portfolio.metrics();
