@@ -149,6 +149,8 @@ interface Spec {
   readonly kind: EventKind;
   readonly doc: string;
   readonly schema?: z.ZodType;
+  /** Carries state a restart must not lose: applied from the durable tail after the last checkpoint. */
+  readonly resumeTail?: true;
 }
 
 /** The catalogue. Keys are how code names an event; `name` is the journal's record type. */
@@ -211,12 +213,14 @@ const SPEC = {
     version: 1,
     kind: 'output',
     doc: 'A market change big enough to ask the agents about (journaled when some agent had something to say).',
+    resumeTail: true,
   },
   decision: {
     name: 'decision',
     version: 1,
     kind: 'output',
     doc: 'One agent’s decision for a trigger: intents, confidence, reasoning.',
+    resumeTail: true,
   },
   consensus: {
     name: 'consensus',
@@ -338,78 +342,91 @@ const SPEC = {
     version: 2,
     kind: 'output',
     doc: 'An order was created from an accepted intent, before the risk gate.',
+    resumeTail: true,
   },
   orderDenied: {
     name: 'order.denied',
     version: 2,
     kind: 'output',
     doc: 'The risk gate (or order shaping, or fail-closed) refused an order; it never left.',
+    resumeTail: true,
   },
   orderSubmitted: {
     name: 'order.submitted',
     version: 2,
     kind: 'output',
     doc: 'An order passed the gate and is being sent to its venue.',
+    resumeTail: true,
   },
   orderAccepted: {
     name: 'order.accepted',
     version: 2,
     kind: 'output',
     doc: 'The venue accepted an order.',
+    resumeTail: true,
   },
   orderRejected: {
     name: 'order.rejected',
     version: 2,
     kind: 'output',
     doc: 'The venue refused an order.',
+    resumeTail: true,
   },
   orderFilled: {
     name: 'order.filled',
     version: 2,
     kind: 'output',
     doc: 'A fill was applied to an order (partial or complete).',
+    resumeTail: true,
   },
   orderPendingCancel: {
     name: 'order.pending-cancel',
     version: 2,
     kind: 'output',
     doc: 'Reconciliation found an order the venue is cancelling.',
+    resumeTail: true,
   },
   orderCancelRequested: {
     name: 'order.cancel-requested',
     version: 2,
     kind: 'output',
     doc: 'A cancel was asked of the venue.',
+    resumeTail: true,
   },
   orderCancelFailed: {
     name: 'order.cancel-failed',
     version: 2,
     kind: 'output',
     doc: 'A cancel request failed at the venue.',
+    resumeTail: true,
   },
   orderCanceled: {
     name: 'order.canceled',
     version: 2,
     kind: 'output',
     doc: 'The venue cancelled an order.',
+    resumeTail: true,
   },
   orderExpired: {
     name: 'order.expired',
     version: 2,
     kind: 'output',
     doc: 'An order expired at the venue (IOC/FOK remainder, time in force).',
+    resumeTail: true,
   },
   orderUnknown: {
     name: 'order.unknown',
     version: 2,
     kind: 'output',
     doc: 'A submit’s outcome is unknown (timeout, unexpected error); the order is UNKNOWN until reconciled, never resent.',
+    resumeTail: true,
   },
   orderOverfill: {
     name: 'order.overfill',
     version: 2,
     kind: 'output',
     doc: 'A fill would take an order above its quantity; it was not applied.',
+    resumeTail: true,
   },
   orderEventRejected: {
     name: 'order.event-rejected',
@@ -422,6 +439,7 @@ const SPEC = {
     version: 2,
     kind: 'output',
     doc: 'The venue reports a status the order cannot move to; an operator must check.',
+    resumeTail: true,
   },
   // ── plans (multi-leg intents) ──
   planStarted: {
@@ -429,24 +447,28 @@ const SPEC = {
     version: 2,
     kind: 'output',
     doc: 'A multi-leg plan started.',
+    resumeTail: true,
   },
   planLegFailed: {
     name: 'plan.leg-failed',
     version: 2,
     kind: 'output',
     doc: 'A plan leg ended without filling completely.',
+    resumeTail: true,
   },
   planHedged: {
     name: 'plan.hedged',
     version: 2,
     kind: 'output',
     doc: 'Correction orders were sent to complete or unwind a plan after a leg failed.',
+    resumeTail: true,
   },
   planCompleted: {
     name: 'plan.completed',
     version: 2,
     kind: 'output',
     doc: 'A plan finished (its outcome says how).',
+    resumeTail: true,
   },
   executionHandlerFailed: {
     name: 'execution.handler-failed',
@@ -467,6 +489,7 @@ const SPEC = {
     version: 2,
     kind: 'output',
     doc: 'Reconciliation found a fill the desk had missed; the order manager booked it on its order.',
+    resumeTail: true,
   },
   reconcileSnapshot: {
     name: 'reconcile.snapshot',
@@ -479,6 +502,7 @@ const SPEC = {
     version: 1,
     kind: 'output',
     doc: 'Reconciliation corrected a position or balance to the venue’s figure.',
+    resumeTail: true,
   },
   reconcileReport: {
     name: 'reconcile.report',
@@ -544,6 +568,8 @@ export interface EventDef<K extends EventKey = EventKey> {
   readonly topic: string;
   /** Validates the payload where it is read back from a journal; absent when the reader validates it itself. */
   readonly schema: z.ZodType | undefined;
+  /** A restart applies it from the durable tail after the last checkpoint (src/kernel/restore.ts). */
+  readonly resumeTail: boolean;
 }
 
 /** Any one entry, as a union (narrows on `key` and `name`). */
@@ -580,6 +606,7 @@ function build(): { readonly [K in EventKey]: EventDef<K> } {
       doc: spec.doc,
       topic: spec.name,
       schema: spec.schema,
+      resumeTail: spec.resumeTail === true,
     }) as EventDef;
   }
   return Object.freeze(out) as { readonly [K in EventKey]: EventDef<K> };

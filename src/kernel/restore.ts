@@ -12,7 +12,7 @@
  * The session runner reads the resume point from the journal it opened (`readResumePoint`); replay
  * collects the same tail from the original journal as it goes, and both apply it with `applyTail`.
  */
-import { EVENTS, type EventPayload } from '../bus/index.ts';
+import { EVENT_LIST, EVENTS, type EventPayload } from '../bus/index.ts';
 import type { JournalReader, JournalRecord } from '../journal/index.ts';
 import type { CompactedRecord } from './compact.ts';
 import type { Checkpoint, Desk } from './desk.ts';
@@ -35,32 +35,10 @@ export interface ResumePoint {
 /**
  * Record types of the tail that carry state a restart must not lose: everything the order
  * manager emits, reconciliation's recovered fills and corrections, and the decisions and
- * triggers whose ids the counters must move past.
+ * triggers whose ids the counters must move past. Declared once, in the catalogue
+ * (`resumeTail`), so a new order or plan record is restored without a second list to keep.
  */
-export const TAIL_TYPES: readonly string[] = [
-  EVENTS.orderInitialized.name,
-  EVENTS.orderDenied.name,
-  EVENTS.orderSubmitted.name,
-  EVENTS.orderAccepted.name,
-  EVENTS.orderRejected.name,
-  EVENTS.orderFilled.name,
-  EVENTS.orderPendingCancel.name,
-  EVENTS.orderCancelRequested.name,
-  EVENTS.orderCancelFailed.name,
-  EVENTS.orderCanceled.name,
-  EVENTS.orderExpired.name,
-  EVENTS.orderUnknown.name,
-  EVENTS.orderOverfill.name,
-  EVENTS.orderReconcileMismatch.name,
-  EVENTS.planStarted.name,
-  EVENTS.planHedged.name,
-  EVENTS.planLegFailed.name,
-  EVENTS.planCompleted.name,
-  EVENTS.reconcileFillRecovered.name,
-  EVENTS.reconcileAdjusted.name,
-  EVENTS.decision.name,
-  EVENTS.trigger.name,
-];
+export const TAIL_TYPES: readonly string[] = EVENT_LIST.filter((e) => e.resumeTail).map((e) => e.name);
 
 const TAIL_TYPE_SET = new Set(TAIL_TYPES);
 

@@ -175,6 +175,22 @@ describe('one resume algorithm', () => {
       speed: Number.POSITIVE_INFINITY,
     });
     const full = records(dir);
+    // Every record that carries an order's state or a fill is restored from the tail (the
+    // catalogue's resumeTail flag): a new order record type without it would be lost on restart.
+    const stateBearing = new Set(
+      full
+        .filter((r) => {
+          const p = r.payload as { order?: { clientOrderId?: unknown }; fill?: unknown } | null;
+          return (
+            p !== null &&
+            typeof p === 'object' &&
+            (p.order?.clientOrderId !== undefined || p.fill !== undefined)
+          );
+        })
+        .map((r) => r.type),
+    );
+    expect(stateBearing.size).toBeGreaterThan(3);
+    expect([...stateBearing].filter((type) => !isTailRecord(type))).toEqual([]);
     // A cut at a step boundary (a step of one market record, followed by the next step's market
     // record) with orders journaled after the last checkpoint before it: what a crash leaves when
     // a batch filled up and was committed there, before the desk's own checkpoint.

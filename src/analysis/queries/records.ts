@@ -9,7 +9,7 @@
  * hold two orders with one id), and the journal's run segments.
  */
 import { z } from 'zod';
-import { EVENTS } from '../../bus/index.ts';
+import { EVENT_LIST, EVENTS } from '../../bus/index.ts';
 import { fillJsonSchema, orderJsonSchema } from '../../execution/index.ts';
 import type { JournalReader, JournalRecord } from '../../journal/index.ts';
 import { ORDER_STATUSES } from '../../model/index.ts';
@@ -204,23 +204,10 @@ export function parseWith<T>(
 // ── orders ────────────────────────────────────────────────────────────────
 
 /** Every record type that moves or describes one order. */
-export const ORDER_RECORD_TYPES: readonly string[] = [
-  EVENTS.orderInitialized.name,
-  EVENTS.orderDenied.name,
-  EVENTS.orderSubmitted.name,
-  EVENTS.orderAccepted.name,
-  EVENTS.orderRejected.name,
-  EVENTS.orderFilled.name,
-  EVENTS.orderPendingCancel.name,
-  EVENTS.orderCancelRequested.name,
-  EVENTS.orderCancelFailed.name,
-  EVENTS.orderCanceled.name,
-  EVENTS.orderExpired.name,
-  EVENTS.orderUnknown.name,
-  EVENTS.orderOverfill.name,
-  EVENTS.orderReconcileMismatch.name,
-  EVENTS.reconcileFillRecovered.name,
-];
+/** Order records (every state-bearing `order.*` type of the catalogue) and reconciliation's recovered fills. */
+export const ORDER_RECORD_TYPES: readonly string[] = EVENT_LIST.filter(
+  (e) => e.resumeTail && (e.name.startsWith('order.') || e === EVENTS.reconcileFillRecovered),
+).map((e) => e.name);
 
 export const PLAN_RECORD_TYPES: readonly string[] = [
   EVENTS.planStarted.name,
