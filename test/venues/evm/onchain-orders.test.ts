@@ -380,8 +380,12 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(d.fills).toHaveLength(0);
     expect(d.position().isZero()).toBe(true);
 
-    // Its final fate: mined again (anvil keeps it in its pool, or the venue sends the same bytes again).
+    // Its final fate: anvil_reorg drops the removed block's transactions from its pool, so the venue
+    // finds it gone (tx.dropped) and sends the same signed bytes again after a passing simulation.
     await d.venue.poll();
+    expect(txEvents(d, 'tx.dropped').map((t) => t.hash)).toEqual([hash]);
+    expect(txEvents(d, 'tx.sent').map((t) => t.hash)).toEqual([hash, hash]);
+    expect(d.venue.sent).toMatchObject({ order: 1, rebroadcast: 1, replacement: 0, cancel: 0 });
     await anvil.mine(1);
     await d.venue.poll();
     await anvil.mine(3);
@@ -396,7 +400,63 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
       JSON.stringify(syncer.state(pair), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
     ).not.toBe(reservesBefore);
     expect(d.journal.filter((e) => e.name === 'order.filled')).toHaveLength(1);
+    await d.venue.poll();
+    expect(d.fills).toHaveLength(1);
   }, 40_000);
+
+  it('policy expire: a transaction a reorg dropped is voided by a cancel at its nonce and the order expires', async () => {
+    const d = desk({ confirmations: 3, onDropped: 'expire' });
+    const result = await submit(d, { side: 'buy', type: 'market', quantity: Decimal.from('1') });
+    const id = result.order.clientOrderId;
+    const sent = txEvents(d, 'tx.sent')[0] as TxProgress;
+    await d.venue.poll();
+    expect(txEvents(d, 'tx.included')).toHaveLength(1);
+    await anvil.rpc('anvil_reorg', [1, []]);
+    await d.venue.poll(); // without a syncer, the poll sees the receipt gone
+    expect(txEvents(d, 'tx.reorged')).toHaveLength(1);
+    const [cancel] = txEvents(d, 'tx.replaced');
+    expect(cancel).toMatchObject({ purpose: 'cancel', nonce: sent.nonce });
+    await anvil.mine(3);
+    await d.venue.poll();
+    expect(d.om.order(id)?.status).toBe('EXPIRED');
+    expect(d.fills).toHaveLength(0);
+    expect(d.position().isZero()).toBe(true);
+    // The order's own bytes can never land now: its nonce is spent by the cancel.
+    expect(await nonceOf('latest')).toBe(sent.nonce + 1);
+    await expect(anvil.pub.getTransactionReceipt({ hash: sent.hash as Hex })).rejects.toThrow();
+  }, 30_000);
+
+  it('a reorg deeper than the finality depth, after the fill was booked, is flagged for an operator', async () => {
+    const d = desk({ confirmations: 1 });
+    const infos = await poolsFromList(
+      anvil.pub,
+      anvil.url,
+      parsePoolList([{ address: pair, protocol: 'uniswap-v2', dex: 'uniswap-v2' }]),
+    );
+    const syncer = new PoolSyncer(anvil.pub, infos, { venue: VENUE, chainId: 31337, endpoint: anvil.url });
+    await syncer.start();
+    stops.push(d.venue.watchReorgs(syncer));
+    const result = await submit(d, {
+      side: 'sell',
+      type: 'limit',
+      quantity: Decimal.from('2'),
+      limitPrice: Decimal.from('1'),
+    });
+    const id = result.order.clientOrderId;
+    await syncer.sync();
+    await d.venue.poll();
+    expect(d.om.order(id)?.status).toBe('FILLED');
+    await anvil.rpc('anvil_reorg', [1, []]);
+    await syncer.sync();
+    const [reorged] = txEvents(d, 'tx.reorged');
+    expect(reorged).toMatchObject({ final: true, code: 'CONCORD_ERR_EVM_REORG_PAST_FINALITY' });
+    const mismatch = d.journal.find((e) => e.name === 'order.reconcile-mismatch')?.payload as {
+      error: { details: { code: string } };
+    };
+    expect(mismatch.error.details.code).toBe('CONCORD_ERR_EVM_REORG_PAST_FINALITY');
+    await d.venue.poll();
+    expect(d.venue.sent).toMatchObject({ order: 1, rebroadcast: 0, replacement: 0, cancel: 0 });
+  }, 30_000);
 
   it('a send lost in transit leaves the order UNKNOWN; reconciliation resolves it from the chain, nothing is resent', async () => {
     const proxy = await lossyProxy(anvil.url);
