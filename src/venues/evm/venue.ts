@@ -168,6 +168,8 @@ interface TxRecord {
   readonly call: { readonly to: Address; readonly data: Hex; readonly gas: bigint } | undefined;
   readonly attempts: Attempt[];
   lastSentAt: number;
+  /** Private submission: the block the last bundle was for (until it passes, the bundle is pending). */
+  target: bigint | undefined;
   replacements: number;
   cancel: { readonly outcome: 'canceled' | 'expired'; readonly reason: string } | undefined;
   stuck: boolean;
@@ -348,6 +350,7 @@ export class EvmVenue implements VenuePort {
       call,
       attempts: [attempt],
       lastSentAt: this.options.clock.now(),
+      target: undefined,
       replacements: 0,
       cancel: undefined,
       stuck: false,
@@ -357,7 +360,7 @@ export class EvmVenue implements VenuePort {
       finalBlockHash: undefined,
     };
     try {
-      await this.broadcast(attempt, nonce);
+      record.target = await this.broadcast(attempt, nonce);
     } catch (err) {
       // The node refused (nothing taken): the nonce is free again. Unknown: keep the record.
       if (isConcordError(err) && err.code === 'CONCORD_ERR_EVM_SUBMIT_UNKNOWN')
@@ -464,8 +467,11 @@ export class EvmVenue implements VenuePort {
     );
   }
 
-  /** Sends signed bytes that passed their simulation (public mempool or the relay). */
-  private async broadcast(attempt: Attempt, nonce: number): Promise<void> {
+  /**
+   * Sends signed bytes that passed their simulation: to the public mempool, or to the relay as a
+   * one-transaction bundle for the next block (returns that block).
+   */
+  private async broadcast(attempt: Attempt, nonce: number): Promise<bigint | undefined> {
     const raw = attempt.raw as Hex;
     const submission = this.options.submission ?? { kind: 'public' };
     if (submission.kind === 'private') {
@@ -476,7 +482,7 @@ export class EvmVenue implements VenuePort {
         if (isConcordError(err) && err.code === 'CONCORD_ERR_EVM_SIMULATION_FAILED') throw err;
         throw this.unknownSend(attempt, err);
       }
-      return;
+      return head + 1n;
     }
     try {
       await this.options.client.sendRawTransaction({ serializedTransaction: raw });
@@ -491,6 +497,7 @@ export class EvmVenue implements VenuePort {
         { details: { hash: attempt.hash, nonce, endpoint: redactUrl(this.options.endpoint) }, cause: err },
       );
     }
+    return undefined;
   }
 
   private unknownSend(attempt: Attempt, err: unknown): ConcordError {
@@ -572,6 +579,8 @@ export class EvmVenue implements VenuePort {
       return;
     }
     if (!mayAct) return;
+    // A bundle is for one block: until that block is past it is pending at the relay, not in a mempool.
+    if (rec.target !== undefined && head < rec.target) return;
     const inPool = await this.inMempool(last.hash);
     if (!inPool) {
       this.emitTx(rec, 'dropped', last, {
@@ -589,7 +598,7 @@ export class EvmVenue implements VenuePort {
     if (policy === 'rebroadcast' && last.raw !== undefined) {
       const sim = await simulateSigned(this.options.client, this.options.endpoint, last.raw);
       if (sim.ok) {
-        await this.broadcast(last, rec.nonce);
+        rec.target = await this.broadcast(last, rec.nonce);
         this.sent.rebroadcast++;
         rec.lastSentAt = this.options.clock.now();
         this.emitTx(rec, 'sent', last, {
@@ -632,7 +641,7 @@ export class EvmVenue implements VenuePort {
         });
         return;
       }
-      await this.broadcast(attempt, rec.nonce);
+      rec.target = await this.broadcast(attempt, rec.nonce);
       this.sent.replacement++;
       rec.attempts.push(attempt);
       rec.replacements++;
@@ -657,7 +666,7 @@ export class EvmVenue implements VenuePort {
         fees.maxPriorityFeePerGas,
         'cancel',
       );
-      await this.broadcast(attempt, rec.nonce);
+      rec.target = await this.broadcast(attempt, rec.nonce);
       this.sent.cancel++;
       rec.attempts.push(attempt);
       rec.lastSentAt = this.options.clock.now();
@@ -689,7 +698,7 @@ export class EvmVenue implements VenuePort {
     );
     await this.requireSignedSimulation(attempt, rec.clientOrderId);
     rec.cancel = cancel;
-    await this.broadcast(attempt, rec.nonce);
+    rec.target = await this.broadcast(attempt, rec.nonce);
     this.sent.cancel++;
     rec.attempts.push(attempt);
     rec.lastSentAt = this.options.clock.now();
@@ -842,9 +851,10 @@ export class EvmVenue implements VenuePort {
       if (rec === undefined) return undefined;
       if (!isFinal(rec)) {
         const latestNonce = await this.nonces.chainLatest();
-        await this.check(rec, await this.head(), latestNonce, false);
+        const head = await this.head();
+        await this.check(rec, head, latestNonce, false);
         if (!isFinal(rec) && rec.inclusion === undefined) {
-          let known = false;
+          let known = rec.target !== undefined && head < rec.target;
           for (const a of rec.attempts) if (await this.inMempool(a.hash)) known = true;
           if (!known) {
             this.records.delete(clientOrderId);
@@ -899,6 +909,7 @@ export class EvmVenue implements VenuePort {
         call: undefined,
         attempts: [],
         lastSentAt: this.options.clock.now(),
+        target: undefined,
         replacements: 0,
         cancel: undefined,
         stuck: false,

@@ -26,9 +26,11 @@ import { ALLOW_ALL, OrderManager, type PreTradeCheck } from '../../../src/execut
 import type { Fill, OrderIntent, SpotInstrument, TxProgress } from '../../../src/model/index.ts';
 import { parseRiskConfig, RiskEngine } from '../../../src/risk/index.ts';
 import {
+  BundleSubmitter,
   EvmVenue,
   type EvmVenueOptions,
   GasModel,
+  LocalRelay,
   PoolSyncer,
   parseEvmChainConfig,
   parsePoolList,
@@ -456,6 +458,53 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(mismatch.error.details.code).toBe('CONCORD_ERR_EVM_REORG_PAST_FINALITY');
     await d.venue.poll();
     expect(d.venue.sent).toMatchObject({ order: 1, rebroadcast: 0, replacement: 0, cancel: 0 });
+  }, 30_000);
+
+  it('private submission: the order goes to the relay as a bundle, the built block fills it; the public mempool never sees it', async () => {
+    const relay = await LocalRelay.start({ upstream: anvil.url });
+    try {
+      const bundles = new BundleSubmitter({
+        client: anvil.pub,
+        endpoint: anvil.url,
+        chainId: 31337,
+        relayUrl: relay.url,
+        authKey: DEV_KEYS[2] as Hex,
+      });
+      const d = desk({ confirmations: 1, submission: { kind: 'private', bundles } });
+      await anvil.rpc('evm_setAutomine', [false]);
+      const result = await submit(d, {
+        side: 'sell',
+        type: 'limit',
+        quantity: Decimal.from('3'),
+        limitPrice: Decimal.from('1.5'),
+      });
+      expect(result.outcome).toBe('submitted');
+      const id = result.order.clientOrderId;
+      const hash = txEvents(d, 'tx.sent')[0]?.hash as Hex;
+      expect(relay.counts).toMatchObject({ eth_callBundle: 1, eth_sendBundle: 1 });
+      await expect(anvil.pub.getTransaction({ hash })).rejects.toThrow(); // not in the node's mempool
+      await d.venue.poll(); // the bundle's block is not built yet: pending, nothing sent again
+      expect(txEvents(d, 'tx.dropped')).toHaveLength(0);
+      const built = await relay.buildBlock();
+      expect(built.included).toHaveLength(1); // our bundle
+      expect((await anvil.pub.getTransactionReceipt({ hash })).blockNumber).toBe(built.blockNumber);
+      await d.venue.poll();
+      expect(d.om.order(id)?.status).toBe('FILLED');
+      expect(d.fills.map((f) => f.tradeId)).toEqual([hash]);
+
+      // A bundle whose simulation fails never reaches the relay.
+      const before = { ...relay.counts };
+      const greedy = await submit(d, {
+        side: 'sell',
+        type: 'limit',
+        quantity: Decimal.from('3'),
+        limitPrice: Decimal.from('5'),
+      });
+      expect(greedy.outcome).toBe('rejected');
+      expect(relay.counts).toEqual(before);
+    } finally {
+      await relay.close();
+    }
   }, 30_000);
 
   it('a send lost in transit leaves the order UNKNOWN; reconciliation resolves it from the chain, nothing is resent', async () => {
