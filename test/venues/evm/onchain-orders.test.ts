@@ -38,6 +38,7 @@ import {
 } from '../../../src/venues/evm/index.ts';
 import {
   type Anvil,
+  approveAll,
   createV2Pair,
   DEV_KEYS,
   deployTokens,
@@ -71,6 +72,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     [base, quote] = (await deployTokens(anvil, 2)) as [Address, Address];
     uni = await deployUniswap(anvil);
     pair = await createV2Pair(anvil, uni.v2Factory, base, quote, 10n ** 24n, 2n * 10n ** 24n);
+    await approveAll(anvil, [base, quote], [uni.router02]); // the dev account trades too (a competitor)
     // The trader (its own account, so its nonces are the venue's alone) holds both tokens and lets the router spend them.
     for (const t of [base, quote])
       await anvil.send(t, UNISWAP.erc20.abi, 'transfer', [TRADER.address, 10n ** 23n]);
@@ -275,15 +277,46 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(txEvents(d, 'tx.sent')[0]?.nonce).toBe(before.pending);
   }, 30_000);
 
-  it('a stuck transaction is replaced at the same nonce with bumped fees, and the replacement fills the order', async () => {
-    const d = desk();
+  it('a transaction that passed its simulation and reverts on chain rejects the order with the reason; no fill', async () => {
+    const d = desk({ confirmations: 1 });
     await anvil.rpc('evm_setAutomine', [false]);
+    // A tight bound: at most 2.05 QUOTE per BASE, against a pool at ≈2.
     const result = await submit(d, {
       side: 'buy',
       type: 'limit',
-      quantity: Decimal.from('3'),
-      limitPrice: Decimal.from('2.2'),
+      quantity: Decimal.from('5'),
+      limitPrice: Decimal.from('2.05'),
     });
+    expect(result.outcome).toBe('submitted');
+    const id = result.order.clientOrderId;
+    // Someone else buys a lot of BASE first (a higher tip), moving the price past our bound.
+    const amountOut = 50_000n * 10n ** 18n;
+    const hash = await anvil.wallet.writeContract({
+      address: uni.router02,
+      abi: UNISWAP.router02.abi,
+      functionName: 'swapTokensForExactTokens',
+      args: [amountOut, maxUint256, [quote, base], anvil.account.address, 2n ** 40n],
+      chain: foundry,
+      account: anvil.account,
+      gas: 300_000n,
+      maxPriorityFeePerGas: 50_000_000_000n,
+      maxFeePerGas: 100_000_000_000n,
+    });
+    await anvil.mine(1);
+    expect((await anvil.pub.getTransactionReceipt({ hash })).status).toBe('success');
+    await d.venue.poll();
+    expect(d.om.order(id)?.status).toBe('REJECTED');
+    expect(d.om.order(id)?.reason).toMatch(
+      /^CONCORD_ERR_EVM_TX_REVERTED: transaction 0x[0-9a-f]+ reverted in block/,
+    );
+    expect(txEvents(d, 'tx.included')[0]?.status).toBe('reverted');
+    expect(d.fills).toHaveLength(0);
+  }, 30_000);
+
+  it('a stuck transaction is replaced at the same nonce with bumped fees, and the replacement fills the order', async () => {
+    const d = desk();
+    await anvil.rpc('evm_setAutomine', [false]);
+    const result = await submit(d, { side: 'buy', type: 'market', quantity: Decimal.from('3') });
     expect(result.outcome).toBe('submitted');
     const id = result.order.clientOrderId;
     const original = txEvents(d, 'tx.sent')[0] as TxProgress;
