@@ -441,6 +441,43 @@ const SPEC = {
     doc: 'The venue reports a status the order cannot move to; an operator must check.',
     resumeTail: true,
   },
+  // ── on-chain orders: the transaction behind an order (ADR 0016) ──
+  txSent: {
+    name: 'tx.sent',
+    version: 1,
+    kind: 'output',
+    doc: 'An on-chain order’s transaction passed its simulation and was broadcast (or the same bytes again after it left the mempool).',
+  },
+  txReplaced: {
+    name: 'tx.replaced',
+    version: 1,
+    kind: 'output',
+    doc: 'A stuck transaction was replaced at the same nonce with bumped fees (or by a self-transfer that cancels the order).',
+  },
+  txIncluded: {
+    name: 'tx.included',
+    version: 1,
+    kind: 'output',
+    doc: 'An on-chain order’s transaction was mined; its fill is booked only once the block has enough confirmations.',
+  },
+  txReorged: {
+    name: 'tx.reorged',
+    version: 1,
+    kind: 'output',
+    doc: 'The block holding an on-chain order’s transaction left the canonical chain; the transaction is watched again.',
+  },
+  txDropped: {
+    name: 'tx.dropped',
+    version: 1,
+    kind: 'output',
+    doc: 'An on-chain order’s transaction left the mempool without a receipt; it is rebroadcast or cancelled per policy.',
+  },
+  txStuck: {
+    name: 'tx.stuck',
+    version: 1,
+    kind: 'output',
+    doc: 'An on-chain order’s transaction and its replacements and cancel did not land; nothing more is sent, it is still watched.',
+  },
   // ── plans (multi-leg intents) ──
   planStarted: {
     name: 'plan.started',

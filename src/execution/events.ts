@@ -1,6 +1,6 @@
 /** Payload types of the catalogue events the order manager and the reconciler emit, bound to their keys in src/bus/catalogue.ts. */
 import type { ErrorJson } from '../bus/catalogue.ts';
-import type { Denial, InstrumentId, OrderStatus, Side, VenueId } from '../model/index.ts';
+import type { Denial, InstrumentId, OrderStatus, Side, TxProgress, VenueId } from '../model/index.ts';
 import type { FillJson, OrderJson } from './codec.ts';
 import type { PlanJson } from './plan.ts';
 import type { ReconcileAdjustment, ReconcileReport, ReconcileSnapshot } from './reconcile.ts';
@@ -12,6 +12,11 @@ export interface OrderPayload {
 
 interface OrderErrorPayload extends OrderPayload {
   readonly error: ErrorJson;
+}
+
+/** Payload of the tx.* events: the order as it stands and its transaction's progress. */
+export interface TxPayload extends OrderPayload {
+  readonly tx: TxProgress;
 }
 
 interface PlanPayload {
@@ -40,6 +45,12 @@ declare module '../bus/catalogue.ts' {
       readonly fill: FillJson;
     };
     orderReconcileMismatch: OrderErrorPayload;
+    txSent: TxPayload;
+    txReplaced: TxPayload;
+    txIncluded: TxPayload;
+    txReorged: TxPayload;
+    txDropped: TxPayload;
+    txStuck: TxPayload;
     planStarted: PlanPayload;
     planLegFailed: {
       readonly plan: PlanJson;

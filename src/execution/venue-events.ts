@@ -19,6 +19,7 @@ import {
   isTerminal,
   type Order,
   type OrderStatus,
+  type TxProgress,
   type VenueId,
   type VenueOrderEvent,
   type VenueOrderState,
@@ -34,6 +35,22 @@ import type {
 } from './order-results.ts';
 import { emitOrder, type OrderStore, STATUS_EVENT, tradeKey } from './order-store.ts';
 import type { ExecutionEvents } from './ports.ts';
+
+/** The journal event of each phase of an on-chain order's transaction. */
+const TX_EVENT = {
+  sent: EVENTS.txSent,
+  replaced: EVENTS.txReplaced,
+  included: EVENTS.txIncluded,
+  reorged: EVENTS.txReorged,
+  dropped: EVENTS.txDropped,
+  stuck: EVENTS.txStuck,
+} as const;
+
+/** Codes whose submit outcome is unknown even though the error is not retryable: the order may exist. */
+const UNKNOWN_OUTCOME_CODES: ReadonlySet<string> = new Set([
+  'CONCORD_ERR_VENUE_TIMEOUT',
+  'CONCORD_ERR_EVM_SUBMIT_UNKNOWN',
+]);
 
 export interface VenueEventApplierOptions {
   readonly store: OrderStore;
@@ -113,7 +130,27 @@ export class VenueEventApplier {
           this.store.settle(order);
         }
         return;
+      case 'order.tx':
+        this.applyTx(order, event.tx);
+        return;
     }
+  }
+
+  /**
+   * The transaction of an on-chain order moved (ADR 0016): journaled, no status change. Fills stay
+   * out of the portfolio until final, so a reorg within the finality depth leaves nothing to undo;
+   * a reorg that removes a block whose fill was already booked cannot be undone by a venue event
+   * and is flagged for an operator (`order.reconcile-mismatch`), as any venue disagreeing with us.
+   */
+  private applyTx(order: Order, tx: TxProgress): void {
+    const payload = { order: orderToJson(order), tx };
+    this.events.emit(TX_EVENT[tx.phase], payload);
+    if (tx.phase === 'reorged' && tx.final === true)
+      this.mismatch(
+        order,
+        `its transaction ${tx.hash} was booked as final, then a reorg removed block ${tx.blockNumber ?? '?'}`,
+        { code: 'CONCORD_ERR_EVM_REORG_PAST_FINALITY', hash: tx.hash, blockHash: tx.blockHash },
+      );
   }
 
   // ── the fill path ────────────────────────────────────────────────────────
@@ -220,7 +257,7 @@ export class VenueEventApplier {
   /** The venue call of a submit threw: REJECTED when the venue clearly refused, else UNKNOWN (never resent). */
   submitFailed(order: Order, err: unknown): SubmitResult {
     const ts = this.clock.now();
-    if (isConcordError(err) && !err.retryable && err.code !== 'CONCORD_ERR_VENUE_TIMEOUT') {
+    if (isConcordError(err) && !err.retryable && !UNKNOWN_OUTCOME_CODES.has(err.code)) {
       if (order.status === 'SUBMITTED') {
         order.reason = `${err.code}: ${err.shortMessage}`;
         this.store.transition(order, 'REJECTED', ts);

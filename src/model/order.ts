@@ -32,7 +32,8 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   INITIALIZED: ['DENIED', 'SUBMITTED'],
   DENIED: [],
   SUBMITTED: ['ACCEPTED', 'REJECTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
-  ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
+  // REJECTED after ACCEPTED: an on-chain order's transaction was taken by the mempool, then reverted.
+  ACCEPTED: ['REJECTED', 'PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
   PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
   PENDING_CANCEL: ['CANCELED', 'PARTIALLY_FILLED', 'FILLED', 'EXPIRED', 'UNKNOWN'],
   // Reconciliation resolves UNKNOWN to whatever the venue reports.
@@ -165,7 +166,44 @@ export type VenueOrderEvent =
       readonly venueOrderId: string;
       readonly ts: number;
     }
-  | { readonly type: 'order.filled'; readonly fill: Fill };
+  | { readonly type: 'order.filled'; readonly fill: Fill }
+  /** Progress of an on-chain order's transaction; no status change (the order manager journals it). */
+  | {
+      readonly type: 'order.tx';
+      readonly clientOrderId: string;
+      readonly tx: TxProgress;
+      readonly ts: number;
+    };
+
+/**
+ * What happened to the transaction of an on-chain order (ADR 0016). `sent`: first broadcast or a
+ * rebroadcast of the same bytes; `replaced`: same nonce, fees bumped (`purpose: cancel` for a
+ * self-transfer that voids the order); `included`: mined, provisional until `confirmations`;
+ * `reorged`: the block that held it left the canonical chain (`final`: after its fill was
+ * booked); `dropped`: gone from the mempool without a receipt; `stuck`: no more replacements.
+ * Wei amounts and block numbers are decimal strings.
+ */
+export interface TxProgress {
+  readonly phase: 'sent' | 'replaced' | 'included' | 'reorged' | 'dropped' | 'stuck';
+  readonly hash: string;
+  readonly from: string;
+  readonly nonce: number;
+  readonly purpose: 'order' | 'cancel';
+  readonly attempt: number;
+  readonly instrumentId: InstrumentId;
+  readonly side: Side;
+  readonly quantity: string;
+  readonly maxFeePerGas?: string;
+  readonly maxPriorityFeePerGas?: string;
+  readonly replaces?: string;
+  readonly blockNumber?: string;
+  readonly blockHash?: string;
+  readonly status?: 'success' | 'reverted';
+  readonly confirmations?: number;
+  readonly final?: boolean;
+  readonly code?: string;
+  readonly message?: string;
+}
 
 export function signedQuantity(side: Side, quantity: Decimal): Decimal {
   return side === 'buy' ? quantity : quantity.neg();
