@@ -184,7 +184,9 @@ export class TriggerFilter {
           this.pend('pool', 0);
           return;
         }
-        const moveBps = Number.isNaN(state.refMid) ? 0 : (Math.abs(ratio - state.refMid) / state.refMid) * BPS;
+        const moveBps = Number.isNaN(state.refMid)
+          ? 0
+          : (Math.abs(ratio - state.refMid) / state.refMid) * BPS;
         if (moveBps > 0 || Number.isNaN(state.refMid)) {
           state.refMid = ratio;
           this.pend('pool', moveBps);

@@ -116,9 +116,13 @@ export interface SandboxPool {
 const BP = 1e-4;
 
 function dexError(message: string, problems: string[]): ConcordError {
-  return new ConcordError('CONCORD_ERR_SYNTHETIC_MARKET_CONFIG', `synthetic market options are invalid: ${message}`, {
-    details: { problems },
-  });
+  return new ConcordError(
+    'CONCORD_ERR_SYNTHETIC_MARKET_CONFIG',
+    `synthetic market options are invalid: ${message}`,
+    {
+      details: { problems },
+    },
+  );
 }
 
 /** Pool instrument id on the chain venue. */
@@ -140,7 +144,14 @@ export class SandboxDex {
 
   constructor(
     options: SandboxDexOptions,
-    spec: { symbol: string; base: string; quote: string; tickSize: string; lotSize: string; minNotional: string },
+    spec: {
+      symbol: string;
+      base: string;
+      quote: string;
+      tickSize: string;
+      lotSize: string;
+      minNotional: string;
+    },
     root: Random,
     tickMs: number,
     initialPrice: number,
@@ -162,12 +173,14 @@ export class SandboxDex {
     specs.forEach((p, k) => {
       if (dexes.has(p.dex)) problems.push(`dex.pools[${k}].dex "${p.dex}" is used twice`);
       dexes.add(p.dex);
-      if (!/^[a-z0-9][a-z0-9-]*$/.test(p.dex)) problems.push(`dex.pools[${k}].dex must be lowercase letters, digits, dashes`);
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(p.dex))
+        problems.push(`dex.pools[${k}].dex must be lowercase letters, digits, dashes`);
       if (!Number.isInteger(p.feePips) || p.feePips < 0 || p.feePips >= 1_000_000)
         problems.push(`dex.pools[${k}].feePips must be an integer in [0, 1000000)`);
       if (!(p.baseReserve > 0) || !Number.isFinite(p.baseReserve))
         problems.push(`dex.pools[${k}].baseReserve must be a positive number`);
-      if (!(p.noiseBp >= 0) || !Number.isFinite(p.noiseBp)) problems.push(`dex.pools[${k}].noiseBp must be ≥ 0`);
+      if (!(p.noiseBp >= 0) || !Number.isFinite(p.noiseBp))
+        problems.push(`dex.pools[${k}].noiseBp must be ≥ 0`);
       if (!(p.catchUp >= 0 && p.catchUp <= 1)) problems.push(`dex.pools[${k}].catchUp must be in [0, 1]`);
       if (!(p.lagMs >= 0) || !Number.isFinite(p.lagMs)) problems.push(`dex.pools[${k}].lagMs must be ≥ 0`);
     });
@@ -251,7 +264,8 @@ export class SandboxDex {
   /** The arbitrageur's and the noise trader's trades, as one swap to the price they lead to. */
   private trade(pool: SandboxPool, laggedLogPrice: number): void {
     const now = this.logPrice(pool);
-    const target = now + pool.spec.catchUp * (laggedLogPrice - now) + pool.random.normal() * pool.spec.noiseBp * BP;
+    const target =
+      now + pool.spec.catchUp * (laggedLogPrice - now) + pool.random.normal() * pool.spec.noiseBp * BP;
     // Constant product without the fee: x' = √(k / p'), in raw units (p' raw = quote raw per base raw).
     const rawTarget = Math.exp(target) * (this.quoteScale / this.baseScale);
     const k = Number(pool.reserve0) * Number(pool.reserve1);

@@ -208,7 +208,8 @@ export class SimulatedDexVenue extends LedgerVenue<DexOrder, DexMarket> {
     }
     if (failure !== undefined) {
       const [code, reason] = failure;
-      for (const order of orders) this.reject(order, code, `bundle not sent, its simulation failed: ${reason}`);
+      for (const order of orders)
+        this.reject(order, code, `bundle not sent, its simulation failed: ${reason}`);
       return false;
     }
     this.bundles++;
@@ -258,9 +259,11 @@ export class SimulatedDexVenue extends LedgerVenue<DexOrder, DexMarket> {
   ): { result: LegResult } | { refusal: Refusal } {
     const request = order.request;
     const { base, quote } = market.instrument;
-    if (!market.known) return { refusal: ['SIMULATION_FAILED', `no state for pool ${request.instrumentId} yet`] };
+    if (!market.known)
+      return { refusal: ['SIMULATION_FAILED', `no state for pool ${request.instrumentId} yet`] };
     const baseUnits = this.toRaw(request.quantity, this.baseDecimals, 'down');
-    if (baseUnits <= 0n) return { refusal: ['BAD_PRECISION', `quantity ${request.quantity} is below one raw unit`] };
+    if (baseUnits <= 0n)
+      return { refusal: ['BAD_PRECISION', `quantity ${request.quantity} is below one raw unit`] };
     const bound = this.boundPrice(request, market, state);
     try {
       if (request.side === 'buy') {
@@ -271,7 +274,10 @@ export class SimulatedDexVenue extends LedgerVenue<DexOrder, DexMarket> {
         const maxIn = request.quantity.mul(bound, 'down');
         if (notional.gt(maxIn))
           return {
-            refusal: ['SLIPPAGE_EXCEEDED', `buying ${request.quantity} ${base} costs ${notional} ${quote}, bound ${maxIn}`],
+            refusal: [
+              'SLIPPAGE_EXCEEDED',
+              `buying ${request.quantity} ${base} costs ${notional} ${quote}, bound ${maxIn}`,
+            ],
           };
         if (balance(quote).lt(notional.add(gasFee)))
           return {
@@ -295,7 +301,10 @@ export class SimulatedDexVenue extends LedgerVenue<DexOrder, DexMarket> {
       const minOut = request.quantity.mul(bound, 'up');
       if (amountOut <= 0n || notional.lt(minOut))
         return {
-          refusal: ['SLIPPAGE_EXCEEDED', `selling ${request.quantity} ${base} gives ${notional} ${quote}, bound ${minOut}`],
+          refusal: [
+            'SLIPPAGE_EXCEEDED',
+            `selling ${request.quantity} ${base} gives ${notional} ${quote}, bound ${minOut}`,
+          ],
         };
       if (balance(base).lt(request.quantity))
         return {
