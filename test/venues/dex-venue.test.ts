@@ -162,7 +162,10 @@ describe('simulated DEX venue', () => {
         async (a, b, bundles) => {
           const { venue, events } = setup({ a, b });
           const before = await balances(venue);
-          const pools0 = { [A]: venue.poolState(A), [B]: venue.poolState(B) };
+          const pools0: Record<string, ReturnType<SimulatedDexVenue['poolState']>> = {
+            [A]: venue.poolState(A),
+            [B]: venue.poolState(B),
+          };
           for (const bundle of bundles) {
             const decisionId = `d-${++n}`;
             // One burst, as the order manager sends a parallel plan: no await between the legs.
@@ -293,7 +296,7 @@ describe('sandbox AMM pools', () => {
         const pools = events.filter((e) => e.type === 'pool');
         if (s > 0) expect(pools.length).toBeLessThanOrEqual(1);
         // Pool events come first in their step.
-        pools.forEach((p) => expect(events.indexOf(p)).toBeLessThan(2 * (s === 0 ? 2 : 1)));
+        for (const p of pools) expect(events.indexOf(p)).toBeLessThan(2 * (s === 0 ? 2 : 1));
         for (const p of pools) {
           if (p.type !== 'pool') continue;
           out.push({

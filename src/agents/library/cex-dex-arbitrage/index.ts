@@ -148,11 +148,12 @@ export class CexDexArbitrageAgent implements Agent {
   }
 
   process(context: AgentContext): Decision {
-    this.book.apply(context.trigger.event, this.watched);
+    const position = (id: InstrumentId) => context.portfolio.position(id);
+    this.book.apply(context.trigger.event, this.watched, position);
     let best: Candidate | undefined;
     let why = '';
     for (const pool of this.pools) {
-      if (!this.book.usable(pool.instrument.id)) continue;
+      if (!this.book.usable(pool.instrument.id, position(pool.instrument.id))) continue;
       const state = this.book.get(pool.instrument.id) as PoolReserves;
       for (const cex of this.cexFor.get(pool.instrument.id) ?? []) {
         const view = context.market.book(cex.id);

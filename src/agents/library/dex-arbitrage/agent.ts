@@ -109,7 +109,8 @@ export class DexArbitrageAgent implements Agent {
 
   process(context: AgentContext): Decision {
     const event = context.trigger.event;
-    const state = this.book.apply(event, this.watched);
+    const position = (id: InstrumentId) => context.portfolio.position(id);
+    const state = this.book.apply(event, this.watched, position);
     if (state === undefined) return noAction('not a watched pool state');
     const graph = this.graphNow();
     if (graph === undefined) return noAction('waiting for every pool’s first state');
@@ -119,7 +120,7 @@ export class DexArbitrageAgent implements Agent {
     const found = graph.opportunities();
     let reasons = '';
     for (const cycle of found) {
-      const plan = this.planOf(cycle);
+      const plan = this.planOf(cycle, position);
       if (typeof plan === 'string') {
         reasons = reasons === '' ? plan : `${reasons}; ${plan}`;
         continue;
@@ -160,14 +161,15 @@ export class DexArbitrageAgent implements Agent {
    * The cycle as an atomic plan sized to the lot grid (or why not). Only 2-hop cycles quote →
    * base → quote map onto buy/sell legs of one base amount; others are reported, not traded.
    */
-  private planOf(cycle: CycleOpportunity): Decision | string {
+  private planOf(cycle: CycleOpportunity, position: (id: InstrumentId) => number): Decision | string {
     const { decimals, gas } = this.config;
     const where = cycle.pools.map((a) => this.poolAt(a).spec.dex).join(' → ');
     if (cycle.pools.length !== 2)
       return `${cycle.pools.length}-hop cycle via ${where}: only 2-hop cycles are traded`;
     const buyPool = this.poolAt(cycle.pools[0] as string);
     const sellPool = this.poolAt(cycle.pools[1] as string);
-    if (!this.book.usable(buyPool.instrument.id) || !this.book.usable(sellPool.instrument.id))
+    const usable = (p: WatchedPool) => this.book.usable(p.instrument.id, position(p.instrument.id));
+    if (!usable(buyPool) || !usable(sellPool))
       return `cycle via ${where}: waiting for the pools’ next states after our last trade`;
     const a = this.book.get(buyPool.instrument.id);
     const b = this.book.get(sellPool.instrument.id);

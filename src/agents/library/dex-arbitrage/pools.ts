@@ -77,16 +77,23 @@ export interface PoolReserves {
 }
 
 /**
- * The pools' last states, from `pool` events, and which pools the agent has just proposed to
- * trade: a pool it traded at block N is left alone until a later block of it is seen (its state
- * does not show the agent's own swap before that).
+ * The pools' last states, from `pool` events, and whether each is still current: a pool the
+ * agent proposed to trade at block N, or in which the desk's position moved since its last state
+ * (a swap of ours, by any agent, that the state does not show yet), is left alone until a later
+ * state of it is seen.
  */
 export class PoolBook {
   private readonly states = new Map<InstrumentId, PoolReserves>();
   private readonly tradedAt = new Map<InstrumentId, number>();
+  /** The desk's position in the pool when its last state came. */
+  private readonly positionAt = new Map<InstrumentId, number>();
 
   /** Takes a `pool` event of a watched pool; returns it when it changed something. */
-  apply(event: MarketEvent, watched: ReadonlySet<InstrumentId>): PoolReserves | undefined {
+  apply(
+    event: MarketEvent,
+    watched: ReadonlySet<InstrumentId>,
+    position: (id: InstrumentId) => number,
+  ): PoolReserves | undefined {
     if (event.type !== 'pool' || !watched.has(event.instrumentId)) return undefined;
     if (event.reserve0 === undefined || event.reserve1 === undefined) return undefined;
     const previous = this.states.get(event.instrumentId);
@@ -97,6 +104,7 @@ export class PoolBook {
       blockNumber: event.blockNumber,
     };
     this.states.set(event.instrumentId, state);
+    this.positionAt.set(event.instrumentId, position(event.instrumentId));
     return state;
   }
 
@@ -104,10 +112,10 @@ export class PoolBook {
     return this.states.get(id);
   }
 
-  /** Known, and not traded by this agent since its last state. */
-  usable(id: InstrumentId): boolean {
+  /** Known, and not traded by this agent or the desk since its last state. */
+  usable(id: InstrumentId, position: number): boolean {
     const state = this.states.get(id);
-    if (state === undefined) return false;
+    if (state === undefined || this.positionAt.get(id) !== position) return false;
     const traded = this.tradedAt.get(id);
     return traded === undefined || state.blockNumber > traded;
   }
