@@ -107,12 +107,15 @@ function walk(
 export class CexDexArbitrageAgent implements Agent {
   readonly type = 'cex-dex-arbitrage';
   readonly role = 'proposer' as const;
-  readonly triggers = ['pool', 'price-move', 'spread'] as const;
+  readonly triggers = ['pool', 'price-move'] as const;
   readonly instruments: readonly InstrumentId[];
   private readonly pools: readonly WatchedPool[];
   private readonly watched: ReadonlySet<InstrumentId>;
   private readonly cexFor: ReadonlyMap<InstrumentId, readonly OrderableInstrument[]>;
   private readonly book = new PoolBook();
+  /** Gas of one swap in the quote asset, and the size cap, converted once. */
+  private readonly gasFee1: number;
+  private readonly maxQuantity: Decimal;
 
   constructor(
     readonly id: string,
@@ -145,6 +148,8 @@ export class CexDexArbitrageAgent implements Agent {
     const all = new Set<InstrumentId>(this.watched);
     for (const list of cexFor.values()) for (const i of list) all.add(i.id);
     this.instruments = [...all];
+    this.gasFee1 = gasCost(config.gas, 1, config.decimals.quote).toNumber();
+    this.maxQuantity = Decimal.fromNumberRounded(config.maxQuantity, 8);
   }
 
   process(context: AgentContext): Decision {
@@ -171,7 +176,10 @@ export class CexDexArbitrageAgent implements Agent {
     return this.decisionOf(best);
   }
 
-  /** The most profitable size and direction of one pool against one book. */
+  /**
+   * The most profitable size and direction of one pool against one book. The scan prices every
+   * size exactly in raw units (bigint V2 maths) and only turns the winner into Decimals.
+   */
   private bestAt(
     pool: WatchedPool,
     state: PoolReserves,
@@ -179,73 +187,59 @@ export class CexDexArbitrageAgent implements Agent {
     view: BookView,
     context: AgentContext,
   ): Candidate | undefined {
-    const { decimals, gas } = this.config;
+    const { decimals } = this.config;
     const fee = cex.takerFee.toNumber();
-    const gasFee = gasCost(gas, 1, decimals.quote).toNumber();
+    const gasFee = this.gasFee1;
     const lot = Decimal.max(pool.instrument.lotSize, cex.lotSize);
-    const max = Decimal.fromNumberRounded(this.config.maxQuantity, 8).roundToStep(lot, 'down');
-    if (!max.isPositive()) return undefined;
-    const step = max.div(this.config.sizes, 'down').roundToStep(lot, 'down');
-    const unit = step.isPositive() ? step : lot;
+    const baseScale = 10n ** BigInt(18 - decimals.base);
+    const quoteScale = 10 ** decimals.quote;
+    const lotRaw = lot.units / baseScale;
+    const maxRaw = (this.maxQuantity.units / baseScale / lotRaw) * lotRaw;
+    if (lotRaw <= 0n || maxRaw <= 0n) return undefined;
+    let unitRaw = (maxRaw / BigInt(this.config.sizes) / lotRaw) * lotRaw;
+    if (unitRaw <= 0n) unitRaw = lotRaw;
+    const baseUnit = 10 ** decimals.base;
     const bids = view.bids(this.config.maxLevels);
     const asks = view.asks(this.config.maxLevels);
     const poolPos = context.portfolio.position(pool.instrument.id);
     const cexPos = context.portfolio.position(cex.id);
     const cap = this.config.maxInventory;
-    const baseScale = 10n ** BigInt(18 - decimals.base);
-    let best: Candidate | undefined;
-    for (let q = unit; q.lte(max); q = q.add(unit)) {
-      const qn = q.toNumber();
-      const raw = q.units / baseScale;
-      if (raw <= 0n || raw >= state.reserve0) break;
+    let best: { buyOnDex: boolean; raw: bigint; dexRaw: bigint; cexQuote: number; worst: number; net: number } | undefined;
+    for (let raw = unitRaw; raw <= maxRaw && raw < state.reserve0; raw += unitRaw) {
+      const qn = Number(raw) / baseUnit;
       // Buy on the pool, sell on the book.
       if (poolPos + qn <= cap && cexPos - qn >= -cap) {
         const sold = walk(bids, qn);
         if (sold !== undefined) {
-          const dexQuote = fromRaw(
-            getAmountIn(raw, state.reserve1, state.reserve0, pool.spec.feePips),
-            decimals.quote,
-          );
-          const net = sold.quote * (1 - fee) - dexQuote.toNumber() - gasFee;
+          const dexRaw = getAmountIn(raw, state.reserve1, state.reserve0, pool.spec.feePips);
+          const net = sold.quote * (1 - fee) - Number(dexRaw) / quoteScale - gasFee;
           if (best === undefined || net > best.net)
-            best = {
-              pool,
-              cex,
-              buyOnDex: true,
-              quantity: q,
-              dexQuote,
-              cexQuote: sold.quote,
-              cexFee: fee,
-              cexWorst: sold.worst,
-              net,
-            };
+            best = { buyOnDex: true, raw, dexRaw, cexQuote: sold.quote, worst: sold.worst, net };
         }
       }
       // Buy on the book, sell on the pool.
       if (poolPos - qn >= -cap && cexPos + qn <= cap) {
         const bought = walk(asks, qn);
         if (bought !== undefined) {
-          const dexQuote = fromRaw(
-            getAmountOut(raw, state.reserve0, state.reserve1, pool.spec.feePips),
-            decimals.quote,
-          );
-          const net = dexQuote.toNumber() - bought.quote * (1 + fee) - gasFee;
+          const dexRaw = getAmountOut(raw, state.reserve0, state.reserve1, pool.spec.feePips);
+          const net = Number(dexRaw) / quoteScale - bought.quote * (1 + fee) - gasFee;
           if (best === undefined || net > best.net)
-            best = {
-              pool,
-              cex,
-              buyOnDex: false,
-              quantity: q,
-              dexQuote,
-              cexQuote: bought.quote,
-              cexFee: fee,
-              cexWorst: bought.worst,
-              net,
-            };
+            best = { buyOnDex: false, raw, dexRaw, cexQuote: bought.quote, worst: bought.worst, net };
         }
       }
     }
-    return best;
+    if (best === undefined) return undefined;
+    return {
+      pool,
+      cex,
+      buyOnDex: best.buyOnDex,
+      quantity: fromRaw(best.raw, decimals.base),
+      dexQuote: fromRaw(best.dexRaw, decimals.quote),
+      cexQuote: best.cexQuote,
+      cexFee: fee,
+      cexWorst: best.worst,
+      net: best.net,
+    };
   }
 
   private decisionOf(c: Candidate): Decision {
