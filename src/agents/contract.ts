@@ -14,6 +14,7 @@ export type TriggerKind =
   | 'funding'
   | 'apy-change'
   | 'liquidation'
+  | 'pool'
   | 'timer';
 
 /** Why the desk is thinking now: a market change that passed the trigger filter. */

@@ -43,6 +43,7 @@ const planIntentSchema = z.object({
   label: z.string(),
   legs: z.array(orderIntentSchema).min(1, { message: 'a plan needs at least one leg' }),
   expectedNetEdge: z.number(),
+  atomic: z.boolean().optional(),
 });
 
 const swapIntentSchema = z.object({
@@ -226,6 +227,7 @@ function isPlainValidRiskAdvice(o: Record<string, unknown>): boolean {
 function isPlainValidPlan(o: Record<string, unknown>): boolean {
   if (typeof o.label !== 'string') return false;
   if (typeof o.expectedNetEdge !== 'number' || !Number.isFinite(o.expectedNetEdge)) return false;
+  if (o.atomic !== undefined && typeof o.atomic !== 'boolean') return false;
   const legs = o.legs;
   if (!Array.isArray(legs) || legs.length === 0) return false;
   for (let i = 0; i < legs.length; i++) if (!isPlainValidOrder(legs[i])) return false;

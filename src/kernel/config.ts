@@ -26,7 +26,10 @@ const agentSpecSchema = z
 
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 
-/** The sandbox desk: eight agents sized for the default balances and risk limits. */
+/**
+ * The sandbox desk: ten agents sized for the default balances and risk limits; the last two
+ * trade the sandbox chain's AMM pools (DEX cycles, and pools against the CEX books).
+ */
 export const DEFAULT_AGENTS: AgentSpec[] = [
   { id: 'regime', type: 'market-regime', config: {}, isolated: false },
   {
@@ -61,6 +64,8 @@ export const DEFAULT_AGENTS: AgentSpec[] = [
   },
   { id: 'risk', type: 'risk-assessor', config: {}, isolated: false },
   { id: 'spread-watcher', type: 'spread-watcher', config: {}, isolated: false },
+  { id: 'dex-arbitrage', type: 'dex-arbitrage', config: {}, isolated: false },
+  { id: 'cex-dex-arbitrage', type: 'cex-dex-arbitrage', config: {}, isolated: false },
 ];
 
 export const deskConfigSchema = z

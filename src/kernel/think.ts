@@ -156,7 +156,15 @@ export class Thinker {
         legs.push({ instrument, referencePrice: referencePrice(leg.instrumentId) });
       }
       steps.holdUntilSent();
-      const pending = orders.submitPlan(intent, { decisionId: orderRoot, ts, legs, attribution });
+      // An atomic plan (one chain transaction) goes out in one go: every leg through the gate
+      // first, then all sent together, so the venue can execute them as one bundle.
+      const pending = orders.submitPlan(intent, {
+        decisionId: orderRoot,
+        ts,
+        legs,
+        attribution,
+        ...(intent.atomic === true ? { mode: 'parallel' as const, policy: 'none' as const } : {}),
+      });
       steps.releaseHeldRecords();
       await pending;
     }

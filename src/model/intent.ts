@@ -26,6 +26,12 @@ export interface PlanIntent {
   readonly legs: readonly OrderIntent[];
   /** Expected edge after fees, as a fraction of notional, for the minimum-edge rule. */
   readonly expectedNetEdge: number;
+  /**
+   * All legs or none: the legs sit on one chain venue that executes them as one transaction
+   * (a DEX cycle). The order manager sends them together (a parallel plan: every leg passes the
+   * gate before any is sent) and the venue reverts the whole bundle if any leg's bound fails.
+   */
+  readonly atomic?: boolean;
 }
 
 /** Swap on an AMM pool. */

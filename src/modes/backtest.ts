@@ -328,6 +328,7 @@ const EVENT_ONLY_TRIGGERS: Partial<Record<TriggerKind, readonly MarketEvent['typ
   funding: ['funding'],
   'apy-change': ['lending'],
   liquidation: ['lending'],
+  pool: ['pool'],
 };
 
 /** Event types each format can hold; Concord recordings hold any, so only what was read counts. */

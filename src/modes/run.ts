@@ -15,7 +15,13 @@ import { parseShadowConfig, shadowDeskConfig } from '../kernel/shadow-config.ts'
 import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type DeskStatus, deskStatus } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import { marketFeed, SimulatedVenue, SyntheticMarket } from '../venues/index.ts';
+import {
+  marketFeed,
+  SimulatedDexVenue,
+  SimulatedVenue,
+  SyntheticMarket,
+  type VenueWithMarket,
+} from '../venues/index.ts';
 import { runSession, type SessionHooks, type SessionParts, type SessionResume } from './session.ts';
 import { liveSummaryOf, ShadowSession } from './shadow.ts';
 
@@ -58,8 +64,11 @@ export interface RunSummary extends Omit<DeskStatus, 'recent' | 'decisionsPerSec
 }
 
 /**
- * The sandbox's market side: the synthetic market from `seed` and `startTs`, one SimulatedVenue per
- * venue with the configured balances and latency, fed each event through the desk's market tap.
+ * The sandbox's market side: the synthetic market from `seed` and `startTs` (CEX books and the
+ * sandbox chain's AMM pools), one SimulatedVenue per CEX venue with the configured balances and
+ * latency, and the simulated DEX venue for the chain (the same balances, in its one wallet), each
+ * fed its events through the desk's market tap. The DEX venue reports our swaps back to the
+ * market, so the pools' next updates start from reserves that include them (src/venues/simulated/amm-pools.ts).
  */
 export function sandboxParts(
   config: DeskConfig,
@@ -67,19 +76,28 @@ export function sandboxParts(
   seed: number,
   startTs: number,
 ): SessionParts {
-  const market = new SyntheticMarket({ seed, startTs, tickMs: config.market.tickMs });
+  const market = new SyntheticMarket({ seed, startTs, tickMs: config.market.tickMs, dex: {} });
+  const dex = market.dex;
   const instruments = market.instruments();
   const venueIds = [...new Set(instruments.map((i) => i.venue))];
-  const venues = venueIds.map(
-    (id) =>
-      new SimulatedVenue({
+  const balances = Object.fromEntries(sortedEntries(config.venues.balances));
+  const venues: VenueWithMarket[] = venueIds.map((id) => {
+    const own = instruments.filter((i) => i.venue === id);
+    if (dex !== undefined && id === dex.venue) {
+      return new SimulatedDexVenue({
         id,
         clock,
-        instruments: instruments.filter((i) => i.venue === id),
-        balances: Object.fromEntries(sortedEntries(config.venues.balances)),
-        latencyMs: config.venues.latencyMs,
-      }),
-  );
+        instruments: own,
+        balances,
+        pools: own.map((i) => ({ instrumentId: i.id, feePips: dex.pool(i.id)?.spec.feePips ?? 3000 })),
+        baseDecimals: dex.baseDecimals,
+        quoteDecimals: dex.quoteDecimals,
+        gas: dex.gas,
+        onSwap: (id, reserve0, reserve1) => dex.setReserves(id, reserve0, reserve1),
+      });
+    }
+    return new SimulatedVenue({ id, clock, instruments: own, balances, latencyMs: config.venues.latencyMs });
+  });
   return { clock, source: market, venues, marketTap: marketFeed(venues), startTs, seed };
 }
 

@@ -11,6 +11,9 @@
  *  - `bar`: every bar when `bars` is on. Magnitude: |close − open| in bp of open.
  *  - `funding`: the rate moved ≥ `fundingChangeBps` since the last funding trigger. Magnitude: bp.
  *  - `apy-change`: supply or borrow APY moved ≥ `apyChangeBps` since the last apy trigger. Magnitude: bp.
+ *  - `pool`: every AMM pool state whose reserves changed (a block's swaps): the DEX agents keep their
+ *    graphs from them. Magnitude: the pool's price move since its last trigger, in bp (ratio of the
+ *    reserves, so decimals cancel; V3 states: 0).
  *  - `price-move`: the mid moved ≥ `priceMoveBps` since the last trigger on the instrument. Magnitude: bp.
  *  - `spread`: the spread, in bp of mid, changed by ≥ `spreadChangeBps` since the last trigger. Magnitude: bp.
  *  - `timer` (heartbeat): nothing fired for `heartbeatMs` of event time (0 disables). Magnitude: ms elapsed.
@@ -171,6 +174,23 @@ export class TriggerFilter {
             Math.abs(event.borrowApy - state.refBorrowApy),
           ) * BPS;
         if (changeBps + EPSILON_BPS >= c.apyChangeBps) this.pend('apy-change', changeBps);
+        return;
+      }
+      case 'pool': {
+        const r0 = event.reserve0 === undefined ? Number.NaN : Number(event.reserve0);
+        const r1 = event.reserve1 === undefined ? Number.NaN : Number(event.reserve1);
+        const ratio = r0 > 0 ? r1 / r0 : Number.NaN;
+        if (Number.isNaN(ratio)) {
+          this.pend('pool', 0);
+          return;
+        }
+        const moveBps = Number.isNaN(state.refMid)
+          ? 0
+          : (Math.abs(ratio - state.refMid) / state.refMid) * BPS;
+        if (moveBps > 0 || Number.isNaN(state.refMid)) {
+          state.refMid = ratio;
+          this.pend('pool', moveBps);
+        }
         return;
       }
       default:

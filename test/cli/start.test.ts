@@ -38,4 +38,38 @@ describe('npm start (concord run, sandbox defaults)', () => {
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/journal ok/);
   }, 60_000);
+
+  it('shows DEX arbitrage and CEX↔DEX decisions and fills on the sandbox chain’s pools', () => {
+    const dir = join(tempDir(), 'journal');
+    // The sandbox desk as `npm start` composes it (default config), two simulated minutes at full speed.
+    const run = runCli(['run', '--journal', dir, '--duration', '2m', '--speed', 'max']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    // A DEX cycle: one atomic plan over both pools, and both of its swaps filled one after the other.
+    const cycle =
+      /^consensus plan dex-cycle (\S+)>(\S+) \(buy (\S+) sandchain:\1\/BTC-USDT, sell \3 sandchain:\2\/BTC-USDT\) by dex-arbitrage$/;
+    const filledCycles = lines.filter((line, i) => {
+      const m = cycle.exec(line);
+      if (m === null) return false;
+      const [, buyDex, sellDex, quantity] = m;
+      return (
+        lines[i + 1]?.startsWith(`fill buy ${quantity} sandchain:${buyDex}/BTC-USDT @ `) === true &&
+        lines[i + 2]?.startsWith(`fill sell ${quantity} sandchain:${sellDex}/BTC-USDT @ `) === true
+      );
+    });
+    expect(filledCycles.length).toBeGreaterThan(0);
+    // CEX↔DEX: the swap on a pool, then the opposite side on a CEX book.
+    const cexDex = lines.findIndex((l) =>
+      /^consensus plan cex-dex \S+<>sim-[abc] \((buy|sell) \S+ sandchain:\S+, (buy|sell) \S+ sim-[abc]:BTC-USDT\) by cex-dex-arbitrage$/.test(
+        l,
+      ),
+    );
+    expect(cexDex).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(cexDex + 1).some((l) => /^fill (buy|sell) \S+ sandchain:\S+ @ /.test(l))).toBe(true);
+    expect(run.stdout).toMatch(/^\s+dex-arbitrage\s+dex-arbitrage\s+STOPPED\s+\d+\s+\d\.\d{3}\s+[1-9]\d*\s/m);
+    expect(run.stdout).toMatch(
+      /^\s+cex-dex-arbitrage\s+cex-dex-arbitrage\s+STOPPED\s+\d+\s+\d\.\d{3}\s+[1-9]\d*\s/m,
+    );
+    expect(runCli(['journal', 'verify', dir]).code).toBe(0);
+  }, 60_000);
 });

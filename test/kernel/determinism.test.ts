@@ -44,7 +44,8 @@ describe('determinism (invariant 1)', () => {
     expect(verify.code).toBe(0);
     expect(lastJsonLine(verify.stdout).ok).toBe(true);
     expect(existsSync(join(a, 'journal.sqlite'))).toBe(true);
-  });
+    // Three 10-minute runs (two and a replay): on a loaded machine this outlasts the default 60 s.
+  }, 240_000);
 
   it('a different seed gives a different journal', () => {
     const base = tempDir();

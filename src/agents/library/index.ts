@@ -6,6 +6,8 @@ import type { AgentDefinition } from '../contract.ts';
 import { AgentRegistry } from '../registry.ts';
 import { arbitrageAgent } from './arbitrage/index.ts';
 import { basisAgent } from './basis/index.ts';
+import { cexDexArbitrageAgent } from './cex-dex-arbitrage/index.ts';
+import { dexArbitrageAgent } from './dex-arbitrage/agent.ts';
 import { spreadWatcher } from './example/index.ts';
 import { meanReversionAgent } from './mean-reversion/index.ts';
 import { momentumAgent } from './momentum/index.ts';
@@ -23,6 +25,8 @@ export const builtinAgents: readonly AgentDefinition<any>[] = [
   riskAssessorAgent,
   smaCrossAgent,
   basisAgent,
+  dexArbitrageAgent,
+  cexDexArbitrageAgent,
 ];
 
 export function createBuiltinRegistry(): AgentRegistry {

@@ -9,6 +9,7 @@ import {
   type MarketEvent,
   type MarketSink,
   type VenueId,
+  type VenuePort,
   venueOf,
 } from '../../model/index.ts';
 import { SimulatedVenue } from './simulated-venue.ts';
@@ -58,3 +59,6 @@ export function marketFeed(
   for (const venue of venues) byId.set(venue.id, venue);
   return (event) => byId.get(venueOf(event.instrumentId))?.onMarketEvent(event);
 }
+
+/** A venue that keeps its own copy of the market (a simulated venue, CEX or DEX). */
+export type VenueWithMarket = VenuePort & MarketSink;

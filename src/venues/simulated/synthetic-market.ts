@@ -32,6 +32,7 @@ import {
   type TradeTick,
   type VenueId,
 } from '../../model/index.ts';
+import { SandboxDex, type SandboxDexOptions } from './amm-pools.ts';
 
 export type Regime = 'calm' | 'normal' | 'stressed';
 
@@ -91,6 +92,11 @@ export interface SyntheticMarketOptions {
   readonly initialPrice?: number;
   readonly initialRegime?: Regime;
   readonly regimes?: Readonly<Record<Regime, RegimeParams>>;
+  /**
+   * AMM pools of the pair on a sandbox chain (amm-pools.ts), following the latent price with a
+   * lag. Off unless given (recordings and backtests keep their CEX-only stream).
+   */
+  readonly dex?: SandboxDexOptions;
 }
 
 export const DEFAULT_REGIMES: Readonly<Record<Regime, RegimeParams>> = Object.freeze({
@@ -251,6 +257,8 @@ export class SyntheticMarket implements MarketSource {
   private readonly regimeRandom: Random;
   private readonly venues: VenueState[];
   private readonly instrumentList: SpotInstrument[];
+  /** The sandbox chain's pools, when the market has them. */
+  readonly dex: SandboxDex | undefined;
   /** Ring buffer of past latent log prices, for the venues' lags. */
   private readonly history: Float64Array;
   private logPrice: number;
@@ -291,12 +299,16 @@ export class SyntheticMarket implements MarketSource {
         takerFee: Decimal.fromNumberRounded(p.takerFee, 10),
       }),
     );
-    this.instrumentList = instruments;
     const first = instruments[0] as SpotInstrument;
     this.tick = gridOf(first.tickSize);
     this.lot = gridOf(first.lotSize);
     this.venues = profiles.map((p) => new VenueState(p, this.spec.symbol, root, this.tickMs, this.lot));
-    const maxLag = this.venues.reduce((m, v) => Math.max(m, v.lagSteps), 0);
+    this.dex =
+      options.dex === undefined
+        ? undefined
+        : new SandboxDex(options.dex, this.spec, root, this.tickMs, initialPrice);
+    this.instrumentList = this.dex === undefined ? instruments : [...instruments, ...this.dex.instruments()];
+    const maxLag = this.venues.reduce((m, v) => Math.max(m, v.lagSteps), this.dex?.maxLagSteps ?? 0);
     this.history = new Float64Array(maxLag + 1).fill(this.logPrice);
     const deepest = profiles.reduce((m, p) => Math.max(m, p.levels * p.levelStepTicks), 0) * this.tick.step;
     this.floorLogPrice = Math.log(2 * deepest);
@@ -348,6 +360,8 @@ export class SyntheticMarket implements MarketSource {
     this.order.sort((a, b) => (venues[a] as VenueState).ts - (venues[b] as VenueState).ts || a - b);
 
     const events: MarketEvent[] = [];
+    // Pool updates first (at the step's time, before any CEX event): see amm-pools.ts.
+    this.dex?.step(this.stepIndex, stepTs, this.laggedLog, events);
     for (const index of this.order) this.stepVenue(venues[index] as VenueState, events);
     this.stepIndex++;
     return events;
@@ -371,6 +385,12 @@ export class SyntheticMarket implements MarketSource {
     if (state === undefined || !state.initialised) return undefined;
     return this.snapshotOf(state);
   }
+
+  /** The latent log price `lagSteps` steps ago (the initial price before the first steps). */
+  private readonly laggedLog = (lagSteps: number): number => {
+    const length = this.history.length;
+    return this.history[(((this.stepIndex - lagSteps) % length) + length) % length] as number;
+  };
 
   private advanceLatent(): void {
     const params = this.regimeParams[this.currentRegime];

@@ -32,7 +32,10 @@ export type SimulatedRejectCode =
   | 'BAD_PRECISION'
   | 'MIN_NOTIONAL'
   | 'INSUFFICIENT_FUNDS'
-  | 'POST_ONLY_WOULD_CROSS';
+  | 'POST_ONLY_WOULD_CROSS'
+  // The simulated DEX venue (dex-venue.ts): a swap's bound, a bundle whose simulation failed.
+  | 'SLIPPAGE_EXCEEDED'
+  | 'SIMULATION_FAILED';
 
 /** A refusal: the code and the reason reported in `order.rejected`. */
 export type Refusal = [SimulatedRejectCode, string];
