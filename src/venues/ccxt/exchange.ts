@@ -151,6 +151,11 @@ export interface ExchangeSpec {
   readonly options?: Readonly<Record<string, unknown>>;
   /** ccxt request timeout in ms (default 10,000). */
   readonly timeoutMs?: number;
+  /**
+   * ccxt's throttle unit in ms (`rateLimit`; default: ccxt's value for the exchange). A request
+   * costing `cost` waits `cost × rateLimitMs` after the previous one (Hyperliquid's /info costs 20).
+   */
+  readonly rateLimitMs?: number;
   readonly sandbox?: boolean;
 }
 
@@ -176,6 +181,12 @@ export const EXCHANGE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
     fetchMargins: false,
     fetchCurrencies: false,
     warnOnFetchOpenOrdersWithoutSymbol: false,
+  },
+  // ccxt would register its referral code and approve (and charge) its builder fee on the
+  // user's orders; Concord does neither on the user's behalf (see `acquireExchange`).
+  hyperliquid: {
+    refSet: true,
+    builderFee: false,
   },
 };
 
@@ -242,6 +253,7 @@ export async function acquireExchange(
     ...credentials,
     enableRateLimit: true,
     timeout: spec.timeoutMs ?? 10_000,
+    ...(spec.rateLimitMs === undefined ? {} : { rateLimit: spec.rateLimitMs }),
     options: { ...(EXCHANGE_DEFAULTS[spec.exchange] ?? {}), ...(spec.options ?? {}) },
   });
   if (spec.sandbox === true)
@@ -282,6 +294,12 @@ export async function acquireExchange(
   };
 
   guardWsFutures(exchange);
+  if (spec.exchange === 'hyperliquid' && exchange.options.builderFee === false) {
+    // Without this ccxt signs an `approveBuilderFee` before the first order (with an API wallet
+    // it is refused, and retried before every order). No builder fee is approved or attached.
+    (exchange as unknown as { handleBuilderFeeApproval(): Promise<boolean> }).handleBuilderFeeApproval =
+      async () => true;
+  }
 
   const shared: SharedExchange = {
     exchange,
@@ -323,12 +341,14 @@ function instanceKey(spec: ExchangeSpec): string {
     spec.urls ?? null,
     spec.options ?? null,
     spec.timeoutMs ?? null,
+    spec.rateLimitMs ?? null,
     spec.sandbox === true,
   ]);
 }
 
 interface WsClientLike {
   future(hash: string): unknown;
+  send?(message: unknown): unknown;
   connected?: unknown;
 }
 
@@ -349,6 +369,12 @@ function guardWsFutures(exchange: CcxtExchange): void {
       guarded.add(c as object);
       const future = c.future.bind(c);
       c.future = (hash: string) => quiet(future(hash));
+      // ccxt sends a throttled subscription without handling the send's rejection (a socket
+      // closed meanwhile); whoever awaits a send still sees it.
+      if (typeof c.send === 'function') {
+        const send = c.send.bind(c);
+        c.send = (message: unknown) => quiet(send(message));
+      }
       quiet(c.connected);
     }
     return c;

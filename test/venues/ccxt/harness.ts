@@ -19,6 +19,11 @@ export function useCleanup(): void {
   });
 }
 
+/** Adds a cleanup run after the current test (other harnesses use it too). */
+export function onCleanup(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
 let accountSerial = 0;
 
 export interface BinanceHarness {
