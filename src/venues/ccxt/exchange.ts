@@ -260,7 +260,11 @@ export async function acquireExchange(
     (exchange as unknown as { setSandboxMode(on: boolean): void }).setSandboxMode(true);
   if (spec.urls !== undefined) exchange.urls.api = mergeDeep(exchange.urls.api, spec.urls);
   if (typeof exchange.loadHttpProxyAgent === 'function') await exchange.loadHttpProxyAgent();
-  const gate = accountGate(spec.exchange, credentials.apiKey, { clock, ...gateOptions });
+  // The account: the API key, or for wallet-signed venues (Hyperliquid) the wallet address.
+  const gate = accountGate(spec.exchange, credentials.apiKey ?? credentials.walletAddress?.toLowerCase(), {
+    clock,
+    ...gateOptions,
+  });
 
   // Every REST request passes the gate right before it leaves, whatever ccxt method sent it.
   const fetch = exchange.fetch.bind(exchange);

@@ -350,6 +350,8 @@ export class HyperliquidServer {
       if (this.counters.violations >= (this.options.banAfterViolations ?? 1)) {
         this.counters.bans++;
         this.bannedUntil = now + (this.options.banMs ?? 60_000);
+        this.send(res, 429, null);
+        return;
       }
     }
     if (this.burstLeft > 0) {
