@@ -15,6 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, ConcordError, sha256Hex } from '../../core/index.ts';
 import { type AccountGate, type AccountGateOptions, accountGate } from './account-gate.ts';
+import { ExchangeClock } from './clock-offset.ts';
 
 /** The parts of a ccxt exchange instance the adapter uses (ccxt's own types are far wider). */
 export interface CcxtExchange {
@@ -41,6 +42,9 @@ export interface CcxtExchange {
     requestBody: unknown,
   ): string;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
+  /** The timestamp / nonce ccxt signs requests with (local time; the adapter adds the exchange's offset). */
+  nonce(): number;
+  fetchTime?(params?: Record<string, unknown>): Promise<unknown>;
   setMarkets(markets: unknown[], currencies?: unknown): unknown;
   createOrder(
     symbol: string,
@@ -194,6 +198,8 @@ export interface SharedExchange {
   readonly exchange: CcxtExchange;
   readonly gate: AccountGate;
   readonly ccxt: CcxtModule;
+  /** The exchange's clock offset, applied to every request timestamp (`clock-offset.ts`). */
+  readonly exchangeClock: ExchangeClock;
   /** Runs a ccxt call as `kind` (the gate lets reads and cancels wait, never submits). */
   call<T>(kind: CallKind, operation: string, fn: () => Promise<T>): Promise<T>;
   release(): Promise<void>;
@@ -298,6 +304,21 @@ export async function acquireExchange(
   };
 
   guardWsFutures(exchange);
+
+  // Request timestamps in the exchange's time: ccxt's nonce() is what Binance signs as
+  // `timestamp` and Hyperliquid as the action nonce (and the base of scheduleCancel's deadline).
+  const exchangeClock = new ExchangeClock(
+    {
+      canMeasure: exchange.has.fetchTime === true && typeof exchange.fetchTime === 'function',
+      fetchTime: () =>
+        callContext.run({ kind: 'read', operation: 'fetchTime' }, () =>
+          (exchange.fetchTime as NonNullable<CcxtExchange['fetchTime']>).call(exchange),
+        ),
+    },
+    clock,
+  );
+  const nonce = exchange.nonce.bind(exchange);
+  exchange.nonce = () => nonce() + exchangeClock.correctionMs();
   if (spec.exchange === 'hyperliquid' && exchange.options.builderFee === false) {
     // Without this ccxt signs an `approveBuilderFee` before the first order (with an API wallet
     // it is refused, and retried before every order). No builder fee is approved or attached.
@@ -309,6 +330,7 @@ export async function acquireExchange(
     exchange,
     gate,
     ccxt,
+    exchangeClock,
     call: (kind, operation, fn) => callContext.run({ kind, operation }, fn),
     release: async () => {
       const entry = instances.get(key);

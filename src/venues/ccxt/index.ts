@@ -4,6 +4,7 @@
  */
 export * from './account-gate.ts';
 export * from './capabilities.ts';
+export * from './clock-offset.ts';
 export * from './errors.ts';
 export * from './exchange.ts';
 export * from './instruments.ts';

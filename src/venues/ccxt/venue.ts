@@ -61,6 +61,7 @@ import {
   type VenuePosition,
 } from '../../model/index.ts';
 import type { AccountGateOptions, GateState } from './account-gate.ts';
+import type { ClockOffsetState } from './clock-offset.ts';
 import { capabilitiesOf } from './capabilities.ts';
 import { classify, rejectCodeOf, toVenueError, unknownOutcomeError, venueMessage } from './errors.ts';
 import { acquireExchange, type CcxtExchange, type ExchangeSpec, type SharedExchange } from './exchange.ts';
@@ -95,6 +96,11 @@ export interface CcxtVenueOptions extends ExchangeSpec {
   readonly gate?: Omit<AccountGateOptions, 'clock'>;
   /** Spot positions count the account's trades from this time (default: when the venue was opened). */
   readonly positionsSince?: number;
+  /**
+   * How often the exchange's clock offset is re-measured (default 60,000 ms; 0: never measured,
+   * request timestamps stay local). Measured once before the venue opens.
+   */
+  readonly clockSyncIntervalMs?: number;
 }
 
 export interface CcxtVenueHealth {
@@ -108,6 +114,8 @@ export interface CcxtVenueHealth {
   readonly handlerErrors: number;
   readonly foreignEvents: number;
   readonly gate: GateState;
+  /** The exchange's clock offset applied to request timestamps. */
+  readonly clock: ClockOffsetState;
 }
 
 type EndStatus = 'CANCELED' | 'EXPIRED' | 'FILLED';
@@ -252,8 +260,10 @@ export class CcxtVenue implements VenuePort {
         wanted,
       );
       const instruments = mapping.instruments.filter(isOrderable);
+      // Before any signed request: the exchange's clock (a failure leaves timestamps local, counted).
+      if (options.clockSyncIntervalMs !== 0) await shared.exchangeClock.measure();
       const self = new CcxtVenue(options, shared, instruments, mapping.skipped);
-      self.start();
+      self.start(options.clockSyncIntervalMs ?? 60_000);
       return self;
     } catch (err) {
       await shared.release();
@@ -295,6 +305,7 @@ export class CcxtVenue implements VenuePort {
             : 'up',
       ...this.stats,
       gate: this.shared.gate.state(),
+      clock: this.shared.exchangeClock.state(),
     };
   }
 
@@ -698,7 +709,13 @@ export class CcxtVenue implements VenuePort {
 
   // ── order events: one path for streams, polls and REST answers ─────────
 
-  private start(): void {
+  private start(clockSyncIntervalMs: number): void {
+    if (clockSyncIntervalMs > 0) {
+      const handle = this.clock.setInterval(() => {
+        if (!this.closed) void this.shared.exchangeClock.measure();
+      }, clockSyncIntervalMs);
+      this.timers.add(handle);
+    }
     this.lifecycle.transition('STARTING', 'markets loaded');
     this.lifecycle.transition('RUNNING', this.streaming ? 'order streams' : 'polling');
     if (this.streaming) {
@@ -1151,6 +1168,12 @@ function validateOptions(options: CcxtVenueOptions): void {
     if (value !== undefined && !(Number.isFinite(value) && value > 0))
       throw configError(`${field} must be a positive number of milliseconds`, { field, value });
   }
+  const sync = options.clockSyncIntervalMs;
+  if (sync !== undefined && !(Number.isFinite(sync) && sync >= 0))
+    throw configError('clockSyncIntervalMs must be 0 (off) or a positive number of milliseconds', {
+      field: 'clockSyncIntervalMs',
+      value: sync,
+    });
   if (options.symbols?.some((s) => typeof s !== 'string' || s === ''))
     throw configError('symbols must be ccxt unified symbols such as "BTC/USDT"', {});
 }

@@ -203,7 +203,7 @@ export class BinanceSpotServer {
   private hangOrderPosts = 0;
   private readsToHang = 0;
   private failures: { status: number; body: unknown }[] = [];
-  /** Added to the server's clock when it checks request timestamps (a skewed client). */
+  /** Added to the server's clock (its time answer and its timestamp checks): a client clock off by −skew. */
   clockSkewMs = 0;
   private userStreamsSuspended = false;
   private hung: ServerResponse[] = [];
@@ -481,7 +481,7 @@ export class BinanceSpotServer {
       case 'GET /api/v3/ping':
         return {};
       case 'GET /api/v3/time':
-        return { serverTime: now };
+        return { serverTime: now + this.clockSkewMs };
       case 'GET /api/v3/exchangeInfo':
         return this.exchangeInfo(now);
       case 'GET /api/v3/depth':

@@ -62,6 +62,8 @@ export interface HyperliquidServerOptions {
   /** Taker / maker fee rates (default 0), charged in the quote token. */
   readonly takerFee?: string;
   readonly makerFee?: string;
+  /** Added to the server's clock (its time answers and nonce checks): a client clock off by −skew. */
+  readonly clockSkewMs?: number;
   /** How far a nonce may be from the server's clock (default: the exchange's 2 days back, 1 day ahead). */
   readonly nonceBehindMs?: number;
   readonly nonceAheadMs?: number;
@@ -213,6 +215,7 @@ export class HyperliquidServer {
 
   private constructor(options: HyperliquidServerOptions) {
     this.options = options;
+    this.clockSkewMs = options.clockSkewMs ?? 0;
     this.takerFee = Decimal.from(options.takerFee ?? '0');
     this.makerFee = Decimal.from(options.makerFee ?? '0');
     options.markets.forEach((spec, index) => this.addMarketSpec(spec, index));
