@@ -9,5 +9,6 @@ export * from './errors.ts';
 export * from './exchange.ts';
 export * from './instruments.ts';
 export * from './listing.ts';
+export * from './new-listings.ts';
 export * from './parse.ts';
 export * from './venue.ts';
