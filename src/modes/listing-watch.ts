@@ -42,7 +42,12 @@ export function listingJournal(options: ListingJournalOptions): ListingJournal {
       const payload =
         change.kind === 'delisted'
           ? { ...base, reason: 'delisted' as const, from: statePayload(change.previous), to: null }
-          : { ...base, reason: change.reason, from: statePayload(change.previous), to: statePayload(change.state) };
+          : {
+              ...base,
+              reason: change.reason,
+              from: statePayload(change.previous),
+              to: statePayload(change.state),
+            };
       journal.append(EVENTS.marketStatus.name, change.ts, payload);
       decision = agent.observe({ type: 'status', ts: change.ts, payload });
     }

@@ -91,7 +91,14 @@ export interface ListingWatcherStats {
 /** Exchange status words that mean "trading" (lower case). */
 const TRADING_STATUSES = new Set(['trading', '1', 'live', 'online', 'tradable', 'open', 'enabled', 'active']);
 /** Readiness fields copied into `details` when the exchange sends them. */
-const DETAIL_FIELDS = ['isSpotTradingAllowed', 'st', 'tradeSideType', 'permissions', 'state', 'enableTrading'];
+const DETAIL_FIELDS = [
+  'isSpotTradingAllowed',
+  'st',
+  'tradeSideType',
+  'permissions',
+  'state',
+  'enableTrading',
+];
 
 interface MarketLike {
   readonly symbol?: unknown;
@@ -233,14 +240,30 @@ export class ListingWatcher {
       const state = listingStateOf(market, previous.firstTradeTs);
       if (!sameState(previous, state)) {
         this.known.set(symbol, state);
-        changes.push({ kind: 'status', venue: this.venue, symbol, instrumentId: id, ts, reason: 'status', previous, state });
+        changes.push({
+          kind: 'status',
+          venue: this.venue,
+          symbol,
+          instrumentId: id,
+          ts,
+          reason: 'status',
+          previous,
+          state,
+        });
       }
     }
     for (const [symbol, previous] of [...this.known]) {
       if (seen.has(symbol)) continue;
       this.known.delete(symbol);
       this.awaitingTrade.delete(symbol);
-      changes.push({ kind: 'delisted', venue: this.venue, symbol, instrumentId: instrumentId(this.venue, symbol), ts, previous });
+      changes.push({
+        kind: 'delisted',
+        venue: this.venue,
+        symbol,
+        instrumentId: instrumentId(this.venue, symbol),
+        ts,
+        previous,
+      });
     }
     changes.push(...(await this.probeFirstTrades(ts)));
     this.stats.changes += changes.length;
@@ -289,7 +312,9 @@ export class ListingWatcher {
 
   /** The market list in scope, freshly reloaded. */
   private async load(): Promise<MarketLike[]> {
-    const markets = await this.shared.call('read', 'loadMarkets', () => this.shared.exchange.loadMarkets(true));
+    const markets = await this.shared.call('read', 'loadMarkets', () =>
+      this.shared.exchange.loadMarkets(true),
+    );
     const types = this.options.types;
     const quotes = this.options.quotes;
     return (Object.values(markets) as MarketLike[]).filter(

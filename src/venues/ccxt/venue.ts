@@ -61,8 +61,8 @@ import {
   type VenuePosition,
 } from '../../model/index.ts';
 import type { AccountGateOptions, GateState } from './account-gate.ts';
-import type { ClockOffsetState } from './clock-offset.ts';
 import { capabilitiesOf } from './capabilities.ts';
+import type { ClockOffsetState } from './clock-offset.ts';
 import { classify, rejectCodeOf, toVenueError, unknownOutcomeError, venueMessage } from './errors.ts';
 import { acquireExchange, type CcxtExchange, type ExchangeSpec, type SharedExchange } from './exchange.ts';
 import { marketsToInstruments, type SkippedMarket } from './instruments.ts';
@@ -404,7 +404,11 @@ export class CcxtVenue implements VenuePort {
         return;
       }
       if (reference === undefined) {
-        this.refuse(t, 'INVALID_ORDER', `${this.id} has no ${request.side === 'buy' ? 'asks' : 'bids'} to price a market order against`);
+        this.refuse(
+          t,
+          'INVALID_ORDER',
+          `${this.id} has no ${request.side === 'buy' ? 'asks' : 'bids'} to price a market order against`,
+        );
         return;
       }
       price = reference;

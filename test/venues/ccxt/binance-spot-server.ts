@@ -312,7 +312,13 @@ export class BinanceSpotServer {
   /** A public trade between two other parties (shows in `GET /api/v3/aggTrades` and `/trades`). */
   printTrade(symbol: string, price: string, qty: string): void {
     this.market(symbol);
-    this.prints.push({ symbol, id: this.nextTradeId++, price: Decimal.from(price), qty: Decimal.from(qty), time: Date.now() });
+    this.prints.push({
+      symbol,
+      id: this.nextTradeId++,
+      price: Decimal.from(price),
+      qty: Decimal.from(qty),
+      time: Date.now(),
+    });
   }
 
   /** Replaces the external book of a symbol (best first); resting orders it crosses fill as makers. */
@@ -426,7 +432,7 @@ export class BinanceSpotServer {
         }
       }
     }
-    if (this.burstLeft > 0 || this.useWeight(route, url, now)) {
+    if (this.burstLeft > 0 || this.chargeWeight(route, url, now)) {
       if (this.burstLeft > 0) this.burstLeft--;
       this.counters.http429++;
       const retryAfter = this.burstRetryAfterSec;
@@ -467,7 +473,7 @@ export class BinanceSpotServer {
   }
 
   /** Adds the route's weight; true when it went over the limit. */
-  private useWeight(route: string, url: URL, now: number): boolean {
+  private chargeWeight(route: string, url: URL, now: number): boolean {
     if (now - this.weightWindowStart >= 60_000) {
       this.weightWindowStart = now - (now % 60_000);
       this.weightUsed = 0;

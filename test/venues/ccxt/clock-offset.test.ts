@@ -6,13 +6,13 @@
  * the correction, accepted with it.
  */
 import { describe, expect, it } from 'vitest';
-import { Decimal, isConcordError, LiveClock } from '../../../src/core/index.ts';
+import { Decimal, isConcordError, type LiveClock } from '../../../src/core/index.ts';
 import type { OrderRequest, VenueOrderEvent } from '../../../src/model/index.ts';
 import { CcxtVenue, ExchangeClock } from '../../../src/venues/ccxt/index.ts';
-import { binanceHarness, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
 import { hyperliquidHarness } from './hyperliquid-harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 function order(id: string, instrumentId: string, venue: string): OrderRequest {
   return {

@@ -11,9 +11,9 @@ import { clientOrderId, Decimal, Random } from '../../../src/core/index.ts';
 import { DEFAULT_READ_RETRY, OrderManager, retryWithBackoff } from '../../../src/execution/index.ts';
 import type { Fill, OrderIntent, OrderRequest, VenueOrderEvent } from '../../../src/model/index.ts';
 import { acquireExchange, CcxtVenue, wireClientId } from '../../../src/venues/ccxt/index.ts';
-import { type HyperliquidHarness, hyperliquidHarness, useCleanup } from './hyperliquid-harness.ts';
+import { cleanupAfterEachTest, type HyperliquidHarness, hyperliquidHarness } from './hyperliquid-harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 const BIDS = [
   [59999, 0.5],
@@ -53,7 +53,13 @@ function intent(
   };
 }
 
-function limit(h: HyperliquidHarness, id: string, side: 'buy' | 'sell', qty: string, price: string): OrderRequest {
+function limit(
+  h: HyperliquidHarness,
+  id: string,
+  side: 'buy' | 'sell',
+  qty: string,
+  price: string,
+): OrderRequest {
   return {
     clientOrderId: id,
     instrumentId: h.instrument.id,
@@ -69,7 +75,12 @@ function limit(h: HyperliquidHarness, id: string, side: 'buy' | 'sell', qty: str
   };
 }
 
-async function until(h: HyperliquidHarness, what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(
+  h: HyperliquidHarness,
+  what: string,
+  ok: () => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = h.clock.now() + timeoutMs;
   while (!ok()) {
     if (h.clock.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -276,10 +287,9 @@ describe("ccxt venue × Hyperliquid loopback: the exchange's dead-man switch", (
     await h.settle();
     // The venue reports them canceled (Hyperliquid's status `scheduledCancel`), and reconciliation agrees.
     for (const id of ['dms-1', 'dms-2']) {
-      expect(events.filter((e) => e.type !== 'order.filled' && e.clientOrderId === id).map((e) => e.type)).toEqual([
-        'order.accepted',
-        'order.canceled',
-      ]);
+      expect(
+        events.filter((e) => e.type !== 'order.filled' && e.clientOrderId === id).map((e) => e.type),
+      ).toEqual(['order.accepted', 'order.canceled']);
       expect((await h.venue.fetchOrder(id))?.status).toBe('CANCELED');
     }
     expect(await h.venue.fetchOpenOrders()).toEqual([]);

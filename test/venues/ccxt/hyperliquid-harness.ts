@@ -11,7 +11,7 @@ import { CcxtVenue, type CcxtVenueOptions, wireClientId } from '../../../src/ven
 import { onCleanup } from './harness.ts';
 import { type HlSpotSpec, HyperliquidServer, type HyperliquidServerOptions } from './hyperliquid-server.ts';
 
-export { useCleanup } from './harness.ts';
+export { cleanupAfterEachTest } from './harness.ts';
 
 export const BTC: HlSpotSpec = { name: '@1', base: 'UBTC', quote: 'USDC', szDecimals: 4, midPx: '60000' };
 export const ETH: HlSpotSpec = { name: '@2', base: 'UETH', quote: 'USDC', szDecimals: 3, midPx: '3000' };
@@ -44,13 +44,17 @@ interface Seen {
   ended: boolean;
 }
 
-export async function hyperliquidHarness(options: HyperliquidHarnessOptions = {}): Promise<HyperliquidHarness> {
+export async function hyperliquidHarness(
+  options: HyperliquidHarnessOptions = {},
+): Promise<HyperliquidHarness> {
   const agentKey = generatePrivateKey();
   const agent = privateKeyToAccount(agentKey);
   const user = privateKeyToAccount(generatePrivateKey()).address;
   const server = await HyperliquidServer.start({
     markets: [PURR, BTC, ETH],
-    accounts: [{ user, agents: [agent.address], balances: options.balances ?? { USDC: '100000', UBTC: '10' } }],
+    accounts: [
+      { user, agents: [agent.address], balances: options.balances ?? { USDC: '100000', UBTC: '10' } },
+    ],
     ...options.server,
   });
   onCleanup(() => server.close());

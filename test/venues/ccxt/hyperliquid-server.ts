@@ -218,7 +218,7 @@ export class HyperliquidServer {
     this.clockSkewMs = options.clockSkewMs ?? 0;
     this.takerFee = Decimal.from(options.takerFee ?? '0');
     this.makerFee = Decimal.from(options.makerFee ?? '0');
-    options.markets.forEach((spec, index) => this.addMarketSpec(spec, index));
+    for (const [index, spec] of options.markets.entries()) this.addMarketSpec(spec, index);
     for (const spec of options.accounts) {
       const total = new Map<string, Decimal>();
       for (const [token, amount] of Object.entries(spec.balances)) total.set(token, Decimal.from(amount));
@@ -348,7 +348,11 @@ export class HyperliquidServer {
       this.send(res, 429, null);
       return;
     }
-    if (this.penalty !== undefined && now < this.penalty.until && now - this.penalty.sentAt > this.graceMs()) {
+    if (
+      this.penalty !== undefined &&
+      now < this.penalty.until &&
+      now - this.penalty.sentAt > this.graceMs()
+    ) {
       this.counters.violations++;
       if (this.counters.violations >= (this.options.banAfterViolations ?? 1)) {
         this.counters.bans++;
@@ -462,7 +466,11 @@ export class HyperliquidServer {
         if (order === undefined) return { status: 'unknownOid' };
         return {
           status: 'order',
-          order: { order: this.wireOrder(order, true), status: order.status, statusTimestamp: order.statusTimestamp },
+          order: {
+            order: this.wireOrder(order, true),
+            status: order.status,
+            statusTimestamp: order.statusTimestamp,
+          },
         };
       }
       case 'userFills':
@@ -494,7 +502,12 @@ export class HyperliquidServer {
       }
       case 'clearinghouseState':
         return {
-          marginSummary: { accountValue: '0.0', totalNtlPos: '0.0', totalRawUsd: '0.0', totalMarginUsed: '0.0' },
+          marginSummary: {
+            accountValue: '0.0',
+            totalNtlPos: '0.0',
+            totalRawUsd: '0.0',
+            totalMarginUsed: '0.0',
+          },
           crossMarginSummary: {
             accountValue: '0.0',
             totalNtlPos: '0.0',
@@ -685,7 +698,8 @@ export class HyperliquidServer {
     let hang = false;
     for (const o of wire) {
       const cloid = typeof o.c === 'string' ? o.c.toLowerCase() : undefined;
-      if (cloid !== undefined) this.counters.orderPosts.set(cloid, (this.counters.orderPosts.get(cloid) ?? 0) + 1);
+      if (cloid !== undefined)
+        this.counters.orderPosts.set(cloid, (this.counters.orderPosts.get(cloid) ?? 0) + 1);
       if (this.hangOrders > 0) {
         this.hangOrders--;
         hang = true;
@@ -707,15 +721,21 @@ export class HyperliquidServer {
     if (market === undefined) throw new HlError(`Invalid asset ${asset}`);
     const limit = (o.t as { limit?: { tif?: string } } | undefined)?.limit;
     const tif = limit?.tif;
-    if (tif !== 'Gtc' && tif !== 'Ioc' && tif !== 'Alo') throw new HlError(`Invalid TIF ${String(tif)}. asset=${asset}`);
+    if (tif !== 'Gtc' && tif !== 'Ioc' && tif !== 'Alo')
+      throw new HlError(`Invalid TIF ${String(tif)}. asset=${asset}`);
     const px = Decimal.tryFrom(o.p);
     const sz = Decimal.tryFrom(o.s);
-    if (px === undefined || !px.isPositive()) throw new HlError(`Price must be divisible by tick size. asset=${asset}`);
+    if (px === undefined || !px.isPositive())
+      throw new HlError(`Price must be divisible by tick size. asset=${asset}`);
     if (sz === undefined || sz.isZero()) throw new HlError(`Order has zero size. asset=${asset}`);
     if (!sz.isMultipleOf(market.lot)) throw new HlError(`Order has invalid size. asset=${asset}`);
-    if (!validPrice(px, market.spec.szDecimals)) throw new HlError(`Price must be divisible by tick size. asset=${asset}`);
+    if (!validPrice(px, market.spec.szDecimals))
+      throw new HlError(`Price must be divisible by tick size. asset=${asset}`);
     if (px.mul(sz).lt(MIN_VALUE)) throw new HlError(`Order must have minimum value of $10. asset=${asset}`);
-    if (cloid !== undefined && this.orders.some((x) => x.user === account.spec.user.toLowerCase() && x.cloid === cloid))
+    if (
+      cloid !== undefined &&
+      this.orders.some((x) => x.user === account.spec.user.toLowerCase() && x.cloid === cloid)
+    )
       throw new HlError(`Duplicate cloid ${cloid}. asset=${asset}`);
     const buy = o.b === true;
     const { base, quote } = market.spec;
@@ -730,7 +750,8 @@ export class HyperliquidServer {
       const bbo = `${fmt(market.bids[0]?.[0] ?? ZERO)}@${fmt(market.asks[0]?.[0] ?? ZERO)}`;
       throw new HlError(`Post only order would have immediately matched, bbo was ${bbo}. asset=${asset}`);
     }
-    if (tif === 'Ioc' && !crosses) throw new HlError(`Order could not immediately match against any resting orders. asset=${asset}`);
+    if (tif === 'Ioc' && !crosses)
+      throw new HlError(`Order could not immediately match against any resting orders. asset=${asset}`);
     const now = this.now();
     const order: HlOrder = {
       user: account.spec.user.toLowerCase(),
@@ -754,7 +775,8 @@ export class HyperliquidServer {
     if (tif === 'Ioc' && order.status === 'open') this.end(account, order, 'canceled');
     else if (order.status === 'open') this.pushOrder(order);
     if (filled.isZero()) return { resting: { oid: order.oid, ...(cloid === undefined ? {} : { cloid }) } };
-    if (order.status === 'open') return { resting: { oid: order.oid, ...(cloid === undefined ? {} : { cloid }) } };
+    if (order.status === 'open')
+      return { resting: { oid: order.oid, ...(cloid === undefined ? {} : { cloid }) } };
     const fills = this.fills.filter((f) => f.oid === order.oid);
     const notional = Decimal.sum(fills.map((f) => f.px.mul(f.sz)));
     return {
@@ -785,7 +807,14 @@ export class HyperliquidServer {
     return filled;
   }
 
-  private fill(account: Account, market: Market, order: HlOrder, px: Decimal, qty: Decimal, crossed: boolean): void {
+  private fill(
+    account: Account,
+    market: Market,
+    order: HlOrder,
+    px: Decimal,
+    qty: Decimal,
+    crossed: boolean,
+  ): void {
     const { base, quote } = market.spec;
     const notional = px.mul(qty);
     const fee = notional.mul(crossed ? this.takerFee : this.makerFee).roundToStep('0.000001');
@@ -848,10 +877,13 @@ export class HyperliquidServer {
         type === 'cancel'
           ? this.orders.find((o) => o.user === user && o.oid === Number(c.o) && o.asset === Number(c.a))
           : this.orders.find(
-              (o) => o.user === user && o.cloid === String(c.cloid).toLowerCase() && o.asset === Number(c.asset),
+              (o) =>
+                o.user === user && o.cloid === String(c.cloid).toLowerCase() && o.asset === Number(c.asset),
             );
       if (order === undefined || order.status !== 'open')
-        return { error: `Order was never placed, already canceled, or filled. asset=${String(c.a ?? c.asset)}` };
+        return {
+          error: `Order was never placed, already canceled, or filled. asset=${String(c.a ?? c.asset)}`,
+        };
       this.end(account, order, 'canceled');
       return 'success';
     });
@@ -861,7 +893,8 @@ export class HyperliquidServer {
   private scheduleCancel(account: Account, action: Record<string, unknown>): unknown {
     clearTimeout(account.scheduledCancel?.timer);
     account.scheduledCancel = undefined;
-    if (action.time === undefined || action.time === null) return { status: 'ok', response: { type: 'default' } };
+    if (action.time === undefined || action.time === null)
+      return { status: 'ok', response: { type: 'default' } };
     const at = Number(action.time);
     const now = this.now();
     if (!Number.isFinite(at) || at < now + (this.options.scheduleCancelMinDelayMs ?? 5000))
@@ -919,7 +952,13 @@ export class HyperliquidServer {
 
   private onWs(socket: WebSocket): void {
     this.counters.wsConnections++;
-    const client: WsClient = { socket, books: new Set(), trades: new Set(), orderUsers: new Set(), fillUsers: new Set() };
+    const client: WsClient = {
+      socket,
+      books: new Set(),
+      trades: new Set(),
+      orderUsers: new Set(),
+      fillUsers: new Set(),
+    };
     this.clients.add(client);
     socket.on('close', () => this.clients.delete(client));
     socket.on('message', (data) => {
@@ -984,7 +1023,9 @@ export class HyperliquidServer {
   private pushOrder(order: HlOrder): void {
     const payload = {
       channel: 'orderUpdates',
-      data: [{ order: this.wireOrder(order, false), status: order.status, statusTimestamp: order.statusTimestamp }],
+      data: [
+        { order: this.wireOrder(order, false), status: order.status, statusTimestamp: order.statusTimestamp },
+      ],
     };
     for (const client of this.clients) if (client.orderUsers.has(order.user)) this.wsSend(client, payload);
   }
@@ -1064,13 +1105,15 @@ function msgpack(value: unknown): Uint8Array {
       if (n < 0x80) out.push(n);
       else if (n < 0x100) out.push(0xcc, n);
       else if (n < 0x10000) out.push(0xcd, n >> 8, n & 0xff);
-      else if (n < 0x100000000) out.push(0xce, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+      else if (n < 0x100000000)
+        out.push(0xce, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
       else out.push(0xcf, ...u64(n));
     } else {
       if (n >= -32) out.push(n & 0xff);
       else if (n >= -128) out.push(0xd0, n & 0xff);
       else if (n >= -32768) out.push(0xd1, (n >> 8) & 0xff, n & 0xff);
-      else if (n >= -2147483648) out.push(0xd2, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+      else if (n >= -2147483648)
+        out.push(0xd2, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
       else {
         const b = new DataView(new ArrayBuffer(8));
         b.setBigInt64(0, BigInt(n));

@@ -1,7 +1,7 @@
 import { describeVenueContract } from '../venue-contract.ts';
-import { hyperliquidHarness, useCleanup } from './hyperliquid-harness.ts';
+import { cleanupAfterEachTest, hyperliquidHarness } from './hyperliquid-harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 // Order events from the WebSocket (ccxt watchOrders/watchMyTrades: orderUpdates + userFills) …
 describeVenueContract('CcxtVenue (ccxt hyperliquid, loopback Hyperliquid server, streams)', () =>

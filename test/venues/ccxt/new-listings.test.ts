@@ -15,9 +15,9 @@ import { SqliteJournal } from '../../../src/journal/index.ts';
 import type { DecisionRecord } from '../../../src/model/index.ts';
 import { listingJournal } from '../../../src/modes/listing-watch.ts';
 import { type ListingChange, ListingWatcher, listingStateOf } from '../../../src/venues/ccxt/index.ts';
-import { binanceHarness, onCleanup, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest, onCleanup } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -33,9 +33,18 @@ describe('listing readiness from the exchange fields', () => {
     expect(listingStateOf({ active: false, info: { status: 'PRE_TRADING' } }).tradable).toBe(false);
     expect(listingStateOf({ active: false, info: { status: 'BREAK' } }).tradable).toBe(false);
     // MEXC spot: status "1" online, "2" paused, "3" offline; trading also needs isSpotTradingAllowed.
-    const mexcOnline = listingStateOf({ active: true, info: { status: '1', isSpotTradingAllowed: true, st: false } });
-    expect(mexcOnline).toMatchObject({ tradable: true, status: '1', details: { isSpotTradingAllowed: true, st: false } });
-    expect(listingStateOf({ active: false, info: { status: '2', isSpotTradingAllowed: true } }).tradable).toBe(false);
+    const mexcOnline = listingStateOf({
+      active: true,
+      info: { status: '1', isSpotTradingAllowed: true, st: false },
+    });
+    expect(mexcOnline).toMatchObject({
+      tradable: true,
+      status: '1',
+      details: { isSpotTradingAllowed: true, st: false },
+    });
+    expect(
+      listingStateOf({ active: false, info: { status: '2', isSpotTradingAllowed: true } }).tradable,
+    ).toBe(false);
     expect(listingStateOf({ info: { status: '1', isSpotTradingAllowed: false } }).tradable).toBe(false);
     // OKX "live", Hyperliquid (no status field at all).
     expect(listingStateOf({ active: true, info: { state: 'live' } }).tradable).toBe(true);
@@ -56,15 +65,31 @@ describe('new-listing agent', () => {
     });
     const seen: (DecisionRecord | undefined)[] = [
       agent.observe({ type: 'listed', ts: 1, payload: { ...base, state: st(false) } }),
-      agent.observe({ type: 'status', ts: 2, payload: { ...base, reason: 'status', from: st(false), to: st(false) } }),
-      agent.observe({ type: 'status', ts: 3, payload: { ...base, reason: 'status', from: st(false), to: st(true) } }),
+      agent.observe({
+        type: 'status',
+        ts: 2,
+        payload: { ...base, reason: 'status', from: st(false), to: st(false) },
+      }),
+      agent.observe({
+        type: 'status',
+        ts: 3,
+        payload: { ...base, reason: 'status', from: st(false), to: st(true) },
+      }),
       agent.observe({
         type: 'status',
         ts: 4,
         payload: { ...base, reason: 'first-trade', from: st(true), to: st(true, 4) },
       }),
-      agent.observe({ type: 'status', ts: 5, payload: { ...base, reason: 'status', from: st(true, 4), to: st(false, 4) } }),
-      agent.observe({ type: 'status', ts: 6, payload: { ...base, reason: 'delisted', from: st(false, 4), to: null } }),
+      agent.observe({
+        type: 'status',
+        ts: 5,
+        payload: { ...base, reason: 'status', from: st(true, 4), to: st(false, 4) },
+      }),
+      agent.observe({
+        type: 'status',
+        ts: 6,
+        payload: { ...base, reason: 'delisted', from: st(false, 4), to: null },
+      }),
     ];
     expect(seen.map((d) => d?.reasoning.split(' ')[1])).toEqual([
       'listed',
@@ -79,7 +104,9 @@ describe('new-listing agent', () => {
     expect(agent.snapshot()).toEqual({ 'mexc|NEW/USDT': 'delisted' });
     // Filters: another venue or quote gives nothing.
     const filtered = new NewListingAgent('nl-f', { venues: ['binance'], quotes: ['USDC'] });
-    expect(filtered.observe({ type: 'listed', ts: 1, payload: { ...base, state: st(true) } })).toBeUndefined();
+    expect(
+      filtered.observe({ type: 'listed', ts: 1, payload: { ...base, state: st(true) } }),
+    ).toBeUndefined();
   });
 });
 
@@ -125,7 +152,9 @@ describe('listing watch × Binance loopback: a symbol listed and opened mid-run'
     h.server.setSymbolStatus('NEWUSDT', 'TRADING');
     await until('the status change', () => changes.some((c) => c.kind === 'status' && c.reason === 'status'));
     h.server.printTrade('NEWUSDT', '0.5123', '100');
-    await until('the first trade', () => changes.some((c) => c.kind === 'status' && c.reason === 'first-trade'));
+    await until('the first trade', () =>
+      changes.some((c) => c.kind === 'status' && c.reason === 'first-trade'),
+    );
     journal.flush();
 
     const records = [...journal.records()];
@@ -151,7 +180,7 @@ describe('listing watch × Binance loopback: a symbol listed and opened mid-run'
       to: { status: 'TRADING', tradable: true, firstTradeTs: null },
     });
     expect(firstTrade).toMatchObject({ reason: 'first-trade', to: { tradable: true } });
-    expect(typeof (firstTrade?.to as { firstTradeTs?: unknown }).firstTradeTs).toBe('number');
+    expect(typeof (firstTrade?.to as { firstTradeTs?: unknown } | undefined)?.firstTradeTs).toBe('number');
     expect([d1, d2, d3].map((d) => String(d?.reasoning).split(' ').slice(0, 4).join(' '))).toEqual([
       'new-listing listed binance NEW/USDT',
       'new-listing trading binance NEW/USDT',

@@ -70,7 +70,10 @@ export class NewListingAgent {
     const stage =
       event.type === 'status' && event.payload.to === null
         ? 'delisted'
-        : this.stageOf(event.type === 'listed' ? event.payload.state : (event.payload.to as ListingStatePayload), previous);
+        : this.stageOf(
+            event.type === 'listed' ? event.payload.state : (event.payload.to as ListingStatePayload),
+            previous,
+          );
     if (stage === previous) return undefined;
     // A market that never traded here going quiet is no news; one that was trading halting is.
     if (stage === 'listed' && previous !== undefined) return undefined;
@@ -94,7 +97,9 @@ export class NewListingAgent {
   }
 
   restore(state: unknown): void {
-    const parsed = z.record(z.string(), z.enum(['listed', 'trading', 'ready', 'halted', 'delisted'])).parse(state);
+    const parsed = z
+      .record(z.string(), z.enum(['listed', 'trading', 'ready', 'halted', 'delisted']))
+      .parse(state);
     this.stages.clear();
     for (const [k, v] of Object.entries(parsed)) this.stages.set(k, v);
   }
