@@ -274,7 +274,9 @@ export class ListingWatcher {
   /** Looks for the first public trade of new, tradable symbols (a few per round). */
   private async probeFirstTrades(ts: number): Promise<ListingChange[]> {
     const changes: ListingChange[] = [];
-    if (this.shared.exchange.has.fetchTrades !== true) return changes;
+    // Hyperliquid's fetchTrades in ccxt is the account's own fills, not the market's trades.
+    if (this.shared.exchange.has.fetchTrades !== true || this.shared.exchange.id === 'hyperliquid')
+      return changes;
     let probes = 0;
     for (const symbol of [...this.awaitingTrade].sort()) {
       const previous = this.known.get(symbol);

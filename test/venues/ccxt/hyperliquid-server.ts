@@ -319,6 +319,11 @@ export class HyperliquidServer {
     return [...this.clients].filter((c) => c.orderUsers.size > 0).length;
   }
 
+  /** Whether some connection is subscribed to a coin's public trades. */
+  tradesSubscribed(coin: string): boolean {
+    return [...this.clients].some((c) => c.trades.has(coin));
+  }
+
   openOrdersOf(user: string): HlOrder[] {
     return this.orders.filter((o) => o.user === user.toLowerCase() && o.status === 'open');
   }
