@@ -100,6 +100,19 @@ const shadowStartedSchema = z.object({
   journal: z.string(),
 });
 
+/** A market's readiness as a listing watch sees it (src/venues/ccxt/new-listings.ts). */
+export interface ListingStatePayload {
+  /** ccxt's `active`, null when the exchange does not say. */
+  readonly active: boolean | null;
+  /** The exchange's own status word (`TRADING`, MEXC `1`, OKX `live`, …), null when none. */
+  readonly status: string | null;
+  /** The exchange says it trades. */
+  readonly tradable: boolean;
+  /** Time of the first public trade seen, null until then. */
+  readonly firstTradeTs: number | null;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
 /** A ConcordError as journaled (`error.toJSON()`). */
 export type ErrorJson = Record<string, unknown>;
 
@@ -141,6 +154,22 @@ export interface EventPayloads {
     readonly tradeId: string;
   };
   executionInternalError: { readonly error: ErrorJson };
+  marketListed: {
+    readonly venue: string;
+    readonly symbol: string;
+    readonly instrumentId: InstrumentId;
+    readonly state: ListingStatePayload;
+  };
+  marketStatus: {
+    readonly venue: string;
+    readonly symbol: string;
+    readonly instrumentId: InstrumentId;
+    /** `status` (status word or active flag), `first-trade`, or `delisted`. */
+    readonly reason: 'status' | 'first-trade' | 'delisted';
+    readonly from: ListingStatePayload;
+    /** Null when the market was delisted. */
+    readonly to: ListingStatePayload | null;
+  };
 }
 
 interface Spec {
@@ -181,6 +210,18 @@ const SPEC = {
     version: 1,
     kind: 'input',
     doc: 'One market event (book, quote, trade, bar, funding, pool, lending) as the desk stepped it.',
+  },
+  marketListed: {
+    name: 'market.listed',
+    version: 1,
+    kind: 'input',
+    doc: 'A listing watch found a market the exchange did not list before, with its readiness.',
+  },
+  marketStatus: {
+    name: 'market.status',
+    version: 1,
+    kind: 'input',
+    doc: "A watched market's readiness changed: the exchange's status or active flag, its first public trade, or its delisting.",
   },
   checkpoint: {
     name: 'checkpoint',

@@ -249,6 +249,8 @@ const REJECT_REFINEMENTS: readonly { readonly pattern: RegExp; readonly rejectCo
     rejectCode: 'MIN_NOTIONAL',
   },
   { pattern: /would immediately (match|trigger)|post.?only/i, rejectCode: 'POST_ONLY_WOULD_CROSS' },
+  // Hyperliquid answers a nonce outside its window with a plain error (ccxt: ExchangeError).
+  { pattern: /invalid nonce|nonce .*too far|outside of the recvWindow/i, rejectCode: 'CLOCK_SKEW' },
 ];
 
 /** The class names of an error, most derived first (`['RateLimitExceeded', 'NetworkError', …]`). */

@@ -15,6 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, ConcordError, sha256Hex } from '../../core/index.ts';
 import { type AccountGate, type AccountGateOptions, accountGate } from './account-gate.ts';
+import { ExchangeClock } from './clock-offset.ts';
 
 /** The parts of a ccxt exchange instance the adapter uses (ccxt's own types are far wider). */
 export interface CcxtExchange {
@@ -41,6 +42,9 @@ export interface CcxtExchange {
     requestBody: unknown,
   ): string;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
+  /** The timestamp / nonce ccxt signs requests with (local time; the adapter adds the exchange's offset). */
+  nonce(): number;
+  fetchTime?(params?: Record<string, unknown>): Promise<unknown>;
   setMarkets(markets: unknown[], currencies?: unknown): unknown;
   createOrder(
     symbol: string,
@@ -151,6 +155,11 @@ export interface ExchangeSpec {
   readonly options?: Readonly<Record<string, unknown>>;
   /** ccxt request timeout in ms (default 10,000). */
   readonly timeoutMs?: number;
+  /**
+   * ccxt's throttle unit in ms (`rateLimit`; default: ccxt's value for the exchange). A request
+   * costing `cost` waits `cost × rateLimitMs` after the previous one (Hyperliquid's /info costs 20).
+   */
+  readonly rateLimitMs?: number;
   readonly sandbox?: boolean;
 }
 
@@ -177,12 +186,20 @@ export const EXCHANGE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
     fetchCurrencies: false,
     warnOnFetchOpenOrdersWithoutSymbol: false,
   },
+  // ccxt would register its referral code and approve (and charge) its builder fee on the
+  // user's orders; Concord does neither on the user's behalf (see `acquireExchange`).
+  hyperliquid: {
+    refSet: true,
+    builderFee: false,
+  },
 };
 
 export interface SharedExchange {
   readonly exchange: CcxtExchange;
   readonly gate: AccountGate;
   readonly ccxt: CcxtModule;
+  /** The exchange's clock offset, applied to every request timestamp (`clock-offset.ts`). */
+  readonly exchangeClock: ExchangeClock;
   /** Runs a ccxt call as `kind` (the gate lets reads and cancels wait, never submits). */
   call<T>(kind: CallKind, operation: string, fn: () => Promise<T>): Promise<T>;
   release(): Promise<void>;
@@ -242,13 +259,18 @@ export async function acquireExchange(
     ...credentials,
     enableRateLimit: true,
     timeout: spec.timeoutMs ?? 10_000,
+    ...(spec.rateLimitMs === undefined ? {} : { rateLimit: spec.rateLimitMs }),
     options: { ...(EXCHANGE_DEFAULTS[spec.exchange] ?? {}), ...(spec.options ?? {}) },
   });
   if (spec.sandbox === true)
     (exchange as unknown as { setSandboxMode(on: boolean): void }).setSandboxMode(true);
   if (spec.urls !== undefined) exchange.urls.api = mergeDeep(exchange.urls.api, spec.urls);
   if (typeof exchange.loadHttpProxyAgent === 'function') await exchange.loadHttpProxyAgent();
-  const gate = accountGate(spec.exchange, credentials.apiKey, { clock, ...gateOptions });
+  // The account: the API key, or for wallet-signed venues (Hyperliquid) the wallet address.
+  const gate = accountGate(spec.exchange, credentials.apiKey ?? credentials.walletAddress?.toLowerCase(), {
+    clock,
+    ...gateOptions,
+  });
 
   // Every REST request passes the gate right before it leaves, whatever ccxt method sent it.
   const fetch = exchange.fetch.bind(exchange);
@@ -283,10 +305,32 @@ export async function acquireExchange(
 
   guardWsFutures(exchange);
 
+  // Request timestamps in the exchange's time: ccxt's nonce() is what Binance signs as
+  // `timestamp` and Hyperliquid as the action nonce (and the base of scheduleCancel's deadline).
+  const exchangeClock = new ExchangeClock(
+    {
+      canMeasure: exchange.has.fetchTime === true && typeof exchange.fetchTime === 'function',
+      fetchTime: () =>
+        callContext.run({ kind: 'read', operation: 'fetchTime' }, () =>
+          (exchange.fetchTime as NonNullable<CcxtExchange['fetchTime']>).call(exchange),
+        ),
+    },
+    clock,
+  );
+  const nonce = exchange.nonce.bind(exchange);
+  exchange.nonce = () => nonce() + exchangeClock.correctionMs();
+  if (spec.exchange === 'hyperliquid' && exchange.options.builderFee === false) {
+    // Without this ccxt signs an `approveBuilderFee` before the first order (with an API wallet
+    // it is refused, and retried before every order). No builder fee is approved or attached.
+    (exchange as unknown as { handleBuilderFeeApproval(): Promise<boolean> }).handleBuilderFeeApproval =
+      async () => true;
+  }
+
   const shared: SharedExchange = {
     exchange,
     gate,
     ccxt,
+    exchangeClock,
     call: (kind, operation, fn) => callContext.run({ kind, operation }, fn),
     release: async () => {
       const entry = instances.get(key);
@@ -323,12 +367,14 @@ function instanceKey(spec: ExchangeSpec): string {
     spec.urls ?? null,
     spec.options ?? null,
     spec.timeoutMs ?? null,
+    spec.rateLimitMs ?? null,
     spec.sandbox === true,
   ]);
 }
 
 interface WsClientLike {
   future(hash: string): unknown;
+  send?(message: unknown): unknown;
   connected?: unknown;
 }
 
@@ -349,6 +395,12 @@ function guardWsFutures(exchange: CcxtExchange): void {
       guarded.add(c as object);
       const future = c.future.bind(c);
       c.future = (hash: string) => quiet(future(hash));
+      // ccxt sends a throttled subscription without handling the send's rejection (a socket
+      // closed meanwhile); whoever awaits a send still sees it.
+      if (typeof c.send === 'function') {
+        const send = c.send.bind(c);
+        c.send = (message: unknown) => quiet(send(message));
+      }
       quiet(c.connected);
     }
     return c;

@@ -4,9 +4,11 @@
  */
 export * from './account-gate.ts';
 export * from './capabilities.ts';
+export * from './clock-offset.ts';
 export * from './errors.ts';
 export * from './exchange.ts';
 export * from './instruments.ts';
 export * from './listing.ts';
+export * from './new-listings.ts';
 export * from './parse.ts';
 export * from './venue.ts';

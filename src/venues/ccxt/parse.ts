@@ -33,6 +33,7 @@ export interface CcxtOrderLike {
   readonly filled?: unknown;
   readonly timestamp?: unknown;
   readonly trades?: unknown;
+  readonly timeInForce?: unknown;
 }
 
 /** The fields of a ccxt trade the adapter reads. */
@@ -98,6 +99,10 @@ export function orderStatusOf(status: unknown, filled: Decimal, amount: Decimal 
     case 'rejected':
       return 'REJECTED';
     default:
+      // Venue words ccxt passes through unmapped (Hyperliquid's `scheduledCancel`, `selfTradeCanceled`,
+      // `minTradeNtlRejected`, …): an order that is over is never reported as working.
+      if (typeof status === 'string' && /cancel/i.test(status)) return 'CANCELED';
+      if (typeof status === 'string' && /rejected$/i.test(status)) return 'REJECTED';
       return filled.isPositive() ? 'PARTIALLY_FILLED' : 'ACCEPTED';
   }
 }

@@ -62,6 +62,7 @@ import {
 } from '../../model/index.ts';
 import type { AccountGateOptions, GateState } from './account-gate.ts';
 import { capabilitiesOf } from './capabilities.ts';
+import type { ClockOffsetState } from './clock-offset.ts';
 import { classify, rejectCodeOf, toVenueError, unknownOutcomeError, venueMessage } from './errors.ts';
 import { acquireExchange, type CcxtExchange, type ExchangeSpec, type SharedExchange } from './exchange.ts';
 import { marketsToInstruments, type SkippedMarket } from './instruments.ts';
@@ -95,6 +96,11 @@ export interface CcxtVenueOptions extends ExchangeSpec {
   readonly gate?: Omit<AccountGateOptions, 'clock'>;
   /** Spot positions count the account's trades from this time (default: when the venue was opened). */
   readonly positionsSince?: number;
+  /**
+   * How often the exchange's clock offset is re-measured (default 60,000 ms; 0: never measured,
+   * request timestamps stay local). Measured once before the venue opens.
+   */
+  readonly clockSyncIntervalMs?: number;
 }
 
 export interface CcxtVenueHealth {
@@ -108,6 +114,8 @@ export interface CcxtVenueHealth {
   readonly handlerErrors: number;
   readonly foreignEvents: number;
   readonly gate: GateState;
+  /** The exchange's clock offset applied to request timestamps. */
+  readonly clock: ClockOffsetState;
 }
 
 type EndStatus = 'CANCELED' | 'EXPIRED' | 'FILLED';
@@ -117,6 +125,10 @@ interface Tracked {
   readonly instrument: OrderableInstrument;
   readonly side: Side;
   readonly quantity: Decimal;
+  /** IOC, FOK or market: the venue ends what does not fill at once (an end we did not ask for is an expiry). */
+  readonly immediate: boolean;
+  /** A cancel was sent for it (an end reported as canceled is then a cancel, not an expiry). */
+  cancelRequested: boolean;
   venueOrderId: string | undefined;
   /** Where the submit stands: being sent, answered, unknown outcome, refused. */
   phase: 'sending' | 'sent' | 'unknown' | 'refused';
@@ -248,8 +260,10 @@ export class CcxtVenue implements VenuePort {
         wanted,
       );
       const instruments = mapping.instruments.filter(isOrderable);
+      // Before any signed request: the exchange's clock (a failure leaves timestamps local, counted).
+      if (options.clockSyncIntervalMs !== 0) await shared.exchangeClock.measure();
       const self = new CcxtVenue(options, shared, instruments, mapping.skipped);
-      self.start();
+      self.start(options.clockSyncIntervalMs ?? 60_000);
       return self;
     } catch (err) {
       await shared.release();
@@ -291,6 +305,7 @@ export class CcxtVenue implements VenuePort {
             : 'up',
       ...this.stats,
       gate: this.shared.gate.state(),
+      clock: this.shared.exchangeClock.state(),
     };
   }
 
@@ -334,7 +349,7 @@ export class CcxtVenue implements VenuePort {
       return;
     }
     const instrument = this.byId.get(request.instrumentId);
-    const refusal = instrument === undefined ? undefined : localRefusal(instrument, request);
+    const refusal = instrument === undefined ? undefined : localRefusal(instrument, request, this.has);
     if (instrument === undefined || refusal !== undefined) {
       this.emit({
         type: 'order.rejected',
@@ -353,6 +368,8 @@ export class CcxtVenue implements VenuePort {
       instrument,
       side: request.side,
       quantity: request.quantity,
+      immediate: request.type === 'market' || request.timeInForce === 'IOC' || request.timeInForce === 'FOK',
+      cancelRequested: false,
       venueOrderId: undefined,
       phase: 'sending',
       accepted: false,
@@ -375,8 +392,27 @@ export class CcxtVenue implements VenuePort {
     if (request.timeInForce === 'POST_ONLY') params.postOnly = true;
     if (request.reduceOnly === true && instrument.kind !== 'spot') params.reduceOnly = true;
     const amount = Number(request.quantity.toString());
-    const price = request.type === 'limit' ? Number((request.price as Decimal).toString()) : undefined;
+    let price = request.type === 'limit' ? Number((request.price as Decimal).toString()) : undefined;
     let answer: unknown;
+    if (price === undefined && marketNeedsPrice(this.ex)) {
+      // Hyperliquid has no market order: ccxt sends an IOC limit at this price plus its slippage allowance.
+      let reference: number | undefined;
+      try {
+        reference = await this.marketReference(instrument.symbol, request.side);
+      } catch (err) {
+        this.submitFailed(t, err, 'refused');
+        return;
+      }
+      if (reference === undefined) {
+        this.refuse(
+          t,
+          'INVALID_ORDER',
+          `${this.id} has no ${request.side === 'buy' ? 'asks' : 'bids'} to price a market order against`,
+        );
+        return;
+      }
+      price = reference;
+    }
     try {
       answer = await this.shared.call('submit', 'createOrder', () =>
         this.ex.createOrder(instrument.symbol, request.type, request.side, amount, price, params),
@@ -389,7 +425,12 @@ export class CcxtVenue implements VenuePort {
     this.ingestOrder(t, answer as CcxtOrderLike, 'taker');
   }
 
-  private submitFailed(t: Tracked, err: unknown): void {
+  private submitFailed(t: Tracked, err: unknown, nothingSent?: 'refused'): void {
+    if (nothingSent === 'refused') {
+      // A read before the submit failed: nothing was sent, so this is a plain refusal.
+      this.refuse(t, 'VENUE_REJECTED', `pricing the market order failed: ${venueMessage(err)}`);
+      return;
+    }
     const context = {
       venue: this.id,
       operation: 'createOrder',
@@ -427,6 +468,18 @@ export class CcxtVenue implements VenuePort {
     this.emit({ type: 'order.rejected', clientOrderId: t.clientOrderId, code, reason, ts: this.clock.now() });
   }
 
+  /** The best price on the side a market order takes (asks for a buy), from a REST book. */
+  private async marketReference(symbol: string, side: Side): Promise<number | undefined> {
+    const book = (await this.shared.call('read', 'fetchOrderBook', () => this.ex.fetchOrderBook(symbol))) as {
+      bids?: unknown;
+      asks?: unknown;
+    };
+    const levels = side === 'buy' ? book.asks : book.bids;
+    const best = Array.isArray(levels) ? (levels[0] as unknown) : undefined;
+    const price = Array.isArray(best) ? Number(best[0]) : Number.NaN;
+    return Number.isFinite(price) && price > 0 ? price : undefined;
+  }
+
   // ── cancel ─────────────────────────────────────────────────────────────
 
   async cancelOrder(clientOrderId: string): Promise<void> {
@@ -445,6 +498,7 @@ export class CcxtVenue implements VenuePort {
     }
     if (t.ended) return;
     const tracked = t;
+    tracked.cancelRequested = true;
     let answer: unknown;
     try {
       answer = await this.shared.call('cancel', 'cancelOrder', () =>
@@ -465,7 +519,10 @@ export class CcxtVenue implements VenuePort {
         symbol: tracked.instrument.symbol,
       });
     }
-    this.ingestOrder(tracked, answer as CcxtOrderLike);
+    const state = answer as CcxtOrderLike | undefined;
+    this.ingestOrder(tracked, state ?? {});
+    // Some venues answer a cancel with a bare "success" (Hyperliquid): ask for the order's state.
+    if (idOf(state?.id) === undefined) this.requestCatchUp(tracked);
   }
 
   // ── reads ──────────────────────────────────────────────────────────────
@@ -537,7 +594,7 @@ export class CcxtVenue implements VenuePort {
   }
 
   async fetchBalances(): Promise<readonly VenueBalance[]> {
-    const balance = await this.read('fetchBalance', () => this.ex.fetchBalance());
+    const balance = await this.read('fetchBalance', () => this.ex.fetchBalance(this.balanceParams()));
     return balancesOf(balance, this.id);
   }
 
@@ -656,7 +713,13 @@ export class CcxtVenue implements VenuePort {
 
   // ── order events: one path for streams, polls and REST answers ─────────
 
-  private start(): void {
+  private start(clockSyncIntervalMs: number): void {
+    if (clockSyncIntervalMs > 0) {
+      const handle = this.clock.setInterval(() => {
+        if (!this.closed) void this.shared.exchangeClock.measure();
+      }, clockSyncIntervalMs);
+      this.timers.add(handle);
+    }
     this.lifecycle.transition('STARTING', 'markets loaded');
     this.lifecycle.transition('RUNNING', this.streaming ? 'order streams' : 'polling');
     if (this.streaming) {
@@ -842,7 +905,7 @@ export class CcxtVenue implements VenuePort {
     if (t.ended) return;
     const filled = optionalAmount(order.filled, 'order filled', this.id) ?? Decimal.ZERO;
     const amount = optionalAmount(order.amount, 'order amount', this.id) ?? t.quantity;
-    const status = orderStatusOf(order.status, filled, amount);
+    const status = endStatusOf(t, order, orderStatusOf(order.status, filled, amount));
     t.lastStatus = status;
     if (status === 'REJECTED' && !t.accepted) {
       this.refuse(t, 'VENUE_REJECTED', `${this.id} reports the order rejected`);
@@ -929,6 +992,8 @@ export class CcxtVenue implements VenuePort {
       instrument,
       side: order.side === 'sell' ? 'sell' : 'buy',
       quantity: optionalAmount(order.amount, 'order amount', this.id) ?? Decimal.ZERO,
+      immediate: false,
+      cancelRequested: false,
       venueOrderId: idOf(order.id),
       phase: 'sent',
       accepted: false,
@@ -950,7 +1015,7 @@ export class CcxtVenue implements VenuePort {
       clientOrderId: t.clientOrderId,
       venueOrderId: t.venueOrderId ?? idOf(order.id) ?? '',
       instrumentId: t.instrument.id,
-      status: orderStatusOf(order.status, filled, amount),
+      status: endStatusOf(t, order, orderStatusOf(order.status, filled, amount)),
       filledQuantity: filled,
       fills: t.fills.slice(),
     };
@@ -967,6 +1032,12 @@ export class CcxtVenue implements VenuePort {
   }
 
   // ── helpers ────────────────────────────────────────────────────────────
+
+  /** Hyperliquid keeps spot and perp balances apart; ask for the kind this venue trades. */
+  private balanceParams(): Record<string, unknown> {
+    if (this.ex.id !== 'hyperliquid') return {};
+    return { type: this.instrumentList.every((i) => i.kind === 'spot') ? 'spot' : 'swap' };
+  }
 
   /** The client order id as this exchange takes it. */
   private wireId(clientOrderId: string): string {
@@ -1025,6 +1096,21 @@ export function wireClientId(exchange: string, clientOrderId: string): string {
   return clientOrderId;
 }
 
+/**
+ * An IOC, FOK or market order whose unfilled rest the venue reports canceled (Hyperliquid does)
+ * without a cancel from us has expired, as Binance and the simulated venue say.
+ */
+function endStatusOf(t: Tracked, order: CcxtOrderLike, status: OrderStatus): OrderStatus {
+  if (status !== 'CANCELED' || t.cancelRequested) return status;
+  const tif = typeof order.timeInForce === 'string' ? order.timeInForce.toUpperCase() : undefined;
+  return t.immediate || tif === 'IOC' || tif === 'FOK' ? 'EXPIRED' : status;
+}
+
+/** Exchanges without a true market order, where ccxt prices one with a slippage allowance (Hyperliquid). */
+function marketNeedsPrice(ex: CcxtExchange): boolean {
+  return ex.id === 'hyperliquid' || ex.options.defaultSlippage !== undefined;
+}
+
 function venueKey(symbol: unknown, orderId: unknown): string {
   return `${String(symbol)}|${String(orderId)}`;
 }
@@ -1038,9 +1124,16 @@ function hasCredentials(options: CcxtVenueOptions): boolean {
 }
 
 /** Checks that need no venue: shape, grid, minimum notional of a limit. Undefined when the order may go. */
-function localRefusal(instrument: OrderableInstrument, request: OrderRequest): [string, string] | undefined {
+function localRefusal(
+  instrument: OrderableInstrument,
+  request: OrderRequest,
+  has: VenueCapabilities,
+): [string, string] | undefined {
   if (request.type === 'limit' && request.price === undefined)
     return ['INVALID_ORDER', 'a limit order needs a price'];
+  // ccxt would send it anyway and the venue's answer to an unknown time in force varies; refuse it here.
+  if (request.timeInForce === 'FOK' && !has.fok)
+    return ['INVALID_ORDER', `${instrument.venue} takes no fill-or-kill orders`];
   if (request.type === 'market' && request.timeInForce === 'POST_ONLY')
     return ['INVALID_ORDER', 'a market order cannot be post-only'];
   // ccxt takes numbers: a value a double cannot carry exactly (over ~15 significant digits) would change on the way.
@@ -1079,6 +1172,12 @@ function validateOptions(options: CcxtVenueOptions): void {
     if (value !== undefined && !(Number.isFinite(value) && value > 0))
       throw configError(`${field} must be a positive number of milliseconds`, { field, value });
   }
+  const sync = options.clockSyncIntervalMs;
+  if (sync !== undefined && !(Number.isFinite(sync) && sync >= 0))
+    throw configError('clockSyncIntervalMs must be 0 (off) or a positive number of milliseconds', {
+      field: 'clockSyncIntervalMs',
+      value: sync,
+    });
   if (options.symbols?.some((s) => typeof s !== 'string' || s === ''))
     throw configError('symbols must be ccxt unified symbols such as "BTC/USDT"', {});
 }

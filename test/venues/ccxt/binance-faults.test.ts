@@ -8,9 +8,9 @@ import { clientOrderId, Decimal, isConcordError, Random } from '../../../src/cor
 import { DEFAULT_READ_RETRY, OrderManager, retryWithBackoff } from '../../../src/execution/index.ts';
 import type { Fill, OrderIntent, VenueOrderEvent } from '../../../src/model/index.ts';
 import { CcxtVenue } from '../../../src/venues/ccxt/index.ts';
-import { type BinanceHarness, binanceHarness, useCleanup } from './harness.ts';
+import { type BinanceHarness, binanceHarness, cleanupAfterEachTest } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 const BIDS = [
   [59999, 0.5],

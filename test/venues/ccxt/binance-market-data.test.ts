@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../src/core/index.ts';
 import type { BookSnapshot } from '../../../src/model/index.ts';
-import { binanceHarness, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 function levels(book: BookSnapshot): string {
   return JSON.stringify({ bids: book.bids, asks: book.asks });

@@ -34,7 +34,7 @@ export interface SymbolSpec {
   readonly stepSize: string;
   readonly minQty?: string;
   readonly minNotional: string;
-  readonly status?: 'TRADING' | 'BREAK' | 'HALT';
+  readonly status?: 'TRADING' | 'BREAK' | 'HALT' | 'PRE_TRADING' | 'END_OF_DAY';
 }
 
 export interface AccountSpec {
@@ -189,6 +189,7 @@ export class BinanceSpotServer {
   private readonly sockets = new Set<Socket>();
   private readonly userStreams = new Set<UserStream>();
   private readonly marketStreams = new Map<WebSocket, Set<string>>();
+  private readonly prints: { symbol: string; id: number; price: Decimal; qty: Decimal; time: number }[] = [];
   private nextOrderId = 1000;
   private nextTradeId = 5000;
   private nextSubscriptionId = 0;
@@ -203,7 +204,7 @@ export class BinanceSpotServer {
   private hangOrderPosts = 0;
   private readsToHang = 0;
   private failures: { status: number; body: unknown }[] = [];
-  /** Added to the server's clock when it checks request timestamps (a skewed client). */
+  /** Added to the server's clock (its time answer and its timestamp checks): a client clock off by −skew. */
   clockSkewMs = 0;
   private userStreamsSuspended = false;
   private hung: ServerResponse[] = [];
@@ -286,6 +287,39 @@ export class BinanceSpotServer {
   }
 
   // ── test controls ────────────────────────────────────────────────────────
+
+  /** Lists a new symbol (it appears in the next exchangeInfo). */
+  addSymbol(spec: SymbolSpec): void {
+    this.markets.set(spec.symbol, {
+      spec,
+      tick: Decimal.from(spec.tickSize),
+      step: Decimal.from(spec.stepSize),
+      minQty: Decimal.from(spec.minQty ?? spec.stepSize),
+      minNotional: Decimal.from(spec.minNotional),
+      bids: [],
+      asks: [],
+      updateId: 1,
+      pushed: { bids: new Map(), asks: new Map(), id: 1 },
+    });
+  }
+
+  /** Changes a symbol's trading status (exchangeInfo `status`). */
+  setSymbolStatus(symbol: string, status: NonNullable<SymbolSpec['status']>): void {
+    const market = this.market(symbol);
+    (market as { spec: SymbolSpec }).spec = { ...market.spec, status };
+  }
+
+  /** A public trade between two other parties (shows in `GET /api/v3/aggTrades` and `/trades`). */
+  printTrade(symbol: string, price: string, qty: string): void {
+    this.market(symbol);
+    this.prints.push({
+      symbol,
+      id: this.nextTradeId++,
+      price: Decimal.from(price),
+      qty: Decimal.from(qty),
+      time: Date.now(),
+    });
+  }
 
   /** Replaces the external book of a symbol (best first); resting orders it crosses fill as makers. */
   setBook(
@@ -398,7 +432,7 @@ export class BinanceSpotServer {
         }
       }
     }
-    if (this.burstLeft > 0 || this.useWeight(route, url, now)) {
+    if (this.burstLeft > 0 || this.chargeWeight(route, url, now)) {
       if (this.burstLeft > 0) this.burstLeft--;
       this.counters.http429++;
       const retryAfter = this.burstRetryAfterSec;
@@ -439,7 +473,7 @@ export class BinanceSpotServer {
   }
 
   /** Adds the route's weight; true when it went over the limit. */
-  private useWeight(route: string, url: URL, now: number): boolean {
+  private chargeWeight(route: string, url: URL, now: number): boolean {
     if (now - this.weightWindowStart >= 60_000) {
       this.weightWindowStart = now - (now % 60_000);
       this.weightUsed = 0;
@@ -481,11 +515,14 @@ export class BinanceSpotServer {
       case 'GET /api/v3/ping':
         return {};
       case 'GET /api/v3/time':
-        return { serverTime: now };
+        return { serverTime: now + this.clockSkewMs };
       case 'GET /api/v3/exchangeInfo':
         return this.exchangeInfo(now);
       case 'GET /api/v3/depth':
         return this.depth(new URLSearchParams(rawQuery));
+      case 'GET /api/v3/aggTrades':
+      case 'GET /api/v3/trades':
+        return this.publicTrades(path.endsWith('aggTrades'), new URLSearchParams(rawQuery));
     }
     const signed = this.authenticate(req, rawQuery, body, now);
     const params = new URLSearchParams(rawQuery);
@@ -538,6 +575,32 @@ export class BinanceSpotServer {
   }
 
   // ── public endpoints ─────────────────────────────────────────────────────
+
+  /** Public trades: the account trades (taker side) and the printed ones, oldest first. */
+  private publicTrades(aggregated: boolean, params: URLSearchParams): unknown {
+    const symbol = params.get('symbol') ?? '';
+    this.market(symbol);
+    const limit = Number(params.get('limit') ?? 500);
+    const all = [
+      ...this.trades
+        .filter((t) => t.symbol === symbol && !t.isMaker)
+        .map((t) => ({ id: t.id, price: t.price, qty: t.qty, time: t.time, buyerMaker: !t.isBuyer })),
+      ...this.prints.filter((p) => p.symbol === symbol).map((p) => ({ ...p, buyerMaker: false })),
+    ].sort((a, b) => a.id - b.id);
+    return all.slice(-limit).map((t) =>
+      aggregated
+        ? { a: t.id, p: fmt(t.price), q: fmt(t.qty), f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true }
+        : {
+            id: t.id,
+            price: fmt(t.price),
+            qty: fmt(t.qty),
+            quoteQty: fmt(t.price.mul(t.qty)),
+            time: t.time,
+            isBuyerMaker: t.buyerMaker,
+            isBestMatch: true,
+          },
+    );
+  }
 
   private exchangeInfo(now: number): unknown {
     return {

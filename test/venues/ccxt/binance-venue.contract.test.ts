@@ -1,7 +1,7 @@
 import { describeVenueContract } from '../venue-contract.ts';
-import { binanceHarness, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 // Order events from the user-data WebSocket (ccxt watchOrders/watchMyTrades) …
 describeVenueContract('CcxtVenue (ccxt binance, loopback Binance spot server, streams)', () =>

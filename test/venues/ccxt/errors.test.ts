@@ -15,9 +15,9 @@ import {
   toVenueError,
   unknownOutcomeError,
 } from '../../../src/venues/ccxt/index.ts';
-import { binanceHarness, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 type Row = [
   ccxtClass: string,

@@ -8,9 +8,9 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Decimal, isConcordError, LiveClock } from '../../../src/core/index.ts';
 import { CcxtVenue } from '../../../src/venues/ccxt/index.ts';
-import { binanceHarness, useCleanup } from './harness.ts';
+import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
 
-useCleanup();
+cleanupAfterEachTest();
 
 /** A port nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {
