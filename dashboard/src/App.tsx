@@ -215,7 +215,14 @@ function Desk({ apiKey, onLogout }: { apiKey: string; onLogout: () => void }) {
         {tab === 'decisions' && <DecisionTrace orders={filled} call={call} />}
         {tab === 'opportunities' && <Opportunities call={call} />}
         {tab === 'risk' && <RiskView risk={risk} />}
-        {tab === 'safety' && <Safety risk={risk} desk={desk} call={call} />}
+        {tab === 'safety' && (
+          <Safety
+            risk={risk}
+            desk={desk}
+            call={call}
+            onCommand={() => call<Risk>('/api/risk/metrics').then(setRisk, () => undefined)}
+          />
+        )}
       </main>
     </div>
   );

@@ -3,7 +3,18 @@ import { ApiError, type DeskSnapshot, type Risk } from './api.ts';
 
 type Call = <T>(path: string, init?: { method?: string; body?: unknown }) => Promise<T>;
 
-export function Safety({ risk, desk, call }: { risk: Risk | null; desk: DeskSnapshot | null; call: Call }) {
+export function Safety({
+  risk,
+  desk,
+  call,
+  onCommand,
+}: {
+  risk: Risk | null;
+  desk: DeskSnapshot | null;
+  call: Call;
+  /** Called after a command was accepted: the page re-reads the risk state at once. */
+  onCommand: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const [reason, setReason] = useState('operator halt from the dashboard');
   const [flatten, setFlatten] = useState(false);
@@ -15,6 +26,7 @@ export function Safety({ risk, desk, call }: { risk: Risk | null; desk: DeskSnap
     try {
       await call(path, { method: 'POST', body });
       setResult(`${path.split('/').pop()} accepted`);
+      onCommand();
     } catch (e) {
       setResult(e instanceof ApiError ? `${e.code}: ${e.message}` : String(e));
     } finally {
