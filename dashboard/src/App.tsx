@@ -343,7 +343,7 @@ function Agents({ agents, rates }: { agents: Agent[]; rates: Record<string, numb
                 <span className={`badge small status-${a.status}`}>{a.status}</span>
               </td>
               <td className="num">
-                <Bar fraction={a.trust} /> {a.trust.toFixed(3)}
+                <Bar fraction={a.trust / 2} warn={false} /> {a.trust.toFixed(3)}
               </td>
               <td className="num">{a.decisions}</td>
               <td className="num">{(rates[a.id] ?? 0).toFixed(1)}</td>
@@ -362,11 +362,12 @@ function Agents({ agents, rates }: { agents: Agent[]; rates: Record<string, numb
   );
 }
 
-export function Bar({ fraction }: { fraction: number | null }) {
+/** A small gauge; `warn` colours a fill above 80 % (limits), not for figures where high is good (trust). */
+export function Bar({ fraction, warn = true }: { fraction: number | null; warn?: boolean }) {
   const f = fraction === null ? 0 : Math.max(0, Math.min(1, fraction));
   return (
     <span className="bar">
-      <span className={f > 0.8 ? 'hot' : ''} style={{ width: `${(f * 100).toFixed(1)}%` }} />
+      <span className={warn && f > 0.8 ? 'hot' : ''} style={{ width: `${(f * 100).toFixed(1)}%` }} />
     </span>
   );
 }
