@@ -520,6 +520,30 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     },
   );
 
+  api.post(
+    '/api/safety/simulation',
+    {
+      config: operatorRole,
+      schema: {
+        tags: ['safety'],
+        description:
+          'Asks the desk to trade on simulated venues (enabled) or real ones. Every mode today trades on simulated venues only: enabled=true is accepted as already true, enabled=false is refused 409 CONCORD_ERR_COMMAND_UNSUPPORTED.',
+        body: S.simulationBody,
+        response: { 202: S.commandAnswer, ...commandErrors },
+      },
+    },
+    async (request, reply) => {
+      const operator = request.operator as Operator;
+      await commands.submit({
+        kind: 'simulation',
+        enabled: request.body.enabled,
+        reason: request.body.reason,
+        operator,
+      });
+      return reply.status(202).send({ accepted: true, command: 'simulation', operator: operator.name });
+    },
+  );
+
   // ── metrics ──
   api.get(
     '/api/metrics',
