@@ -101,7 +101,9 @@ export function deskCommandSink(desk: Desk): CommandSink {
       const command: DeskCommand =
         c.kind === 'halt'
           ? { kind: 'halt', reason: c.reason, flatten: c.flatten, operator }
-          : { kind: 'resume', reason: c.reason, operator };
+          : c.kind === 'simulation'
+            ? { kind: 'simulation', enabled: c.enabled, reason: c.reason, operator }
+            : { kind: 'resume', reason: c.reason, operator };
       const result = await applyCommand(desk, command, { channel: 'api', requestId: `api-${++sequence}` });
       if (!result.ok)
         throw new ConcordError(

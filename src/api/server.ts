@@ -28,6 +28,8 @@ import { answerFor } from './errors.ts';
 import { roleAtLeast, type StoredKey, verifyKey } from './keys.ts';
 import { createMetrics } from './metrics.ts';
 import * as S from './schemas.ts';
+import { registerDashboard } from './static.ts';
+import { keyFromProtocols, registerStream, registerWebSocket, type StreamOptions } from './stream.ts';
 import type { CommandSink, DeskView, JournalSource, Operator, Role } from './view.ts';
 
 export interface RateLimit {
@@ -52,6 +54,10 @@ export interface ApiServerOptions {
   readonly logger?: boolean;
   /** Largest request body accepted, bytes (default 16 KiB). */
   readonly bodyLimit?: number;
+  /** The WebSocket event stream's timers and bounds (`GET /api/stream`, src/api/stream.ts). */
+  readonly stream?: StreamOptions;
+  /** The built dashboard (`npm run build` writes dist/dashboard), served at `/`; 503 when absent. */
+  readonly dashboardDir?: string;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 120, perSecond: 60 };
@@ -98,6 +104,9 @@ class TokenBuckets {
 
 function bearer(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
+  // A browser cannot set headers on a WebSocket: it offers the key as a subprotocol instead.
+  if (h === undefined && request.headers.upgrade?.toLowerCase() === 'websocket')
+    return keyFromProtocols(request.headers['sec-websocket-protocol']);
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer ([^\s]+)$/.exec(h.trim());
   return m?.[1];
@@ -113,7 +122,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const metrics = createMetrics(desk, journal);
 
   const app = Fastify({
-    logger: options.logger === true ? { redact: ['req.headers.authorization'] } : false,
+    logger:
+      options.logger === true
+        ? { redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]'] }
+        : false,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // Query strings are tiny here; a long one is refused rather than parsed.
     routerOptions: { maxParamLength: 256 },
@@ -133,6 +145,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     });
   });
 
+  await registerWebSocket(app);
   app.addHook('onRequest', async (request, reply) => {
     const needed = request.routeOptions.config?.role;
     // Unknown routes are answered 404 only to authenticated callers: no probing without a key.
@@ -507,6 +520,30 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     },
   );
 
+  api.post(
+    '/api/safety/simulation',
+    {
+      config: operatorRole,
+      schema: {
+        tags: ['safety'],
+        description:
+          'Asks the desk to trade on simulated venues (enabled) or real ones. Every mode today trades on simulated venues only: enabled=true is accepted as already true, enabled=false is refused 409 CONCORD_ERR_COMMAND_UNSUPPORTED.',
+        body: S.simulationBody,
+        response: { 202: S.commandAnswer, ...commandErrors },
+      },
+    },
+    async (request, reply) => {
+      const operator = request.operator as Operator;
+      await commands.submit({
+        kind: 'simulation',
+        enabled: request.body.enabled,
+        reason: request.body.reason,
+        operator,
+      });
+      return reply.status(202).send({ accepted: true, command: 'simulation', operator: operator.name });
+    },
+  );
+
   // ── metrics ──
   api.get(
     '/api/metrics',
@@ -537,6 +574,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.get('/metrics', { config: viewer, schema: { tags: ['metrics'] } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+
+  // ── live stream and dashboard (src/api/stream.ts, src/api/static.ts) ──
+  await registerStream(app, desk, journal, options.stream);
+  registerDashboard(app, options.dashboardDir);
 
   return app;
 }

@@ -78,7 +78,13 @@ export type Role = 'viewer' | 'operator' | 'admin';
 
 export type OperatorCommand =
   | { readonly kind: 'halt'; readonly reason: string; readonly flatten: boolean; readonly operator: Operator }
-  | { readonly kind: 'resume'; readonly reason: string; readonly operator: Operator };
+  | { readonly kind: 'resume'; readonly reason: string; readonly operator: Operator }
+  | {
+      readonly kind: 'simulation';
+      readonly enabled: boolean;
+      readonly reason: string;
+      readonly operator: Operator;
+    };
 
 /**
  * Where operator commands go (the desk's command port). It journals each command with the

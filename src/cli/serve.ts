@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   addKey,
   createApiServer,
@@ -33,6 +34,18 @@ export interface RunApiOptions {
 export interface RunApi {
   readonly url: string;
   close(): Promise<void>;
+}
+
+/**
+ * The built dashboard: dist/dashboard beside the compiled CLI (dist/cli/serve.js), or, when the
+ * sources run through tsx, the checkout's dist/dashboard. Undefined when neither exists.
+ */
+export function dashboardDir(): string | undefined {
+  for (const rel of ['../dashboard', '../../dist/dashboard']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${dir}/index.html`)) return dir;
+  }
+  return undefined;
 }
 
 /** True for an address only this machine can reach. */
@@ -69,6 +82,7 @@ export async function serveRunApi(
     return undefined;
   }
   let app: Awaited<ReturnType<typeof createApiServer>>;
+  const dashboard = dashboardDir();
   try {
     const source = liveJournalSource(journal, options.journalDir);
     app = await createApiServer({
@@ -76,6 +90,7 @@ export async function serveRunApi(
       journal: source,
       commands: deskCommandSink(desk),
       keys,
+      ...(dashboard === undefined ? {} : { dashboardDir: dashboard }),
     });
     app.addHook('onError', async (_request, _reply, error) => {
       const status = (error as { statusCode?: number }).statusCode;
@@ -114,7 +129,9 @@ export async function serveRunApi(
     out.err(
       `${out.paint('yellow', 'warning')} the API listens on ${options.host}, reachable from other machines; keep its keys secret`,
     );
-  out.err(`API ${url} (docs at ${url}/docs; keys in ${options.keysPath})`);
+  out.err(
+    `API ${url} (${dashboard === undefined ? 'dashboard not built: npm run build' : `dashboard at ${url}/`}, docs at ${url}/docs; keys in ${options.keysPath})`,
+  );
   if (firstKey !== undefined)
     out.err(
       `API first-run operator key (shown once, stored hashed; send it as "Authorization: Bearer <key>"): ${firstKey}`,
