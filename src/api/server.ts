@@ -24,6 +24,7 @@ import {
 import { EVENTS } from '../bus/index.ts';
 import { ConcordError, monotonicMs } from '../core/index.ts';
 import { type JournalReader, verifyJournal } from '../journal/index.ts';
+import { agentRows, averageDecisionMs } from './agents-view.ts';
 import { answerFor } from './errors.ts';
 import { roleAtLeast, type StoredKey, verifyKey } from './keys.ts';
 import { createMetrics } from './metrics.ts';
@@ -215,7 +216,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       config: viewer,
       schema: { tags: ['agents'], response: { 200: S.listWrapper('agents', S.agentSchema), ...errors } },
     },
-    async () => ({ agents: desk.status().agents.map((a) => ({ ...a })) }),
+    async () => ({ agents: agentRows(desk) }),
   );
   api.get(
     '/api/agents/:id',
@@ -237,7 +238,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       },
     },
     async (request) => {
-      const agent = desk.status().agents.find((a) => a.id === request.params.id);
+      const agent = agentRows(desk).find((a) => a.id === request.params.id);
       if (agent === undefined)
         throw fail('CONCORD_ERR_API_NOT_FOUND', `no agent ${JSON.stringify(request.params.id)}`);
       const strategy = desk.strategies().find((s) => s.id === agent.id);
@@ -404,6 +405,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         winRate: outcomes === 0 ? null : correct / outcomes,
         pnl: s.pnl,
         averageExecutionMs: exec,
+        averageDecisionMs: averageDecisionMs(desk),
         simulatedMs: s.simulatedMs,
         uptimeSeconds: uptime(),
       };
