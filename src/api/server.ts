@@ -6,7 +6,7 @@
  * `listenApi` binds 127.0.0.1 unless told otherwise. See docs/api.md.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -51,6 +51,8 @@ export interface ApiServerOptions {
   readonly now?: () => number;
   /** fastify's (pino) logger; off by default. Never logs the Authorization header. */
   readonly logger?: boolean;
+  /** A pino logger to log requests with (the run's; it redacts secrets), instead of `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** Largest request body accepted, bytes (default 16 KiB). */
   readonly bodyLimit?: number;
 }
@@ -114,7 +116,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const metrics = createMetrics(desk, journal);
 
   const app = Fastify({
-    logger: options.logger === true ? { redact: ['req.headers.authorization'] } : false,
+    ...(options.loggerInstance === undefined
+      ? { logger: options.logger === true ? { redact: ['req.headers.authorization'] } : false }
+      : { loggerInstance: options.loggerInstance.child({ component: 'api' }) }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // Query strings are tiny here; a long one is refused rather than parsed.
     routerOptions: { maxParamLength: 256 },

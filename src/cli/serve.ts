@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import {
   addKey,
   createApiServer,
@@ -28,6 +29,8 @@ export interface RunApiOptions {
   readonly port: number;
   readonly keysPath: string;
   readonly journalDir: string;
+  /** The run's logger (pino), used as the API's request logger. */
+  readonly logger?: FastifyBaseLogger;
 }
 
 export interface RunApi {
@@ -76,6 +79,7 @@ export async function serveRunApi(
       journal: source,
       commands: deskCommandSink(desk),
       keys,
+      ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
     });
     app.addHook('onError', async (_request, _reply, error) => {
       const status = (error as { statusCode?: number }).statusCode;

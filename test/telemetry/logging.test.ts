@@ -36,10 +36,12 @@ it('the pretty format is one line per record: time, level, message, fields (stil
   log.warn({ correlationId: 'trg-3', secret: 's3cr3t', n: 2, note: 'two words' }, 'order denied');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(
-    /^\d\d:\d\d:\d\d\.\d{3} WARN  order denied correlationId=trg-3 secret=\[redacted\] n=2 note="two words"\n$/,
+    /^\d\d:\d\d:\d\d\.\d{3} WARN {2}order denied correlationId=trg-3 secret=\[redacted\] n=2 note="two words"\n$/,
   );
   expect(prettyLine('not json')).toBe('not json\n');
-  expect(prettyLine('{"level":50,"time":0,"msg":"x"}', true)).toBe('00:00:00.000 \u001b[31mERROR\u001b[0m x\n');
+  expect(prettyLine('{"level":50,"time":0,"msg":"x"}', true)).toBe(
+    '00:00:00.000 \u001b[31mERROR\u001b[0m x\n',
+  );
 });
 
 it("the desk's order events are logged with the trigger as correlation id and the decision as causation id", async () => {
