@@ -42,7 +42,9 @@ export const ALLOWED: Record<string, readonly string[]> = {
   analysis: [...BELOW_KERNEL, 'kernel'],
   // Operator channels: adapters of the kernel's command port (the control-file channel; the API is another).
   control: [...BELOW_KERNEL, 'kernel'],
-  cli: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control', 'api'],
+  // Logs, traces: adapters of the kernel's observer ports and the logging port (pino, OpenTelemetry).
+  telemetry: [...BELOW_KERNEL, 'kernel'],
+  cli: [...BELOW_KERNEL, 'kernel', 'modes', 'analysis', 'control', 'api', 'telemetry'],
   // The operator API reads the desk through narrow views and hands commands to a sink: it knows
   // no session runner and no other operator channel.
   api: [...BELOW_KERNEL, 'kernel', 'analysis'],

@@ -50,6 +50,7 @@ export function liveDeskView(desk: Desk, options: LiveDeskViewOptions = {}): Des
       const gross = desk.portfolio.grossExposure();
       const net = desk.portfolio.netExposure();
       const drawdown = m?.drawdown ?? 0;
+      const v = desk.risk.valueAtRisk();
       return {
         tradingState: desk.tradingState(),
         halted: desk.isHalted() || desk.tradingState() === 'HALTED',
@@ -59,9 +60,17 @@ export function liveDeskView(desk: Desk, options: LiveDeskViewOptions = {}): Des
         dailyPnl: desk.portfolio.dailyPnl(),
         grossExposure: gross,
         netExposure: net,
-        // The engine computes VaR per order (after the order, in the VaR rule); a figure for the
-        // book as it stands needs an accessor the kernel does not have yet.
-        valueAtRisk: null,
+        valueAtRisk: v.value,
+        var: {
+          historical: v.historical,
+          parametric: v.parametric,
+          method: v.method,
+          confidence: v.confidence,
+          horizonMs: v.horizonMs,
+          samples: v.samples,
+          windowSamples: v.windowSamples,
+          limit: v.limit,
+        },
         limits: [
           limitUse('maxGrossExposure', gross, limits.maxGrossExposure),
           limitUse('maxNetExposure', Math.abs(net), limits.maxNetExposure),
@@ -73,6 +82,9 @@ export function liveDeskView(desk: Desk, options: LiveDeskViewOptions = {}): Des
     },
     strategies: () => desk.config.agents.map((a) => ({ id: a.id, type: a.type, config: a.config ?? {} })),
     denials: readDenials,
+    agentTimings: () => desk.timings.snapshot(),
+    busQueueDepth: () => desk.bus.queueDepth(),
+    intents: () => desk.observed.intents,
   };
 }
 

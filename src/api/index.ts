@@ -1,3 +1,4 @@
+export * from './agents-view.ts';
 export * from './desk-view.ts';
 export * from './errors.ts';
 export * from './journal-view.ts';

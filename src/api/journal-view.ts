@@ -140,6 +140,7 @@ export function journalDeskView(source: JournalSource): DeskView {
           netExposure: p?.netExposure ?? 0,
           // The journal keeps no VaR figure; a live desk's view reads its risk engine's.
           valueAtRisk: null,
+          var: null,
           limits: limitUses(reader, p?.grossExposure ?? 0, p?.netExposure ?? 0, p?.drawdown ?? 0),
           breakers: breakers(reader),
         };

@@ -1,8 +1,10 @@
 /**
  * Prometheus metrics of one API server, in its own registry (never the process-global one):
  * desk counters read from the desk view at scrape time, so serving them costs the desk nothing.
+ * Per-agent decision times are counted by the kernel (src/kernel/observe.ts) and only rendered here.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { DECISION_SECONDS_BUCKETS } from '../kernel/index.ts';
 import type { DeskView, JournalSource } from './view.ts';
 
 const BREAKER_STATE: Readonly<Record<string, number>> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
@@ -77,15 +79,49 @@ export function createMetrics(desk: DeskView, journal: JournalSource): ApiMetric
       this.set(journal.pending?.() ?? 0);
     },
   });
-  new Histogram({
-    name: 'agent_decision_duration_seconds',
-    help: 'Time an agent took to decide (only when the desk view measures it)',
-    labelNames: ['agent'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  registry.registerMetric(decisionHistogram(desk) as unknown as Metric);
+  total('concord_intents_total', 'Accepted intents handed to the order manager', () => desk.intents?.() ?? 0);
+  new Gauge({
+    name: 'concord_bus_queue_depth',
+    help: "Messages queued on the desk's bus (published from a handler, not yet delivered)",
     registers: [registry],
     collect() {
-      for (const d of desk.decisionDurations?.() ?? []) this.observe({ agent: d.agentId }, d.seconds);
+      this.set(desk.busQueueDepth?.() ?? 0);
     },
   });
   return { registry };
+}
+
+/**
+ * `agent_decision_duration_seconds{agent}` rendered from the kernel's per-agent bucket counters
+ * at scrape time (the kernel counts; nothing is observed twice and nothing is drained).
+ */
+function decisionHistogram(desk: DeskView) {
+  const name = 'agent_decision_duration_seconds';
+  const bounds = DECISION_SECONDS_BUCKETS.map(String);
+  const get = () => {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const t of desk.agentTimings?.() ?? []) {
+      let cumulative = 0;
+      for (let i = 0; i < bounds.length; i++) {
+        cumulative += t.buckets[i] ?? 0;
+        values.push({
+          metricName: `${name}_bucket`,
+          labels: { agent: t.agentId, le: bounds[i] ?? '' },
+          value: cumulative,
+        });
+      }
+      values.push({ metricName: `${name}_bucket`, labels: { agent: t.agentId, le: '+Inf' }, value: t.calls });
+      values.push({ metricName: `${name}_sum`, labels: { agent: t.agentId }, value: t.totalSeconds });
+      values.push({ metricName: `${name}_count`, labels: { agent: t.agentId }, value: t.calls });
+    }
+    return {
+      name,
+      help: 'Time an agent call took, as the kernel timed it (monotonic clock)',
+      type: 'histogram',
+      values,
+      aggregator: 'sum',
+    };
+  };
+  return { name, help: get().help, type: 'histogram', aggregator: 'sum', get, reset() {} };
 }

@@ -42,6 +42,14 @@ export const agentSchema = z.object({
   pnl: z.number(),
   fees: z.number(),
   trades: z.number(),
+  /** Decisions per second of desk time. */
+  decisionsPerSec: z.number(),
+  /** Agent calls timed by the kernel (monotonic clock) and their mean and longest time, ms; null when not measured. */
+  calls: z.number().nullable(),
+  latencyMeanMs: z.number().nullable(),
+  latencyMaxMs: z.number().nullable(),
+  /** Calls that ended in error, an invalid decision or a missed deadline (as timed). */
+  callFailures: z.number().nullable(),
 });
 
 const intent = z.record(z.string(), z.unknown());
@@ -121,6 +129,18 @@ export const riskSchema = z.object({
   grossExposure: z.number(),
   netExposure: z.number(),
   valueAtRisk: z.number().nullable(),
+  var: z
+    .object({
+      historical: z.number().nullable(),
+      parametric: z.number().nullable(),
+      method: z.string(),
+      confidence: z.number(),
+      horizonMs: z.number(),
+      samples: z.number(),
+      windowSamples: z.number(),
+      limit: z.number().nullable(),
+    })
+    .nullable(),
   limits: z.array(
     z.object({
       name: z.string(),
@@ -149,6 +169,8 @@ export const performanceSchema = z.object({
   winRate: z.number().nullable(),
   pnl: z.number(),
   averageExecutionMs: z.number().nullable(),
+  /** Mean time of an agent call over every agent (kernel-timed, monotonic), ms; null when not measured. */
+  averageDecisionMs: z.number().nullable(),
   simulatedMs: z.number(),
   uptimeSeconds: z.number(),
 });

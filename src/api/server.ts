@@ -6,7 +6,7 @@
  * `listenApi` binds 127.0.0.1 unless told otherwise. See docs/api.md.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -24,6 +24,7 @@ import {
 import { EVENTS } from '../bus/index.ts';
 import { ConcordError, monotonicMs } from '../core/index.ts';
 import { type JournalReader, verifyJournal } from '../journal/index.ts';
+import { agentRows, averageDecisionMs } from './agents-view.ts';
 import { answerFor } from './errors.ts';
 import { roleAtLeast, type StoredKey, verifyKey } from './keys.ts';
 import { createMetrics } from './metrics.ts';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   readonly now?: () => number;
   /** fastify's (pino) logger; off by default. Never logs the Authorization header. */
   readonly logger?: boolean;
+  /** A pino logger to log requests with (the run's; it redacts secrets), instead of `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** Largest request body accepted, bytes (default 16 KiB). */
   readonly bodyLimit?: number;
   /** The WebSocket event stream's timers and bounds (`GET /api/stream`, src/api/stream.ts). */
@@ -122,10 +125,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const metrics = createMetrics(desk, journal);
 
   const app = Fastify({
-    logger:
-      options.logger === true
-        ? { redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]'] }
-        : false,
+    ...(options.loggerInstance === undefined
+      ? {
+          logger:
+            options.logger === true
+              ? { redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]'] }
+              : false,
+        }
+      : { loggerInstance: options.loggerInstance.child({ component: 'api' }) }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // Query strings are tiny here; a long one is refused rather than parsed.
     routerOptions: { maxParamLength: 256 },
@@ -228,7 +235,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       config: viewer,
       schema: { tags: ['agents'], response: { 200: S.listWrapper('agents', S.agentSchema), ...errors } },
     },
-    async () => ({ agents: desk.status().agents.map((a) => ({ ...a })) }),
+    async () => ({ agents: agentRows(desk) }),
   );
   api.get(
     '/api/agents/:id',
@@ -250,7 +257,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       },
     },
     async (request) => {
-      const agent = desk.status().agents.find((a) => a.id === request.params.id);
+      const agent = agentRows(desk).find((a) => a.id === request.params.id);
       if (agent === undefined)
         throw fail('CONCORD_ERR_API_NOT_FOUND', `no agent ${JSON.stringify(request.params.id)}`);
       const strategy = desk.strategies().find((s) => s.id === agent.id);
@@ -417,6 +424,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         winRate: outcomes === 0 ? null : correct / outcomes,
         pnl: s.pnl,
         averageExecutionMs: exec,
+        averageDecisionMs: averageDecisionMs(desk),
         simulatedMs: s.simulatedMs,
         uptimeSeconds: uptime(),
       };

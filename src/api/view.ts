@@ -5,7 +5,7 @@
  * journal alone (a finished run, or tests).
  */
 import type { JournalReader } from '../journal/index.ts';
-import type { DeskStatus } from '../kernel/index.ts';
+import type { AgentTiming, DeskStatus } from '../kernel/index.ts';
 
 /** A circuit breaker as an operator sees it. */
 export interface BreakerView {
@@ -33,10 +33,26 @@ export interface RiskView {
   readonly dailyPnl: number;
   readonly grossExposure: number;
   readonly netExposure: number;
-  /** One-day value at risk at 95 %, when the desk's risk engine computes one; null otherwise. */
+  /**
+   * Value at risk of the current book at 95 % over one sample interval of the risk engine's
+   * return window (`var.horizonMs`), by the VaR rule's method(s); null when not computed.
+   */
   readonly valueAtRisk: number | null;
+  /** How `valueAtRisk` was computed, both methods' figures; null when the desk has no risk engine. */
+  readonly var: VarView | null;
   readonly limits: readonly LimitUse[];
   readonly breakers: readonly BreakerView[];
+}
+
+export interface VarView {
+  readonly historical: number | null;
+  readonly parametric: number | null;
+  readonly method: string;
+  readonly confidence: number;
+  readonly horizonMs: number;
+  readonly samples: number;
+  readonly windowSamples: number;
+  readonly limit: number | null;
 }
 
 /** An agent's configuration (its strategy) as given to the desk. */
@@ -53,8 +69,12 @@ export interface DeskView {
   strategies(): readonly StrategyView[];
   /** Denied orders by denial code, since the desk started. */
   denials(): Readonly<Record<string, number>>;
-  /** Seconds each agent's recent decisions took, when the desk measures them (drained on read). */
-  decisionDurations?(): ReadonlyArray<{ agentId: string; seconds: number }>;
+  /** Each agent's decision times since the desk started (the kernel's `AgentTimings`), when measured. */
+  agentTimings?(): readonly AgentTiming[];
+  /** Accepted intents handed to the order manager since the desk was built (not journaled). */
+  intents?(): number;
+  /** Messages queued on the desk's bus (published from inside a handler, not yet delivered). */
+  busQueueDepth?(): number;
 }
 
 /** Gives a reader over the journal for the length of one call. */

@@ -282,6 +282,14 @@ export class Bus {
     return this.handlers.has(topic);
   }
 
+  /**
+   * Messages published from inside a handler and not yet delivered (the bus's queue depth). Delivery
+   * is synchronous, so between messages this is 0; a deep queue means handlers publish in cascade.
+   */
+  queueDepth(): number {
+    return this.queuedEnvelopes.length;
+  }
+
   stats(): BusStats {
     return {
       published: this.published,

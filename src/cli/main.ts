@@ -60,6 +60,27 @@ const RUN_FLAGS: FlagSpecs = {
     placeholder: 'file',
   },
   'no-api': { type: 'boolean', description: 'do not serve the operator API' },
+  'log-level': {
+    type: 'string',
+    description: 'structured logs: trace, debug, info, warn (default), error, fatal or silent',
+    placeholder: 'level',
+  },
+  'log-format': {
+    type: 'string',
+    description: 'json (default off a terminal) or pretty (default on a terminal)',
+    placeholder: 'json|pretty',
+  },
+  'log-file': {
+    type: 'string',
+    description: 'write the logs to this file instead of stderr',
+    placeholder: 'path',
+  },
+  'otlp-endpoint': {
+    type: 'string',
+    description:
+      'export OpenTelemetry tick spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)',
+    placeholder: 'url',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 const REPLAY_FLAGS: FlagSpecs = {
@@ -232,6 +253,16 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
           journalDir: config.journal.dir,
         };
   let api: { url: string; close(): Promise<void> } | undefined;
+  const { observability } = await import('./observability.ts');
+  const obs = observability(
+    {
+      level: flags['log-level'],
+      format: flags['log-format'],
+      file: flags['log-file'],
+      otlpEndpoint: flags['otlp-endpoint'] ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    },
+    out,
+  );
 
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -264,16 +295,17 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
         }
       },
       onEvent: json || panel ? undefined : (text) => out.line(text),
-      ...(apiOptions === undefined
-        ? {}
-        : {
-            onReady: async (desk, journal) => {
-              // Loaded only when served: fastify costs start-up time a --no-api run need not pay.
-              const { serveRunApi } = await import('./serve.ts');
-              api = await serveRunApi(desk, journal, apiOptions, out);
-            },
-            onEnd: () => api?.close(),
-          }),
+      onReady: async (desk, journal) => {
+        await obs.attach(desk);
+        if (apiOptions === undefined) return;
+        // Loaded only when served: fastify costs start-up time a --no-api run need not pay.
+        const { serveRunApi } = await import('./serve.ts');
+        api = await serveRunApi(desk, journal, { ...apiOptions, logger: obs.logger }, out);
+      },
+      onEnd: async () => {
+        await api?.close();
+        await obs.close();
+      },
     });
     if (timer !== undefined) ui.clearTimer(timer);
     if (panel && lastStatus) out.line(renderPanel(lastStatus, out));
@@ -281,6 +313,7 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
     return EXIT.ok;
   } finally {
     await api?.close();
+    await obs.close();
     if (timer !== undefined) ui.clearTimer(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

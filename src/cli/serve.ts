@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
 import {
   addKey,
   createApiServer,
@@ -29,6 +30,8 @@ export interface RunApiOptions {
   readonly port: number;
   readonly keysPath: string;
   readonly journalDir: string;
+  /** The run's logger (pino), used as the API's request logger. */
+  readonly logger?: FastifyBaseLogger;
 }
 
 export interface RunApi {
@@ -91,6 +94,7 @@ export async function serveRunApi(
       commands: deskCommandSink(desk),
       keys,
       ...(dashboard === undefined ? {} : { dashboardDir: dashboard }),
+      ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
     });
     app.addHook('onError', async (_request, _reply, error) => {
       const status = (error as { statusCode?: number }).statusCode;

@@ -4,4 +4,5 @@ export * from './errors.ts';
 export * from './hash.ts';
 export * from './ids.ts';
 export * from './lifecycle.ts';
+export * from './log.ts';
 export * from './random.ts';

@@ -53,6 +53,7 @@ import { BreakerBoard, RiskEngine, toBreakerBoardOptions } from '../risk/index.t
 import { deskRegistry } from './agent-registry.ts';
 import type { DeskConfig } from './config.ts';
 import { rerootConfigError } from './config.ts';
+import { AgentTimings, type TickObserver } from './observe.ts';
 import { OperatorActions } from './operator-actions.ts';
 import { resolveSafety } from './resolve-safety.ts';
 import { sortedEntries } from './sorted-entries.ts';
@@ -173,6 +174,15 @@ export class Desk {
     breakerTrips: 0,
   };
   readonly agentDecisions = new Map<string, number>();
+  /**
+   * How long each agent took to decide (monotonic clock; never journaled, so never part of the
+   * hash or a replay). Read by operator surfaces (the API's metrics).
+   */
+  readonly timings = new AgentTimings();
+  /** Counts kept for operator surfaces only (not checkpointed, not journaled): accepted intents handed to the order manager. */
+  readonly observed = { intents: 0 };
+  private tickObserver: TickObserver | undefined;
+  private stepStartMs = 0;
   /** Held records, flushes with checkpoints, and the durable-before-visible lines (src/kernel/step-journal.ts). */
   readonly steps: StepJournal;
   /** The last lines shown (released by `visible`), newest last. */
@@ -273,18 +283,13 @@ export class Desk {
       clock: this.clock,
       preTradeCheck: {
         check: (order) => {
-          if (this.failClosedReason !== undefined) {
-            return {
-              ok: false,
-              denial: {
-                code: 'FAIL_CLOSED',
-                rule: 'kernel',
-                message: this.failClosedReason,
-                details: {},
-              },
-            };
+          if (this.thinker.tracingRisk) {
+            const startMs = monotonicMs();
+            const verdict = this.preTradeCheck(order);
+            this.thinker.noteRiskCheck(order, startMs, verdict.ok ? undefined : verdict.denial.code);
+            return verdict;
           }
-          return this.risk.check(order);
+          return this.preTradeCheck(order);
         },
       },
       events: { emit: (event, payload) => this.onExecutionEvent(event, payload) },
@@ -347,8 +352,36 @@ export class Desk {
         this.heldEvents = [];
       },
       releaseAgentEvents: () => this.releaseHeldEvents(),
+      timings: this.timings,
+      observed: this.observed,
+      tickObserver: () => this.tickObserver,
+      stepStartedMs: () => this.stepStartMs,
     });
     if (cp !== undefined) this.restore(cp);
+  }
+
+  /**
+   * Attaches a tick observer (tracing): each tick that makes the desk think is reported with its
+   * phases once it ends. Undefined detaches it; without one the tick path pays nothing.
+   */
+  observeTicks(observer: TickObserver | undefined): void {
+    this.tickObserver = observer;
+  }
+
+  /** The gate every order passes: fail closed, else the risk engine's chain. */
+  private preTradeCheck(order: Parameters<RiskEngine['check']>[0]): ReturnType<RiskEngine['check']> {
+    if (this.failClosedReason !== undefined) {
+      return {
+        ok: false,
+        denial: {
+          code: 'FAIL_CLOSED',
+          rule: 'kernel',
+          message: this.failClosedReason,
+          details: {},
+        },
+      };
+    }
+    return this.risk.check(order);
   }
 
   async start(): Promise<void> {
@@ -464,6 +497,7 @@ export class Desk {
         this.releaseHeldEvents();
       }
     }
+    if (this.tickObserver !== undefined) this.stepStartMs = monotonicMs();
     this.steps.beginStep();
     let trigger: Trigger | undefined;
     try {
@@ -640,7 +674,12 @@ export class Desk {
     } else if (event === EVENTS.orderAccepted) {
       this.breakers.recordOutcome(venueOfPayload(payload), 'ok', this.clock.now());
     }
-    this.bus.publish(topics.event(event), event.name, payload, { version: event.version });
+    // Order events carry the trigger that led to them (correlation) and the decision (causation).
+    this.bus.publish(topics.event(event), event.name, payload, {
+      version: event.version,
+      correlationId: this.thinker.correlationId,
+      causationId: this.thinker.causationId,
+    });
   }
 
   /**

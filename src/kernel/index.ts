@@ -4,6 +4,7 @@ export * from './compact.ts';
 export * from './config.ts';
 export * from './describe-intent.ts';
 export * from './desk.ts';
+export * from './observe.ts';
 export * from './operator-actions.ts';
 export * from './resolve-safety.ts';
 export * from './restore.ts';

@@ -5,10 +5,10 @@
  * orchestrator returns a trigger.
  */
 
-import type { Agent, AgentContext, Trigger } from '../agents/contract.ts';
+import type { Agent, AgentCallOptions, AgentCallResult, AgentContext, Trigger } from '../agents/contract.ts';
 import type { AgentSupervisor } from '../agents/supervisor.ts';
 import { EVENTS } from '../bus/index.ts';
-import type { Clock } from '../core/index.ts';
+import { type Clock, monotonicMs, monotonicNs } from '../core/index.ts';
 import type { MarketData } from '../data/index.ts';
 import type { OrderManager } from '../execution/index.ts';
 import {
@@ -23,6 +23,7 @@ import type { Orchestrator } from '../orchestrator/index.ts';
 import type { Portfolio } from '../portfolio/index.ts';
 import { describeIntent } from './describe-intent.ts';
 import type { DeskCounters } from './desk.ts';
+import type { AgentTimings, TickObserver, TickSubmit, TickTrace } from './observe.ts';
 import type { StepJournal } from './step-journal.ts';
 
 export interface ThinkerOptions {
@@ -46,17 +47,140 @@ export interface ThinkerOptions {
   /** Hold supervisor events during a fan-out, then journal them in a stable order. */
   readonly holdAgentEvents: () => void;
   readonly releaseAgentEvents: () => void;
+  /** Per-agent decision times (monotonic clock, never journaled). */
+  readonly timings: AgentTimings;
+  /** Not journaled: accepted intents handed to the order manager since the desk was built. */
+  readonly observed: { intents: number };
+  /** The tick observer, when one is attached (tracing); undefined costs nothing. */
+  readonly tickObserver: () => TickObserver | undefined;
+  /** Monotonic ms at which the current market event's step began (read only while observed). */
+  readonly stepStartedMs: () => number;
+}
+
+/**
+ * The supervisor as the orchestrator calls it, with each call timed on the monotonic clock: two
+ * `monotonicNs()` reads and a counter update per call; a promise only when the agent answers
+ * asynchronously (a worker), as before.
+ */
+class TimedCaller {
+  /** The tick being traced, when a tick observer is attached. */
+  trace: TickTrace | undefined;
+
+  constructor(
+    private readonly inner: AgentSupervisor,
+    private readonly timings: AgentTimings,
+  ) {}
+
+  call(agentId: string, context: AgentContext, options: AgentCallOptions): Promise<AgentCallResult> {
+    return Promise.resolve(this.callFast(agentId, context, options));
+  }
+
+  callFast(
+    agentId: string,
+    context: AgentContext,
+    options: AgentCallOptions,
+  ): AgentCallResult | Promise<AgentCallResult> {
+    const trace = this.trace;
+    const startMs = trace === undefined ? 0 : monotonicMs();
+    const start = monotonicNs();
+    const r = this.inner.callFast(agentId, context, options);
+    if (r instanceof Promise)
+      return r.then((result) => {
+        this.done(agentId, start, result, trace, startMs);
+        return result;
+      });
+    this.done(agentId, start, r, trace, startMs);
+    return r;
+  }
+
+  private done(
+    agentId: string,
+    start: bigint,
+    result: AgentCallResult,
+    trace: TickTrace | undefined,
+    startMs: number,
+  ): void {
+    this.timings.record(agentId, Number(monotonicNs() - start), result.status);
+    if (trace !== undefined)
+      trace.agents.push({ agentId, startMs, endMs: monotonicMs(), status: result.status });
+  }
 }
 
 export class Thinker {
   private readonly o: ThinkerOptions;
+  private readonly caller: TimedCaller;
+  /** The trigger being thought about (the correlation id of what it causes), else undefined. */
+  correlationId: string | undefined;
+  /** The decision whose intent is being submitted (the cause of its order events), else undefined. */
+  causationId: string | undefined;
+  /** The submit being traced, when a tick observer is attached. */
+  private submitTrace: TickSubmit | undefined;
 
   constructor(options: ThinkerOptions) {
     this.o = options;
+    this.caller = new TimedCaller(options.supervisor, options.timings);
+  }
+
+  /** A risk check of the submit being traced (the desk's pre-trade check calls this only while traced). */
+  get tracingRisk(): boolean {
+    return this.submitTrace !== undefined;
+  }
+
+  noteRiskCheck(
+    order: { readonly instrumentId: string; readonly side: string },
+    startMs: number,
+    denial: string | undefined,
+  ): void {
+    this.submitTrace?.checks.push({
+      instrumentId: order.instrumentId,
+      side: order.side,
+      startMs,
+      endMs: monotonicMs(),
+      denial,
+    });
   }
 
   async think(trigger: Trigger): Promise<void> {
-    const { clock, steps, counters, agentDecisions, orchestrator, supervisor, replayTimeouts } = this.o;
+    const observer = this.o.tickObserver();
+    this.correlationId = trigger.id;
+    if (observer === undefined) {
+      try {
+        await this.thinkInner(trigger);
+      } finally {
+        this.correlationId = undefined;
+        this.causationId = undefined;
+      }
+      return;
+    }
+    const trace: TickTrace = {
+      correlationId: trigger.id,
+      triggerKind: trigger.kind,
+      instrumentId: trigger.instrumentId,
+      startMs: this.o.stepStartedMs(),
+      endMs: 0,
+      agents: [],
+      consensus: undefined,
+      submits: [],
+    };
+    this.caller.trace = trace;
+    try {
+      await this.thinkInner(trigger, trace);
+    } finally {
+      this.caller.trace = undefined;
+      this.submitTrace = undefined;
+      this.correlationId = undefined;
+      this.causationId = undefined;
+      trace.endMs = monotonicMs();
+      try {
+        observer.tick(trace);
+      } catch {
+        // An observer never fails the desk.
+      }
+    }
+  }
+
+  private async thinkInner(trigger: Trigger, trace?: TickTrace): Promise<void> {
+    const { clock, steps, counters, agentDecisions, orchestrator, replayTimeouts } = this.o;
     counters.triggers++;
     // A halted desk does not ask its agents: nothing they propose could be acted on.
     if (this.o.isHalted()) return;
@@ -73,7 +197,7 @@ export class Thinker {
       result = await orchestrator.think(
         trigger,
         context,
-        supervisor,
+        this.caller,
         this.o.activeAgents(),
         replayTimeouts === undefined
           ? undefined
@@ -85,6 +209,15 @@ export class Thinker {
       );
     } finally {
       this.o.releaseAgentEvents();
+    }
+    if (trace !== undefined) {
+      let last = trace.startMs;
+      for (const a of trace.agents) if (a.endMs > last) last = a.endMs;
+      trace.consensus = {
+        startMs: last,
+        endMs: monotonicMs(),
+        accepted: result.consolidation.accepted.length,
+      };
     }
     for (const r of result.results) {
       if (r.status === 'timeout')
@@ -116,7 +249,29 @@ export class Thinker {
       steps.note(
         `consensus ${describeIntent(accepted.intent as unknown as { kind: string })} by ${accepted.agentIds.join('+')}`,
       );
-      await this.submit(accepted.intent as OrderIntent | PlanIntent, `${decisionId}#${i}`, attribution);
+      const orderRoot = `${decisionId}#${i}`;
+      this.causationId = decisionId;
+      this.o.observed.intents++;
+      if (trace === undefined) {
+        await this.submit(accepted.intent as OrderIntent | PlanIntent, orderRoot, attribution);
+        continue;
+      }
+      const traced: TickSubmit = {
+        orderRoot,
+        decisionId,
+        agentIds: attribution.agentIds,
+        startMs: monotonicMs(),
+        endMs: 0,
+        checks: [],
+      };
+      trace.submits.push(traced);
+      this.submitTrace = traced;
+      try {
+        await this.submit(accepted.intent as OrderIntent | PlanIntent, orderRoot, attribution);
+      } finally {
+        traced.endMs = monotonicMs();
+        this.submitTrace = undefined;
+      }
     }
   }
 

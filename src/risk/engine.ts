@@ -98,6 +98,22 @@ class MutableRiskState implements RiskState {
   }
 }
 
+/** The book's value at risk (`RiskEngine.valueAtRisk`). */
+export interface BookValueAtRisk {
+  /** What the configured method(s) judge by; null until the window has two samples. */
+  readonly value: number | null;
+  readonly historical: number | null;
+  readonly parametric: number | null;
+  readonly method: 'historical' | 'parametric' | 'both';
+  readonly confidence: number;
+  /** The horizon: one sample interval of the return window, ms. */
+  readonly horizonMs: number;
+  readonly samples: number;
+  readonly windowSamples: number;
+  /** The VaR rule's limit (null: the rule is off, the figure is informational). */
+  readonly limit: number | null;
+}
+
 export class RiskEngine {
   private readonly chain: readonly RiskRule[];
   private readonly trading = new TradingStates();
@@ -229,6 +245,35 @@ export class RiskEngine {
 
   limits(): RiskLimits {
     return this.state.limits;
+  }
+
+  /**
+   * Value at risk of the book as it stands, as the VaR rule computes it (95%, one sample interval
+   * of the rolling window), both methods; `value` is the figure the configured method(s) judge by
+   * (the larger of the two for `both`). Null figures while the window has fewer than two samples.
+   */
+  valueAtRisk(): BookValueAtRisk {
+    const l = this.state.limits;
+    const method =
+      l.varHistorical && l.varParametric ? 'both' : l.varHistorical ? 'historical' : 'parametric';
+    const v = this.state.market.bookVar(this.state.portfolio);
+    const known = v.samples >= 2;
+    const historical = known ? v.historical : null;
+    const parametric = known ? v.parametric : null;
+    const value = !known
+      ? null
+      : Math.max(l.varHistorical ? v.historical : 0, l.varParametric ? v.parametric : 0);
+    return {
+      value,
+      historical,
+      parametric,
+      method,
+      confidence: 0.95,
+      horizonMs: l.varSampleIntervalMs,
+      samples: v.samples,
+      windowSamples: l.varWindowSamples,
+      limit: l.varLimit,
+    };
   }
 
   rules(): readonly RiskRule[] {

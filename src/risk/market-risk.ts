@@ -248,6 +248,39 @@ export class MarketRisk implements MarketRiskReader {
     return value;
   }
 
+  /**
+   * 95% VaR of the book as it stands (live positions × marks, no order): historical (minus the 5%
+   * empirical quantile of Σᵢ wᵢ·rᵢ(t) over the window) and parametric (z₉₅·√(wᵀΣw)), over one
+   * sample interval. Reads the window only: the per-order caches are left alone. Off the tick
+   * path (operator surfaces call it).
+   */
+  bookVar(portfolio: Pick<RiskPortfolioView, 'position'>): {
+    historical: number;
+    parametric: number;
+    samples: number;
+  } {
+    const k = this.list.length;
+    const w = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      const x = this.list[i]!;
+      const q = portfolio.position(x.id);
+      w[i] = q === 0 || Number.isNaN(x.mark) ? 0 : q * x.multiplier * x.mark;
+    }
+    const n = this.samples();
+    let historical = 0;
+    if (n > 0) {
+      const s = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        let pnl = 0;
+        for (let i = 0; i < k; i++) pnl += w[i]! * this.returns[i]![j]!;
+        s[j] = pnl;
+      }
+      historical = Math.max(0, -quickselect(s, n, Math.max(0, Math.ceil(0.05 * n) - 1)));
+    }
+    const parametric = Z_95 * Math.sqrt(Math.max(0, quadratic(this.cov, w)));
+    return { historical, parametric, samples: n };
+  }
+
   parametricVarAfter(): number {
     return Z_95 * Math.sqrt(Math.max(0, quadratic(this.cov, this.wAfter)));
   }

@@ -156,6 +156,65 @@ describe('the API over a running desk', () => {
     expect((await get('/api/risk/metrics')).tradingState).toBe('ACTIVE');
   });
 
+  it("the kernel's agent timings reach /api/agents, /api/performance/metrics and the histogram", async () => {
+    const timings = desk.timings.snapshot();
+    expect(timings.length).toBeGreaterThan(0);
+    const agents = (await get('/api/agents')).agents as {
+      id: string;
+      decisions: number;
+      calls: number;
+      latencyMeanMs: number | null;
+      latencyMaxMs: number | null;
+      decisionsPerSec: number;
+      callFailures: number;
+    }[];
+    for (const a of agents) {
+      const t = timings.find((x) => x.agentId === a.id);
+      expect(a.calls).toBe(t?.calls ?? 0);
+      // Every decision comes from a timed call that ended ok.
+      expect(a.calls - a.callFailures).toBeGreaterThanOrEqual(a.decisions);
+      if (a.calls > 0) {
+        expect(a.latencyMeanMs).toBeGreaterThan(0);
+        expect(a.latencyMaxMs).toBeGreaterThanOrEqual(a.latencyMeanMs ?? 0);
+        // A sandbox agent thinks in microseconds, never near the 1 s deadline.
+        expect(a.latencyMeanMs).toBeLessThan(1000);
+      }
+      if (a.decisions > 0) expect(a.decisionsPerSec).toBeGreaterThan(0);
+    }
+    const perf = (await get('/api/performance/metrics')) as { averageDecisionMs: number | null };
+    const calls = timings.reduce((n, t) => n + t.calls, 0);
+    const seconds = timings.reduce((n, t) => n + t.totalSeconds, 0);
+    expect(perf.averageDecisionMs).toBeCloseTo((seconds * 1000) / calls, 6);
+    const prom = (await app.inject({ url: '/metrics', headers: bearer(keys.viewer) })).body;
+    const first = timings[0]!;
+    const count = new RegExp(
+      `^agent_decision_duration_seconds_count\\{agent="${first.agentId}"\\} (\\d+)$`,
+      'm',
+    ).exec(prom);
+    expect(Number(count?.[1])).toBe(first.calls);
+    expect(prom).toMatch(/^concord_intents_total \d+$/m);
+    expect(Number(/^concord_intents_total (\d+)$/m.exec(prom)?.[1])).toBe(desk.observed.intents);
+    expect(desk.observed.intents).toBeGreaterThan(0);
+    expect(prom).toMatch(/^concord_bus_queue_depth 0$/m);
+  });
+
+  it('/api/risk/metrics carries the VaR of the current book as the risk engine computes it', async () => {
+    const risk = (await get('/api/risk/metrics')) as {
+      valueAtRisk: number | null;
+      var: {
+        historical: number | null;
+        parametric: number | null;
+        confidence: number;
+        horizonMs: number;
+        samples: number;
+      };
+    };
+    const v = desk.risk.valueAtRisk();
+    expect(risk.var).toMatchObject({ confidence: 0.95, horizonMs: v.horizonMs, samples: v.samples });
+    expect(risk.valueAtRisk).toBe(v.value);
+    expect(risk.var.historical).toBe(v.historical);
+  });
+
   it('orders, decisions and the journal head read through the writer', async () => {
     const orders = (await get('/api/orders?limit=10000')).orders as unknown[];
     expect(orders.length).toBeGreaterThan(0);

@@ -76,6 +76,8 @@ it('parses and carries decisions, orders, fills, denials by code, breakers, jour
   expect(one('concord_trading_halted')).toBe(0);
   expect(one('concord_journal_lag_records')).toBe(0);
   expect(types.get('agent_decision_duration_seconds')).toBe('histogram');
+  expect(types.get('concord_intents_total')).toBe('counter');
+  expect(types.get('concord_bus_queue_depth')).toBe('gauge');
   expect(types.has('nodejs_eventloop_lag_seconds')).toBe(true);
   // A second scrape does not count the same decisions twice.
   const again = parsePrometheus(
@@ -94,11 +96,12 @@ it('needs a key', async () => {
 it('breaker states map to 0/1/2 and per-agent decision durations fill the histogram when a view measures them', async () => {
   const { createMetrics, journalDeskView, journalDirSource } = await import('../../src/api/index.ts');
   const base = journalDeskView(journalDirSource(f.journal.dir));
-  let durations = [
-    { agentId: 'momentum-fast', seconds: 0.002 },
-    { agentId: 'momentum-fast', seconds: 0.2 },
-    { agentId: 'regime', seconds: 0.0001 },
-  ];
+  const { AgentTimings } = await import('../../src/kernel/index.ts');
+  const timings = new AgentTimings();
+  timings.record('momentum-fast', 0.002e9, 'ok');
+  timings.record('momentum-fast', 0.2e9, 'error');
+  timings.record('regime', 0.0001e9, 'ok');
+  timings.record('regime', 0, 'skipped');
   const view = {
     ...base,
     risk: () => ({
@@ -109,11 +112,7 @@ it('breaker states map to 0/1/2 and per-agent decision durations fill the histog
         { breaker: 'loss', scope: 'desk', state: 'CLOSED', reason: '', trips: 0 },
       ],
     }),
-    decisionDurations: () => {
-      const out = durations;
-      durations = [];
-      return out;
-    },
+    agentTimings: () => timings.snapshot(),
   };
   const { registry } = createMetrics(view, journalDirSource(f.journal.dir));
   const { samples } = parsePrometheus(await registry.metrics());
@@ -134,4 +133,16 @@ it('breaker states map to 0/1/2 and per-agent decision durations fill the histog
       s.labels.le === '0.005',
   );
   expect(le?.value).toBe(1);
+  const sum = samples.find(
+    (s) => s.name === 'agent_decision_duration_seconds_sum' && s.labels.agent === 'momentum-fast',
+  );
+  expect(sum?.value).toBeCloseTo(0.202, 9);
+  // Scraping again reports the same cumulative figures (nothing is drained or counted twice).
+  const again = parsePrometheus(await registry.metrics()).samples;
+  expect(
+    again.find(
+      (s) => s.name === 'agent_decision_duration_seconds_count' && s.labels.agent === 'momentum-fast',
+    )?.value,
+  ).toBe(2);
+  expect(timings.snapshot().find((t) => t.agentId === 'momentum-fast')?.failures).toBe(1);
 });

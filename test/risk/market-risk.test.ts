@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MarketRisk, MutableExposureFacts, quickselect, Z_95 } from '../../src/risk/index.ts';
-import { FakeBook, order } from './helpers.ts';
+import { BTC, FakeBook, makeEngine, order } from './helpers.ts';
 
 const IDS = ['v:A-USD', 'v:B-USD', 'v:C-USD'];
 
@@ -104,5 +104,62 @@ describe('MarketRisk', () => {
     expect(returns).toHaveLength(39);
     expect(m.parametricVarAfter()).toBeCloseTo(Z_95 * sd * Math.abs(facts.orderExposure), 8);
     expect(m.correlatedExposureAfter()).toBeCloseTo(Math.abs(facts.orderExposure), 8);
+  });
+});
+
+describe('VaR of the current book (what /api/risk/metrics reports)', () => {
+  // One instrument, 22 one-second prices: the first interval sets the reference mark, the last
+  // is still open, so 20 returns are in the window.
+  const prices = [
+    100, 101, 99, 100, 97, 98, 99, 100, 101, 102, 100, 99, 100, 101, 102, 103, 101, 100, 99, 100, 101, 102,
+  ];
+  const returns = prices.slice(1, -1).map((p, k) => p / prices[k]! - 1);
+
+  it('a known portfolio: historical = −(5% quantile of w·r), parametric = z₉₅·|w|·σ', () => {
+    const m = new MarketRisk(50, 1000);
+    prices.forEach((p, j) => {
+      m.observePrice(IDS[0]!, p, j * 1000 + 1, 'v');
+    });
+    expect(m.samples()).toBe(20);
+    const w = 2 * 102; // 2 units at the last mark
+    const pnls = returns.map((r) => w * r).sort((a, b) => a - b);
+    // 20 samples: the 5% quantile is the worst one, the 97 ← 100 drop (−3%).
+    expect(pnls[0]).toBeCloseTo(w * -0.03, 12);
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const sd = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / (returns.length - 1));
+    const v = m.bookVar(new FakeBook().set(IDS[0]!, 2));
+    expect(v.samples).toBe(20);
+    expect(v.historical).toBeCloseTo(6.12, 9);
+    expect(v.parametric).toBeCloseTo(Z_95 * w * sd, 9);
+    // A short book loses on the rises: its historical VaR is the largest rise (97 → 98, +1.03%).
+    const short = m.bookVar(new FakeBook().set(IDS[0]!, -2));
+    expect(short.historical).toBeCloseTo(w * Math.max(...returns), 9);
+    expect(Math.max(...returns)).toBeCloseTo(98 / 97 - 1, 12);
+    expect(short.parametric).toBeCloseTo(v.parametric, 9);
+    // Nothing held, nothing at risk.
+    expect(m.bookVar(new FakeBook())).toMatchObject({ historical: 0, parametric: 0 });
+  });
+
+  it('the engine reports it with its method, confidence and horizon', () => {
+    const book = new FakeBook().set(BTC, 2);
+    const { engine } = makeEngine(
+      { valueAtRisk: { limit: 1000, method: 'historical', minSamples: 20 } },
+      book,
+    );
+    expect(engine.valueAtRisk()).toMatchObject({
+      value: null,
+      samples: 0,
+      confidence: 0.95,
+      method: 'historical',
+    });
+    prices.forEach((p, j) => {
+      engine.observePrice(BTC, p, j * 1000 + 1);
+    });
+    const v = engine.valueAtRisk();
+    expect(v.samples).toBe(20);
+    expect(v.value).toBeCloseTo(6.12, 9);
+    expect(v.historical).toBeCloseTo(6.12, 9);
+    expect(v.limit).toBe(1000);
+    expect(v.horizonMs).toBe(engine.limits().varSampleIntervalMs);
   });
 });
