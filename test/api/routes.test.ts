@@ -189,10 +189,15 @@ describe('risk, performance, opportunities, journal, metrics', () => {
     const arb = (await get('/api/opportunities/arbitrage?limit=1000')).body.opportunities as {
       agentId: string;
     }[];
-    const journaled = ofType<{ agentId: string }>(f.journal.records, EVENTS.decision).filter(
-      (d) => d.p.agentId === 'arbitrage',
+    // Every agent whose type is an arbitrage (CEX, DEX, CEX↔DEX): their decisions, as journaled.
+    const strategies = (await get('/api/strategies')).body.strategies as { id: string; type: string }[];
+    const arbAgents = new Set(strategies.filter((s) => /arbitrage/.test(s.type)).map((s) => s.id));
+    expect(arbAgents.has('arbitrage')).toBe(true);
+    const journaled = ofType<{ agentId: string }>(f.journal.records, EVENTS.decision).filter((d) =>
+      arbAgents.has(d.p.agentId),
     );
-    expect(journaled.length).toBeGreaterThan(0);
+    expect(journaled.some((d) => d.p.agentId === 'arbitrage')).toBe(true);
+    expect(new Set(arb.map((o) => o.agentId))).toEqual(new Set(journaled.map((d) => d.p.agentId)));
     expect(arb.length).toBe(journaled.length);
     for (const kind of ['sandwich', 'liquidation', 'yield']) {
       const r = await get(`/api/opportunities/${kind}`);
