@@ -339,7 +339,11 @@ export class EvmVenue implements VenuePort {
       attempt = await this.signed(call, nonce, fees.maxFeePerGas, fees.maxPriorityFeePerGas, 'order');
       await this.requireSignedSimulation(attempt, request.clientOrderId);
     } catch (err) {
-      if (nonce !== undefined) this.nonces.release(nonce);
+      if (nonce !== undefined) {
+        // A node that finds the nonce wrong (another wallet used it): read the chain again.
+        if (/nonce/i.test(errorText(err))) this.nonces.resync();
+        else this.nonces.release(nonce);
+      }
       throw notSent(err, request.clientOrderId);
     }
     const record: TxRecord = {
@@ -1078,6 +1082,11 @@ function notSent(err: unknown, clientOrderId: string): ConcordError {
     `order ${clientOrderId} was not sent: ${short}`,
     { details: { clientOrderId, sent: false }, cause: err, retryable: false },
   );
+}
+
+function errorText(err: unknown): string {
+  if (!isConcordError(err)) return err instanceof Error ? err.message : String(err);
+  return `${err.shortMessage} ${JSON.stringify(err.details ?? {})}`;
 }
 
 function isFinal(rec: TxRecord): boolean {

@@ -318,6 +318,29 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(d.fills).toHaveLength(0);
   }, 30_000);
 
+  it('a nonce used behind the venue’s back: the order is refused unsent, the counter re-reads the chain, the next order goes', async () => {
+    const d = desk({ confirmations: 1 });
+    const first = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(first.outcome).toBe('submitted');
+    // Another wallet with the same key takes the next nonce.
+    const other = createWalletClient({ chain: foundry, transport: http(anvil.url), account: TRADER });
+    const hash = await other.sendTransaction({
+      to: TRADER.address,
+      value: 0n,
+      chain: foundry,
+      account: TRADER,
+    });
+    await anvil.pub.waitForTransactionReceipt({ hash });
+    const stale = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(stale.outcome).toBe('rejected');
+    expect(stale.order.reason).toMatch(/nonce/i);
+    const next = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(next.outcome).toBe('submitted');
+    expect(txEvents(d, 'tx.sent').at(-1)?.nonce).toBe((await nonceOf('latest')) - 1);
+    await polled(d.venue);
+    expect(d.om.order(next.order.clientOrderId)?.status).toBe('FILLED');
+  }, 30_000);
+
   it('a stuck transaction is replaced at the same nonce with bumped fees, and the replacement fills the order', async () => {
     const d = desk();
     await anvil.rpc('evm_setAutomine', [false]);
