@@ -48,6 +48,7 @@ import {
   isConcordError,
   Lifecycle,
   type LifecycleView,
+  toConcordError,
 } from '../../core/index.ts';
 import {
   type Fill,
@@ -316,28 +317,34 @@ export class EvmVenue implements VenuePort {
         `order ${request.clientOrderId} already has a transaction`,
         { details: { clientOrderId: request.clientOrderId } },
       );
-    const data = await this.swapCall(market, request);
     const from = this.address;
     const to = market.router;
-    // Simulate the call first: no nonce is taken for a call that would revert.
-    requireSimulated(
-      await simulate(this.options.client, this.options.endpoint, { from, to, data }),
-      `order ${request.clientOrderId}`,
-    );
-    const gasEstimate = await rpc('eth_estimateGas', this.options.endpoint, () =>
-      this.options.client.estimateGas({ account: from, to, data }),
-    );
-    const gas = (gasEstimate * 13n) / 10n + 20_000n;
-    const fees = await this.options.gas.plan();
-    const nonce = await this.nonces.reserve();
-    const call = { to, data, gas };
+    let nonce: number | undefined;
+    let call: { to: Address; data: Hex; gas: bigint };
     let attempt: Attempt;
     try {
+      const data = await this.swapCall(market, request);
+      // Simulate the call first: no nonce is taken for a call that would revert.
+      requireSimulated(
+        await simulate(this.options.client, this.options.endpoint, { from, to, data }),
+        `order ${request.clientOrderId}`,
+      );
+      const gasEstimate = await rpc('eth_estimateGas', this.options.endpoint, () =>
+        this.options.client.estimateGas({ account: from, to, data }),
+      );
+      const gas = (gasEstimate * 13n) / 10n + 20_000n;
+      const fees = await this.options.gas.plan();
+      nonce = await this.nonces.reserve();
+      call = { to, data, gas };
       attempt = await this.signed(call, nonce, fees.maxFeePerGas, fees.maxPriorityFeePerGas, 'order');
       await this.requireSignedSimulation(attempt, request.clientOrderId);
     } catch (err) {
-      this.nonces.release(nonce);
-      throw err;
+      if (nonce !== undefined) {
+        // A node that finds the nonce wrong (another wallet used it): read the chain again.
+        if (/nonce/i.test(errorText(err))) this.nonces.resync();
+        else this.nonces.release(nonce);
+      }
+      throw notSent(err, request.clientOrderId);
     }
     const record: TxRecord = {
       clientOrderId: request.clientOrderId,
@@ -500,6 +507,21 @@ export class EvmVenue implements VenuePort {
     return undefined;
   }
 
+  /**
+   * Sends a further attempt at a record's nonce. It joins the record first, so if a send lost in
+   * transit lands anyway its hash is recognised; a clear refusal by the node takes it out again.
+   */
+  private async sendAttempt(rec: TxRecord, attempt: Attempt): Promise<void> {
+    rec.attempts.push(attempt);
+    try {
+      rec.target = await this.broadcast(attempt, rec.nonce);
+    } catch (err) {
+      if (!(isConcordError(err) && err.code === 'CONCORD_ERR_EVM_SUBMIT_UNKNOWN')) rec.attempts.pop();
+      throw err;
+    }
+    rec.lastSentAt = this.options.clock.now();
+  }
+
   private unknownSend(attempt: Attempt, err: unknown): ConcordError {
     return new ConcordError(
       'CONCORD_ERR_EVM_SUBMIT_UNKNOWN',
@@ -529,13 +551,25 @@ export class EvmVenue implements VenuePort {
   // ── the fate of each transaction ────────────────────────────────────────
 
   /** Reads every live transaction's fate from the chain and acts on it (see the file comment). */
-  poll(): Promise<void> {
+  /**
+   * Returns what went wrong per transaction (a node refusing a replacement, an RPC failure): one
+   * transaction's trouble does not stop the others being checked; the next poll tries again.
+   */
+  poll(): Promise<readonly ConcordError[]> {
     return this.serial(async () => {
       const live = [...this.records.values()].filter((r) => !isFinal(r));
-      if (live.length === 0) return;
+      if (live.length === 0) return [];
       const latestNonce = await this.nonces.chainLatest();
       const head = await this.head();
-      for (const rec of live) await this.check(rec, head, latestNonce, true);
+      const errors: ConcordError[] = [];
+      for (const rec of live) {
+        try {
+          await this.check(rec, head, latestNonce, true);
+        } catch (err) {
+          errors.push(toConcordError(err));
+        }
+      }
+      return errors;
     });
   }
 
@@ -641,11 +675,9 @@ export class EvmVenue implements VenuePort {
         });
         return;
       }
-      rec.target = await this.broadcast(attempt, rec.nonce);
+      await this.sendAttempt(rec, attempt);
       this.sent.replacement++;
-      rec.attempts.push(attempt);
       rec.replacements++;
-      rec.lastSentAt = this.options.clock.now();
       this.emitTx(rec, 'replaced', attempt, { replaces: last.hash });
       return;
     }
@@ -666,10 +698,8 @@ export class EvmVenue implements VenuePort {
         fees.maxPriorityFeePerGas,
         'cancel',
       );
-      rec.target = await this.broadcast(attempt, rec.nonce);
+      await this.sendAttempt(rec, attempt);
       this.sent.cancel++;
-      rec.attempts.push(attempt);
-      rec.lastSentAt = this.options.clock.now();
       this.emitTx(rec, 'replaced', attempt, { replaces: last.hash });
       return;
     }
@@ -698,10 +728,8 @@ export class EvmVenue implements VenuePort {
     );
     await this.requireSignedSimulation(attempt, rec.clientOrderId);
     rec.cancel = cancel;
-    rec.target = await this.broadcast(attempt, rec.nonce);
+    await this.sendAttempt(rec, attempt);
     this.sent.cancel++;
-    rec.attempts.push(attempt);
-    rec.lastSentAt = this.options.clock.now();
     this.emitTx(rec, 'replaced', attempt, { replaces: last.hash, message: cancel.reason });
   }
 
@@ -1040,6 +1068,25 @@ export class EvmVenue implements VenuePort {
     for (const rec of finals.slice(0, Math.max(0, finals.length - FINAL_KEPT)))
       this.records.delete(rec.clientOrderId);
   }
+}
+
+/**
+ * An error before anything was sent: nothing can be live, so it is never an unknown outcome (a
+ * retryable read failure here would otherwise leave the order UNKNOWN for nothing).
+ */
+function notSent(err: unknown, clientOrderId: string): ConcordError {
+  if (isConcordError(err) && !err.retryable) return err;
+  const short = isConcordError(err) ? err.shortMessage : err instanceof Error ? err.message : String(err);
+  return new ConcordError(
+    (isConcordError(err) ? err.code : 'CONCORD_ERR_EVM_RPC') as `CONCORD_ERR_${string}`,
+    `order ${clientOrderId} was not sent: ${short}`,
+    { details: { clientOrderId, sent: false }, cause: err, retryable: false },
+  );
+}
+
+function errorText(err: unknown): string {
+  if (!isConcordError(err)) return err instanceof Error ? err.message : String(err);
+  return `${err.shortMessage} ${JSON.stringify(err.details ?? {})}`;
 }
 
 function isFinal(rec: TxRecord): boolean {

@@ -50,6 +50,11 @@ import {
 } from '../../helpers/anvil.ts';
 
 const SKIP = skipWithoutAnvil('evm onchain-orders.test');
+
+/** One poll of the venue, which must report no trouble. */
+async function polled(venue: EvmVenue): Promise<void> {
+  expect((await venue.poll()).map((e) => e.message)).toEqual([]);
+}
 const TRADER = privateKeyToAccount(DEV_KEYS[1] as Hex);
 const VENUE = 'evm-31337';
 
@@ -200,14 +205,14 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const [sent] = txEvents(d, 'tx.sent');
     expect(sent?.nonce).toBe((await nonceOf('latest')) - 1);
 
-    await d.venue.poll(); // mined by automine: included, one confirmation of two
+    await polled(d.venue); // mined by automine: included, one confirmation of two
     expect(txEvents(d, 'tx.included')).toHaveLength(1);
     expect(d.fills).toHaveLength(0);
     expect(d.om.order(id)?.status).toBe('ACCEPTED');
 
     await anvil.mine(1);
-    await d.venue.poll();
-    await d.venue.poll();
+    await polled(d.venue);
+    await polled(d.venue);
     expect(d.fills).toHaveLength(1);
     expect(d.om.order(id)?.status).toBe('FILLED');
     const fill = d.fills[0] as Fill;
@@ -304,13 +309,36 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     });
     await anvil.mine(1);
     expect((await anvil.pub.getTransactionReceipt({ hash })).status).toBe('success');
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.om.order(id)?.status).toBe('REJECTED');
     expect(d.om.order(id)?.reason).toMatch(
       /^CONCORD_ERR_EVM_TX_REVERTED: transaction 0x[0-9a-f]+ reverted in block/,
     );
     expect(txEvents(d, 'tx.included')[0]?.status).toBe('reverted');
     expect(d.fills).toHaveLength(0);
+  }, 30_000);
+
+  it('a nonce used behind the venue’s back: the order is refused unsent, the counter re-reads the chain, the next order goes', async () => {
+    const d = desk({ confirmations: 1 });
+    const first = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(first.outcome).toBe('submitted');
+    // Another wallet with the same key takes the next nonce.
+    const other = createWalletClient({ chain: foundry, transport: http(anvil.url), account: TRADER });
+    const hash = await other.sendTransaction({
+      to: TRADER.address,
+      value: 0n,
+      chain: foundry,
+      account: TRADER,
+    });
+    await anvil.pub.waitForTransactionReceipt({ hash });
+    const stale = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(stale.outcome).toBe('rejected');
+    expect(stale.order.reason).toMatch(/nonce/i);
+    const next = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
+    expect(next.outcome).toBe('submitted');
+    expect(txEvents(d, 'tx.sent').at(-1)?.nonce).toBe((await nonceOf('latest')) - 1);
+    await polled(d.venue);
+    expect(d.om.order(next.order.clientOrderId)?.status).toBe('FILLED');
   }, 30_000);
 
   it('a stuck transaction is replaced at the same nonce with bumped fees, and the replacement fills the order', async () => {
@@ -321,10 +349,10 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const id = result.order.clientOrderId;
     const original = txEvents(d, 'tx.sent')[0] as TxProgress;
 
-    await d.venue.poll(); // not yet timed out
+    await polled(d.venue); // not yet timed out
     expect(txEvents(d, 'tx.replaced')).toHaveLength(0);
     d.clock.advanceBy(10_000);
-    await d.venue.poll();
+    await polled(d.venue);
     const [replacement] = txEvents(d, 'tx.replaced');
     expect(replacement?.nonce).toBe(original.nonce);
     expect(replacement?.purpose).toBe('order');
@@ -340,7 +368,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const mined = await anvil.pub.getBlock({ blockTag: 'latest' });
     expect(mined.transactions).toEqual([replacement?.hash]);
     await anvil.mine(1);
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.om.order(id)?.status).toBe('FILLED');
     expect(d.fills.map((f) => f.tradeId)).toEqual([replacement?.hash]);
     expect(d.position().toString()).toBe('3');
@@ -359,7 +387,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const id = result.order.clientOrderId;
     for (let k = 0; k < 5; k++) {
       d.clock.advanceBy(10_000);
-      await d.venue.poll();
+      await polled(d.venue);
     }
     const replaced = txEvents(d, 'tx.replaced');
     expect(replaced.map((t) => t.purpose)).toEqual(['order', 'cancel', 'cancel']);
@@ -368,11 +396,11 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(stuck[0]?.code).toBe('CONCORD_ERR_EVM_TX_STUCK');
     const sentBefore = { ...d.venue.sent };
     d.clock.advanceBy(10_000);
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.venue.sent).toEqual(sentBefore);
 
     await anvil.mine(2);
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.om.order(id)?.status).toBe('CANCELED');
     expect(d.fills).toHaveLength(0);
   }, 30_000);
@@ -395,7 +423,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const id = result.order.clientOrderId;
     const hash = txEvents(d, 'tx.sent')[0]?.hash as Hex;
     await syncer.sync();
-    await d.venue.poll();
+    await polled(d.venue);
     const included = txEvents(d, 'tx.included')[0] as TxProgress;
     expect(included.hash).toBe(hash);
     expect(
@@ -417,14 +445,14 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
 
     // Its final fate: anvil_reorg drops the removed block's transactions from its pool, so the venue
     // finds it gone (tx.dropped) and sends the same signed bytes again after a passing simulation.
-    await d.venue.poll();
+    await polled(d.venue);
     expect(txEvents(d, 'tx.dropped').map((t) => t.hash)).toEqual([hash]);
     expect(txEvents(d, 'tx.sent').map((t) => t.hash)).toEqual([hash, hash]);
     expect(d.venue.sent).toMatchObject({ order: 1, rebroadcast: 1, replacement: 0, cancel: 0 });
     await anvil.mine(1);
-    await d.venue.poll();
+    await polled(d.venue);
     await anvil.mine(3);
-    await d.venue.poll();
+    await polled(d.venue);
     await syncer.sync();
     const receipt = await anvil.pub.getTransactionReceipt({ hash });
     expect(receipt.blockHash).not.toBe(included.blockHash);
@@ -435,7 +463,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
       JSON.stringify(syncer.state(pair), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
     ).not.toBe(reservesBefore);
     expect(d.journal.filter((e) => e.name === 'order.filled')).toHaveLength(1);
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.fills).toHaveLength(1);
   }, 40_000);
 
@@ -444,15 +472,15 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const result = await submit(d, { side: 'buy', type: 'market', quantity: Decimal.from('1') });
     const id = result.order.clientOrderId;
     const sent = txEvents(d, 'tx.sent')[0] as TxProgress;
-    await d.venue.poll();
+    await polled(d.venue);
     expect(txEvents(d, 'tx.included')).toHaveLength(1);
     await anvil.rpc('anvil_reorg', [1, []]);
-    await d.venue.poll(); // without a syncer, the poll sees the receipt gone
+    await polled(d.venue); // without a syncer, the poll sees the receipt gone
     expect(txEvents(d, 'tx.reorged')).toHaveLength(1);
     const [cancel] = txEvents(d, 'tx.replaced');
     expect(cancel).toMatchObject({ purpose: 'cancel', nonce: sent.nonce });
     await anvil.mine(3);
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.om.order(id)?.status).toBe('EXPIRED');
     expect(d.fills).toHaveLength(0);
     expect(d.position().isZero()).toBe(true);
@@ -479,7 +507,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     });
     const id = result.order.clientOrderId;
     await syncer.sync();
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.om.order(id)?.status).toBe('FILLED');
     await anvil.rpc('anvil_reorg', [1, []]);
     await syncer.sync();
@@ -489,7 +517,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
       error: { details: { code: string } };
     };
     expect(mismatch.error.details.code).toBe('CONCORD_ERR_EVM_REORG_PAST_FINALITY');
-    await d.venue.poll();
+    await polled(d.venue);
     expect(d.venue.sent).toMatchObject({ order: 1, rebroadcast: 0, replacement: 0, cancel: 0 });
   }, 30_000);
 
@@ -516,12 +544,12 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
       const hash = txEvents(d, 'tx.sent')[0]?.hash as Hex;
       expect(relay.counts).toMatchObject({ eth_callBundle: 1, eth_sendBundle: 1 });
       await expect(anvil.pub.getTransaction({ hash })).rejects.toThrow(); // not in the node's mempool
-      await d.venue.poll(); // the bundle's block is not built yet: pending, nothing sent again
+      await polled(d.venue); // the bundle's block is not built yet: pending, nothing sent again
       expect(txEvents(d, 'tx.dropped')).toHaveLength(0);
       const built = await relay.buildBlock();
       expect(built.included).toHaveLength(1); // our bundle
       expect((await anvil.pub.getTransactionReceipt({ hash })).blockNumber).toBe(built.blockNumber);
-      await d.venue.poll();
+      await polled(d.venue);
       expect(d.om.order(id)?.status).toBe('FILLED');
       expect(d.fills.map((f) => f.tradeId)).toEqual([hash]);
 
@@ -590,7 +618,7 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
         );
     }
     expect(second.om.order(id)?.status).toBe('ACCEPTED');
-    await second.venue.poll(); // pending: nothing to do, nothing sent
+    await polled(second.venue); // pending: nothing to do, nothing sent
     await anvil.mine(1);
     const resolved = await second.om.reconcileOrder(id);
     expect(resolved.outcome).toBe('resolved');
