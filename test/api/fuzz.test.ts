@@ -48,15 +48,19 @@ it('≈1750 fuzzed bodies at halt and resume: never a 5xx, every refusal coded',
       .map((b) => ({ payload: Buffer.from(b).toString('latin1'), type: 'application/octet-stream' })),
   );
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom('/api/safety/halt', '/api/safety/resume'), raw, async (url, body) => {
-      const r = await f.app.inject({
-        method: 'POST',
-        url,
-        headers: { ...bearer(f.keys.operator), 'content-type': body.type },
-        payload: body.payload,
-      });
-      checkAnswer(r.statusCode, r.body, `${url} ${body.type} ${body.payload.slice(0, 80)}`);
-    }),
+    fc.asyncProperty(
+      fc.constantFrom('/api/safety/halt', '/api/safety/resume', '/api/safety/simulation'),
+      raw,
+      async (url, body) => {
+        const r = await f.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...bearer(f.keys.operator), 'content-type': body.type },
+          payload: body.payload,
+        });
+        checkAnswer(r.statusCode, r.body, `${url} ${body.type} ${body.payload.slice(0, 80)}`);
+      },
+    ),
     { numRuns: 1750 },
   );
 });

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -232,6 +233,39 @@ describe('GET /api/stream', () => {
     expect(await until(() => c.messages.find((m) => m.type === 'pong'))).toMatchObject({ id: 7 });
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();
+  });
+
+  it('300 fuzzed client messages: every answer is coded, the connection and the server stay up', async () => {
+    const c = await connect({ header: `Bearer ${key}`, parseEvents: false });
+    const messages = fc.sample(
+      fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc
+          .record({
+            op: fc.constantFrom('subscribe', 'unsubscribe', 'ping', 'x'),
+            types: fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }),
+            instruments: fc.anything(),
+          })
+          .map((v) => JSON.stringify(v)),
+      ),
+      { numRuns: 300, seed: 42 },
+    );
+    for (const m of messages) c.ws.send(m);
+    c.ws.send(JSON.stringify({ op: 'ping', id: 'last' }));
+    // Every message gets exactly one answer (a notice, an ack or a pong; the rate limit is a notice too).
+    const answered = () => c.messages.filter((m) => m.type !== 'hello' && m.type !== 'status');
+    await until(() => answered().length >= messages.length + 1, 10_000);
+    const answers = c.messages.filter((m) => m.type !== 'hello' && m.type !== 'status');
+    expect(answers.length).toBeGreaterThan(0);
+    for (const m of answers) {
+      if (m.type === 'notice') expect(m.code).toBe('CONCORD_ERR_STREAM_BAD_MESSAGE');
+      else expect(['subscribed', 'pong']).toContain(m.type);
+    }
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    const next = await connect({ header: `Bearer ${key}` });
+    await until(() => next.messages.find((m) => m.type === 'hello'));
+    for (const x of [c, next]) x.ws.close();
   });
 
   it('drops a client that stops reading, with a notice; a fast client keeps receiving and the desk keeps its pace', async () => {
