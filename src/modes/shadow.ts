@@ -12,25 +12,22 @@
  * See docs/shadow.md.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS, type RecordEvent } from '../bus/index.ts';
 import {
   type Clock,
   ConcordError,
-  isConcordError,
   Lifecycle,
   type LifecycleState,
   SimulatedClock,
   toConcordError,
 } from '../core/index.ts';
 import { SqliteJournal } from '../journal/index.ts';
-import { type AgentSpec, type DeskConfig, deskConfigSchema, zodToConfigError } from '../kernel/config.ts';
+import type { DeskConfig } from '../kernel/config.ts';
 import { Desk } from '../kernel/desk.ts';
 import { type PromotionThresholds, shadowFieldError } from '../kernel/shadow-config.ts';
 import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
-import { validateDeskConfig } from '../kernel/validate.ts';
 import type { BookSequencing, Instrument, MarketEvent } from '../model/index.ts';
 import { marketFeed, SimulatedVenue } from '../venues/index.ts';
 

@@ -44,7 +44,7 @@ describe('RecordedMarket', () => {
 
   it('refuses an instrument that first appears after the read-ahead, and an empty recording', () => {
     const dir = tempDir();
-    const candles = (symbol: string, from: number, n: number) =>
+    const candles = (_symbol: string, from: number, n: number) =>
       Array.from({ length: n }, (_, i) => {
         const ts = new Date(Date.UTC(2024, 0, 1, 0, from + i)).toISOString().replace('T', ' ').slice(0, 19);
         return `${ts},1,2,0.5,1.5,10`;

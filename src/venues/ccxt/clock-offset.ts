@@ -25,6 +25,11 @@ export interface ClockOffsetState {
   readonly errors: number;
   /** `fetchTime` when the exchange tells its time, else `none` (timestamps go uncorrected). */
   readonly source: 'fetchTime' | 'none';
+  /**
+   * Whether request timestamps carry the correction: ccxt's `nonce()` is a millisecond timestamp
+   * for this exchange (ccxt's default nonce is in seconds, and some exchanges count instead).
+   */
+  readonly applied: boolean;
 }
 
 export interface TimeSource {
@@ -40,11 +45,17 @@ export class ExchangeClock {
   private measurements = 0;
   private errors = 0;
   private running: Promise<ClockOffsetState> | undefined;
+  private applied = false;
 
   constructor(
     private readonly source: TimeSource,
     private readonly clock: Clock,
   ) {}
+
+  /** Notes that the exchange's nonce carries the correction. */
+  markApplied(): void {
+    this.applied = true;
+  }
 
   /** The correction to add to local time for a request timestamp (0 until measured). */
   correctionMs(): number {
@@ -59,6 +70,7 @@ export class ExchangeClock {
       measurements: this.measurements,
       errors: this.errors,
       source: this.source.canMeasure ? 'fetchTime' : 'none',
+      applied: this.applied,
     };
   }
 

@@ -317,8 +317,12 @@ export async function acquireExchange(
     },
     clock,
   );
+  // Only where the nonce is a millisecond timestamp (ccxt's default is seconds; some use counters).
   const nonce = exchange.nonce.bind(exchange);
-  exchange.nonce = () => nonce() + exchangeClock.correctionMs();
+  if (Math.abs(nonce() - clock.now()) < 60_000) {
+    exchange.nonce = () => nonce() + exchangeClock.correctionMs();
+    exchangeClock.markApplied();
+  }
   if (spec.exchange === 'hyperliquid' && exchange.options.builderFee === false) {
     // Without this ccxt signs an `approveBuilderFee` before the first order (with an API wallet
     // it is refused, and retried before every order). No builder fee is approved or attached.

@@ -6,7 +6,7 @@
  * the correction, accepted with it.
  */
 import { describe, expect, it } from 'vitest';
-import { Decimal, isConcordError, type LiveClock } from '../../../src/core/index.ts';
+import { Decimal, isConcordError, LiveClock } from '../../../src/core/index.ts';
 import type { OrderRequest, VenueOrderEvent } from '../../../src/model/index.ts';
 import { CcxtVenue, ExchangeClock } from '../../../src/venues/ccxt/index.ts';
 import { binanceHarness, cleanupAfterEachTest } from './harness.ts';
@@ -74,7 +74,7 @@ describe('ExchangeClock', () => {
 describe('ccxt venue × Binance loopback with a skewed server clock', () => {
   it('is refused beyond recvWindow until re-measured, then signs in the exchange time and is accepted', async () => {
     const h = await binanceHarness({ venue: { clockSyncIntervalMs: 300 } });
-    expect(h.venue.health().clock.source).toBe('fetchTime');
+    expect(h.venue.health().clock).toMatchObject({ source: 'fetchTime', applied: true });
     expect(Math.abs(h.venue.health().clock.offsetMs as number)).toBeLessThan(100);
     // The exchange's clock jumps 30 s ahead (ccxt's Binance recvWindow is 10 s).
     h.server.clockSkewMs = 30_000;
@@ -120,6 +120,24 @@ describe('ccxt venue × Hyperliquid loopback with a skewed server clock', () => 
       expect(h.server.orders).toHaveLength(1);
     } finally {
       await uncorrected.close();
+    }
+  });
+});
+
+describe('where the correction goes', () => {
+  it("leaves a nonce that is not a millisecond timestamp alone (ccxt's default nonce is in seconds)", async () => {
+    const { acquireExchange } = await import('../../../src/venues/ccxt/index.ts');
+    const clock = new LiveClock();
+    // Binance's nonce is a ms timestamp; Alpaca keeps ccxt's default, in seconds.
+    const ms = await acquireExchange({ exchange: 'binance', timeoutMs: 1001 }, clock);
+    const other = await acquireExchange({ exchange: 'alpaca', timeoutMs: 1001 }, clock);
+    try {
+      expect(ms.exchangeClock.state().applied).toBe(true);
+      expect(other.exchangeClock.state().applied).toBe(false);
+      expect(Math.abs(other.exchange.nonce() - clock.now() / 1000)).toBeLessThan(5);
+    } finally {
+      await ms.release();
+      await other.release();
     }
   });
 });
