@@ -129,8 +129,8 @@ describe('a session over a market source', () => {
     expect(byId.get('s-on')).toMatchObject({ ok: true, tradingState: 'ACTIVE' });
     expect(byId.get('flat')).toMatchObject({
       ok: true,
-      // Three CEX positions and one in a sandbox pool (reduce-only market orders, bounded on the pool).
-      message: 'flattening: 4 reduce-only order(s) sent: reduce',
+      // Three CEX positions and two in the sandbox pools (reduce-only market orders, bounded on the pool).
+      message: 'flattening: 5 reduce-only order(s) sent: reduce',
     });
     expect(byId.get('halt')).toMatchObject({ ok: true, tradingState: 'HALTED' });
     expect(byId.get('resume')).toMatchObject({ ok: true, tradingState: 'ACTIVE' });

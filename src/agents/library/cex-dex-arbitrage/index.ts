@@ -204,7 +204,9 @@ export class CexDexArbitrageAgent implements Agent {
     const poolPos = context.portfolio.position(pool.instrument.id);
     const cexPos = context.portfolio.position(cex.id);
     const cap = this.config.maxInventory;
-    let best: { buyOnDex: boolean; raw: bigint; dexRaw: bigint; cexQuote: number; worst: number; net: number } | undefined;
+    let best:
+      | { buyOnDex: boolean; raw: bigint; dexRaw: bigint; cexQuote: number; worst: number; net: number }
+      | undefined;
     for (let raw = unitRaw; raw <= maxRaw && raw < state.reserve0; raw += unitRaw) {
       const qn = Number(raw) / baseUnit;
       // Buy on the pool, sell on the book.
