@@ -76,7 +76,13 @@ describe('a session over a market source', () => {
     };
     const dir = join(tempDir(), 'journal');
     const result = await run(dir);
-    const expected = new SyntheticMarket({ seed: 5, startTs: startTimeMs(parseDeskConfig({})), tickMs: 100 });
+    // The sandbox's market: CEX books and the sandbox chain's pools.
+    const expected = new SyntheticMarket({
+      seed: 5,
+      startTs: startTimeMs(parseDeskConfig({})),
+      tickMs: 100,
+      dex: {},
+    });
     let events = 0;
     for (let i = 0; i < steps; i++) events += expected.next().length;
     expect(result.reason).toBe('end-of-data');
@@ -123,7 +129,8 @@ describe('a session over a market source', () => {
     expect(byId.get('s-on')).toMatchObject({ ok: true, tradingState: 'ACTIVE' });
     expect(byId.get('flat')).toMatchObject({
       ok: true,
-      message: 'flattening: 3 reduce-only order(s) sent: reduce',
+      // Three CEX positions and two in the sandbox pools (reduce-only market orders, bounded on the pool).
+      message: 'flattening: 5 reduce-only order(s) sent: reduce',
     });
     expect(byId.get('halt')).toMatchObject({ ok: true, tradingState: 'HALTED' });
     expect(byId.get('resume')).toMatchObject({ ok: true, tradingState: 'ACTIVE' });

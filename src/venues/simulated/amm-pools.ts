@@ -79,8 +79,8 @@ export interface SandboxDexOptions {
 export const SANDBOX_CHAIN_VENUE = 'sandchain';
 
 export const DEFAULT_SANDBOX_POOLS: readonly SandboxPoolSpec[] = Object.freeze([
-  { dex: 'uniswap-v2', feePips: 3000, baseReserve: 40, noiseBp: 15, catchUp: 0.4, lagMs: 2000 },
-  { dex: 'sushiswap', feePips: 3000, baseReserve: 25, noiseBp: 20, catchUp: 0.3, lagMs: 4000 },
+  { dex: 'uniswap-v2', feePips: 3000, baseReserve: 40, noiseBp: 20, catchUp: 0.35, lagMs: 2000 },
+  { dex: 'sushiswap', feePips: 3000, baseReserve: 25, noiseBp: 28, catchUp: 0.25, lagMs: 4000 },
 ]);
 
 export const DEFAULT_SANDBOX_GAS: SandboxGas = Object.freeze({
