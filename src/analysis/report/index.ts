@@ -1,3 +1,5 @@
 export * from './html.ts';
 export * from './metrics.ts';
+export * from './overfitting.ts';
 export * from './result.ts';
+export * from './sweep.ts';
