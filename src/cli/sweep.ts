@@ -19,6 +19,7 @@ import {
 } from '../analysis/report/index.ts';
 import { ConcordError, isConcordError } from '../core/index.ts';
 import { candleSeries } from '../data/index.ts';
+import { deskRegistry } from '../kernel/agent-registry.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
 import {
   applySweepParams,
@@ -62,26 +63,47 @@ function checkCombinations(
 ): { valid: SweepParams[]; skipped: Skipped[] } {
   const valid: SweepParams[] = [];
   const skipped: Skipped[] = [];
+  assertKnownParams(rawConfig, combos[0] ?? {});
   for (const params of combos) {
     try {
       validateDeskConfig(backtestConfig(applySweepParams(rawConfig, params)), 'config');
       valid.push(params);
     } catch (err) {
       if (!isConcordError(err)) throw err;
-      const unknown = /Unrecognized key[s]?:? ([^\n]*)/i.exec(err.message);
-      if (unknown !== null) {
-        throw new ConcordError(
-          'CONCORD_ERR_SWEEP_PARAM_UNKNOWN',
-          `flag --sweep: the agent has no parameter ${unknown[1]?.trim() ?? ''}`,
-          { details: { path: '--sweep', params: Object.keys(params) } },
-        );
-      }
       if (err.code === 'CONCORD_ERR_SWEEP_PARAM_UNKNOWN') throw err;
       const why = err.message.split('\n')[0]?.replace(/^.*?: config field [^:]*: /, '') ?? err.code;
       skipped.push({ params, reason: why });
     }
   }
   return { valid, skipped };
+}
+
+/**
+ * CONCORD_ERR_SWEEP_PARAM_UNKNOWN when a swept name is not a field of its agent's config (the
+ * schema's own verdict: an unrecognised key), before any combination is judged or run.
+ */
+function assertKnownParams(rawConfig: Record<string, unknown>, params: SweepParams): void {
+  const withParams = applySweepParams(rawConfig, params);
+  const registry = deskRegistry();
+  for (const agent of (withParams.agents as Array<{ id: string; type: string; config: unknown }>) ?? []) {
+    let definition: ReturnType<typeof registry.get>;
+    try {
+      definition = registry.get(agent.type);
+    } catch {
+      continue; // an unknown agent type is reported by the config check itself
+    }
+    const parsed = definition.configSchema.safeParse(agent.config);
+    if (parsed.success) continue;
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      const keys = (issue as { keys?: string[] }).keys ?? [];
+      throw new ConcordError(
+        'CONCORD_ERR_SWEEP_PARAM_UNKNOWN',
+        `flag --sweep: agent "${agent.id}" (${agent.type}) has no parameter ${keys.map((k) => JSON.stringify(k)).join(', ')}`,
+        { details: { path: '--sweep', agentId: agent.id, type: agent.type, unknown: keys } },
+      );
+    }
+  }
 }
 
 function progressReporter(out: Out, json: boolean): ((done: number, total: number) => void) | undefined {

@@ -525,7 +525,6 @@ export function renderSweepHeatmap(section: SweepReportSection): string {
       ? [Number.NaN]
       : [...new Set(section.rows.map((r) => r.params[yName]!))].sort((a, b) => a - b);
   const metric = section.rankBy;
-  const better = RANK_METRICS[metric] === 'higher' ? 1 : -1;
   const cells = new Map<string, { value: number | null; rank: number }>();
   for (const r of section.rows) {
     const key = `${r.params[xName]}|${yName === undefined ? 'NaN' : r.params[yName]}`;
