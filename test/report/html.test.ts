@@ -27,7 +27,7 @@ describe('renderBacktestReport', () => {
   const input = syntheticReportInput();
   const html = renderBacktestReport(input);
 
-  it('is one self-contained document: no scripts, no external resources', () => {
+  it('is one self-contained document: no scripts without a price chart, no external resources', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<link\b/i);

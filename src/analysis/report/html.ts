@@ -8,7 +8,7 @@
  */
 import type { BacktestMetrics, BacktestTrade, EquityPoint } from './metrics.ts';
 import { analyzeRoundTrips, drawdownSeries } from './metrics.ts';
-import { renderPriceChart, SELL_MARKER_COLOUR } from './price-chart.ts';
+import { BUY_MARKER_COLOUR, renderPriceChart, SELL_MARKER_COLOUR } from './price-chart.ts';
 import type { BacktestReportInput, BookStatsRow, SweepReportSection } from './result.ts';
 import { RANK_METRICS } from './sweep.ts';
 
@@ -478,6 +478,7 @@ table.kv th{font-weight:500;color:var(--muted);width:45%}
 #trades tbody tr.lit,#trades tbody tr.lit:nth-child(even){background:#fff3c4;outline:2px solid #f0b400}
 .lw{height:600px;width:100%;position:relative;border:1px solid var(--line)}
 .sell-mark{color:${SELL_MARKER_COLOUR};font-weight:600}
+.buy-mark{color:${BUY_MARKER_COLOUR};font-weight:600}
 svg.heatmap{width:100%;max-width:960px;height:auto;display:block}
 svg.heatmap text{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .warn{color:#8a5a00;background:#fff6dd;padding:6px 10px;border-left:3px solid #f0b400}

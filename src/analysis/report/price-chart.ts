@@ -194,11 +194,10 @@ const CHART_SCRIPT = `
     }
     if (row !== null) highlight(row);
   });
-  var table = document.getElementById('trades');
-  if (table) table.addEventListener('click', function (e) {
-    var el = e.target;
-    while (el && el !== table && !(el.getAttribute && el.getAttribute('data-trade') !== null)) el = el.parentNode;
-    if (el && el !== table) jumpTo(Number(el.getAttribute('data-trade')));
+  // The trade table comes after this script in the page: listen on the document.
+  document.addEventListener('click', function (e) {
+    var row = e.target && e.target.closest ? e.target.closest('#trades tr[data-trade]') : null;
+    if (row) jumpTo(Number(row.getAttribute('data-trade')));
   });
   window.concordReport = { chart: chart, price: price, markers: markers.length, trades: data.trades.length,
     highlight: highlight, jumpTo: jumpTo, barTime: function (row) {
@@ -225,7 +224,7 @@ export function renderPriceChart(
   return (
     `<div id="price-chart" class="lw" role="img" aria-label="Price, fills, equity and drawdown"></div>` +
     `<p class="note">${escapeHtml(prices.instrumentId)} ${what}, ${marked} fills marked ` +
-    '(<span class="buy">▲ buy</span>, <span class="sell-mark">▼ sell</span>); equity and drawdown (%) beneath. ' +
+    '(<span class="buy-mark">▲ buy</span>, <span class="sell-mark">▼ sell</span>); equity and drawdown (%) beneath. ' +
     'Click near a marker to find its row in the trade table; click a row to move the chart to it. Drag to pan, scroll to zoom.</p>' +
     `<script type="application/json" id="report-data">${scriptSafeJson(data)}</script>` +
     `<script>${chartLibrarySource()}</script>` +
