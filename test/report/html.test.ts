@@ -84,7 +84,7 @@ describe('renderBacktestReport', () => {
   it('truncates the trades table to the first and last rows with a note', () => {
     const small = renderBacktestReport({ ...input, tradeRows: { head: 5, tail: 3 } });
     const table = small.match(/<table id="trades"[\s\S]*?<\/table>/)?.[0] ?? '';
-    expect(table.match(/<tr><td class="num">/g)).toHaveLength(8);
+    expect(table.match(/<tr id="trade-\d+" data-trade="\d+"><td class="num">/g)).toHaveLength(8);
     expect(small).toContain(`Showing the first 5 and the last 3 of ${input.series.trades.length} trades`);
     expect(table).toContain(`<td class="num">${input.series.trades.length}</td>`);
   });
@@ -93,7 +93,9 @@ describe('renderBacktestReport', () => {
     const few = syntheticSeries(200);
     const page = renderBacktestReport(syntheticReportInput(few));
     expect(page).not.toContain('id="trades-truncated"');
-    expect(page.match(/<tr><td class="num">/g)).toHaveLength(few.trades.length);
+    expect(page.match(/<tr id="trade-\d+" data-trade="\d+"><td class="num">/g)).toHaveLength(
+      few.trades.length,
+    );
   });
 
   it('has the per-agent and per-book tables, the book table only when books are given', () => {
@@ -214,5 +216,52 @@ describe('buildBacktestResult', () => {
       'updates',
     ]);
     expect(result.metrics.trades).toBe(_series.trades.length);
+  });
+});
+
+describe('renderBacktestReport with a price chart', () => {
+  const input = syntheticReportInput();
+  const ts = input.series.equity.map((p) => p.ts);
+  const close = input.series.equity.map((_, i) => 60_000 + 50 * Math.sin(i / 40));
+  const prices = {
+    instrumentId: '<b>sim-a:BTC-USDT</b>' as const,
+    kind: 'candles' as const,
+    ts,
+    open: close,
+    high: close.map((c) => c + 10),
+    low: close.map((c) => c - 10),
+    close,
+  };
+  const html = renderBacktestReport({ ...input, prices });
+  const data = JSON.parse(
+    html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)?.[1] ?? 'null',
+  ) as {
+    t: number[];
+    trades: Array<[number, string, number, number, number | null, number]>;
+    instrumentId: string;
+  };
+
+  it('inlines the chart library and its data; still no external resource', () => {
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html).not.toMatch(/<script[^>]*\ssrc\s*=/i);
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).toContain('TradingView Lightweight Charts™ v5.2.1');
+    expect(data.t).toHaveLength(ts.length);
+  });
+
+  it('keeps input text inert inside the data block', () => {
+    const block = html.match(/id="report-data">(.*?)<\/script>/s)?.[1] ?? '';
+    expect(block).not.toContain('<');
+    expect(data.instrumentId).toBe('<b>sim-a:BTC-USDT</b>');
+    expect(html).toContain('&lt;b&gt;sim-a:BTC-USDT&lt;/b&gt; candles');
+  });
+
+  it('lists every trade, each marker pointing at its row', () => {
+    expect(html).not.toContain('id="trades-truncated"');
+    expect(data.trades).toHaveLength(input.series.trades.length);
+    for (const [i, t] of data.trades.entries()) {
+      expect(t[4]).toBe(i);
+      expect(html).toContain(`<tr id="trade-${i}" data-trade="${i}">`);
+    }
   });
 });

@@ -10,7 +10,6 @@ import type { BacktestMetrics, BacktestTrade, EquityPoint } from './metrics.ts';
 import { analyzeRoundTrips, drawdownSeries } from './metrics.ts';
 import { BUY_MARKER_COLOUR, renderPriceChart, SELL_MARKER_COLOUR } from './price-chart.ts';
 import type { BacktestReportInput, BookStatsRow, SweepReportSection } from './result.ts';
-import { RANK_METRICS } from './sweep.ts';
 
 /** Most points a chart polyline gets (min/max per bucket keeps the extremes visible). */
 export const MAX_CHART_POINTS = 2000;
