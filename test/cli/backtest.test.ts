@@ -142,7 +142,11 @@ describe('concord backtest', () => {
     }
     expect(result.decisions).toBeGreaterThan(0);
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
-  });
+    // Book data: the report's price chart is the mid price (best bid and ask) of a traded instrument.
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toMatch(
+      /id="report-data">\{"instrumentId":"[^"]+","kind":"mid"/,
+    );
+  }, 300_000);
 
   it('rejects a bad --set and a missing --data with exit 2', () => {
     expect(runCli(['backtest', '--data', CSV, '--agent', 'sma-cross', '--set', 'fast']).code).toBe(2);
