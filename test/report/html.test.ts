@@ -10,6 +10,7 @@ import {
   MAX_CHART_POINTS,
   niceTicks,
   renderBacktestReport,
+  renderSweepHeatmap,
   timeTicks,
 } from '../../src/analysis/report/index.ts';
 import { HOSTILE_AGENT, syntheticReportInput, syntheticSeries } from './fixtures.ts';
@@ -263,5 +264,31 @@ describe('renderBacktestReport with a price chart', () => {
       expect(t[4]).toBe(i);
       expect(html).toContain(`<tr id="trade-${i}" data-trade="${i}">`);
     }
+  });
+});
+
+describe('renderSweepHeatmap', () => {
+  const metrics = syntheticReportInput().metrics;
+  const row = (rank: number, fast: number, slow: number, sharpe: number) => ({
+    rank,
+    params: { fast, slow },
+    metrics: { ...metrics, sharpe },
+    trades: 10,
+    tradesSha256: '',
+    journalHash: '',
+  });
+  it('colours a cell per run combination, outlines the best, leaves the rest blank', () => {
+    const svg = renderSweepHeatmap({
+      names: ['fast', 'slow'],
+      rankBy: 'sharpe',
+      rows: [row(1, 5, 30, 1.5), row(2, 10, 30, 0.2), row(3, 5, 20, -1)],
+      skipped: 1,
+      walkForward: null,
+      guard: { pbo: null, deflatedSharpe: null },
+    });
+    expect(svg.match(/<rect class="cell"/g)).toHaveLength(3);
+    expect(svg).toMatch(/data-x="5" data-y="30" data-rank="1"[^>]*stroke="#1b1f24"/);
+    expect(svg).toContain('<title>not run</title>');
+    expect(svg).toContain('>1.50<');
   });
 });

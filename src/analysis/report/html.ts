@@ -478,7 +478,7 @@ table.kv th{font-weight:500;color:var(--muted);width:45%}
 .lw{height:600px;width:100%;position:relative;border:1px solid var(--line)}
 .sell-mark{color:${SELL_MARKER_COLOUR};font-weight:600}
 .buy-mark{color:${BUY_MARKER_COLOUR};font-weight:600}
-svg.heatmap{width:100%;max-width:960px;height:auto;display:block}
+svg.heatmap{max-width:100%;height:auto;display:block}
 svg.heatmap text{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .warn{color:#8a5a00;background:#fff6dd;padding:6px 10px;border-left:3px solid #f0b400}
 tr.best td{font-weight:600;background:#eef6ee}
@@ -540,7 +540,7 @@ export function renderSweepHeatmap(section: SweepReportSection): string {
   const width = left + cw * xs.length + 10;
   const height = top + ch * ys.length + 40;
   const parts = [
-    `<svg id="sweep-heatmap" class="heatmap" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${metric} by ${section.names.join(' and ')}`)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(`${metric} by ${section.names.slice(0, 2).join(' × ')}`)}</title>`,
+    `<svg id="sweep-heatmap" class="heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${metric} by ${section.names.join(' and ')}`)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(`${metric} by ${section.names.slice(0, 2).join(' × ')}`)}</title>`,
   ];
   ys.forEach((y, j) => {
     const yy = top + (ys.length - 1 - j) * ch;
