@@ -2,7 +2,8 @@
  * `npm run bench`: every performance target of DESIGN.md that exists today, each next to a
  * baseline measured in the same run on the same machine (see docs/PERFORMANCE.md).
  *
- *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only startup,micro,replay,tick,candles,amm]
+ *   npx tsx bench/run.ts [--quick] [--json] [--rounds N] [--only startup,micro,replay,tick,candles,amm,sweep]
+ *                        [--sweep-combos N] [--sweep-workers N]
  *
  * Progress goes to stderr; stdout gets the table (or, with --json, the table's notes and
  * then one JSON object as the last line).
@@ -16,8 +17,9 @@ import { elapsedSeconds, type Figure } from './lib.ts';
 import { formatTable, runMicroBenchmarks } from './micro.ts';
 import { benchCandleBacktest, benchReplayThroughput, benchTickToOrder } from './pipeline.ts';
 import { benchStartup } from './startup.ts';
+import { benchSweep } from './sweep.ts';
 
-export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles', 'amm'] as const;
+export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles', 'amm', 'sweep'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -26,6 +28,9 @@ export interface BenchArgs {
   /** Rounds per figure (medians); default 5, or 2 with --quick. */
   readonly rounds: number;
   readonly suites: readonly Suite[];
+  /** Sweep size (default 100, 8 with --quick) and workers (default: the available cores). */
+  readonly sweepCombos: number;
+  readonly sweepWorkers?: number;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -39,7 +44,22 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!(SUITES as readonly string[]).includes(s))
       throw new Error(`--only takes a list of ${SUITES.join(', ')}; got "${s}"`);
   }
-  return { quick, json: argv.includes('--json'), rounds, suites: suites as Suite[] };
+  const combosAt = argv.indexOf('--sweep-combos');
+  const sweepCombos = combosAt >= 0 ? Number(argv[combosAt + 1]) : quick ? 8 : 100;
+  if (!(Number.isInteger(sweepCombos) && sweepCombos >= 1 && sweepCombos <= 100))
+    throw new Error('--sweep-combos needs a whole number from 1 to 100');
+  const workersAt = argv.indexOf('--sweep-workers');
+  const sweepWorkers = workersAt >= 0 ? Number(argv[workersAt + 1]) : undefined;
+  if (sweepWorkers !== undefined && !(Number.isInteger(sweepWorkers) && sweepWorkers >= 1))
+    throw new Error('--sweep-workers needs a whole number ≥ 1');
+  return {
+    quick,
+    json: argv.includes('--json'),
+    rounds,
+    suites: suites as Suite[],
+    sweepCombos,
+    ...(sweepWorkers === undefined ? {} : { sweepWorkers }),
+  };
 }
 
 export interface BenchReport {
@@ -86,6 +106,15 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
   await timed('candles', () => benchCandleBacktest(args.rounds, progress));
   await timed('amm', () =>
     benchAmm({ rounds: args.rounds, updatesPerRound: args.quick ? 2000 : 5000 }, progress),
+  );
+  await timed('sweep', () =>
+    benchSweep(
+      {
+        combos: args.sweepCombos,
+        ...(args.sweepWorkers === undefined ? {} : { workers: args.sweepWorkers }),
+      },
+      progress,
+    ),
   );
   return {
     // The report's date is the wall clock of the machine that ran it (bench/, not src/).

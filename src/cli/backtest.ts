@@ -7,6 +7,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildBacktestResult, renderBacktestReport } from '../analysis/report/index.ts';
 import { ConcordError } from '../core/index.ts';
+import { readPriceSeries } from '../data/index.ts';
 import { type AgentSpec, loadDeskConfig } from '../kernel/index.ts';
 import { type BacktestRunResult, backtestConfig, runBacktest } from '../modes/index.ts';
 import { type FlagSpecs, formatHelp, parseArgs } from './args.ts';
@@ -50,12 +51,44 @@ const FLAGS: FlagSpecs = {
     description: 'keep the journal in this directory (default: a temporary one, removed at the end)',
     placeholder: 'dir',
   },
+  sweep: {
+    type: 'list',
+    description:
+      'sweep an agent parameter over lo..hi[:step] or a,b,c (repeatable: every combination runs, in worker threads)',
+    placeholder: 'k=lo..hi:step',
+  },
+  workers: {
+    type: 'number',
+    description: 'sweep worker threads (default: the available cores)',
+    placeholder: 'n',
+  },
+  'max-combinations': {
+    type: 'number',
+    description: 'allow a sweep of more than 1000 combinations (up to n)',
+    placeholder: 'n',
+  },
+  'rank-by': {
+    type: 'string',
+    description: 'sweep ranking metric: sharpe (default), sortino, totalReturn, calmar, maxDrawdown, …',
+    placeholder: 'metric',
+  },
+  'walk-forward': {
+    type: 'number',
+    description: 'sweep walk-forward folds: best in sample, reported out of sample',
+    placeholder: 'k',
+  },
+  top: {
+    type: 'number',
+    description: 'sweep rows shown in the table (default 20; --json has all)',
+    placeholder: 'n',
+  },
   json: { type: 'boolean', description: 'the last line of output is one JSON result' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
 const USAGE =
-  'Usage: concord backtest --data <files or dir> [--agent sma-cross --set fast=10 --set slow=30] [--json]';
+  'Usage: concord backtest --data <files or dir> [--agent sma-cross --set fast=10 --set slow=30] [--json]\n' +
+  '       concord backtest --data <candles> --agent sma-cross --sweep fast=5..30:5 --sweep slow=20..100:10 [--workers N] [--walk-forward K] [--json]';
 const SUMMARY =
   'Runs agents over recorded data (Binance raw feeds, candles, trades, Concord recordings) through the same kernel\n' +
   "as every mode: simulated clock, simulated venues (market orders on candles fill at the next bar's open),\n" +
@@ -211,6 +244,43 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     });
   }
   const json = flags.json === true;
+  const sweeps = (flags.sweep as string[] | undefined) ?? [];
+  if (sweeps.length > 0) {
+    if (types.length === 0) {
+      throw new ConcordError('CONCORD_ERR_CONFIG_INVALID', 'flag --sweep needs --agent <type>', {
+        details: { path: '--sweep', expected: '--agent <type>' },
+      });
+    }
+    if (typeof flags.journal === 'string') {
+      throw new ConcordError(
+        'CONCORD_ERR_CONFIG_INVALID',
+        'flag --journal: a sweep keeps no journals (re-run one combination with --set to keep its journal)',
+        { details: { path: '--journal' } },
+      );
+    }
+    const { sweepCommand } = await import('./sweep.ts');
+    return await sweepCommand(
+      {
+        data,
+        sweeps,
+        rawConfig: raw,
+        feeBps,
+        ...(typeof flags.capital === 'number' ? { initialCapital: flags.capital } : {}),
+        ...(typeof flags.workers === 'number' ? { workers: flags.workers } : {}),
+        ...(typeof flags['max-combinations'] === 'number'
+          ? { maxCombinations: flags['max-combinations'] }
+          : {}),
+        ...(typeof flags['rank-by'] === 'string' ? { rankBy: flags['rank-by'] } : {}),
+        ...(typeof flags['walk-forward'] === 'number' ? { walkForward: flags['walk-forward'] } : {}),
+        ...(typeof flags.top === 'number' ? { top: flags.top } : {}),
+        json,
+        reportPath,
+        ...(outPath === undefined ? {} : { outPath }),
+        write: writeOutput,
+      },
+      out,
+    );
+  }
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   // `on`, not `once`: a second Ctrl-C while the run winds down must not kill the process before
@@ -264,7 +334,13 @@ export async function backtestCommand(argv: readonly string[], out: Out): Promis
     series,
     { books: run.books },
   );
-  writeOutput(reportPath, renderBacktestReport({ ...result, series }));
+  // The report's price chart: the traded instrument's candles (or mid/last), read once more.
+  const prices = readPriceSeries(
+    run.files.map((f) => f.path),
+    run.trades[0]?.instrumentId,
+    { binance: { timestamps: 'receive' } },
+  );
+  writeOutput(reportPath, renderBacktestReport({ ...result, series, prices: prices ?? undefined }));
 
   const output = {
     ok: true,

@@ -194,7 +194,11 @@ export async function main(argv: readonly string[], out: Out = createOut()): Pro
 
 function reportError(err: unknown, out: Out, json: boolean): number {
   const e = toConcordError(err);
-  const usage = isConcordError(e) && /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED|AGENT_NO_DATA/.test(e.code);
+  const usage =
+    isConcordError(e) &&
+    /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED|AGENT_NO_DATA|SWEEP_(SPEC|PARAM_UNKNOWN|TOO_MANY|NO_VALID|WALK_FORWARD)/.test(
+      e.code,
+    );
   if (json) out.line(JSON.stringify({ ok: false, error: e.toJSON() }));
   out.err(`${out.paint('red', 'error')} ${e.code}: ${e.shortMessage}`);
   if (e.code === 'CONCORD_ERR_INTERNAL' && e.cause instanceof Error && e.cause.stack) out.err(e.cause.stack);

@@ -2,6 +2,7 @@
  * Market data: readers for recorded feeds and candles, the sequenced book manager,
  * bar aggregation, and the MarketData read model agents see.
  */
+export * from './bar-columns.ts';
 export * from './bars.ts';
 export * from './book-manager.ts';
 export * from './market-view.ts';

@@ -22,7 +22,7 @@ import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
 import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import type { Fill, InstrumentId, MarketEvent } from '../model/index.ts';
+import type { Fill, InstrumentId, MarketEvent, MarketSource } from '../model/index.ts';
 import { parseOrchestratorConfig, TriggerFilter } from '../orchestrator/index.ts';
 import { BarVenue, marketFeed, SimulatedVenue } from '../venues/index.ts';
 import { runSession } from './session.ts';
@@ -48,7 +48,27 @@ export interface BacktestOptions {
   readonly initialCapital?: number;
   /** Taker/maker fee for files without a known venue (fractions); default 0. */
   readonly fees?: { maker?: number; taker?: number };
+  /**
+   * The recordings already read (a sweep reads and parses them once and shares the bars between
+   * worker threads): used instead of reading `data` again. The files' descriptions (hashes) are
+   * the run's inputs as before, so the journal is the one a run over the files writes.
+   */
+  readonly prepared?: PreparedRecording;
 }
+
+/** Recordings read once, replayed by any number of runs (see BacktestOptions.prepared). */
+export interface PreparedRecording {
+  readonly files: readonly BacktestFile[];
+  /** A fresh source over the same events, the way RecordedMarket would give them. */
+  open(fees: { maker?: number; taker?: number } | undefined): RecordedSource;
+}
+
+/** What a backtest needs of its market source beyond MarketSource (RecordedMarket has it). */
+export type RecordedSource = MarketSource & {
+  readonly startTs: number;
+  readonly head: readonly MarketEvent[];
+  readonly readToEnd: boolean;
+};
 
 export interface BacktestFill {
   /** Fill time, ms since epoch (UTC). */
@@ -138,7 +158,7 @@ export function expandDataPaths(paths: readonly string[]): string[] {
  * sha256 of a file (the run's input identity) and, when a progress bar needs a total, its line
  * count (decompressing a .gz once more: only worth it when someone watches).
  */
-function describeFile(path: string, countLines: boolean): BacktestFile {
+export function describeFile(path: string, countLines: boolean): BacktestFile {
   const raw = readFileSync(path);
   let lines = 0;
   if (countLines) {
@@ -157,8 +177,12 @@ function describeFile(path: string, countLines: boolean): BacktestFile {
 export async function runBacktest(options: BacktestOptions): Promise<BacktestRunResult> {
   const config = options.config;
   validateDeskConfig(config, 'config', options.agentDefinitions);
-  const paths = expandDataPaths(options.data);
-  const files = paths.map((p) => describeFile(p, options.onProgress !== undefined));
+  const prepared = options.prepared;
+  const paths = prepared === undefined ? expandDataPaths(options.data) : prepared.files.map((f) => f.path);
+  const files =
+    prepared === undefined
+      ? paths.map((p) => describeFile(p, options.onProgress !== undefined))
+      : [...prepared.files];
   const totalLines = Math.max(
     1,
     files.reduce((n, f) => n + (f.lines ?? 0), 0),
@@ -167,10 +191,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
   // Instruments come from the data itself (a first event per instrument defines it), read ahead
   // before anything is journaled: an empty recording or an agent the data can never ask stop here.
   const candleOnly = files.every((f) => f.format === 'candles');
-  const market = new RecordedMarket(paths, {
-    reading: { binance: { timestamps: 'receive' } },
-    ...(options.fees === undefined ? {} : { fees: options.fees }),
-  });
+  const market: RecordedSource =
+    prepared?.open(options.fees) ??
+    new RecordedMarket(paths, {
+      reading: { binance: { timestamps: 'receive' } },
+      ...(options.fees === undefined ? {} : { fees: options.fees }),
+    });
   assertAgentsCanThink(config, files, market.head, market.readToEnd, options.agentDefinitions);
 
   const temporary = options.journalDir === undefined;

@@ -5,3 +5,4 @@ export * from './replay.ts';
 export * from './run.ts';
 export * from './session.ts';
 export * from './shadow.ts';
+export * from './sweep.ts';

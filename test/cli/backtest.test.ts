@@ -85,7 +85,15 @@ describe('concord backtest', () => {
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).toContain('Sharpe');
-    expect(html).not.toMatch(/<script/i);
+    // The price chart: the library inlined (no external script), a marker per fill in the page's data.
+    expect(html).toContain('id="price-chart"');
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
+    const data = JSON.parse(
+      html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)?.[1] ?? '{}',
+    );
+    expect(data.kind).toBe('candles');
+    expect(data.t).toHaveLength(45_031);
+    expect(data.trades).toHaveLength(1890);
   });
 
   it('replays the three Binance feeds as one desk: no gaps, bookTicker always matches, the basis agent reports', () => {
@@ -134,7 +142,11 @@ describe('concord backtest', () => {
     }
     expect(result.decisions).toBeGreaterThan(0);
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
-  });
+    // Book data: the report's price chart is the mid price (best bid and ask) of a traded instrument.
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toMatch(
+      /id="report-data">\{"instrumentId":"[^"]+","kind":"mid"/,
+    );
+  }, 300_000);
 
   it('rejects a bad --set and a missing --data with exit 2', () => {
     expect(runCli(['backtest', '--data', CSV, '--agent', 'sma-cross', '--set', 'fast']).code).toBe(2);

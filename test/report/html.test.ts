@@ -10,6 +10,7 @@ import {
   MAX_CHART_POINTS,
   niceTicks,
   renderBacktestReport,
+  renderSweepHeatmap,
   timeTicks,
 } from '../../src/analysis/report/index.ts';
 import { HOSTILE_AGENT, syntheticReportInput, syntheticSeries } from './fixtures.ts';
@@ -27,7 +28,7 @@ describe('renderBacktestReport', () => {
   const input = syntheticReportInput();
   const html = renderBacktestReport(input);
 
-  it('is one self-contained document: no scripts, no external resources', () => {
+  it('is one self-contained document: no scripts without a price chart, no external resources', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<link\b/i);
@@ -84,7 +85,7 @@ describe('renderBacktestReport', () => {
   it('truncates the trades table to the first and last rows with a note', () => {
     const small = renderBacktestReport({ ...input, tradeRows: { head: 5, tail: 3 } });
     const table = small.match(/<table id="trades"[\s\S]*?<\/table>/)?.[0] ?? '';
-    expect(table.match(/<tr><td class="num">/g)).toHaveLength(8);
+    expect(table.match(/<tr id="trade-\d+" data-trade="\d+"><td class="num">/g)).toHaveLength(8);
     expect(small).toContain(`Showing the first 5 and the last 3 of ${input.series.trades.length} trades`);
     expect(table).toContain(`<td class="num">${input.series.trades.length}</td>`);
   });
@@ -93,7 +94,9 @@ describe('renderBacktestReport', () => {
     const few = syntheticSeries(200);
     const page = renderBacktestReport(syntheticReportInput(few));
     expect(page).not.toContain('id="trades-truncated"');
-    expect(page.match(/<tr><td class="num">/g)).toHaveLength(few.trades.length);
+    expect(page.match(/<tr id="trade-\d+" data-trade="\d+"><td class="num">/g)).toHaveLength(
+      few.trades.length,
+    );
   });
 
   it('has the per-agent and per-book tables, the book table only when books are given', () => {
@@ -214,5 +217,78 @@ describe('buildBacktestResult', () => {
       'updates',
     ]);
     expect(result.metrics.trades).toBe(_series.trades.length);
+  });
+});
+
+describe('renderBacktestReport with a price chart', () => {
+  const input = syntheticReportInput();
+  const ts = input.series.equity.map((p) => p.ts);
+  const close = input.series.equity.map((_, i) => 60_000 + 50 * Math.sin(i / 40));
+  const prices = {
+    instrumentId: '<b>sim-a:BTC-USDT</b>' as const,
+    kind: 'candles' as const,
+    ts,
+    open: close,
+    high: close.map((c) => c + 10),
+    low: close.map((c) => c - 10),
+    close,
+  };
+  const html = renderBacktestReport({ ...input, prices });
+  const data = JSON.parse(
+    html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)?.[1] ?? 'null',
+  ) as {
+    t: number[];
+    trades: Array<[number, string, number, number, number | null, number]>;
+    instrumentId: string;
+  };
+
+  it('inlines the chart library and its data; still no external resource', () => {
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html).not.toMatch(/<script[^>]*\ssrc\s*=/i);
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).toContain('TradingView Lightweight Charts™ v5.2.1');
+    expect(data.t).toHaveLength(ts.length);
+  });
+
+  it('keeps input text inert inside the data block', () => {
+    const block = html.match(/id="report-data">(.*?)<\/script>/s)?.[1] ?? '';
+    expect(block).not.toContain('<');
+    expect(data.instrumentId).toBe('<b>sim-a:BTC-USDT</b>');
+    expect(html).toContain('&lt;b&gt;sim-a:BTC-USDT&lt;/b&gt; candles');
+  });
+
+  it('lists every trade, each marker pointing at its row', () => {
+    expect(html).not.toContain('id="trades-truncated"');
+    expect(data.trades).toHaveLength(input.series.trades.length);
+    for (const [i, t] of data.trades.entries()) {
+      expect(t[4]).toBe(i);
+      expect(html).toContain(`<tr id="trade-${i}" data-trade="${i}">`);
+    }
+  });
+});
+
+describe('renderSweepHeatmap', () => {
+  const metrics = syntheticReportInput().metrics;
+  const row = (rank: number, fast: number, slow: number, sharpe: number) => ({
+    rank,
+    params: { fast, slow },
+    metrics: { ...metrics, sharpe },
+    trades: 10,
+    tradesSha256: '',
+    journalHash: '',
+  });
+  it('colours a cell per run combination, outlines the best, leaves the rest blank', () => {
+    const svg = renderSweepHeatmap({
+      names: ['fast', 'slow'],
+      rankBy: 'sharpe',
+      rows: [row(1, 5, 30, 1.5), row(2, 10, 30, 0.2), row(3, 5, 20, -1)],
+      skipped: 1,
+      walkForward: null,
+      guard: { pbo: null, deflatedSharpe: null },
+    });
+    expect(svg.match(/<rect class="cell"/g)).toHaveLength(3);
+    expect(svg).toMatch(/data-x="5" data-y="30" data-rank="1"[^>]*stroke="#1b1f24"/);
+    expect(svg).toContain('<title>not run</title>');
+    expect(svg).toContain('>1.50<');
   });
 });

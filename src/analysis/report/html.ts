@@ -1,15 +1,21 @@
 /**
- * One self-contained HTML backtest report: no scripts, no external fonts or stylesheets; charts are
- * inline SVG. Every piece of text from the input is escaped. Output is deterministic for a given
- * input (no clock, no locale: numbers are formatted by hand).
+ * One self-contained HTML backtest report: no external scripts, fonts or stylesheets. Equity and
+ * drawdown are inline SVG; with prices given, an interactive price chart (lightweight-charts,
+ * inlined: price-chart.ts) marks every fill and links it to its row of the trade table. A sweep
+ * adds its heatmap (SVG), ranked table, walk-forward folds and overfitting guard. Every piece of
+ * text from the input is escaped. Output is deterministic for a given input (no clock, no
+ * locale: numbers are formatted by hand).
  */
 import type { BacktestMetrics, BacktestTrade, EquityPoint } from './metrics.ts';
 import { analyzeRoundTrips, drawdownSeries } from './metrics.ts';
-import type { BacktestReportInput, BookStatsRow } from './result.ts';
+import { BUY_MARKER_COLOUR, renderPriceChart, SELL_MARKER_COLOUR } from './price-chart.ts';
+import type { BacktestReportInput, BookStatsRow, SweepReportSection } from './result.ts';
 
 /** Most points a chart polyline gets (min/max per bucket keeps the extremes visible). */
 export const MAX_CHART_POINTS = 2000;
 const DEFAULT_TRADE_ROWS = 50;
+/** With a price chart every marker needs its row: up to this many trades are all listed. */
+const CHART_TRADE_ROWS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // Escaping and formatting
@@ -376,7 +382,7 @@ function tradeRow(t: BacktestTrade, index: number, realized: readonly number[]):
   const notional = t.price * t.quantity * (t.contractSize ?? 1);
   const pnl = t.realizedPnl ?? realized[index];
   return (
-    `<tr><td class="num">${index + 1}</td><td class="mono">${escapeHtml(formatUtc(t.ts))}</td>` +
+    `<tr id="trade-${index}" data-trade="${index}"><td class="num">${index + 1}</td><td class="mono">${escapeHtml(formatUtc(t.ts))}</td>` +
     `<td>${escapeHtml(t.instrumentId)}</td><td class="${t.side === 'buy' ? 'buy' : 'sell'}">${escapeHtml(t.side)}</td>` +
     `<td class="num">${escapeHtml(formatPlain(t.price))}</td><td class="num">${escapeHtml(formatPlain(t.quantity))}</td>` +
     `<td class="num">${escapeHtml(formatNumber(notional))}</td><td class="num">${escapeHtml(formatNumber(t.fee, 4))}</td>` +
@@ -467,6 +473,15 @@ table.kv th{font-weight:500;color:var(--muted);width:45%}
 .pos{color:var(--pos)} .neg{color:var(--neg)}
 .buy{color:var(--pos);font-weight:600} .sell{color:var(--neg);font-weight:600}
 .metrics-wrap{max-width:560px}
+#trades tbody tr[data-trade]{cursor:pointer}
+#trades tbody tr.lit,#trades tbody tr.lit:nth-child(even){background:#fff3c4;outline:2px solid #f0b400}
+.lw{height:600px;width:100%;position:relative;border:1px solid var(--line)}
+.sell-mark{color:${SELL_MARKER_COLOUR};font-weight:600}
+.buy-mark{color:${BUY_MARKER_COLOUR};font-weight:600}
+svg.heatmap{max-width:100%;height:auto;display:block}
+svg.heatmap text{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.warn{color:#8a5a00;background:#fff6dd;padding:6px 10px;border-left:3px solid #f0b400}
+tr.best td{font-weight:600;background:#eef6ee}
 tr.gap td{text-align:center;color:var(--muted);font-style:italic;background:var(--band)}
 .note{color:var(--muted);font-size:12.5px;margin:6px 0}
 .scroll{overflow-x:auto}
@@ -480,6 +495,165 @@ footer{margin-top:36px;color:var(--muted);font-size:12px}
 @media (max-width:640px){main{padding:12px}th,td{padding:3px 6px}}
 `;
 
+// ---------------------------------------------------------------------------------------------
+// Sweeps
+
+/** Colour of a heatmap cell: red (worst) through pale yellow to green (best), by rank position. */
+function heatColour(share: number): string {
+  const stops = [
+    [192, 57, 43],
+    [250, 240, 200],
+    [26, 127, 55],
+  ] as const;
+  const x = Math.min(1, Math.max(0, share)) * 2;
+  const [a, b] = x <= 1 ? [stops[0], stops[1]] : [stops[1], stops[2]];
+  const f = x <= 1 ? x : x - 1;
+  const mix = (i: number) => Math.round(a[i]! + (b[i]! - a[i]!) * f);
+  return `rgb(${mix(0)},${mix(1)},${mix(2)})`;
+}
+
+/**
+ * Heatmap of the rank metric over the first two swept parameters (the best value over any
+ * others); a blank cell is a combination that was not run (invalid, or failed).
+ */
+export function renderSweepHeatmap(section: SweepReportSection): string {
+  const [xName, yName] = section.names;
+  if (xName === undefined) return '';
+  const xs = [...new Set(section.rows.map((r) => r.params[xName]!))].sort((a, b) => a - b);
+  const ys =
+    yName === undefined
+      ? [Number.NaN]
+      : [...new Set(section.rows.map((r) => r.params[yName]!))].sort((a, b) => a - b);
+  const metric = section.rankBy;
+  const cells = new Map<string, { value: number | null; rank: number }>();
+  for (const r of section.rows) {
+    const key = `${r.params[xName]}|${yName === undefined ? 'NaN' : r.params[yName]}`;
+    const value = r.metrics[metric];
+    const seen = cells.get(key);
+    if (seen === undefined || r.rank < seen.rank) cells.set(key, { value, rank: r.rank });
+  }
+  const ranked = section.rows.length;
+  const cw = Math.max(36, Math.min(90, Math.floor(860 / xs.length)));
+  const ch = 28;
+  const left = 70;
+  const top = 24;
+  const width = left + cw * xs.length + 10;
+  const height = top + ch * ys.length + 40;
+  const parts = [
+    `<svg id="sweep-heatmap" class="heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${metric} by ${section.names.join(' and ')}`)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(`${metric} by ${section.names.slice(0, 2).join(' × ')}`)}</title>`,
+  ];
+  ys.forEach((y, j) => {
+    const yy = top + (ys.length - 1 - j) * ch;
+    if (yName !== undefined)
+      parts.push(
+        `<text x="${left - 6}" y="${yy + ch / 2}" text-anchor="end" dominant-baseline="middle">${escapeHtml(String(y))}</text>`,
+      );
+    xs.forEach((x, i) => {
+      const cell = cells.get(`${x}|${yName === undefined ? 'NaN' : y}`);
+      const xx = left + i * cw;
+      if (cell === undefined) {
+        parts.push(
+          `<rect x="${xx}" y="${yy}" width="${cw - 1}" height="${ch - 1}" fill="#f5f7f9"><title>not run</title></rect>`,
+        );
+        return;
+      }
+      const share = ranked <= 1 ? 1 : 1 - (cell.rank - 1) / (ranked - 1);
+      const label =
+        cell.value === null
+          ? '—'
+          : formatNumber(
+              cell.value,
+              metric === 'sharpe' || metric === 'sortino' || metric === 'calmar' || metric === 'profitFactor'
+                ? 2
+                : 3,
+            );
+      parts.push(
+        `<rect class="cell" data-x="${x}" data-y="${yName === undefined ? '' : y}" data-rank="${cell.rank}" x="${xx}" y="${yy}" width="${cw - 1}" height="${ch - 1}" fill="${cell.value === null ? '#e6e9ec' : heatColour(share)}"${cell.rank === 1 ? ' stroke="#1b1f24" stroke-width="2"' : ''}><title>${escapeHtml(`${xName}=${x}${yName === undefined ? '' : ` ${yName}=${y}`}: ${metric} ${label}, rank ${cell.rank}`)}</title></rect>`,
+        `<text x="${xx + cw / 2}" y="${yy + ch / 2}" text-anchor="middle" dominant-baseline="middle" fill="#1b1f24">${escapeHtml(label)}</text>`,
+      );
+    });
+  });
+  xs.forEach((x, i) => {
+    parts.push(
+      `<text x="${left + i * cw + cw / 2}" y="${top + ch * ys.length + 14}" text-anchor="middle">${escapeHtml(String(x))}</text>`,
+    );
+  });
+  parts.push(
+    `<text x="${left + (cw * xs.length) / 2}" y="${height - 6}" text-anchor="middle" font-weight="600">${escapeHtml(xName)}</text>`,
+  );
+  if (yName !== undefined) parts.push(`<text x="4" y="14" font-weight="600">${escapeHtml(yName)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function renderSweep(section: SweepReportSection): string {
+  const metric = section.rankBy;
+  const guard = section.guard;
+  const pbo = guard.pbo;
+  const dsr = guard.deflatedSharpe;
+  const paramText = (p: Readonly<Record<string, number>>) =>
+    Object.entries(p)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+  const guardRows: Array<[string, string]> = [
+    [
+      'Probability of backtest overfitting (CSCV)',
+      pbo === null
+        ? '—'
+        : `${formatPercent(pbo.pbo, 1)} (${pbo.blocks} blocks, ${formatNumber(pbo.splits, 0)} splits)`,
+    ],
+    [
+      'Deflated Sharpe ratio of the best Sharpe',
+      dsr === null
+        ? '—'
+        : `${formatPercent(dsr.dsr, 1)} for ${paramText(dsr.params)} (Sharpe per period ${formatNumber(dsr.sharpe, 4)} vs ${formatNumber(dsr.expectedMaxSharpe, 4)} expected from the best of ${dsr.trials} unskilled trials)`,
+    ],
+  ];
+  const warning =
+    pbo !== null && pbo.pbo >= 0.5
+      ? '<p class="warn">In most splits the in-sample best is no better than the median out of sample: the top row is likely the luckiest, not the best.</p>'
+      : '';
+  const names = section.names;
+  const shown = section.rows.slice(0, 50);
+  const table =
+    `<div class="scroll"><table id="sweep-table" class="grid-table"><thead><tr><th class="num">Rank</th>${names.map((n) => `<th class="num">${escapeHtml(n)}</th>`).join('')}` +
+    '<th class="num">Sharpe</th><th class="num">Return</th><th class="num">Max drawdown</th><th class="num">Trades</th><th class="num">Win rate</th></tr></thead><tbody>\n' +
+    shown
+      .map(
+        (r) =>
+          `<tr${r.rank === 1 ? ' class="best"' : ''}><td class="num">${r.rank}</td>${names.map((n) => `<td class="num">${escapeHtml(String(r.params[n]))}</td>`).join('')}` +
+          `<td class="${signClass(r.metrics.sharpe)}">${formatNumber(r.metrics.sharpe)}</td><td class="${signClass(r.metrics.totalReturn)}">${formatPercent(r.metrics.totalReturn)}</td>` +
+          `<td class="num">${formatPercent(r.metrics.maxDrawdown)}</td><td class="num">${formatNumber(r.trades, 0)}</td><td class="num">${formatPercent(r.metrics.winRate, 1)}</td></tr>`,
+      )
+      .join('\n') +
+    '\n</tbody></table></div>' +
+    (section.rows.length > shown.length
+      ? `<p class="note">The best 50 of ${section.rows.length} rows; the JSON result has all of them.</p>`
+      : '');
+  const wf = section.walkForward;
+  const walk =
+    wf === null
+      ? ''
+      : `<h2>Walk-forward</h2><div class="scroll"><table id="walk-forward" class="grid-table"><thead><tr><th class="num">Fold</th><th>In sample (UTC)</th><th>Out of sample (UTC)</th><th>Chosen in sample</th><th class="num">${escapeHtml(metric)} in</th><th class="num">${escapeHtml(metric)} out</th><th class="num">Rank out</th><th class="num">Return out</th></tr></thead><tbody>\n${wf.folds
+          .map(
+            (f) =>
+              `<tr><td class="num">${f.fold}</td><td class="mono">${escapeHtml(`${formatUtc(f.inSample.start).slice(0, 16)} → ${formatUtc(f.inSample.end).slice(0, 16)}`)}</td>` +
+              `<td class="mono">${escapeHtml(`${formatUtc(f.outOfSample.start).slice(0, 16)} → ${formatUtc(f.outOfSample.end).slice(0, 16)}`)}</td><td>${escapeHtml(paramText(f.chosen))}</td>` +
+              `<td class="num">${formatNumber(f.inSampleValue, 3)}</td><td class="${signClass(f.outOfSampleValue)}">${formatNumber(f.outOfSampleValue, 3)}</td>` +
+              `<td class="num">${f.outOfSampleRank} / ${section.rows.length}</td><td class="${signClass(f.outOfSampleReturn)}">${formatPercent(f.outOfSampleReturn)}</td></tr>`,
+          )
+          .join(
+            '\n',
+          )}\n</tbody></table></div><p class="note">Each fold picks the best combination on one window and shows it on the next; compounded out-of-sample return ${formatPercent(wf.outOfSampleReturn)}.</p>`;
+  return (
+    `<h2>Sweep: ${escapeHtml(metric)} by ${escapeHtml(names.slice(0, 2).join(' × '))}</h2>${renderSweepHeatmap(section)}` +
+    `<p class="note">${section.rows.length} combinations run${section.skipped > 0 ? `, ${section.skipped} invalid ones skipped` : ''}; the outlined cell is the best, shown in full below.</p>` +
+    `<h2>Overfitting guard</h2><table id="overfitting" class="kv"><tbody>\n${guardRows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}\n</tbody></table>${warning}` +
+    '<p class="note">PBO: how often the best combination on half of the data ranks below the median on the other half, over every split into halves (Bailey, Borwein, López de Prado, Zhu). Deflated Sharpe: the probability that the best Sharpe is real, given how many combinations were tried (Bailey, López de Prado).</p>' +
+    `<h2>Ranked by ${escapeHtml(metric)}</h2>${table}${walk}`
+  );
+}
+
 export function renderBacktestReport(input: BacktestReportInput): string {
   const { run, metrics, series } = input;
   const title = run.title ?? (run.mode === 'replay' ? 'Replay' : 'Backtest');
@@ -488,8 +662,13 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     ts: p.ts,
     value: -p.drawdown,
   }));
-  const head = input.tradeRows?.head ?? DEFAULT_TRADE_ROWS;
-  const tail = input.tradeRows?.tail ?? DEFAULT_TRADE_ROWS;
+  const rows = input.prices === undefined ? DEFAULT_TRADE_ROWS : CHART_TRADE_ROWS / 2;
+  const head = input.tradeRows?.head ?? rows;
+  const tail = input.tradeRows?.tail ?? rows;
+  const total = series.trades.length;
+  const rowIds = series.trades.map((_, i) =>
+    total <= head + tail || i < head || i >= total - tail ? i : null,
+  );
   const sampled =
     series.equity.length > MAX_CHART_POINTS
       ? ` (drawn from ${MAX_CHART_POINTS} of ${formatNumber(series.equity.length, 0)} samples, extremes kept)`
@@ -499,6 +678,10 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     `<header><h1>${escapeHtml(`Concord ${title}`)}</h1><p class="sub">${escapeHtml(`${formatUtc(run.startTs)} → ${formatUtc(run.endTs)} UTC · seed ${run.seed}`)}</p></header>`,
     renderHeaderInfo(input),
     `<h2>Metrics</h2><div class="metrics-wrap">${renderMetrics(metrics)}</div>`,
+    ...(input.sweep === undefined ? [] : [renderSweep(input.sweep)]),
+    ...(input.prices === undefined
+      ? []
+      : [`<h2>Price and trades</h2>${renderPriceChart(input.prices, series, rowIds, escapeHtml)}`]),
     `<h2>Equity</h2>${renderLineChart({ id: 'equity-chart', label: 'Equity', points: equityPoints, formatY: (v) => formatNumber(v, Math.abs(v) >= 100 ? 0 : 2), colour: '#1f5fa8' })}<p class="note">Equity in quote currency${escapeHtml(sampled)}.</p>`,
     `<h2>Drawdown</h2>${renderLineChart({ id: 'drawdown-chart', label: 'Drawdown', points: drawdownPoints, formatY: (v) => formatPercent(v, 1), fillTo: 0, colour: '#c0392b' })}<p class="note">Fall from the running peak of equity.</p>`,
     `<h2>Per-agent attribution</h2>${renderAgents(input)}`,

@@ -2,6 +2,7 @@
  * The JSON result of a backtest or replay: what `concord backtest` writes next to the HTML report.
  * Plain data only (numbers, strings, null), so it serialises with JSON.stringify as is.
  */
+import type { PriceSeries } from '../../data/index.ts';
 import type { InstrumentId } from '../../model/index.ts';
 import {
   type AgentAttribution,
@@ -12,6 +13,7 @@ import {
   computeMetrics,
   type MetricsOptions,
 } from './metrics.ts';
+import type { OverfittingGuard, RankMetric, SweepRow, WalkForwardResult } from './sweep.ts';
 
 export interface BacktestRunInfo {
   /** Shown as the report's title; defaults to "Backtest" / "Replay". */
@@ -49,8 +51,26 @@ export interface BacktestResult {
 /** What the HTML report needs: the JSON result plus the series it was computed from. */
 export interface BacktestReportInput extends BacktestResult {
   readonly series: BacktestSeries;
-  /** Trades shown at the start and at the end of the trades table (default 50 each). */
+  /**
+   * Trades shown at the start and at the end of the trades table (default 50 each; with a price
+   * chart, every trade up to 20 000, so each marker has its row).
+   */
   readonly tradeRows?: { readonly head: number; readonly tail: number };
+  /** The traded instrument's prices: drawn as the interactive chart with a marker per fill. */
+  readonly prices?: PriceSeries | undefined;
+  /** A parameter sweep this run is the best row of: heatmap, ranked table, walk-forward, guard. */
+  readonly sweep?: SweepReportSection;
+}
+
+/** What the report shows of a sweep (see analysis/report/sweep.ts). */
+export interface SweepReportSection {
+  readonly names: readonly string[];
+  readonly rankBy: RankMetric;
+  readonly rows: readonly SweepRow[];
+  /** Combinations the agent's config refused (not run). */
+  readonly skipped: number;
+  readonly walkForward: WalkForwardResult | null;
+  readonly guard: OverfittingGuard;
 }
 
 /** Computes metrics and attribution; validates the series (CONCORD_ERR_BACKTEST_SERIES_INVALID). */
