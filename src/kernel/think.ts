@@ -19,7 +19,7 @@ import {
   type OrderIntent,
   type PlanIntent,
 } from '../model/index.ts';
-import type { Orchestrator } from '../orchestrator/index.ts';
+import type { Orchestrator, ThinkResult } from '../orchestrator/index.ts';
 import type { Portfolio } from '../portfolio/index.ts';
 import { describeIntent } from './describe-intent.ts';
 import type { DeskCounters } from './desk.ts';
@@ -55,11 +55,16 @@ export class Thinker {
     this.o = options;
   }
 
-  async think(trigger: Trigger): Promise<void> {
-    const { clock, steps, counters, agentDecisions, orchestrator, supervisor, replayTimeouts } = this.o;
+  /**
+   * One trigger: fan-out, decisions, consensus, orders. Synchronous (returns undefined) when
+   * every agent answered synchronously and nothing was accepted, the common case on quiet bars
+   * and ticks; otherwise a promise of the rest. Records and counters are the same either way.
+   */
+  think(trigger: Trigger): Promise<void> | undefined {
+    const { clock, counters, orchestrator, supervisor, replayTimeouts } = this.o;
     counters.triggers++;
     // A halted desk does not ask its agents: nothing they propose could be acted on.
-    if (this.o.isHalted()) return;
+    if (this.o.isHalted()) return undefined;
     const context: AgentContext = {
       ts: clock.now(),
       trigger,
@@ -68,9 +73,9 @@ export class Thinker {
     };
     const replayed = replayTimeouts === undefined ? undefined : replayTimeouts.get(trigger.id);
     this.o.holdAgentEvents();
-    let result: Awaited<ReturnType<Orchestrator['think']>>;
+    let answered: ThinkResult | Promise<ThinkResult>;
     try {
-      result = await orchestrator.think(
+      answered = orchestrator.thinkFast(
         trigger,
         context,
         supervisor,
@@ -83,9 +88,29 @@ export class Thinker {
               defaultForced: 'none',
             },
       );
-    } finally {
+    } catch (err) {
       this.o.releaseAgentEvents();
+      throw err;
     }
+    if (answered instanceof Promise) {
+      return answered.then(
+        (result) => {
+          this.o.releaseAgentEvents();
+          return this.decided(trigger, result);
+        },
+        (err: unknown) => {
+          this.o.releaseAgentEvents();
+          throw err;
+        },
+      );
+    }
+    this.o.releaseAgentEvents();
+    return this.decided(trigger, answered);
+  }
+
+  /** Journals what the agents said and submits what consensus accepted (async only then). */
+  private decided(trigger: Trigger, result: ThinkResult): Promise<void> | undefined {
+    const { steps, counters, agentDecisions } = this.o;
     for (const r of result.results) {
       if (r.status === 'timeout')
         steps.record(EVENTS.agentTimeout, { triggerId: trigger.id, agentId: r.agentId });
@@ -107,8 +132,13 @@ export class Thinker {
     }
     const consolidation = result.consolidation;
     if (journaled) steps.record(EVENTS.consensus, { triggerId: trigger.id, ...consolidation });
-    if (consolidation.accepted.length === 0) return;
+    if (consolidation.accepted.length === 0) return undefined;
     counters.consensus++;
+    return this.submitAccepted(consolidation);
+  }
+
+  private async submitAccepted(consolidation: ThinkResult['consolidation']): Promise<void> {
+    const { steps } = this.o;
     for (let i = 0; i < consolidation.accepted.length; i++) {
       const accepted = consolidation.accepted[i]!;
       const decisionId = accepted.decisionIds[0] as string;

@@ -123,6 +123,10 @@ export class Portfolio {
   private dayKey: number | undefined;
   private dayStartPnl = Decimal.ZERO;
   private lastMetrics: RiskMetrics | undefined;
+  /** Σ cash balances, until a balance changes (equity is asked on every bar and tick). */
+  private cashTotal: Decimal | undefined;
+  /** Realized + funding − fees, until a fill or a funding payment. */
+  private fixedPnl: Decimal | undefined;
 
   constructor(options: PortfolioOptions = {}) {
     this.cashAssets = new Set(options.cashAssets ?? DEFAULT_CASH_ASSETS);
@@ -187,6 +191,7 @@ export class Portfolio {
     this.rememberTrade(key);
 
     const pos = this.positionFor(instrument);
+    this.fixedPnl = undefined;
     const { realized, notional } = applyTrade(pos, fill.side, fill.quantity, fill.price);
     if (pos.kind === 'spot') {
       this.addBalance(fill.venue, pos.base, fill.side === 'buy' ? fill.quantity : fill.quantity.neg());
@@ -232,6 +237,7 @@ export class Portfolio {
     }
     this.rollDay(ts);
     pos.lastFundingTs = ts;
+    this.fixedPnl = undefined;
     const payment = pos.quantity.mul(pos.multiplier).mul(markDecimal(markPrice)).mul(markDecimal(rate)).neg();
     pos.funding = pos.funding.add(payment);
     this.addBalance(pos.venue, pos.quote, payment);
@@ -334,15 +340,20 @@ export class Portfolio {
 
   /** Mark-to-market equity in the equity currency, exact at the float marks. */
   equityExact(): Decimal {
-    let total = Decimal.ZERO;
+    // Sums of exact decimals do not depend on their order: cash first (cached), then the rest.
+    let total = this.cashTotal;
+    if (total === undefined) {
+      total = Decimal.ZERO;
+      for (const assets of this.balances.values()) {
+        for (const [asset, amount] of assets) if (this.cashAssets.has(asset)) total = total.add(amount);
+      }
+      this.cashTotal = total;
+    }
     for (const [venue, assets] of this.balances) {
       for (const [asset, amount] of assets) {
-        if (amount.isZero()) continue;
-        if (this.cashAssets.has(asset)) total = total.add(amount);
-        else {
-          const price = this.assetPrices.get(`${venue}|${asset}`) ?? this.assetPrices.get(asset);
-          if (price !== undefined) total = total.add(amount.mul(cachedMarkDecimal(price)));
-        }
+        if (amount.isZero() || this.cashAssets.has(asset)) continue;
+        const price = this.assetPrices.get(`${venue}|${asset}`) ?? this.assetPrices.get(asset);
+        if (price !== undefined) total = total.add(amount.mul(cachedMarkDecimal(price)));
       }
     }
     for (const pos of this.positions.values()) {
@@ -385,7 +396,12 @@ export class Portfolio {
 
   /** Realized + unrealized + funding − fees. */
   totalPnlExact(): Decimal {
-    return this.realizedExact().add(this.unrealizedExact()).add(this.fundingExact()).sub(this.feesValue);
+    let fixed = this.fixedPnl;
+    if (fixed === undefined) {
+      fixed = this.realizedExact().add(this.fundingExact()).sub(this.feesValue);
+      this.fixedPnl = fixed;
+    }
+    return fixed.add(this.unrealizedExact());
   }
 
   /** Σ |quantity × multiplier × mark| in the equity currency. */
@@ -537,6 +553,7 @@ export class Portfolio {
     for (const t of s.seenTrades) p.rememberTrade(t);
     p.duplicates = s.duplicates;
     p.feesValue = Decimal.from(s.fees);
+    p.fixedPnl = undefined;
     p.peakEquity = s.peakEquity ?? Number.NEGATIVE_INFINITY;
     p.dayKey = s.dayKey ?? undefined;
     p.dayStartPnl = Decimal.from(s.dayStartPnl);
@@ -568,6 +585,7 @@ export class Portfolio {
   }
 
   private addBalance(venue: VenueId, asset: string, amount: Decimal): void {
+    this.cashTotal = undefined;
     let assets = this.balances.get(venue);
     if (assets === undefined) {
       assets = new Map();
@@ -596,6 +614,7 @@ export class Portfolio {
   }
 
   private unrealizedOf(pos: PositionState): Decimal {
+    if (pos.quantity.isZero()) return Decimal.ZERO;
     const mark = pos.mark ?? pos.lastPrice;
     return unrealizedAt(pos, cachedMarkDecimal(mark));
   }

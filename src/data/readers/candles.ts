@@ -242,7 +242,7 @@ function csvRows(path: string, text: string): (Row | ConcordError)[] {
     const time = f[iTime] as string;
     rows.push({
       line,
-      ts: /^\d+(\.\d+)?$/.test(time) ? epochMs(+time) : parseTime(time),
+      ts: csvTime(time),
       open: num(f[iOpen]),
       high: num(f[iHigh]),
       low: num(f[iLow]),
@@ -284,6 +284,69 @@ export function parseTime(text: string): number {
     ms -= digits[0] === '-' ? -offset : offset;
   }
   return ms;
+}
+
+/** A CSV time cell: epoch s/ms, or a calendar time (the common exact shape parsed without a regex). */
+function csvTime(time: string): number {
+  const c0 = time.charCodeAt(0);
+  if (time.length >= 19 && time.charCodeAt(4) === 45 && c0 >= 48 && c0 <= 57) {
+    const fast = plainUtcTime(time);
+    if (!Number.isNaN(fast)) return fast;
+    return parseTime(time);
+  }
+  return /^\d+(\.\d+)?$/.test(time) ? epochMs(+time) : parseTime(time);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two ASCII digits at `at` as a number, or −1. */
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DD[ T]HH:MM:SS[.digits]` (UTC) → epoch ms, exactly as `parseTime` reads it; NaN for
+ * any other shape (zones, short forms, stray spaces), which `parseTime` then decides.
+ */
+export function plainUtcTime(t: string): number {
+  const n = t.length;
+  const sep = t.charCodeAt(10);
+  if (
+    n < 19 ||
+    t.charCodeAt(4) !== 45 ||
+    t.charCodeAt(7) !== 45 ||
+    (sep !== 32 && sep !== 84) ||
+    t.charCodeAt(13) !== 58 ||
+    t.charCodeAt(16) !== 58
+  )
+    return Number.NaN;
+  const hi = twoDigits(t, 0);
+  const lo = twoDigits(t, 2);
+  const month = twoDigits(t, 5);
+  const day = twoDigits(t, 8);
+  const hour = twoDigits(t, 11);
+  const minute = twoDigits(t, 14);
+  const second = twoDigits(t, 17);
+  if ((hi | lo | month | day | hour | minute | second) < 0) return Number.NaN;
+  let fractionZero = true;
+  if (n > 19) {
+    if (t.charCodeAt(19) !== 46 || n === 20) return Number.NaN;
+    for (let i = 20; i < n; i++) {
+      const d = t.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      if (d !== 0) fractionZero = false;
+    }
+  }
+  const year = hi * 100 + lo;
+  // Date.UTC reads years 0–99 as 1900–1999: leave those (and their leap days) to parseTime.
+  if (year < 1000) return Number.NaN;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return Number.NaN;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return fractionZero ? ms : ms + Number(`0.${t.slice(20)}`) * 1000;
 }
 
 /** Epoch seconds or milliseconds → ms (values below 1e11 are seconds: before 1973 in ms). */
