@@ -37,9 +37,50 @@ interface Row {
   readonly volume: number;
 }
 
+/**
+ * A file's rows column by column (plain number arrays, which hold unboxed doubles): no object per
+ * row between the text and its bar. A row that could not be read keeps NaNs and its error.
+ */
+interface Columns {
+  readonly line: number[];
+  readonly ts: number[];
+  readonly open: number[];
+  readonly high: number[];
+  readonly low: number[];
+  readonly close: number[];
+  readonly volume: number[];
+  /** Errors by row index, in row order. */
+  readonly errors: Map<number, ConcordError>;
+}
+
+function emptyColumns(): Columns {
+  return { line: [], ts: [], open: [], high: [], low: [], close: [], volume: [], errors: new Map() };
+}
+
+function pushRow(c: Columns, row: Row | ConcordError, line: number): void {
+  if (row instanceof ConcordError) {
+    c.errors.set(c.ts.length, row);
+    c.line.push(line);
+    c.ts.push(Number.NaN);
+    c.open.push(Number.NaN);
+    c.high.push(Number.NaN);
+    c.low.push(Number.NaN);
+    c.close.push(Number.NaN);
+    c.volume.push(Number.NaN);
+    return;
+  }
+  c.line.push(row.line);
+  c.ts.push(row.ts);
+  c.open.push(row.open);
+  c.high.push(row.high);
+  c.low.push(row.low);
+  c.close.push(row.close);
+  c.volume.push(row.volume);
+}
+
 export function readCandles(path: string, options: CandleReadOptions = {}): Generator<Bar, void, undefined> {
   const text = readTextFile(path);
-  const rows = /\.csv(\.gz)?$/i.test(path) ? csvRows(path, text) : jsonRows(path, text);
+  const rows = /\.csv(\.gz)?$/i.test(path) ? csvRows(path, text) : jsonColumns(path, text);
   return barsFrom(path, rows, options);
 }
 
@@ -63,30 +104,28 @@ export function defaultInstrumentId(path: string): InstrumentId {
 
 function* barsFrom(
   path: string,
-  rows: readonly (Row | ConcordError)[],
+  rows: Columns,
   options: CandleReadOptions,
 ): Generator<Bar, void, undefined> {
   const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
   const intervalMs = options.intervalMs ?? intervalOrFirstError(path, rows, options.lenient === true);
   const skipped = options.skipped ?? new SkipLog();
+  const { line, ts, open, high, low, close, volume, errors } = rows;
   let previous = Number.NEGATIVE_INFINITY;
-  for (const row of rows) {
+  for (let i = 0; i < ts.length; i++) {
     try {
-      if (row instanceof ConcordError) throw row;
-      checkBar(path, row);
-      if (row.ts <= previous) throw outOfOrderError(path, row.line, previous, row.ts, 'bar open time');
-      previous = row.ts;
-      yield {
-        type: 'bar',
-        ts: row.ts,
-        instrumentId,
-        intervalMs,
-        open: row.open,
-        high: row.high,
-        low: row.low,
-        close: row.close,
-        volume: row.volume,
-      };
+      const error = errors.size === 0 ? undefined : errors.get(i);
+      if (error !== undefined) throw error;
+      const t = ts[i] as number;
+      const o = open[i] as number;
+      const h = high[i] as number;
+      const l = low[i] as number;
+      const c = close[i] as number;
+      const v = volume[i] as number;
+      checkBar(path, line[i] as number, t, o, h, l, c, v);
+      if (t <= previous) throw outOfOrderError(path, line[i] as number, previous, t, 'bar open time');
+      previous = t;
+      yield { type: 'bar', ts: t, instrumentId, intervalMs, open: o, high: h, low: l, close: c, volume: v };
     } catch (err) {
       if (options.lenient !== true || !(err instanceof ConcordError)) throw err;
       skipped.add(err);
@@ -94,42 +133,53 @@ function* barsFrom(
   }
 }
 
-function checkBar(file: string, r: Row): void {
-  const { open, high, low, close, volume } = r;
+function checkBar(
+  file: string,
+  line: number,
+  ts: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): void {
   if (!(open > 0 && high > 0 && low > 0 && close > 0) || !Number.isFinite(open + high + low + close)) {
     throw dataParseError(
       file,
-      r.line,
+      line,
       `prices must be positive finite numbers (o=${open} h=${high} l=${low} c=${close})`,
     );
   }
   if (!(volume >= 0 && volume < Number.POSITIVE_INFINITY))
-    throw dataParseError(file, r.line, `volume must be ≥ 0, got ${volume}`);
+    throw dataParseError(file, line, `volume must be ≥ 0, got ${volume}`);
   if (!(high >= open && high >= close))
-    throw dataParseError(file, r.line, `high ${high} is below open ${open} or close ${close}`);
+    throw dataParseError(file, line, `high ${high} is below open ${open} or close ${close}`);
   if (!(low <= open && low <= close))
-    throw dataParseError(file, r.line, `low ${low} is above open ${open} or close ${close}`);
-  if (!isRecordedTime(r.ts))
-    throw dataParseError(file, r.line, `timestamp is not a valid time from 1970 to 9999 (got ${r.ts})`);
+    throw dataParseError(file, line, `low ${low} is above open ${open} or close ${close}`);
+  if (!isRecordedTime(ts))
+    throw dataParseError(file, line, `timestamp is not a valid time from 1970 to 9999 (got ${ts})`);
 }
 
 /** A broken row explains a failed inference better than "too few bars" does. */
-function intervalOrFirstError(path: string, rows: readonly (Row | ConcordError)[], lenient: boolean): number {
+function intervalOrFirstError(path: string, rows: Columns, lenient: boolean): number {
   try {
     return inferInterval(path, rows);
   } catch (err) {
-    const broken = rows.find((r): r is ConcordError => r instanceof ConcordError);
+    const broken = rows.errors.values().next().value;
     throw !lenient && broken !== undefined ? broken : err;
   }
 }
 
-function inferInterval(path: string, rows: readonly (Row | ConcordError)[]): number {
+function inferInterval(path: string, rows: Columns): number {
   let smallest = Number.POSITIVE_INFINITY;
   let prev: number | undefined;
-  for (const row of rows) {
-    if (row instanceof ConcordError || !Number.isFinite(row.ts)) continue;
-    if (prev !== undefined && row.ts > prev && row.ts - prev < smallest) smallest = row.ts - prev;
-    prev = row.ts;
+  const ts = rows.ts;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i] as number;
+    // Rows that could not be read hold NaN.
+    if (!Number.isFinite(t)) continue;
+    if (prev !== undefined && t > prev && t - prev < smallest) smallest = t - prev;
+    prev = t;
   }
   const token = /(?:^|[-_])(\d+[smhdw])(?=[-_.]|$)/i.exec(fileStem(path))?.[1];
   const named = token === undefined ? undefined : parseInterval(token.toLowerCase());
@@ -165,6 +215,12 @@ function lineAt(text: string, position: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i >= 0 && i < position; i = text.indexOf('\n', i + 1)) line++;
   return line;
+}
+
+function jsonColumns(path: string, text: string): Columns {
+  const columns = emptyColumns();
+  for (const row of jsonRows(path, text)) pushRow(columns, row, row instanceof ConcordError ? 0 : row.line);
+  return columns;
 }
 
 function jsonRows(path: string, text: string): (Row | ConcordError)[] {
@@ -208,7 +264,7 @@ function jsonRow(path: string, item: unknown, record: number): Row | ConcordErro
   return dataParseError(path, record, 'expected an array or an object per candle');
 }
 
-function csvRows(path: string, text: string): (Row | ConcordError)[] {
+function csvRows(path: string, text: string): Columns {
   const lines = splitLines(text);
   const header = lines.next();
   if (header.done === true) throw dataParseError(path, 1, 'empty CSV file');
@@ -227,28 +283,27 @@ function csvRows(path: string, text: string): (Row | ConcordError)[] {
       `CSV header must name timestamp, open, high, low, close (got "${header.value}")`,
     );
   }
-  const rows: (Row | ConcordError)[] = [];
+  const rows = emptyColumns();
   let line = 1;
   for (const text of lines) {
     line++;
     if (text.length === 0) continue;
     const f = text.split(',');
     if (f.length < names.length) {
-      rows.push(
+      pushRow(
+        rows,
         dataParseError(path, line, `expected ${names.length} fields, got ${f.length} (truncated line?)`),
+        line,
       );
       continue;
     }
-    const time = f[iTime] as string;
-    rows.push({
-      line,
-      ts: csvTime(time),
-      open: num(f[iOpen]),
-      high: num(f[iHigh]),
-      low: num(f[iLow]),
-      close: num(f[iClose]),
-      volume: iVolume < 0 ? 0 : num(f[iVolume]),
-    });
+    rows.line.push(line);
+    rows.ts.push(csvTime(f[iTime] as string));
+    rows.open.push(num(f[iOpen]));
+    rows.high.push(num(f[iHigh]));
+    rows.low.push(num(f[iLow]));
+    rows.close.push(num(f[iClose]));
+    rows.volume.push(iVolume < 0 ? 0 : num(f[iVolume]));
   }
   return rows;
 }
