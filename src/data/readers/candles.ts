@@ -102,11 +102,7 @@ export function defaultInstrumentId(path: string): InstrumentId {
   return `recording:${stem}`;
 }
 
-function* barsFrom(
-  path: string,
-  rows: Columns,
-  options: CandleReadOptions,
-): Generator<Bar, void, undefined> {
+function* barsFrom(path: string, rows: Columns, options: CandleReadOptions): Generator<Bar, void, undefined> {
   const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
   const intervalMs = options.intervalMs ?? intervalOrFirstError(path, rows, options.lenient === true);
   const skipped = options.skipped ?? new SkipLog();
