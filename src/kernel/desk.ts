@@ -565,9 +565,31 @@ export class Desk {
     this.marketTap?.(event);
   }
 
-  private async thinkThenFlush(trigger: Trigger): Promise<void> {
+  /**
+   * Thinks about a trigger, then journals the step's held records and flushes when due. Stays
+   * synchronous when the thinking did (agents answered at once and nothing was ordered): a quiet
+   * bar costs no promise. A failure is always a rejected promise, as from an async step.
+   */
+  private thinkThenFlush(trigger: Trigger): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
     try {
-      await this.thinker.think(trigger);
+      pending = this.thinker.think(trigger);
+    } catch (err) {
+      return this.finishThinking(Promise.reject(err));
+    }
+    if (pending !== undefined) return this.finishThinking(pending);
+    try {
+      this.steps.releaseHeldRecords();
+      this.steps.maybeFlush();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return undefined;
+  }
+
+  private async finishThinking(pending: Promise<void>): Promise<void> {
+    try {
+      await pending;
     } finally {
       this.steps.releaseHeldRecords();
     }

@@ -19,7 +19,7 @@ import {
   type OrderIntent,
   type PlanIntent,
 } from '../model/index.ts';
-import type { Orchestrator } from '../orchestrator/index.ts';
+import type { Orchestrator, ThinkResult } from '../orchestrator/index.ts';
 import type { Portfolio } from '../portfolio/index.ts';
 import { describeIntent } from './describe-intent.ts';
 import type { DeskCounters } from './desk.ts';
@@ -140,18 +140,36 @@ export class Thinker {
     });
   }
 
-  async think(trigger: Trigger): Promise<void> {
+  /**
+   * One trigger: fan-out, decisions, consensus, orders. Synchronous (returns undefined) when no
+   * tick observer is attached, every agent answered synchronously and nothing was accepted, the
+   * common case on quiet bars and ticks; otherwise a promise of the rest. Records and counters
+   * are the same either way, and a failure always arrives as a rejected promise.
+   */
+  think(trigger: Trigger): Promise<void> | undefined {
     const observer = this.o.tickObserver();
     this.correlationId = trigger.id;
-    if (observer === undefined) {
-      try {
-        await this.thinkInner(trigger);
-      } finally {
-        this.correlationId = undefined;
-        this.causationId = undefined;
-      }
-      return;
+    if (observer !== undefined) return this.thinkTraced(trigger, observer);
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.thinkInner(trigger, undefined);
+    } catch (err) {
+      this.clearIds();
+      return Promise.reject(err);
     }
+    if (pending === undefined) {
+      this.clearIds();
+      return undefined;
+    }
+    return pending.finally(() => this.clearIds());
+  }
+
+  private clearIds(): void {
+    this.correlationId = undefined;
+    this.causationId = undefined;
+  }
+
+  private async thinkTraced(trigger: Trigger, observer: TickObserver): Promise<void> {
     const trace: TickTrace = {
       correlationId: trigger.id,
       triggerKind: trigger.kind,
@@ -168,8 +186,7 @@ export class Thinker {
     } finally {
       this.caller.trace = undefined;
       this.submitTrace = undefined;
-      this.correlationId = undefined;
-      this.causationId = undefined;
+      this.clearIds();
       trace.endMs = monotonicMs();
       try {
         observer.tick(trace);
@@ -179,11 +196,11 @@ export class Thinker {
     }
   }
 
-  private async thinkInner(trigger: Trigger, trace?: TickTrace): Promise<void> {
-    const { clock, steps, counters, agentDecisions, orchestrator, replayTimeouts } = this.o;
+  private thinkInner(trigger: Trigger, trace: TickTrace | undefined): Promise<void> | undefined {
+    const { clock, counters, orchestrator, replayTimeouts } = this.o;
     counters.triggers++;
     // A halted desk does not ask its agents: nothing they propose could be acted on.
-    if (this.o.isHalted()) return;
+    if (this.o.isHalted()) return undefined;
     const context: AgentContext = {
       ts: clock.now(),
       trigger,
@@ -192,9 +209,9 @@ export class Thinker {
     };
     const replayed = replayTimeouts === undefined ? undefined : replayTimeouts.get(trigger.id);
     this.o.holdAgentEvents();
-    let result: Awaited<ReturnType<Orchestrator['think']>>;
+    let answered: ThinkResult | Promise<ThinkResult>;
     try {
-      result = await orchestrator.think(
+      answered = orchestrator.thinkFast(
         trigger,
         context,
         this.caller,
@@ -207,9 +224,29 @@ export class Thinker {
               defaultForced: 'none',
             },
       );
-    } finally {
+    } catch (err) {
       this.o.releaseAgentEvents();
+      throw err;
     }
+    if (answered instanceof Promise) {
+      return answered.then(
+        (result) => {
+          this.o.releaseAgentEvents();
+          return this.decided(trigger, result, trace);
+        },
+        (err: unknown) => {
+          this.o.releaseAgentEvents();
+          throw err;
+        },
+      );
+    }
+    this.o.releaseAgentEvents();
+    return this.decided(trigger, answered, trace);
+  }
+
+  /** Journals what the agents said and submits what consensus accepted (async only then). */
+  private decided(trigger: Trigger, result: ThinkResult, trace: TickTrace | undefined): Promise<void> | undefined {
+    const { steps, counters, agentDecisions } = this.o;
     if (trace !== undefined) {
       let last = trace.startMs;
       for (const a of trace.agents) if (a.endMs > last) last = a.endMs;
@@ -240,8 +277,16 @@ export class Thinker {
     }
     const consolidation = result.consolidation;
     if (journaled) steps.record(EVENTS.consensus, { triggerId: trigger.id, ...consolidation });
-    if (consolidation.accepted.length === 0) return;
+    if (consolidation.accepted.length === 0) return undefined;
     counters.consensus++;
+    return this.submitAccepted(consolidation, trace);
+  }
+
+  private async submitAccepted(
+    consolidation: ThinkResult['consolidation'],
+    trace: TickTrace | undefined,
+  ): Promise<void> {
+    const { steps } = this.o;
     for (let i = 0; i < consolidation.accepted.length; i++) {
       const accepted = consolidation.accepted[i]!;
       const decisionId = accepted.decisionIds[0] as string;

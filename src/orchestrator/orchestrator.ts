@@ -126,6 +126,20 @@ export class Orchestrator {
     agents: readonly Agent[],
     options?: ThinkOptions,
   ): Promise<ThinkResult> {
+    return this.thinkFast(trigger, context, caller, agents, options);
+  }
+
+  /**
+   * `think` without a promise when every agent answered synchronously (in-process agents that
+   * return plain values): the result itself, else a promise of it. Same decisions, same ids.
+   */
+  thinkFast(
+    trigger: Trigger,
+    context: AgentContext,
+    caller: AgentCaller,
+    agents: readonly Agent[],
+    options?: ThinkOptions,
+  ): ThinkResult | Promise<ThinkResult> {
     const subscribers = this.indexFor(agents).subscribers(trigger);
     const decisionIds = new Array<string>(subscribers.length);
     for (let i = 0; i < subscribers.length; i++) decisionIds[i] = `d-${++this.decisionCount}`;
@@ -135,8 +149,17 @@ export class Orchestrator {
         : { deadlineMs: this.config.deadlineMs, ...options };
 
     const fanned = fanOutFast(subscribers, context, caller, fanOptions);
-    const results = Array.isArray(fanned) ? fanned : await fanned;
+    if (Array.isArray(fanned)) return this.collect(trigger, context, subscribers, decisionIds, fanned);
+    return fanned.then((results) => this.collect(trigger, context, subscribers, decisionIds, results));
+  }
 
+  private collect(
+    trigger: Trigger,
+    context: AgentContext,
+    subscribers: readonly Agent[],
+    decisionIds: string[],
+    results: AgentCallResult[],
+  ): ThinkResult {
     const records: RoledDecisionRecord[] = [];
     const proposals: RoledDecisionRecord[] = [];
     for (let i = 0; i < results.length; i++) {
@@ -158,7 +181,13 @@ export class Orchestrator {
       records.push(record);
       if (agent.role === 'proposer') proposals.push(record);
     }
-    const consolidation = consolidate(records, this.trust.lookup, this.config.consensus);
+    let proposed = false;
+    for (let i = 0; i < records.length && !proposed; i++)
+      proposed = (records[i] as RoledDecisionRecord).intents.length > 0;
+    // Nothing proposed (a quiet bar or tick): consolidating no intents gives the empty result.
+    const consolidation = proposed
+      ? consolidate(records, this.trust.lookup, this.config.consensus)
+      : { accepted: [], rejected: [], conflicts: [], vetoes: [], caps: [] };
     this.outcomes?.track(proposals);
     return { trigger, results, decisionIds, records, consolidation };
   }

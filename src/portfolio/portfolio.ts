@@ -123,6 +123,20 @@ export class Portfolio {
   private dayKey: number | undefined;
   private dayStartPnl = Decimal.ZERO;
   private lastMetrics: RiskMetrics | undefined;
+  /** Σ cash balances, until a balance changes (equity is asked on every bar and tick). */
+  private cashTotal: Decimal | undefined;
+  /** Realized + funding − fees, until a fill or a funding payment. */
+  private fixedPnl: Decimal | undefined;
+  /**
+   * Bumped by everything that can move equity or unrealized PnL (marks, prices, balances, fills):
+   * the risk engine and a backtest's equity curve ask both on every bar, so each is computed
+   * once per change.
+   */
+  private valuation = 0;
+  private equityAt = -1;
+  private equityValue = Decimal.ZERO;
+  private unrealizedAt = -1;
+  private unrealizedValue = Decimal.ZERO;
 
   constructor(options: PortfolioOptions = {}) {
     this.cashAssets = new Set(options.cashAssets ?? DEFAULT_CASH_ASSETS);
@@ -187,7 +201,9 @@ export class Portfolio {
     this.rememberTrade(key);
 
     const pos = this.positionFor(instrument);
+    this.fixedPnl = undefined;
     const { realized, notional } = applyTrade(pos, fill.side, fill.quantity, fill.price);
+    this.valuation++;
     if (pos.kind === 'spot') {
       this.addBalance(fill.venue, pos.base, fill.side === 'buy' ? fill.quantity : fill.quantity.neg());
       this.addBalance(fill.venue, pos.quote, notional.neg());
@@ -232,6 +248,8 @@ export class Portfolio {
     }
     this.rollDay(ts);
     pos.lastFundingTs = ts;
+    this.fixedPnl = undefined;
+    this.valuation++;
     const payment = pos.quantity.mul(pos.multiplier).mul(markDecimal(markPrice)).mul(markDecimal(rate)).neg();
     pos.funding = pos.funding.add(payment);
     this.addBalance(pos.venue, pos.quote, payment);
@@ -287,6 +305,7 @@ export class Portfolio {
     assertPrice(instrumentId, price);
     if (ts !== undefined) this.rollDay(ts);
     pos.mark = price;
+    this.valuation++;
     this.notePrice(pos, price, true);
   }
 
@@ -297,6 +316,7 @@ export class Portfolio {
   setAssetPrice(asset: string, price: number, venue?: VenueId): void {
     assertPrice(asset, price);
     this.assetPrices.set(venue === undefined ? asset : `${venue}|${asset}`, price);
+    this.valuation++;
   }
 
   // ── views (PortfolioView for agents, and the risk engine) ────────────
@@ -334,20 +354,28 @@ export class Portfolio {
 
   /** Mark-to-market equity in the equity currency, exact at the float marks. */
   equityExact(): Decimal {
-    let total = Decimal.ZERO;
+    if (this.equityAt === this.valuation) return this.equityValue;
+    // Sums of exact decimals do not depend on their order: cash first (cached), then the rest.
+    let total = this.cashTotal;
+    if (total === undefined) {
+      total = Decimal.ZERO;
+      for (const assets of this.balances.values()) {
+        for (const [asset, amount] of assets) if (this.cashAssets.has(asset)) total = total.add(amount);
+      }
+      this.cashTotal = total;
+    }
     for (const [venue, assets] of this.balances) {
       for (const [asset, amount] of assets) {
-        if (amount.isZero()) continue;
-        if (this.cashAssets.has(asset)) total = total.add(amount);
-        else {
-          const price = this.assetPrices.get(`${venue}|${asset}`) ?? this.assetPrices.get(asset);
-          if (price !== undefined) total = total.add(amount.mul(cachedMarkDecimal(price)));
-        }
+        if (amount.isZero() || this.cashAssets.has(asset)) continue;
+        const price = this.assetPrices.get(`${venue}|${asset}`) ?? this.assetPrices.get(asset);
+        if (price !== undefined) total = total.add(amount.mul(cachedMarkDecimal(price)));
       }
     }
     for (const pos of this.positions.values()) {
       if (pos.kind !== 'spot') total = total.add(this.unrealizedOf(pos));
     }
+    this.equityAt = this.valuation;
+    this.equityValue = total;
     return total;
   }
 
@@ -357,8 +385,11 @@ export class Portfolio {
 
   /** Unrealized PnL over all positions at their marks (last fill price when unmarked). */
   unrealizedExact(): Decimal {
+    if (this.unrealizedAt === this.valuation) return this.unrealizedValue;
     let total = Decimal.ZERO;
     for (const pos of this.positions.values()) total = total.add(this.unrealizedOf(pos));
+    this.unrealizedAt = this.valuation;
+    this.unrealizedValue = total;
     return total;
   }
 
@@ -385,7 +416,12 @@ export class Portfolio {
 
   /** Realized + unrealized + funding − fees. */
   totalPnlExact(): Decimal {
-    return this.realizedExact().add(this.unrealizedExact()).add(this.fundingExact()).sub(this.feesValue);
+    let fixed = this.fixedPnl;
+    if (fixed === undefined) {
+      fixed = this.realizedExact().add(this.fundingExact()).sub(this.feesValue);
+      this.fixedPnl = fixed;
+    }
+    return fixed.add(this.unrealizedExact());
   }
 
   /** Σ |quantity × multiplier × mark| in the equity currency. */
@@ -537,6 +573,8 @@ export class Portfolio {
     for (const t of s.seenTrades) p.rememberTrade(t);
     p.duplicates = s.duplicates;
     p.feesValue = Decimal.from(s.fees);
+    p.fixedPnl = undefined;
+    p.valuation++;
     p.peakEquity = s.peakEquity ?? Number.NEGATIVE_INFINITY;
     p.dayKey = s.dayKey ?? undefined;
     p.dayStartPnl = Decimal.from(s.dayStartPnl);
@@ -564,10 +602,13 @@ export class Portfolio {
       multiplier: instrument.kind === 'spot' ? Decimal.ONE : instrument.contractSize,
     });
     this.positions.set(instrument.id, pos);
+    this.valuation++;
     return pos;
   }
 
   private addBalance(venue: VenueId, asset: string, amount: Decimal): void {
+    this.cashTotal = undefined;
+    this.valuation++;
     let assets = this.balances.get(venue);
     if (assets === undefined) {
       assets = new Map();
@@ -581,6 +622,7 @@ export class Portfolio {
     if (!this.cashAssets.has(pos.quote) || this.cashAssets.has(pos.base)) return;
     // A fill price only stands in until a mark exists.
     if (!isMark && pos.mark !== undefined) return;
+    this.valuation++;
     this.assetPrices.set(this.venueAssetKey(pos), price);
     this.assetPrices.set(pos.base, price);
   }
@@ -596,6 +638,7 @@ export class Portfolio {
   }
 
   private unrealizedOf(pos: PositionState): Decimal {
+    if (pos.quantity.isZero()) return Decimal.ZERO;
     const mark = pos.mark ?? pos.lastPrice;
     return unrealizedAt(pos, cachedMarkDecimal(mark));
   }

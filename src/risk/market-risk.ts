@@ -5,7 +5,7 @@
  * time grid shared by every instrument (one sample per `sampleIntervalMs`, the simple return of
  * the last mark of the interval over the previous one), so samples of different instruments
  * line up and a covariance makes sense. The covariance and correlation matrices are rebuilt
- * once per sample (O(k²·N), off the hot path); a check costs O(k) for exposures, O(k²) for the
+ * at the first check after a sample closed (O(k²·N), at most once per sample, never per mark); a check costs O(k) for exposures, O(k²) for the
  * parametric VaR and correlation figures, and the historical VaR is O(1) unless the order moves
  * it near its limit (see `historicalVarAfter`).
  *
@@ -92,6 +92,12 @@ export class MarketRisk implements MarketRiskReader {
   private cachedW = new Float64Array(0);
   private cachedVar = Number.NaN;
   private cachedAtSample = -1;
+  /**
+   * The matrices and max |return| lag the samples until a check reads them: a sample closes on
+   * every grid interval (every bar of a backtest) while orders are rare, so they are rebuilt
+   * lazily, from the same samples, to the same values.
+   */
+  private matricesStale = true;
 
   constructor(
     readonly windowSamples: number,
@@ -124,7 +130,7 @@ export class MarketRisk implements MarketRiskReader {
     this.cov = new Float64Array(k * k);
     this.corr = new Float64Array(k * k);
     this.cachedAtSample = -1;
-    this.rebuildMatrices();
+    this.matricesStale = true;
   }
 
   instruments(): readonly TrackedInstrumentSpec[] {
@@ -227,6 +233,7 @@ export class MarketRisk implements MarketRiskReader {
   historicalVarAfter(limit?: number): number {
     const n = this.samples();
     if (n === 0) return 0;
+    if (this.matricesStale) this.rebuildMatrices();
     const w = this.wAfter;
     if (this.cachedAtSample === this.sampleCount && limit !== undefined) {
       let bound = this.cachedVar;
@@ -282,10 +289,12 @@ export class MarketRisk implements MarketRiskReader {
   }
 
   parametricVarAfter(): number {
+    if (this.matricesStale) this.rebuildMatrices();
     return Z_95 * Math.sqrt(Math.max(0, quadratic(this.cov, this.wAfter)));
   }
 
   correlatedExposureAfter(): number {
+    if (this.matricesStale) this.rebuildMatrices();
     return Math.sqrt(Math.max(0, quadratic(this.corr, this.wAfter)));
   }
 
@@ -298,11 +307,12 @@ export class MarketRisk implements MarketRiskReader {
       if (!Number.isNaN(t.mark)) t.sampleMark = t.mark;
     }
     this.sampleCount++;
-    this.rebuildMatrices();
+    this.matricesStale = true;
   }
 
   /** Sample covariance (n − 1) and correlation of the window, and each instrument's largest |return|. */
   private rebuildMatrices(): void {
+    this.matricesStale = false;
     const k = this.list.length;
     const n = this.samples();
     const means = new Float64Array(k);

@@ -173,3 +173,39 @@ describe('readRecording', () => {
     });
   }, 120_000);
 });
+
+describe('plainUtcTime (the CSV reader fast path)', () => {
+  it('agrees with parseTime on every string it accepts, and declines the rest', async () => {
+    const fc = await import('fast-check');
+    const { plainUtcTime } = await import('../../src/data/readers/candles.ts');
+    const padded = (min: number, max: number, width: number) =>
+      fc.integer({ min, max }).map((v) => String(v).padStart(width, '0'));
+    const shaped = fc
+      .tuple(
+        fc.oneof(padded(1899, 2101, 4), padded(0, 9999, 4)),
+        padded(0, 13, 2),
+        padded(0, 32, 2),
+        fc.constantFrom(' ', 'T', 'x'),
+        padded(0, 24, 2),
+        padded(0, 60, 2),
+        padded(0, 60, 2),
+        fc.constantFrom('', '.', '.000000', '.5', '.123456789', 'Z', '+01:00', ' '),
+      )
+      .map(([y, mo, d, sep, h, mi, s, tail]) => `${y}-${mo}-${d}${sep}${h}:${mi}:${s}${tail}`);
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(shaped, fc.string()), (text) => {
+        const fast = plainUtcTime(text);
+        if (Number.isNaN(fast)) return;
+        accepted++;
+        expect(fast).toBe(parseTime(text));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+    expect(plainUtcTime('2021-12-31 23:01:00.000000')).toBe(Date.UTC(2021, 11, 31, 23, 1, 0));
+    expect(plainUtcTime('2023-02-29 00:00:00')).toBeNaN();
+    expect(plainUtcTime('0000-02-29 00:00:00')).toBeNaN();
+    expect(plainUtcTime('2021-12-31 23:01:00Z')).toBeNaN();
+  });
+});

@@ -37,9 +37,50 @@ interface Row {
   readonly volume: number;
 }
 
+/**
+ * A file's rows column by column (plain number arrays, which hold unboxed doubles): no object per
+ * row between the text and its bar. A row that could not be read keeps NaNs and its error.
+ */
+interface Columns {
+  readonly line: number[];
+  readonly ts: number[];
+  readonly open: number[];
+  readonly high: number[];
+  readonly low: number[];
+  readonly close: number[];
+  readonly volume: number[];
+  /** Errors by row index, in row order. */
+  readonly errors: Map<number, ConcordError>;
+}
+
+function emptyColumns(): Columns {
+  return { line: [], ts: [], open: [], high: [], low: [], close: [], volume: [], errors: new Map() };
+}
+
+function pushRow(c: Columns, row: Row | ConcordError, line: number): void {
+  if (row instanceof ConcordError) {
+    c.errors.set(c.ts.length, row);
+    c.line.push(line);
+    c.ts.push(Number.NaN);
+    c.open.push(Number.NaN);
+    c.high.push(Number.NaN);
+    c.low.push(Number.NaN);
+    c.close.push(Number.NaN);
+    c.volume.push(Number.NaN);
+    return;
+  }
+  c.line.push(row.line);
+  c.ts.push(row.ts);
+  c.open.push(row.open);
+  c.high.push(row.high);
+  c.low.push(row.low);
+  c.close.push(row.close);
+  c.volume.push(row.volume);
+}
+
 export function readCandles(path: string, options: CandleReadOptions = {}): Generator<Bar, void, undefined> {
   const text = readTextFile(path);
-  const rows = /\.csv(\.gz)?$/i.test(path) ? csvRows(path, text) : jsonRows(path, text);
+  const rows = /\.csv(\.gz)?$/i.test(path) ? csvRows(path, text) : jsonColumns(path, text);
   return barsFrom(path, rows, options);
 }
 
@@ -61,32 +102,26 @@ export function defaultInstrumentId(path: string): InstrumentId {
   return `recording:${stem}`;
 }
 
-function* barsFrom(
-  path: string,
-  rows: readonly (Row | ConcordError)[],
-  options: CandleReadOptions,
-): Generator<Bar, void, undefined> {
+function* barsFrom(path: string, rows: Columns, options: CandleReadOptions): Generator<Bar, void, undefined> {
   const instrumentId = options.instrumentId ?? defaultInstrumentId(path);
   const intervalMs = options.intervalMs ?? intervalOrFirstError(path, rows, options.lenient === true);
   const skipped = options.skipped ?? new SkipLog();
+  const { line, ts, open, high, low, close, volume, errors } = rows;
   let previous = Number.NEGATIVE_INFINITY;
-  for (const row of rows) {
+  for (let i = 0; i < ts.length; i++) {
     try {
-      if (row instanceof ConcordError) throw row;
-      checkBar(path, row);
-      if (row.ts <= previous) throw outOfOrderError(path, row.line, previous, row.ts, 'bar open time');
-      previous = row.ts;
-      yield {
-        type: 'bar',
-        ts: row.ts,
-        instrumentId,
-        intervalMs,
-        open: row.open,
-        high: row.high,
-        low: row.low,
-        close: row.close,
-        volume: row.volume,
-      };
+      const error = errors.size === 0 ? undefined : errors.get(i);
+      if (error !== undefined) throw error;
+      const t = ts[i] as number;
+      const o = open[i] as number;
+      const h = high[i] as number;
+      const l = low[i] as number;
+      const c = close[i] as number;
+      const v = volume[i] as number;
+      checkBar(path, line[i] as number, t, o, h, l, c, v);
+      if (t <= previous) throw outOfOrderError(path, line[i] as number, previous, t, 'bar open time');
+      previous = t;
+      yield { type: 'bar', ts: t, instrumentId, intervalMs, open: o, high: h, low: l, close: c, volume: v };
     } catch (err) {
       if (options.lenient !== true || !(err instanceof ConcordError)) throw err;
       skipped.add(err);
@@ -94,42 +129,53 @@ function* barsFrom(
   }
 }
 
-function checkBar(file: string, r: Row): void {
-  const { open, high, low, close, volume } = r;
+function checkBar(
+  file: string,
+  line: number,
+  ts: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): void {
   if (!(open > 0 && high > 0 && low > 0 && close > 0) || !Number.isFinite(open + high + low + close)) {
     throw dataParseError(
       file,
-      r.line,
+      line,
       `prices must be positive finite numbers (o=${open} h=${high} l=${low} c=${close})`,
     );
   }
   if (!(volume >= 0 && volume < Number.POSITIVE_INFINITY))
-    throw dataParseError(file, r.line, `volume must be ≥ 0, got ${volume}`);
+    throw dataParseError(file, line, `volume must be ≥ 0, got ${volume}`);
   if (!(high >= open && high >= close))
-    throw dataParseError(file, r.line, `high ${high} is below open ${open} or close ${close}`);
+    throw dataParseError(file, line, `high ${high} is below open ${open} or close ${close}`);
   if (!(low <= open && low <= close))
-    throw dataParseError(file, r.line, `low ${low} is above open ${open} or close ${close}`);
-  if (!isRecordedTime(r.ts))
-    throw dataParseError(file, r.line, `timestamp is not a valid time from 1970 to 9999 (got ${r.ts})`);
+    throw dataParseError(file, line, `low ${low} is above open ${open} or close ${close}`);
+  if (!isRecordedTime(ts))
+    throw dataParseError(file, line, `timestamp is not a valid time from 1970 to 9999 (got ${ts})`);
 }
 
 /** A broken row explains a failed inference better than "too few bars" does. */
-function intervalOrFirstError(path: string, rows: readonly (Row | ConcordError)[], lenient: boolean): number {
+function intervalOrFirstError(path: string, rows: Columns, lenient: boolean): number {
   try {
     return inferInterval(path, rows);
   } catch (err) {
-    const broken = rows.find((r): r is ConcordError => r instanceof ConcordError);
+    const broken = rows.errors.values().next().value;
     throw !lenient && broken !== undefined ? broken : err;
   }
 }
 
-function inferInterval(path: string, rows: readonly (Row | ConcordError)[]): number {
+function inferInterval(path: string, rows: Columns): number {
   let smallest = Number.POSITIVE_INFINITY;
   let prev: number | undefined;
-  for (const row of rows) {
-    if (row instanceof ConcordError || !Number.isFinite(row.ts)) continue;
-    if (prev !== undefined && row.ts > prev && row.ts - prev < smallest) smallest = row.ts - prev;
-    prev = row.ts;
+  const ts = rows.ts;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i] as number;
+    // Rows that could not be read hold NaN.
+    if (!Number.isFinite(t)) continue;
+    if (prev !== undefined && t > prev && t - prev < smallest) smallest = t - prev;
+    prev = t;
   }
   const token = /(?:^|[-_])(\d+[smhdw])(?=[-_.]|$)/i.exec(fileStem(path))?.[1];
   const named = token === undefined ? undefined : parseInterval(token.toLowerCase());
@@ -165,6 +211,12 @@ function lineAt(text: string, position: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i >= 0 && i < position; i = text.indexOf('\n', i + 1)) line++;
   return line;
+}
+
+function jsonColumns(path: string, text: string): Columns {
+  const columns = emptyColumns();
+  for (const row of jsonRows(path, text)) pushRow(columns, row, row instanceof ConcordError ? 0 : row.line);
+  return columns;
 }
 
 function jsonRows(path: string, text: string): (Row | ConcordError)[] {
@@ -208,7 +260,7 @@ function jsonRow(path: string, item: unknown, record: number): Row | ConcordErro
   return dataParseError(path, record, 'expected an array or an object per candle');
 }
 
-function csvRows(path: string, text: string): (Row | ConcordError)[] {
+function csvRows(path: string, text: string): Columns {
   const lines = splitLines(text);
   const header = lines.next();
   if (header.done === true) throw dataParseError(path, 1, 'empty CSV file');
@@ -227,28 +279,27 @@ function csvRows(path: string, text: string): (Row | ConcordError)[] {
       `CSV header must name timestamp, open, high, low, close (got "${header.value}")`,
     );
   }
-  const rows: (Row | ConcordError)[] = [];
+  const rows = emptyColumns();
   let line = 1;
   for (const text of lines) {
     line++;
     if (text.length === 0) continue;
     const f = text.split(',');
     if (f.length < names.length) {
-      rows.push(
+      pushRow(
+        rows,
         dataParseError(path, line, `expected ${names.length} fields, got ${f.length} (truncated line?)`),
+        line,
       );
       continue;
     }
-    const time = f[iTime] as string;
-    rows.push({
-      line,
-      ts: /^\d+(\.\d+)?$/.test(time) ? epochMs(+time) : parseTime(time),
-      open: num(f[iOpen]),
-      high: num(f[iHigh]),
-      low: num(f[iLow]),
-      close: num(f[iClose]),
-      volume: iVolume < 0 ? 0 : num(f[iVolume]),
-    });
+    rows.line.push(line);
+    rows.ts.push(csvTime(f[iTime] as string));
+    rows.open.push(num(f[iOpen]));
+    rows.high.push(num(f[iHigh]));
+    rows.low.push(num(f[iLow]));
+    rows.close.push(num(f[iClose]));
+    rows.volume.push(iVolume < 0 ? 0 : num(f[iVolume]));
   }
   return rows;
 }
@@ -284,6 +335,69 @@ export function parseTime(text: string): number {
     ms -= digits[0] === '-' ? -offset : offset;
   }
   return ms;
+}
+
+/** A CSV time cell: epoch s/ms, or a calendar time (the common exact shape parsed without a regex). */
+function csvTime(time: string): number {
+  const c0 = time.charCodeAt(0);
+  if (time.length >= 19 && time.charCodeAt(4) === 45 && c0 >= 48 && c0 <= 57) {
+    const fast = plainUtcTime(time);
+    if (!Number.isNaN(fast)) return fast;
+    return parseTime(time);
+  }
+  return /^\d+(\.\d+)?$/.test(time) ? epochMs(+time) : parseTime(time);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two ASCII digits at `at` as a number, or −1. */
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DD[ T]HH:MM:SS[.digits]` (UTC) → epoch ms, exactly as `parseTime` reads it; NaN for
+ * any other shape (zones, short forms, stray spaces), which `parseTime` then decides.
+ */
+export function plainUtcTime(t: string): number {
+  const n = t.length;
+  const sep = t.charCodeAt(10);
+  if (
+    n < 19 ||
+    t.charCodeAt(4) !== 45 ||
+    t.charCodeAt(7) !== 45 ||
+    (sep !== 32 && sep !== 84) ||
+    t.charCodeAt(13) !== 58 ||
+    t.charCodeAt(16) !== 58
+  )
+    return Number.NaN;
+  const hi = twoDigits(t, 0);
+  const lo = twoDigits(t, 2);
+  const month = twoDigits(t, 5);
+  const day = twoDigits(t, 8);
+  const hour = twoDigits(t, 11);
+  const minute = twoDigits(t, 14);
+  const second = twoDigits(t, 17);
+  if ((hi | lo | month | day | hour | minute | second) < 0) return Number.NaN;
+  let fractionZero = true;
+  if (n > 19) {
+    if (t.charCodeAt(19) !== 46 || n === 20) return Number.NaN;
+    for (let i = 20; i < n; i++) {
+      const d = t.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      if (d !== 0) fractionZero = false;
+    }
+  }
+  const year = hi * 100 + lo;
+  // Date.UTC reads years 0–99 as 1900–1999: leave those (and their leap days) to parseTime.
+  if (year < 1000) return Number.NaN;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return Number.NaN;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return fractionZero ? ms : ms + Number(`0.${t.slice(20)}`) * 1000;
 }
 
 /** Epoch seconds or milliseconds → ms (values below 1e11 are seconds: before 1973 in ms). */
