@@ -168,7 +168,14 @@ export function tickToOrderConfig() {
   });
 }
 
-export async function measureTickToOrder(options: TickToOrderOptions): Promise<TickToOrderSample> {
+export async function measureTickToOrder(
+  options: TickToOrderOptions & {
+    /** Called once the desk has started (e.g. to serve the API over it); returns how to stop what it started. */
+    readonly beside?: (desk: Desk, journal: SqliteJournal, dir: string) => Promise<() => Promise<void>>;
+    /** Let the event loop run (timers, sockets) every this many market events; default never. */
+    readonly yieldEvery?: number;
+  },
+): Promise<TickToOrderSample> {
   const config = tickToOrderConfig();
   const startTs = startTimeMs(config);
   const clock = new SimulatedClock(startTs);
@@ -204,6 +211,8 @@ export async function measureTickToOrder(options: TickToOrderOptions): Promise<T
       version: 1,
     });
     await desk.start();
+    const stopBeside = await options.beside?.(desk, journal, dir);
+    const yieldEvery = options.yieldEvery ?? 0;
     const wanted = options.orders + options.warmupOrders;
     const latencies = new Float64Array(wanted);
     const quietCapacity = 1 << 20;
@@ -224,8 +233,12 @@ export async function measureTickToOrder(options: TickToOrderOptions): Promise<T
         events++;
         if (firstSubmitNs !== 0n && measured < wanted)
           latencies[measured++] = Number(firstSubmitNs - stepStart);
+        if (yieldEvery > 0 && events % yieldEvery === 0) {
+          await new Promise<void>((r) => setImmediate(r));
+        }
       }
     }
+    await stopBeside?.();
     desk.flush();
     await desk.stop();
     const c = desk.counters;

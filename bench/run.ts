@@ -13,13 +13,14 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monotonicNs } from '../src/core/index.ts';
 import { benchAmm } from './amm.ts';
+import { benchApi } from './api.ts';
 import { elapsedSeconds, type Figure } from './lib.ts';
 import { formatTable, runMicroBenchmarks } from './micro.ts';
 import { benchCandleBacktest, benchReplayThroughput, benchTickToOrder } from './pipeline.ts';
 import { benchStartup } from './startup.ts';
 import { benchSweep } from './sweep.ts';
 
-export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles', 'amm', 'sweep'] as const;
+export const SUITES = ['startup', 'micro', 'replay', 'tick', 'candles', 'amm', 'api', 'sweep'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -107,6 +108,8 @@ export async function runBench(args: BenchArgs): Promise<BenchReport> {
   await timed('amm', () =>
     benchAmm({ rounds: args.rounds, updatesPerRound: args.quick ? 2000 : 5000 }, progress),
   );
+  // The operator API: /api/metrics vs a bare route, tick-to-order with 50 polling clients (bench/api.ts).
+  await timed('api', () => benchApi({ rounds: args.rounds, quick: args.quick }, progress));
   await timed('sweep', () =>
     benchSweep(
       {

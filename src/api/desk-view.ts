@@ -85,6 +85,10 @@ export function liveDeskView(desk: Desk, options: LiveDeskViewOptions = {}): Des
     agentTimings: () => desk.timings.snapshot(),
     busQueueDepth: () => desk.bus.queueDepth(),
     intents: () => desk.observed.intents,
+    version: () => {
+      const c = desk.counters;
+      return `${c.marketEvents}|${c.decisions}|${c.orders}|${c.fills}|${c.denied}|${c.halts}|${desk.tradingState()}|${desk.isHalted()}`;
+    },
   };
 }
 

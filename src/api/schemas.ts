@@ -231,6 +231,8 @@ export const metricsSummarySchema = z.object({
   uptimeSeconds: z.number(),
 });
 
+export type MetricsSummary = z.infer<typeof metricsSummarySchema>;
+
 export const statusOk = z.object({ status: z.literal('ok') });
 
 export const traceSchema = z.record(z.string(), z.unknown());

@@ -71,6 +71,11 @@ export interface DeskView {
   denials(): Readonly<Record<string, number>>;
   /** Each agent's decision times since the desk started (the kernel's `AgentTimings`), when measured. */
   agentTimings?(): readonly AgentTiming[];
+  /**
+   * Changes whenever the desk's figures may have (a step, a command, an order, a fill): answers
+   * built from the desk can be reused while it stays the same. Absent: nothing is reused.
+   */
+  version?(): string;
   /** Accepted intents handed to the order manager since the desk was built (not journaled). */
   intents?(): number;
   /** Messages queued on the desk's bus (published from inside a handler, not yet delivered). */

@@ -245,7 +245,11 @@ export class Thinker {
   }
 
   /** Journals what the agents said and submits what consensus accepted (async only then). */
-  private decided(trigger: Trigger, result: ThinkResult, trace: TickTrace | undefined): Promise<void> | undefined {
+  private decided(
+    trigger: Trigger,
+    result: ThinkResult,
+    trace: TickTrace | undefined,
+  ): Promise<void> | undefined {
     const { steps, counters, agentDecisions } = this.o;
     if (trace !== undefined) {
       let last = trace.startMs;
