@@ -217,9 +217,10 @@ export async function recordExchange(
     };
     const writer = await ConcordRecordingWriter.open(out, header, { force: options.force });
     const wallStart = monotonicMs();
-    let elapsed = 0;
     try {
-      while (!options.signal?.aborted && (elapsed = monotonicMs() - wallStart) < options.durationMs) {
+      for (;;) {
+        const elapsed = monotonicMs() - wallStart;
+        if (options.signal?.aborted || elapsed >= options.durationMs) break;
         const pulled = source.next();
         const batch = pulled instanceof Promise ? await pulled : pulled;
         if (batch === undefined) break;

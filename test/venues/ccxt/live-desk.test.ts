@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentDefinition } from '../../../src/agents/contract.ts';
 import { EVENTS } from '../../../src/bus/index.ts';
-import { LiveClock } from '../../../src/core/index.ts';
+import { Decimal, LiveClock } from '../../../src/core/index.ts';
 import { JournalReader } from '../../../src/journal/index.ts';
 import type { CommandResult, CommandSource, IssuedCommand } from '../../../src/kernel/commands.ts';
 import { parseDeskConfig } from '../../../src/kernel/index.ts';
@@ -112,8 +112,9 @@ describe('live desk on the loopback Binance server', () => {
       venue: 'binance',
       side: 'buy',
       type: 'limit',
-      price: (await import('../../../src/core/index.ts')).Decimal.from('50000'),
-      quantity: (await import('../../../src/core/index.ts')).Decimal.from('0.01'),
+      timeInForce: 'GTC',
+      price: Decimal.from('50000'),
+      quantity: Decimal.from('0.01'),
       decisionId: 'x',
       leg: 0,
       ts: 0,
@@ -159,8 +160,9 @@ describe('live desk on the loopback Binance server', () => {
       venue: 'binance',
       side: 'buy',
       type: 'limit',
-      price: (await import('../../../src/core/index.ts')).Decimal.from('50001'),
-      quantity: (await import('../../../src/core/index.ts')).Decimal.from('0.01'),
+      timeInForce: 'GTC',
+      price: Decimal.from('50001'),
+      quantity: Decimal.from('0.01'),
       decisionId: 'y',
       leg: 0,
       ts: 0,
@@ -192,7 +194,7 @@ describe('live desk on the loopback Binance server', () => {
     })();
     const unknown = records.filter((r) => r.type === EVENTS.liveUnknownOrders.name);
     expect(unknown).toHaveLength(1);
-    expect((unknown[0]?.payload as { cancelled: string[] }).cancelled).toEqual(['left-over-1']);
+    expect((unknown[0]?.payload as { cancelled?: string[] } | undefined)?.cancelled).toEqual(['left-over-1']);
     const verified = records.filter((r) => r.type === EVENTS.haltVerified.name);
     expect(verified).toHaveLength(1);
     const v = verified[0]?.payload as {
