@@ -416,7 +416,7 @@ export async function verifyHalt(
     } catch (err) {
       cancelFailures.push({ clientOrderId: '', code: toConcordError(err).code });
     }
-    await clock.sleep(Math.min(100 * 2 ** attempts, 2000));
+    await clock.sleep(Math.min(100 * 2 ** attempts, 1000));
   }
   const record: HaltVerification = {
     venue: venue.id,
