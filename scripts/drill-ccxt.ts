@@ -44,6 +44,8 @@ export interface CcxtDrillResult {
   readonly duplicateOrders: number;
   readonly lostFills: number;
   readonly phantomFills: number;
+  /** Exchange trades journaled as a fill more than once. */
+  readonly doubleBookedFills: number;
   readonly positionMismatches: number;
   readonly journalVerified: boolean;
   readonly haltVerified: boolean;
@@ -105,6 +107,9 @@ function nodeWithTsx(args: readonly string[]): ChildProcess {
   });
 }
 
+/** A desk process is trading (faults are injected only then, so none waits for the next start). */
+let trading = false;
+
 async function runDesk(
   port: number,
   dir: string,
@@ -130,11 +135,13 @@ async function runDesk(
     }
     if (m?.t === 'ready') {
       ready = true;
+      trading = true;
       if (mode.kind === 'kill') wall.setTimeout(() => child.kill('SIGKILL'), mode.afterMs);
     } else if (m?.t === 'summary') summary = m.summary;
   });
   const guard = wall.setTimeout(() => child.kill('SIGKILL'), mode.kind === 'kill' ? 30_000 : 120_000);
   const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  trading = false;
   wall.clearTimer(guard);
   return { ready, ...(summary === undefined ? {} : { summary }), code, stderr };
 }
@@ -148,6 +155,7 @@ export async function runCcxtDrill(options: CcxtDrillOptions): Promise<CcxtDrill
   const stopMarket = moveMarket(server);
   const faults: Record<string, number> = { hungSubmits: 0, bursts429: 0, streamCuts: 0 };
   const faultTimer = wall.setInterval(() => {
+    if (!trading) return;
     const r = random.next();
     if (r < 0.3) {
       server.hangOrderResponses(1);
@@ -170,12 +178,26 @@ export async function runCcxtDrill(options: CcxtDrillOptions): Promise<CcxtDrill
       );
       const r = await runDesk(server.port, dir, { kind: 'kill', afterMs });
       if (r.ready) killedWhileTrading++;
-      log(`kill ${i + 1}/${options.kills}: after ${afterMs} ms of trading (ready=${r.ready}, code ${r.code})`);
+      else if (r.code !== null)
+        log(
+          `  the desk failed before trading: ${r.stderr.split('\n').find((l) => l.includes('CONCORD_ERR')) ?? r.stderr.slice(-300)}`,
+        );
+      log(
+        `kill ${i + 1}/${options.kills}: after ${afterMs} ms of trading (ready=${r.ready}, code ${r.code})`,
+      );
     }
     wall.clearTimer(faultTimer);
     server.resumeUserStreams();
-    const final = await runDesk(server.port, dir, { kind: 'final', tradeMs: options.finalRunMs ?? 3000 });
-    if (final.summary === undefined) throw new Error(`the final run gave no summary: ${final.stderr.slice(-2000)}`);
+    // A start that meets a 429 the fault loop left behind fails fast (as it should); start again,
+    // as a process supervisor would.
+    let final = await runDesk(server.port, dir, { kind: 'final', tradeMs: options.finalRunMs ?? 3000 });
+    for (let retry = 0; final.summary === undefined && retry < 3; retry++) {
+      log(`final run did not complete (code ${final.code}); starting it again`);
+      await wall.sleep(1500);
+      final = await runDesk(server.port, dir, { kind: 'final', tradeMs: options.finalRunMs ?? 3000 });
+    }
+    if (final.summary === undefined)
+      throw new Error(`the final run gave no summary: ${final.stderr.slice(-2000)}`);
     stopMarket();
     return audit(server, dir, final.summary, {
       kills: options.kills,
@@ -220,17 +242,22 @@ function audit(
   }
   const lostFills = [...exchangeTrades].filter((id) => !journaled.has(id)).length;
   const phantomFills = [...journaled.keys()].filter((id) => !exchangeTrades.has(id)).length;
+  const doubleBookedFills = [...journaled.values()].filter((n) => n > 1).length;
   // Positions: the desk's final BTC position against the exchange's net BTC traded (commission 0).
   let net = Decimal.ZERO;
-  for (const t of server.trades) if (t.symbol === 'BTCUSDT') net = t.isBuyer ? net.add(t.qty) : net.sub(t.qty);
+  for (const t of server.trades)
+    if (t.symbol === 'BTCUSDT') net = t.isBuyer ? net.add(t.qty) : net.sub(t.qty);
   const desk = summary.positions.find((p) => p.instrumentId === 'binance:BTC/USDT')?.quantity ?? '0';
   const positionMismatches = Decimal.from(desk).eq(net) ? 0 : 1;
   const journalVerified = verifyJournal(dir).ok;
-  const openAtExchange = server.orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED').length;
+  const openAtExchange = server.orders.filter(
+    (o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED',
+  ).length;
   const ok =
     duplicateOrders === 0 &&
     lostFills === 0 &&
     phantomFills === 0 &&
+    doubleBookedFills === 0 &&
     positionMismatches === 0 &&
     journalVerified &&
     haltVerified &&
@@ -241,6 +268,7 @@ function audit(
     duplicateOrders,
     lostFills,
     phantomFills,
+    doubleBookedFills,
     positionMismatches,
     journalVerified,
     haltVerified,
@@ -272,29 +300,44 @@ async function deskChild(args: readonly string[]): Promise<void> {
     agents: [{ id: 'flipper', type: 'drill-flipper', config: {} }],
     exchanges: { binance: { symbols: ['BTC/USDT'], urls: urlsFor(port), timeoutMs: 1500 } },
   });
-  const summary = await runExchangeDesk({
-    config,
-    exchange: 'binance',
-    live: true,
-    credentials: { apiKey: API_KEY, secret: SECRET },
-    durationMs,
-    commands,
-    agentDefinitions: [flipper as AgentDefinition<unknown>],
-    pollIntervalMs: 200,
-    onReady: () => {
-      process.stdout.write(`${JSON.stringify({ t: 'ready' })}\n`);
-      if (halt)
-        wall.setTimeout(
-          () =>
-            queue.push({
-              command: { kind: 'halt', reason: 'drill: end', flatten: false },
-              origin: { channel: 'drill' },
-              settle: (r: CommandResult) => process.stdout.write(`${JSON.stringify({ t: 'halted', r })}\n`),
-            }),
-          Math.max(0, durationMs - 1500),
-        );
-    },
-  });
+  // Like a process supervisor: a start refused by a rate limit (a 429 the faults left) is tried again.
+  const start = async (): Promise<ExchangeDeskSummary> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startDesk();
+      } catch (err) {
+        const e = err as { code?: string; details?: { kind?: string } };
+        if (attempt >= 5 || e.code !== 'CONCORD_ERR_VENUE_UNREACHABLE' || e.details?.kind !== 'rate-limit')
+          throw err;
+        await wall.sleep(1100);
+      }
+    }
+  };
+  const startDesk = () =>
+    runExchangeDesk({
+      config,
+      exchange: 'binance',
+      live: true,
+      credentials: { apiKey: API_KEY, secret: SECRET },
+      durationMs,
+      commands,
+      agentDefinitions: [flipper as AgentDefinition<unknown>],
+      pollIntervalMs: 200,
+      onReady: () => {
+        process.stdout.write(`${JSON.stringify({ t: 'ready' })}\n`);
+        if (halt)
+          wall.setTimeout(
+            () =>
+              queue.push({
+                command: { kind: 'halt', reason: 'drill: end', flatten: false },
+                origin: { channel: 'drill' },
+                settle: (r: CommandResult) => process.stdout.write(`${JSON.stringify({ t: 'halted', r })}\n`),
+              }),
+            Math.max(0, durationMs - 1500),
+          );
+      },
+    });
+  const summary = await start();
   process.stdout.write(`${JSON.stringify({ t: 'summary', summary })}\n`);
 }
 
