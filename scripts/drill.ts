@@ -8,6 +8,7 @@
  * and the drill passes when they are N, 0, 0, 0, true.
  *
  * `--child desk …` is the paper desk process the drill starts (same file, other role).
+ * `--venue ccxt` runs the drill against the ccxt venue instead (scripts/drill-ccxt.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -410,6 +411,11 @@ async function deskChild(args: readonly string[]): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  // The same drill against the ccxt venue on the loopback Binance server (scripts/drill-ccxt.ts).
+  if (argValue(args, '--venue') === 'ccxt') {
+    await (await import('./drill-ccxt.ts')).ccxtDrillMain(args);
+    return;
+  }
   if (argValue(args, '--child') === 'desk') {
     await deskChild(args);
     process.exit(0);

@@ -588,6 +588,19 @@ const SPEC = {
     kind: 'output',
     doc: 'One reconciliation run of one venue: what was checked, found and fixed.',
   },
+  // ── live desks on exchanges (src/modes/exchange.ts) ──
+  liveUnknownOrders: {
+    name: 'live.unknown-orders',
+    version: 1,
+    kind: 'output',
+    doc: 'At a live desk’s start: open orders at the exchange its journal does not know, and what the policy did (cancel or halt).',
+  },
+  haltVerified: {
+    name: 'halt.verified',
+    version: 1,
+    kind: 'output',
+    doc: 'After an operator halt of a live desk: what was cancelled at the exchange, what it reported open, the dead-man switch.',
+  },
   // ── shadow sessions ──
   shadowStart: {
     name: 'shadow.start',

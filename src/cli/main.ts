@@ -81,6 +81,32 @@ const RUN_FLAGS: FlagSpecs = {
       'export OpenTelemetry tick spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)',
     placeholder: 'url',
   },
+  mode: {
+    type: 'string',
+    description: 'sandbox (default), paper (live exchange data, simulated fills) or live (real orders)',
+    placeholder: 'mode',
+  },
+  venue: {
+    type: 'string',
+    description: 'ccxt exchange id for paper and live mode, e.g. binance (concord venues lists them)',
+    placeholder: 'id',
+  },
+  symbols: {
+    type: 'list',
+    description: 'ccxt symbols to trade on --venue, comma separated: BTC/USDT,ETH/USDT',
+    placeholder: 'list',
+  },
+  'venue-urls': {
+    type: 'string',
+    description:
+      "ccxt API URLs of --venue as JSON or a JSON file (testnet, proxy); merged into ccxt's urls.api",
+    placeholder: 'json|file',
+  },
+  'keys-file': {
+    type: 'string',
+    description: 'live mode: JSON key file (mode 0600) instead of CONCORD_<VENUE>_API_KEY / _SECRET',
+    placeholder: 'file',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 const REPLAY_FLAGS: FlagSpecs = {
@@ -196,7 +222,7 @@ function reportError(err: unknown, out: Out, json: boolean): number {
   const e = toConcordError(err);
   const usage =
     isConcordError(e) &&
-    /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED|AGENT_NO_DATA|SWEEP_(SPEC|PARAM_UNKNOWN|TOO_MANY|NO_VALID|WALK_FORWARD)/.test(
+    /CONFIG|LIVE_NOT_ENABLED|MODE_UNSUPPORTED|AGENT_NO_DATA|SECRETS|SWEEP_(SPEC|PARAM_UNKNOWN|TOO_MANY|NO_VALID|WALK_FORWARD)/.test(
       e.code,
     );
   if (json) out.line(JSON.stringify({ ok: false, error: e.toJSON() }));
@@ -233,6 +259,19 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
   if (typeof flags.journal === 'string')
     config = { ...config, journal: { ...config.journal, dir: flags.journal } };
   const json = flags.json === true;
+  if (typeof flags.mode === 'string' && !['sandbox', 'paper', 'live'].includes(flags.mode))
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      `flag --mode: expected sandbox, paper or live, received ${JSON.stringify(flags.mode)}`,
+      { details: { path: '--mode', expected: 'sandbox, paper or live', received: flags.mode } },
+    );
+  const onExchange =
+    typeof flags.venue === 'string' ||
+    flags.mode === 'paper' ||
+    flags.mode === 'live' ||
+    config.mode === 'paper' ||
+    config.mode === 'live';
+  if (onExchange && flags.mode !== 'sandbox') return exchangeRun(flags, config, out, json);
   const speed = typeof flags.speed === 'number' ? flags.speed : 10;
   const durationMs = typeof flags.duration === 'number' ? flags.duration : Number.POSITIVE_INFINITY;
   const apiPort = typeof flags['api-port'] === 'number' ? flags['api-port'] : 7070;
@@ -319,6 +358,83 @@ async function runCommand(argv: readonly string[], out: Out): Promise<number> {
     await api?.close();
     await obs.close();
     if (timer !== undefined) ui.clearTimer(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `concord run --mode paper|live --venue <id> --symbols ...`: a desk on a real exchange. */
+async function exchangeRun(
+  flags: Record<string, unknown>,
+  given: DeskConfig,
+  out: Out,
+  json: boolean,
+): Promise<number> {
+  const { exchangeConfig, parseVenueUrls, symbolsOf } = await import('./exchange.ts');
+  const venues = Object.keys(given.exchanges);
+  const venue = typeof flags.venue === 'string' ? flags.venue : venues.length === 1 ? venues[0] : undefined;
+  if (venue === undefined)
+    throw new ConcordError(
+      'CONCORD_ERR_CONFIG_INVALID',
+      'flag --venue: paper and live mode need the exchange, e.g. --venue binance --symbols BTC/USDT',
+      { details: { path: '--venue', expected: 'a ccxt exchange id' } },
+    );
+  const config = exchangeConfig(given, {
+    ...(typeof flags.mode === 'string' ? { mode: flags.mode } : {}),
+    venue,
+    symbols: symbolsOf(Array.isArray(flags.symbols) ? (flags.symbols as string[]) : []),
+    ...(typeof flags['venue-urls'] === 'string' ? { urls: parseVenueUrls(flags['venue-urls']) } : {}),
+  });
+  const { runExchangeDesk } = await modes();
+  const { FileCommandSource } = await control();
+  const credentials =
+    config.mode === 'live'
+      ? (await import('./secrets.ts')).loadCredentials(
+          venue,
+          typeof flags['keys-file'] === 'string' ? flags['keys-file'] : undefined,
+        )
+      : undefined;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let lastLogged = 0;
+  try {
+    const summary = await runExchangeDesk({
+      config,
+      exchange: venue,
+      live: flags.live === true,
+      credentials,
+      durationMs: typeof flags.duration === 'number' ? flags.duration : Number.POSITIVE_INFINITY,
+      signal: controller.signal,
+      commands: new FileCommandSource(config.journal.dir),
+      onEvent: json ? undefined : (text) => out.line(text),
+      onStatus: (status) => {
+        if (!json && status.wallMs - lastLogged >= 1000) {
+          lastLogged = status.wallMs;
+          out.line(statusLine(status));
+        }
+      },
+      onReady: () => {
+        if (!json)
+          out.line(
+            `${config.mode} desk on ${venue} (${(config.exchanges[venue]?.symbols ?? []).join(', ')}): trading`,
+          );
+      },
+    });
+    if (json) out.line(JSON.stringify(summary));
+    else {
+      out.line('');
+      out.line(out.paint('bold', `Concord ${summary.mode} run on ${summary.exchange} (${summary.reason})`));
+      out.line(
+        `  market events   ${summary.marketEvents}   decisions ${summary.decisions}   orders ${summary.orders}   fills ${summary.fills}`,
+      );
+      out.line(`  trading         ${summary.tradingState}   reconciliations ${summary.reconcileRuns}`);
+      for (const p of summary.positions) out.line(`  position        ${p.instrumentId} ${p.quantity}`);
+      out.line(`  journal         ${summary.journal.dir} (${summary.journal.seq} records)`);
+    }
+    return EXIT.ok;
+  } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -8,6 +8,7 @@ import { parseDeskConfig } from '../kernel/config.ts';
 import {
   type RecordProgress,
   type RecordResult,
+  recordExchange,
   recordSource,
   sandboxRecordingSource,
 } from '../modes/record.ts';
@@ -40,16 +41,34 @@ const RECORD_FLAGS: FlagSpecs = {
     description: 'simulated time to record, e.g. 30s, 10m, 1h (default 10m)',
     placeholder: 'time',
   },
+  venue: {
+    type: 'string',
+    description: "record an exchange's live public data (books, trades) through ccxt, e.g. binance",
+    placeholder: 'id',
+  },
+  symbols: {
+    type: 'list',
+    description: 'with --venue: ccxt symbols, comma separated (BTC/USDT,ETH/USDT)',
+    placeholder: 'list',
+  },
+  'venue-urls': {
+    type: 'string',
+    description:
+      "with --venue: ccxt API URLs as JSON or a JSON file (testnet, proxy), merged into ccxt's urls.api",
+    placeholder: 'json|file',
+  },
   force: { type: 'boolean', description: 'replace the --out file if it exists' },
   json: { type: 'boolean', description: 'the last line of output is one JSON summary' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
 const USAGE =
-  'Usage: concord record --out <file> [--source sandbox] [--seed n] [--duration 10m] [--force] [--json]';
+  'Usage: concord record --out <file> [--source sandbox] [--seed n] [--duration 10m] [--force] [--json]\n' +
+  '       concord record --out <file> --venue <id> --symbols BTC/USDT,... [--venue-urls <json|file>] [--duration 1m]';
 const SUMMARY =
   'Records a market to a gzip NDJSON file (header with the instruments, then one event per line),\n' +
-  'as fast as the machine allows. Replay it with concord backtest <file>.';
+  'as fast as the machine allows. Replay it with concord backtest <file>.\n' +
+  "With --venue: the exchange's live books and trades for --duration of real time (default 10m).";
 
 /** Runs `concord record`; returns the exit code (0 ok, 2 bad usage, 3 runtime error). */
 export async function recordCommand(
@@ -72,6 +91,28 @@ export async function recordCommand(
     const file = flags.out;
     if (typeof file !== 'string')
       throw usageError('--out', 'the file to write, e.g. --out btc.concord.ndjson.gz', null);
+    if (typeof flags.venue === 'string') {
+      const { parseVenueUrls, symbolsOf } = await import('./exchange.ts');
+      const symbols = symbolsOf(Array.isArray(flags.symbols) ? flags.symbols : []);
+      if (symbols.length === 0)
+        throw usageError('--symbols', 'the symbols to record, e.g. --symbols BTC/USDT,ETH/USDT', null);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const result = await recordExchange(
+        file,
+        {
+          exchange: flags.venue,
+          symbols,
+          durationMs: typeof flags.duration === 'number' ? flags.duration : DEFAULT_DURATION_MS,
+          ...(typeof flags['venue-urls'] === 'string' ? { urls: parseVenueUrls(flags['venue-urls']) } : {}),
+          force: flags.force === true,
+          signal: controller.signal,
+        },
+        CREATED_BY,
+      );
+      printResult(result, out, json);
+      return EXIT.ok;
+    }
     const source = flags.source ?? 'sandbox';
     if (!SOURCES.includes(source as (typeof SOURCES)[number])) {
       throw usageError('--source', `one of ${SOURCES.join(', ')}`, source);

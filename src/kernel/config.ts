@@ -68,6 +68,31 @@ export const DEFAULT_AGENTS: AgentSpec[] = [
   { id: 'cex-dex-arbitrage', type: 'cex-dex-arbitrage', config: {}, isolated: false },
 ];
 
+/**
+ * How a desk reaches one ccxt exchange (`exchanges.<exchange id>`). Never credentials: the config is
+ * journaled; keys come from the environment or a key file named on the command line.
+ */
+export const exchangeVenueSchema = z
+  .object({
+    /** ccxt unified symbols in scope, e.g. ["BTC/USDT", "ETH/USDT"]. */
+    symbols: z
+      .array(z.string().regex(/^[A-Za-z0-9._-]+\/[A-Za-z0-9._:-]+$/, 'a ccxt symbol such as BTC/USDT'))
+      .min(1)
+      .max(50)
+      .optional(),
+    /** Merged into ccxt's `urls.api` (a testnet, a proxy, a loopback server). */
+    urls: z.record(z.string(), z.unknown()).optional(),
+    /** Merged into ccxt's `options` for the exchange. */
+    options: z.record(z.string(), z.unknown()).optional(),
+    /** ccxt request timeout, and the bound on the first contact (default 10,000). */
+    timeoutMs: z.int().min(100).max(120_000).optional(),
+    /** The exchange's own testnet, where ccxt knows one. */
+    sandbox: z.boolean().optional(),
+  })
+  .strict();
+
+export type ExchangeVenueConfig = z.infer<typeof exchangeVenueSchema>;
+
 export const deskConfigSchema = z
   .object({
     mode: z.enum(MODES).default('sandbox'),
@@ -123,10 +148,23 @@ export const deskConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** ccxt exchanges by id (`exchanges.binance`): how paper and live desks reach them. */
+    exchanges: z
+      .record(z.string().regex(/^[a-z0-9]{2,40}$/, 'a ccxt exchange id such as binance'), exchangeVenueSchema)
+      .default({}),
     live: z
       .object({
         /** Live trading is opt-in twice: here and with --live on the command line. */
         enabled: z.boolean().default(false),
+        /**
+         * Open orders at the exchange that this desk's journal does not know, found at startup:
+         * `cancel` them (journaled) before the first order, or `halt` (trade nothing until an operator cleans up).
+         */
+        unknownOrders: z.enum(['cancel', 'halt']).default('cancel'),
+        /** Dead-man switch armed on a halt where the exchange has one (cancelAllOrdersAfter), in ms. */
+        deadManMs: z.int().min(1000).max(86_400_000).default(60_000),
+        /** Period of reconciliation against the exchange, in ms. */
+        reconcileIntervalMs: z.int().min(100).max(3_600_000).default(30_000),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
-/** Payload types of the catalogue events shadow sessions write, bound to their keys in src/bus/catalogue.ts. */
+/** Payload types of the catalogue events shadow sessions and live exchange desks write, bound to their keys in src/bus/catalogue.ts. */
 import type { PromotionThresholds } from '../kernel/shadow-config.ts';
+import type { HaltVerification, UnknownOrdersRecord } from './exchange.ts';
 import type { PromotionDecision, ShadowReport } from './shadow.ts';
 
 declare module '../bus/catalogue.ts' {
@@ -8,5 +9,7 @@ declare module '../bus/catalogue.ts' {
       readonly thresholds: Omit<PromotionThresholds, 'minPnlVsLive'> & { minPnlVsLive: number | null };
     };
     shadowReport: ShadowReport;
+    liveUnknownOrders: UnknownOrdersRecord;
+    haltVerified: HaltVerification;
   }
 }

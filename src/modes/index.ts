@@ -1,4 +1,5 @@
 export * from './backtest.ts';
+export * from './exchange.ts';
 export * from './paper.ts';
 export * from './record.ts';
 export * from './replay.ts';

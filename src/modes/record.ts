@@ -6,11 +6,12 @@
  * carries everything needed to regenerate it (seed, start, step). `recordEvents` writes any event
  * stream already in hand.
  */
-import { monotonicMs } from '../core/index.ts';
+import { LiveClock, monotonicMs } from '../core/index.ts';
 import type { ConcordRecordingSource } from '../data/readers/concord.ts';
 import { ConcordRecordingWriter, type RecordingHeaderInput } from '../data/recording-writer.ts';
 import { type DeskConfig, parseDeskConfig, startTimeMs } from '../kernel/config.ts';
 import type { MarketEvent, MarketSource } from '../model/index.ts';
+import { CcxtMarketSource, CcxtVenue } from '../venues/ccxt/index.ts';
 import { SyntheticMarket, syntheticSteps } from '../venues/index.ts';
 
 export interface RecordProgress {
@@ -159,4 +160,97 @@ export async function recordEvents(
   }
   const written = await writer.close();
   return { out: written.path, events: written.events, sha256: written.sha256, bytes: written.bytes };
+}
+
+export interface ExchangeRecordingOptions extends RecordEventsOptions {
+  /** ccxt exchange id. */
+  readonly exchange: string;
+  /** ccxt unified symbols. */
+  readonly symbols: readonly string[];
+  /** Merged into ccxt's `urls.api` (testnet, proxy, loopback server). */
+  readonly urls?: Readonly<Record<string, unknown>> | undefined;
+  readonly options?: Readonly<Record<string, unknown>> | undefined;
+  /** Request timeout and the bound on the first contact (default 10,000 ms). */
+  readonly timeoutMs?: number | undefined;
+  /** Real time to record. */
+  readonly durationMs: number;
+  /** Book levels kept a side (default 20). */
+  readonly depth?: number;
+}
+
+/**
+ * Records an exchange's live public data (books and trades, as a paper desk sees them: see
+ * CcxtMarketSource) for `durationMs` of real time. The exchange is reached before the file is
+ * created: unreachable → CONCORD_ERR_VENUE_UNREACHABLE and no file.
+ */
+export async function recordExchange(
+  out: string,
+  options: ExchangeRecordingOptions,
+  createdBy: string,
+): Promise<RecordResult> {
+  const wall = new LiveClock();
+  const venue = await CcxtVenue.open({
+    exchange: options.exchange,
+    clock: wall,
+    symbols: options.symbols,
+    orderEvents: 'poll',
+    pollIntervalMs: 60_000,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    ...(options.urls === undefined ? {} : { urls: options.urls }),
+    ...(options.options === undefined ? {} : { options: options.options }),
+  });
+  const source = new CcxtMarketSource(venue, {
+    clock: wall,
+    ...(options.depth === undefined ? {} : { depth: options.depth }),
+  });
+  try {
+    const header: RecordingHeaderInput = {
+      createdBy,
+      source: {
+        kind: 'exchange',
+        exchange: options.exchange,
+        symbols: [...options.symbols],
+        startTs: wall.now(),
+        durationMs: options.durationMs,
+      },
+      instruments: source.instruments(),
+    };
+    const writer = await ConcordRecordingWriter.open(out, header, { force: options.force });
+    const wallStart = monotonicMs();
+    try {
+      for (;;) {
+        const elapsed = monotonicMs() - wallStart;
+        if (options.signal?.aborted || elapsed >= options.durationMs) break;
+        const pulled = source.next();
+        const batch = pulled instanceof Promise ? await pulled : pulled;
+        if (batch === undefined) break;
+        let ready = true;
+        for (const event of batch) ready = writer.write(event) && ready;
+        if (!ready) await writer.drain();
+        options.onProgress?.({
+          done: Math.min(1, elapsed / options.durationMs),
+          events: writer.events,
+          simulatedMs: elapsed,
+        });
+      }
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    const written = await writer.close();
+    const wallMs = monotonicMs() - wallStart;
+    return {
+      out: written.path,
+      events: written.events,
+      instruments: source.instruments().length,
+      durationMs: Math.min(wallMs, options.durationMs),
+      sha256: written.sha256,
+      bytes: written.bytes,
+      wallMs,
+      interrupted: options.signal?.aborted === true,
+    };
+  } finally {
+    source.close();
+    await venue.close();
+  }
 }

@@ -9,6 +9,7 @@ export * from './errors.ts';
 export * from './exchange.ts';
 export * from './instruments.ts';
 export * from './listing.ts';
+export * from './market-source.ts';
 export * from './new-listings.ts';
 export * from './parse.ts';
 export * from './venue.ts';

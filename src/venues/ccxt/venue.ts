@@ -118,6 +118,16 @@ export interface CcxtVenueHealth {
   readonly clock: ClockOffsetState;
 }
 
+/** What arming the exchange's dead-man switch did. */
+export interface DeadManState {
+  /** The exchange has one (ccxt `has.cancelAllOrdersAfter`). */
+  readonly supported: boolean;
+  readonly armed: boolean;
+  readonly timeoutMs: number;
+  /** Local time of the answer. */
+  readonly at: number;
+}
+
 type EndStatus = 'CANCELED' | 'EXPIRED' | 'FILLED';
 
 interface Tracked {
@@ -175,7 +185,7 @@ export class CcxtVenue implements VenuePort {
   private readonly pollIntervalMs: number;
   private readonly reconnectDelayMs: number;
   private readonly unknownCheckDelayMs: number;
-  private readonly positionsSince: number;
+  private positionsSince: number;
   private readonly streaming: boolean;
   private readonly timers = new Set<TimerHandle>();
   private pollTimer: TimerHandle | undefined;
@@ -283,6 +293,15 @@ export class CcxtVenue implements VenuePort {
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `CcxtVenue ${JSON.stringify(this.toJSON())}`;
+  }
+
+  /**
+   * Spot positions count the account's trades from `ts` on: a desk resuming a run sets its
+   * run's start, so positions are the run's whole trading, not only this process's.
+   */
+  setPositionsSince(ts: number): void {
+    if (!Number.isFinite(ts)) throw configError('positionsSince must be a time in ms', { ts });
+    this.positionsSince = ts;
   }
 
   /** ccxt's capability map for this exchange (`true`, `false` or `'emulated'` per method). */
@@ -696,6 +715,29 @@ export class CcxtVenue implements VenuePort {
         details: { venue: this.id, symbol },
       });
     return (trades as CcxtTradeLike[]).map((t) => tradeTickOf(t, instrument.id, this.id, this.clock.now()));
+  }
+
+  /**
+   * Arms the exchange's dead-man switch: every open order of the account is cancelled by the
+   * exchange itself after `timeoutMs` unless armed again (ccxt's `cancelAllOrdersAfter`;
+   * Hyperliquid's scheduled cancel). `supported: false` where the exchange has none (Binance
+   * spot): nothing is sent. A failed request throws the venue's coded error (retryable or not).
+   */
+  async armDeadManSwitch(timeoutMs: number): Promise<DeadManState> {
+    if (!(Number.isInteger(timeoutMs) && timeoutMs > 0))
+      throw configError('the dead-man timeout must be a positive whole number of ms', { timeoutMs });
+    const ex = this.ex as CcxtExchange & {
+      cancelAllOrdersAfter?: (timeout: number, params?: Record<string, unknown>) => Promise<unknown>;
+    };
+    if (ex.has.cancelAllOrdersAfter !== true || typeof ex.cancelAllOrdersAfter !== 'function')
+      return { supported: false, armed: false, timeoutMs, at: this.clock.now() };
+    const arm = ex.cancelAllOrdersAfter;
+    try {
+      await this.shared.call('cancel', 'cancelAllOrdersAfter', () => arm.call(ex, timeoutMs));
+    } catch (err) {
+      throw toVenueError(err, { venue: this.id, operation: 'cancelAllOrdersAfter' });
+    }
+    return { supported: true, armed: true, timeoutMs, at: this.clock.now() };
   }
 
   private instrumentOf(instrumentId: InstrumentId): OrderableInstrument {
