@@ -6,12 +6,15 @@
  *     keep-alive HTTP load generator (node:http, loopback, fixed concurrency, bounded in time), in
  *     interleaved rounds; target ≥ 70 %. The bench key's rate limit is lifted: this measures serving,
  *     not the limiter.
- *  2. Tick-to-order latency with the API serving a running desk and 50 clients polling it
- *     (`GET /api/metrics` every 100 ms each), against the same desk without the API; both runs
+ *  2. Tick-to-order latency with the API serving a running desk, 50 clients polling it
+ *     (`GET /api/metrics` every 100 ms each) and 50 stream clients subscribed as the dashboard is,
+ *     against the same desk without the API; both runs
  *     yield to the event loop every 20 market events so the sockets are served.
- *  3. Hook: WebSocket fan-out to 500 clients with p99 delivery latency belongs here once the event
- *     stream (/api/stream) is merged: add `benchStreamFanout` beside these two and list it in
- *     `benchApi`.
+ *  3. WebSocket fan-out: 500 clients on `/api/stream`, each subscribed to the desk's market records,
+ *     while the bench steps a live desk in real time (one market event and a flush every 20 ms);
+ *     delivery latency = a client's receive time − the time the record became durable, both on
+ *     this process's monotonic clock. Baseline: the same run with one client. The stream reads
+ *     the journal every `pollMs` (100 ms by default), so its latency floor is the poll interval.
  */
 import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -19,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import WebSocket from 'ws';
 import {
   addKey,
   createApiServer,
@@ -37,6 +41,9 @@ import { measureTickToOrder } from './pipeline.ts';
 type Progress = (message: string) => void;
 
 const NO_LIMIT = { burst: 1e12, perSecond: 1e12 };
+
+/** What the dashboard subscribes to (dashboard/src/App.tsx). */
+const DASHBOARD_TYPES = ['order.*', 'decision', 'consensus', 'risk.>', 'agent.>', 'control.command'];
 
 function newKey(): { key: string; file: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'concord-bench-keys-')), 'keys.json');
@@ -75,7 +82,13 @@ async function steppedDesk(events: number): Promise<{ desk: Desk; journal: Sqlit
   return { desk, journal, dir };
 }
 
-async function apiOver(desk: Desk, journal: SqliteJournal, dir: string, keysFile: string) {
+async function apiOver(
+  desk: Desk,
+  journal: SqliteJournal,
+  dir: string,
+  keysFile: string,
+  stream: { maxClients?: number; pollMs?: number } = {},
+) {
   const source = liveJournalSource(journal, dir);
   const app = await createApiServer({
     desk: liveDeskView(desk, { journal: source }),
@@ -83,6 +96,7 @@ async function apiOver(desk: Desk, journal: SqliteJournal, dir: string, keysFile
     commands: deskCommandSink(desk),
     keys: readKeysFile(keysFile).keys,
     rateLimit: NO_LIMIT,
+    stream,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return app;
@@ -191,12 +205,13 @@ export async function benchTickWithApi(
   const base = { orders: options.orders, warmupOrders: options.warmupOrders, maxSimulatedMs: 3 * 3_600_000 };
   const without = await measureTickToOrder({ ...base, yieldEvery: 20 });
   let served = 0;
+  let streamed = 0;
   const { key, file } = newKey();
   const withApi = await measureTickToOrder({
     ...base,
     yieldEvery: 20,
     beside: async (desk, journal, dir) => {
-      const app = await apiOver(desk, journal, dir, file);
+      const app = await apiOver(desk, journal, dir, file, { maxClients: options.clients + 10 });
       const port = portOf(app);
       const agent = new Agent({ keepAlive: true, maxSockets: options.clients });
       let running = true;
@@ -226,9 +241,18 @@ export async function benchTickWithApi(
         }
       };
       const pollers = Array.from({ length: options.clients }, poll);
+      // And as many stream clients, subscribed as the dashboard is.
+      const streams = await Promise.all(
+        Array.from({ length: options.clients }, () =>
+          streamClient(port, key, DASHBOARD_TYPES, () => {
+            streamed++;
+          }),
+        ),
+      );
       return async () => {
         running = false;
         await Promise.all(pollers);
+        for (const ws of streams) ws.terminate();
         agent.destroy();
         await app.close();
       };
@@ -246,7 +270,8 @@ export async function benchTickWithApi(
   const note =
     `${withApi.latenciesNs.length} / ${without.latenciesNs.length} ordering steps with / without; ` +
     `${options.clients} keep-alive clients each polling GET /api/metrics every ${options.pollMs} ms ` +
-    `(${served} answers served during the run); both runs yield to the event loop every 20 events`;
+    `(${served} answers served during the run) and ${options.clients} stream clients subscribed as the dashboard is ` +
+    `(${streamed} events delivered); both runs yield to the event loop every 20 events`;
   return [
     {
       name: 'tick-to-order p50, API + 50 clients',
@@ -289,6 +314,133 @@ export async function benchApi(
     },
     progress,
   );
-  // WebSocket fan-out (500 clients, p99 delivery latency): add here once /api/stream is merged.
-  return [requests, ...tick];
+  const fanout = await benchStreamFanout(
+    { clients: 500, durationMs: options.quick ? 3000 : 6000, stepEveryMs: 20 },
+    progress,
+  );
+  return [requests, ...tick, ...fanout];
+}
+
+/** A stream client subscribed to `types`; resolves once the server confirmed the subscription. */
+function streamClient(
+  port: number,
+  key: string,
+  types: readonly string[],
+  onEvent: (seq: number, receivedNs: bigint) => void,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, ['concord.v1'], {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const seqOf = /^\{"type":"event","seq":(\d+)/;
+    ws.on('message', (data) => {
+      const text = data.toString();
+      const m = seqOf.exec(text);
+      if (m !== null) onEvent(Number(m[1]), monotonicNs());
+      else if (text.includes('"type":"subscribed"')) resolve(ws);
+      else if (text.includes('"type":"notice"')) reject(new Error(`stream notice: ${text}`));
+    });
+    ws.on('open', () => ws.send(JSON.stringify({ op: 'subscribe', types })));
+    ws.on('error', reject);
+  });
+}
+
+/** One fan-out run: `clients` stream clients while the desk steps in real time; latencies in µs. */
+async function fanoutRun(
+  clients: number,
+  options: { durationMs: number; stepEveryMs: number },
+): Promise<{ latenciesUs: number[]; records: number; delivered: number; dropped: number }> {
+  const { desk, journal, dir } = await steppedDesk(2000);
+  const { key, file } = newKey();
+  const app = await apiOver(desk, journal, dir, file, { maxClients: clients + 10 });
+  const port = portOf(app);
+  const durableAt = new Map<number, bigint>();
+  const latenciesUs: number[] = [];
+  let delivered = 0;
+  const onEvent = (seq: number, receivedNs: bigint) => {
+    const at = durableAt.get(seq);
+    if (at === undefined) return; // a record from before the measured window
+    delivered++;
+    latenciesUs.push(Number(receivedNs - at) / 1000);
+  };
+  const sockets: WebSocket[] = [];
+  // Connect in batches so the handshakes do not all land in one tick.
+  for (let i = 0; i < clients; i += 50) {
+    const batch = Array.from({ length: Math.min(50, clients - i) }, () =>
+      streamClient(port, key, ['market'], onEvent),
+    );
+    sockets.push(...(await Promise.all(batch)));
+  }
+  const market = new SyntheticMarket({ seed: 11, startTs: Date.UTC(2024, 0, 2), tickMs: 100 });
+  let records = 0;
+  const endNs = monotonicNs() + BigInt(options.durationMs) * 1_000_000n;
+  try {
+    while (monotonicNs() < endNs) {
+      const before = journal.head().seq;
+      const events = market.next();
+      const first = events[0];
+      if (first !== undefined) {
+        const p = desk.step(first);
+        if (p !== undefined) await p;
+      }
+      desk.flush();
+      const now = monotonicNs();
+      for (let seq = before + 1; seq <= journal.head().seq; seq++) durableAt.set(seq, now);
+      records += journal.head().seq - before;
+      await new Promise<void>((r) => setTimeout(r, options.stepEveryMs));
+    }
+    // Let the last poll go out.
+    await new Promise<void>((r) => setTimeout(r, 400));
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await app.close();
+    await desk.stop();
+    journal.close();
+  }
+  const dropped = sockets.filter(
+    (ws) => ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CLOSING,
+  ).length;
+  return { latenciesUs, records, delivered, dropped };
+}
+
+/** p99 (and p50) delivery latency of the event stream to 500 clients, against one client (same run). */
+export async function benchStreamFanout(
+  options: { clients: number; durationMs: number; stepEveryMs: number },
+  progress: Progress,
+): Promise<Figure[]> {
+  progress(`api: event stream fan-out to ${options.clients} clients vs 1, ${options.durationMs} ms each`);
+  const one = await fanoutRun(1, options);
+  const many = await fanoutRun(options.clients, options);
+  const q = (xs: number[], p: number) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      p,
+    ) / 1000;
+  const note =
+    `${many.records} / ${one.records} market records made durable (one per ${options.stepEveryMs} ms); ` +
+    `${many.delivered} / ${one.delivered} deliveries; the stream polls the journal every 100 ms (its floor)`;
+  const complete = many.delivered > 0 && one.delivered > 0;
+  return [
+    {
+      name: `stream fan-out p50, ${options.clients} clients`,
+      value: q(many.latenciesUs, 50),
+      unit: 'ms',
+      baselineName: 'same, 1 client (ms)',
+      baseline: q(one.latenciesUs, 50),
+      ratio: q(many.latenciesUs, 50) / q(one.latenciesUs, 50),
+      target: 'ratio (report)',
+      met: complete,
+      note,
+    },
+    {
+      name: `stream fan-out p99, ${options.clients} clients`,
+      value: q(many.latenciesUs, 99),
+      unit: 'ms',
+      baselineName: 'same, 1 client (ms)',
+      baseline: q(one.latenciesUs, 99),
+      ratio: q(many.latenciesUs, 99) / q(one.latenciesUs, 99),
+      target: 'ratio (report)',
+      met: complete,
+    },
+  ];
 }

@@ -18,7 +18,7 @@ import { EVENTS, topics } from '../bus/index.ts';
 import { ConcordError, Random, SimulatedClock } from '../core/index.ts';
 import { type BookStats, detectFormat, RecordedMarket, type RecordingFormat } from '../data/index.ts';
 import { deskRegistry } from '../kernel/agent-registry.ts';
-import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
+import { DEFAULT_AGENTS, type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
 import { sortedEntries } from '../kernel/sorted-entries.ts';
 import { type AgentSummary, agentSummaries } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
@@ -175,7 +175,7 @@ export function describeFile(path: string, countLines: boolean): BacktestFile {
 
 /** Runs agents over recorded data; returns the JSON result (trades, stats, equity series). */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestRunResult> {
-  const config = options.config;
+  let config = options.config;
   validateDeskConfig(config, 'config', options.agentDefinitions);
   const prepared = options.prepared;
   const paths = prepared === undefined ? expandDataPaths(options.data) : prepared.files.map((f) => f.path);
@@ -197,7 +197,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       reading: { binance: { timestamps: 'receive' } },
       ...(options.fees === undefined ? {} : { fees: options.fees }),
     });
-  assertAgentsCanThink(config, files, market.head, market.readToEnd, options.agentDefinitions);
+  config = agentsThatCanThink(config, files, market.head, market.readToEnd, options.agentDefinitions);
 
   const temporary = options.journalDir === undefined;
   const journalDir = options.journalDir ?? mkdtempSync(join(tmpdir(), 'concord-backtest-'));
@@ -368,13 +368,37 @@ const FORMAT_EVENTS: Record<Exclude<RecordingFormat, 'concord'>, readonly Market
 /**
  * Refuses, before anything is journaled, a desk with an agent that the data can never ask
  * anything: e.g. sma-cross (bars only) over an order-book feed would run to the end and say nothing.
+ * The default desk (no agents configured) is not refused for its specialists: its agents the data
+ * cannot reach (the DEX agents over data without pools) are left out, and the journaled config says so.
  */
+function agentsThatCanThink(
+  config: DeskConfig,
+  files: readonly BacktestFile[],
+  peeked: readonly MarketEvent[],
+  peekedAll: boolean,
+  extraAgents: readonly AgentDefinition<unknown>[] | undefined,
+): DeskConfig {
+  const defaults = JSON.stringify(config.agents) === JSON.stringify(DEFAULT_AGENTS);
+  const unreachable: string[] = [];
+  assertAgentsCanThink(config, files, peeked, peekedAll, extraAgents, (id) => {
+    if (!defaults) return false;
+    unreachable.push(id);
+    return true;
+  });
+  if (unreachable.length === 0) return config;
+  const agents = config.agents.filter((a) => !unreachable.includes(a.id));
+  if (agents.length === 0) return config;
+  return { ...config, agents };
+}
+
 function assertAgentsCanThink(
   config: DeskConfig,
   files: readonly BacktestFile[],
   peeked: readonly MarketEvent[],
   peekedAll: boolean,
   extraAgents: readonly AgentDefinition<unknown>[] | undefined,
+  /** Returns true when the unreachable agent is left out instead of refused. */
+  leaveOut: (agentId: string) => boolean,
 ): void {
   // A Concord recording may hold anything further on: judge it only when it was read to the end.
   if (!peekedAll && files.some((f) => f.format === 'concord')) return;
@@ -396,7 +420,7 @@ function assertAgentsCanThink(
       if (kind === 'bar' && !barsOn) return false;
       return needs.some((t) => present.has(t));
     });
-    if (reachable) continue;
+    if (reachable || leaveOut(spec.id)) continue;
     const has = [...present].sort().join(', ') || 'no events';
     const wants = agent.triggers.join(', ');
     throw new ConcordError(

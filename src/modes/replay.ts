@@ -43,6 +43,16 @@ export const REPLAY_INPUTS = {
   [EVENTS.runEnd.name]: 'the end record, the final durable batch and a clean stop',
 } as const satisfies Record<string, string>;
 
+/**
+ * Catalogue inputs no desk journals, which replay therefore refuses by name (coded replay error)
+ * instead of mistaking them for outputs: a listing watch (src/modes/listing-watch.ts) journals
+ * them beside its agent's decisions, outside a desk.
+ */
+export const NOT_REPLAYED_INPUTS = {
+  [EVENTS.marketListed.name]: 'a listing watch journal, not a desk journal: not replayed yet',
+  [EVENTS.marketStatus.name]: 'a listing watch journal, not a desk journal: not replayed yet',
+} as const satisfies Record<string, string>;
+
 export type ReplayInputType = keyof typeof REPLAY_INPUTS;
 
 export function isReplayInput(type: string): type is ReplayInputType {
@@ -224,6 +234,11 @@ export async function replayJournal(
         continue;
       }
       if (isReplayInput(r.type)) await feed[r.type](r);
+      else if (Object.hasOwn(NOT_REPLAYED_INPUTS, r.type))
+        throw replayError(
+          `${r.type} records: ${NOT_REPLAYED_INPUTS[r.type as keyof typeof NOT_REPLAYED_INPUTS]}`,
+          r.seq,
+        );
     }
     // A journal whose last segment has no run.end was cut by a crash: that process never stopped.
     if (desk !== undefined) await desk.abandon();

@@ -284,6 +284,7 @@ export class MarketRisk implements MarketRiskReader {
       }
       historical = Math.max(0, -quickselect(s, n, Math.max(0, Math.ceil(0.05 * n) - 1)));
     }
+    if (this.matricesStale) this.rebuildMatrices();
     const parametric = Z_95 * Math.sqrt(Math.max(0, quadratic(this.cov, w)));
     return { historical, parametric, samples: n };
   }
