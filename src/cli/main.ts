@@ -373,6 +373,14 @@ async function exchangeRun(
   const { exchangeConfig, parseVenueUrls, symbolsOf } = await import('./exchange.ts');
   const venues = Object.keys(given.exchanges);
   const venue = typeof flags.venue === 'string' ? flags.venue : venues.length === 1 ? venues[0] : undefined;
+  // The two opt-ins come first: whatever else is missing, live trading without both is refused as such.
+  const mode = typeof flags.mode === 'string' ? flags.mode : given.mode;
+  if (mode === 'live' && !(given.live.enabled && flags.live === true))
+    throw new ConcordError(
+      'CONCORD_ERR_LIVE_NOT_ENABLED',
+      'live trading needs live.enabled: true in the config AND --live on the command line',
+      { details: { configEnabled: given.live.enabled, flag: flags.live === true } },
+    );
   if (venue === undefined)
     throw new ConcordError(
       'CONCORD_ERR_CONFIG_INVALID',
