@@ -167,8 +167,9 @@ describe('dashboard in headless Chromium over a running sandbox desk', () => {
         const voteText = (await votes.textContent()) ?? '';
         expect(voteText).toMatch(/weight/);
         expect(voteText).toMatch(/\d\.\d{3}/);
+        // An order's tally weighs buy against sell; a plan's (a DEX cycle, a CEX↔DEX pair) its group.
         expect((await page.getByTestId('tally').first().textContent()) ?? '').toMatch(
-          /buy weight .* sell weight/,
+          /buy weight .* sell weight|group weight \d\.\d{3}/,
         );
         const rules = (await page.getByTestId('risk-rules').first().textContent()) ?? '';
         expect(rules).toContain('passed');
