@@ -187,14 +187,18 @@ export function buildSafetyReport(
     options.onVerifyProgress === undefined ? {} : { onVerifyProgress: options.onVerifyProgress },
   );
   try {
-    const builder = new SafetyReportBuilder(journalDir);
-    for (const record of reader.records(SAFETY_RECORD_TYPES))
-      builder.add(record.seq, record.ts, record.type, record.payload);
-    const head = reader.head();
-    return builder.finish(head.seq);
+    return safetyReportOf(reader, journalDir);
   } finally {
     reader.close();
   }
+}
+
+/** The report over an open reader (the API's journal source); `journalDir` is only reported. */
+export function safetyReportOf(reader: JournalReader, journalDir: string): SafetyReport {
+  const builder = new SafetyReportBuilder(journalDir);
+  for (const record of reader.records(SAFETY_RECORD_TYPES))
+    builder.add(record.seq, record.ts, record.type, record.payload);
+  return builder.finish(reader.head().seq);
 }
 
 /** The report's state machine, fed records in journal order (usable without a reader, e.g. live). */

@@ -243,3 +243,121 @@ export function listWrapper<K extends string, T extends z.ZodType>(key: K, item:
 }
 
 export const portfolioAnswer = z.object({ portfolio: portfolioPointSchema.nullable() });
+
+// ── safety: the safety report (src/analysis/safety-report.ts) and reconciliation ──
+const count = z.number().int().min(0);
+const recovery = z.object({ total: count, recovered: count });
+export const safetyReportSchema = z.object({
+  version: z.literal(1),
+  journalDir: z.string(),
+  records: count,
+  firstTs: z.number().nullable(),
+  lastTs: z.number().nullable(),
+  unintendedTrades: z.object({
+    total: count,
+    unbackedFills: count,
+    overfills: count,
+    riskAddingOrdersWhileRestricted: count,
+    fillsChecked: count,
+    ordersChecked: count,
+    examples: z.array(
+      z.object({
+        seq: z.number(),
+        clientOrderId: z.string(),
+        reason: z.enum(['unbacked-fill', 'overfill', 'risk-added-while-restricted']),
+        detail: z.string(),
+      }),
+    ),
+  }),
+  positionAccuracy: z
+    .object({
+      checks: count,
+      ok: count,
+      adjusted: count,
+      failedClosed: count,
+      okShare: z.number(),
+      maxAbsPositionMismatch: z.string(),
+      maxAbsBalanceMismatch: z.string(),
+    })
+    .nullable(),
+  transientErrors: z.object({
+    total: count,
+    recovered: count,
+    recoveredShare: z.number().nullable(),
+    unknownOrders: recovery,
+    cancelFailures: recovery,
+    venueOutages: recovery,
+  }),
+  lossLimitDays: z.object({
+    maxDailyLoss: z.number().nullable(),
+    daysOverLimit: count.nullable(),
+    days: z.array(z.object({ day: z.string(), minDailyPnl: z.number(), overLimit: z.boolean() })),
+  }),
+  breakers: z.object({
+    trips: count,
+    tripsByBreaker: z.record(z.string(), count),
+    transitions: z.record(z.string(), count),
+    tradingStateChanges: z.record(z.string(), count),
+    operatorHalts: count,
+    operatorResumes: count,
+    ruleErrors: count,
+  }),
+  malformedRecords: count,
+  notes: z.array(z.string()),
+});
+
+const reconcileAdjustment = z.object({
+  kind: z.string(),
+  key: z.string(),
+  before: z.string(),
+  after: z.string(),
+  delta: z.string(),
+});
+export const reconciliationSchema = z.object({
+  runs: z.array(
+    z.object({
+      seq: z.number(),
+      ts: z.number(),
+      venue: z.string(),
+      status: z.string(),
+      unknownResolved: z.number(),
+      unknownPending: z.number(),
+      ordersChecked: z.number(),
+      fillsRecovered: z.number(),
+      mismatches: z.array(
+        z.object({
+          kind: z.string(),
+          code: z.string(),
+          key: z.string(),
+          desk: z.string(),
+          venue: z.string(),
+          withinTolerance: z.boolean(),
+          fixed: z.boolean(),
+          message: z.string(),
+        }),
+      ),
+      adjustments: z.array(reconcileAdjustment),
+    }),
+  ),
+  adjustments: z.array(reconcileAdjustment.extend({ seq: z.number(), ts: z.number(), venue: z.string() })),
+  recoveredFills: z.array(
+    z.object({
+      seq: z.number(),
+      ts: z.number(),
+      venue: z.string(),
+      clientOrderId: z.string(),
+      orderStatus: z.string(),
+      fill: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  totals: z.object({
+    runs: count,
+    ok: count,
+    adjusted: count,
+    failedClosed: count,
+    mismatches: count,
+    adjustments: count,
+    recoveredFills: count,
+    malformed: count,
+  }),
+});

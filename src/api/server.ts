@@ -21,6 +21,7 @@ import {
   listOrders,
   portfolioHistory,
 } from '../analysis/queries/index.ts';
+import { safetyReportOf } from '../analysis/safety-report.ts';
 import { EVENTS } from '../bus/index.ts';
 import { ConcordError, monotonicMs } from '../core/index.ts';
 import { type JournalReader, verifyJournal } from '../journal/index.ts';
@@ -28,6 +29,7 @@ import { agentRows, averageDecisionMs } from './agents-view.ts';
 import { answerFor } from './errors.ts';
 import { roleAtLeast, type StoredKey, verifyKey } from './keys.ts';
 import { createMetrics } from './metrics.ts';
+import { reconciliationOf } from './safety-view.ts';
 import * as S from './schemas.ts';
 import { registerDashboard } from './static.ts';
 import { keyFromProtocols, registerStream, registerWebSocket, type StreamOptions } from './stream.ts';
@@ -493,6 +495,35 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         ? { ok: true, records: v.records, headHash: v.headHash, code: null, firstBad: null }
         : { ok: false, records: v.records, headHash: null, code: v.code, firstBad: plain(v.firstBad) };
     },
+  );
+
+  // ── safety reads (viewer) ──
+  api.get(
+    '/api/safety/report',
+    {
+      config: viewer,
+      schema: {
+        tags: ['safety'],
+        description:
+          'The safety report of the journal (what `concord safety report` prints): unintended trades, position accuracy against the venues, transient errors recovered, loss-limit days, breakers.',
+        response: { 200: S.safetyReportSchema, ...errors },
+      },
+    },
+    async () => plain(read((r) => safetyReportOf(r, journal.dir))),
+  );
+  api.get(
+    '/api/safety/reconciliation',
+    {
+      config: viewer,
+      schema: {
+        tags: ['safety'],
+        description:
+          'Reconciliation from the journal: runs (reconcile.report, with their mismatches and adjustments), adjustments (reconcile.adjusted) and recovered fills (reconcile.fill-recovered), each list its newest `limit` (default 100), newest last; totals over the whole journal.',
+        querystring: S.limitQuery,
+        response: { 200: S.reconciliationSchema, ...errors },
+      },
+    },
+    async (request) => read((r) => reconciliationOf(r, request.query.limit ?? 100)),
   );
 
   // ── safety (mutating: operator) ──
