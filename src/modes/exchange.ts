@@ -180,6 +180,7 @@ export async function runExchangeDesk(options: ExchangeDeskOptions): Promise<Exc
     ...(spec.urls === undefined ? {} : { urls: spec.urls }),
     ...(spec.options === undefined ? {} : { options: spec.options }),
     ...(spec.sandbox === undefined ? {} : { sandbox: spec.sandbox }),
+    ...(spec.rateLimitMs === undefined ? {} : { rateLimitMs: spec.rateLimitMs }),
     timeoutMs: spec.timeoutMs ?? 10_000,
   };
   // The first contact, before any journal exists: unreachable → CONCORD_ERR_VENUE_UNREACHABLE, nothing started.
