@@ -546,6 +546,25 @@ export class CcxtVenue implements VenuePort {
     if (idOf(state?.id) === undefined) this.requestCatchUp(tracked);
   }
 
+  /**
+   * Cancels an order by the exchange's own id: for an open order that was not sent through
+   * Concord (another client's, whose client id cannot be mapped to the exchange's, e.g. a
+   * Hyperliquid cloid), as `fetchOpenOrders` reported it. Not tracked, no events.
+   */
+  async cancelByVenueOrderId(venueOrderId: string, instrumentId: InstrumentId): Promise<void> {
+    this.lifecycle.assertWorking('cancelOrder');
+    const { symbol } = this.instrumentOf(instrumentId);
+    if (venueOrderId === '')
+      throw new ConcordError('CONCORD_ERR_VENUE_ORDER_NOT_FOUND', `no exchange order id to cancel at ${this.id}`, {
+        details: { venue: this.id, instrumentId },
+      });
+    try {
+      await this.shared.call('cancel', 'cancelOrder', () => this.ex.cancelOrder(venueOrderId, symbol));
+    } catch (err) {
+      throw toVenueError(err, { venue: this.id, operation: 'cancelOrder', symbol });
+    }
+  }
+
   // ── reads ──────────────────────────────────────────────────────────────
 
   /**

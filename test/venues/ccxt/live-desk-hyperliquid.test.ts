@@ -15,7 +15,7 @@ import { Decimal, LiveClock } from '../../../src/core/index.ts';
 import { JournalReader } from '../../../src/journal/index.ts';
 import { parseDeskConfig } from '../../../src/kernel/index.ts';
 import { type ExchangeDeskSummary, runExchangeDesk } from '../../../src/modes/index.ts';
-import { CcxtVenue } from '../../../src/venues/ccxt/index.ts';
+import { CcxtVenue, wireClientId } from '../../../src/venues/ccxt/index.ts';
 import { tempDir } from '../../helpers/cli.ts';
 import { encodings, manualCommands, restOnce, runOutputs } from './exchange-helpers.ts';
 import { BTC, ETH } from './hyperliquid-harness.ts';
@@ -186,7 +186,8 @@ describe('live desk on the loopback Hyperliquid server', () => {
     };
     expect(v.venue).toBe('hyperliquid');
     expect(v.verified).toBe(true);
-    expect(v.cancelled).toContain('behind-the-back');
+    // An order another client sent is reported by the exchange's cloid, and cancelled by its order id.
+    expect(v.cancelled).toContain(wireClientId('hyperliquid', 'behind-the-back'));
     expect(v.openAfter).toEqual([]);
     expect(v.deadMan).toEqual({ supported: true, armed: true, timeoutMs: 60_000, error: null });
     const firstReport = records.findIndex((r) => r.type === EVENTS.reconcileReport.name);
