@@ -555,9 +555,13 @@ export class CcxtVenue implements VenuePort {
     this.lifecycle.assertWorking('cancelOrder');
     const { symbol } = this.instrumentOf(instrumentId);
     if (venueOrderId === '')
-      throw new ConcordError('CONCORD_ERR_VENUE_ORDER_NOT_FOUND', `no exchange order id to cancel at ${this.id}`, {
-        details: { venue: this.id, instrumentId },
-      });
+      throw new ConcordError(
+        'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
+        `no exchange order id to cancel at ${this.id}`,
+        {
+          details: { venue: this.id, instrumentId },
+        },
+      );
     try {
       await this.shared.call('cancel', 'cancelOrder', () => this.ex.cancelOrder(venueOrderId, symbol));
     } catch (err) {

@@ -15,7 +15,15 @@ import { type ExchangeDeskSummary, runExchangeDesk } from '../../../src/modes/in
 import { CcxtVenue } from '../../../src/venues/ccxt/index.ts';
 import { tempDir } from '../../helpers/cli.ts';
 import type { BinanceSpotServer } from './binance-spot-server.ts';
-import { encodings, manualCommands, moveMarket, restOnce, runOutputs, startServer, urlsFor } from './exchange-helpers.ts';
+import {
+  encodings,
+  manualCommands,
+  moveMarket,
+  restOnce,
+  runOutputs,
+  startServer,
+  urlsFor,
+} from './exchange-helpers.ts';
 
 const API_KEY = 'ConcordTestKey9f3a7c2e51b84d06aa17e3c9';
 const SECRET = 'ConcordTestSecret4b8e1d7f92c0a35e6d2b';
