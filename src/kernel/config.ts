@@ -86,6 +86,11 @@ export const exchangeVenueSchema = z
     options: z.record(z.string(), z.unknown()).optional(),
     /** ccxt request timeout, and the bound on the first contact (default 10,000). */
     timeoutMs: z.int().min(100).max(120_000).optional(),
+    /**
+     * ccxt's spacing between requests in ms (a request of weight w waits w × this); default: ccxt's
+     * own for the exchange. Lower only for a server without the exchange's limits (a loopback one).
+     */
+    rateLimitMs: z.int().min(1).max(60_000).optional(),
     /** The exchange's own testnet, where ccxt knows one. */
     sandbox: z.boolean().optional(),
   })

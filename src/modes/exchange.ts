@@ -31,7 +31,7 @@
  */
 import type { AgentDefinition } from '../agents/contract.ts';
 import { EVENTS } from '../bus/index.ts';
-import { ConcordError, LiveClock, type TimerHandle, toConcordError } from '../core/index.ts';
+import { ConcordError, isConcordError, LiveClock, type TimerHandle, toConcordError } from '../core/index.ts';
 import { type ReconcileReport, Reconciler } from '../execution/reconcile.ts';
 import type { Journal } from '../journal/index.ts';
 import type { CommandResult, CommandSource, IssuedCommand } from '../kernel/commands.ts';
@@ -39,7 +39,7 @@ import { type DeskConfig, parseDeskConfig } from '../kernel/config.ts';
 import type { Desk } from '../kernel/desk.ts';
 import type { DeskStatus } from '../kernel/status.ts';
 import { validateDeskConfig } from '../kernel/validate.ts';
-import type { InstrumentId, VenuePort } from '../model/index.ts';
+import type { InstrumentId, VenueOrderState, VenuePort } from '../model/index.ts';
 import {
   type CcxtCredentials,
   CcxtMarketSource,
@@ -180,6 +180,7 @@ export async function runExchangeDesk(options: ExchangeDeskOptions): Promise<Exc
     ...(spec.urls === undefined ? {} : { urls: spec.urls }),
     ...(spec.options === undefined ? {} : { options: spec.options }),
     ...(spec.sandbox === undefined ? {} : { sandbox: spec.sandbox }),
+    ...(spec.rateLimitMs === undefined ? {} : { rateLimitMs: spec.rateLimitMs }),
     timeoutMs: spec.timeoutMs ?? 10_000,
   };
   // The first contact, before any journal exists: unreachable → CONCORD_ERR_VENUE_UNREACHABLE, nothing started.
@@ -407,7 +408,7 @@ export async function verifyHalt(
       }
       for (const o of open) {
         try {
-          await venue.cancelOrder(o.clientOrderId);
+          await cancelReported(venue, o);
           cancelled.push(o.clientOrderId);
         } catch (err) {
           cancelFailures.push({ clientOrderId: o.clientOrderId, code: toConcordError(err).code });
@@ -447,6 +448,20 @@ function describeVerification(v: HaltVerification): string {
     : `NOT verified: ${v.venue} still reports ${v.openAfter.length} open order(s) after ${v.attempts} ask(s); ${dm}`;
 }
 
+/**
+ * Cancels an open order the exchange reported: by client id, else (an order another client
+ * sent, whose id the exchange keeps in its own form, e.g. a Hyperliquid cloid) by the
+ * exchange's order id.
+ */
+async function cancelReported(venue: CcxtVenue, order: VenueOrderState): Promise<void> {
+  try {
+    await venue.cancelOrder(order.clientOrderId);
+  } catch (err) {
+    if (!isConcordError(err, 'CONCORD_ERR_VENUE_ORDER_NOT_FOUND') || order.venueOrderId === '') throw err;
+    await venue.cancelByVenueOrderId(order.venueOrderId, order.instrumentId);
+  }
+}
+
 /** Open orders at the exchange that the desk's journal does not know: cancelled or halting, per policy. */
 async function unknownOrders(desk: Desk, venue: CcxtVenue, config: DeskConfig): Promise<void> {
   const open = await venue.fetchOpenOrders();
@@ -458,7 +473,7 @@ async function unknownOrders(desk: Desk, venue: CcxtVenue, config: DeskConfig): 
   if (policy === 'cancel') {
     for (const o of unknown) {
       try {
-        await venue.cancelOrder(o.clientOrderId);
+        await cancelReported(venue, o);
         cancelled.push(o.clientOrderId);
       } catch (err) {
         failed.push({ clientOrderId: o.clientOrderId, code: toConcordError(err).code });

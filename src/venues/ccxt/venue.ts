@@ -173,6 +173,8 @@ export class CcxtVenue implements VenuePort {
   private readonly instrumentList: readonly OrderableInstrument[];
   private readonly bySymbol = new Map<string, OrderableInstrument>();
   private readonly byId = new Map<InstrumentId, OrderableInstrument>();
+  /** Sequence numbers given to the books of an exchange that sends none, per instrument. */
+  private readonly bookSequences = new Map<InstrumentId, number>();
   private readonly scopeSymbols: readonly string[];
   private readonly tracked = new Map<string, Tracked>();
   /** The id each tracked order carries at the exchange (see `wireClientId`) → Concord's id. */
@@ -544,6 +546,29 @@ export class CcxtVenue implements VenuePort {
     if (idOf(state?.id) === undefined) this.requestCatchUp(tracked);
   }
 
+  /**
+   * Cancels an order by the exchange's own id: for an open order that was not sent through
+   * Concord (another client's, whose client id cannot be mapped to the exchange's, e.g. a
+   * Hyperliquid cloid), as `fetchOpenOrders` reported it. Not tracked, no events.
+   */
+  async cancelByVenueOrderId(venueOrderId: string, instrumentId: InstrumentId): Promise<void> {
+    this.lifecycle.assertWorking('cancelOrder');
+    const { symbol } = this.instrumentOf(instrumentId);
+    if (venueOrderId === '')
+      throw new ConcordError(
+        'CONCORD_ERR_VENUE_ORDER_NOT_FOUND',
+        `no exchange order id to cancel at ${this.id}`,
+        {
+          details: { venue: this.id, instrumentId },
+        },
+      );
+    try {
+      await this.shared.call('cancel', 'cancelOrder', () => this.ex.cancelOrder(venueOrderId, symbol));
+    } catch (err) {
+      throw toVenueError(err, { venue: this.id, operation: 'cancelOrder', symbol });
+    }
+  }
+
   // ── reads ──────────────────────────────────────────────────────────────
 
   /**
@@ -692,7 +717,13 @@ export class CcxtVenue implements VenuePort {
       }
     }
     book ??= await this.read('fetchOrderBook', () => this.ex.fetchOrderBook(symbol, depth));
-    return bookSnapshotOf(book, instrument.id, this.id, this.clock.now());
+    const snapshot = bookSnapshotOf(book, instrument.id, this.id, this.clock.now());
+    if (snapshot.sequence !== 0) return snapshot;
+    // No sequence from the exchange (Hyperliquid sends whole books with a time only): each book
+    // is a newer whole snapshot, numbered here so that a book kept live takes it (not dropped as old).
+    const sequence = (this.bookSequences.get(instrument.id) ?? 0) + 1;
+    this.bookSequences.set(instrument.id, sequence);
+    return { ...snapshot, sequence };
   }
 
   /** Public trades of one of the venue's instruments: the next batch of `watchTrades`, else `fetchTrades` (REST). */

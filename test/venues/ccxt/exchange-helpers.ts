@@ -3,10 +3,14 @@
  * account, a market that keeps moving (so streams deliver and agents are triggered), and a test
  * agent that rests one far-from-market limit buy per instrument.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../../src/agents/contract.ts';
 import { Decimal, LiveClock } from '../../../src/core/index.ts';
+import { JournalReader } from '../../../src/journal/index.ts';
+import type { CommandResult, CommandSource, IssuedCommand } from '../../../src/kernel/commands.ts';
 import { BinanceSpotServer } from './binance-spot-server.ts';
 
 export async function startServer(apiKey: string, secret: string): Promise<BinanceSpotServer> {
@@ -131,3 +135,69 @@ export const restOnce: AgentDefinition<{ quantity: string }> = {
     };
   },
 };
+
+/** Every record of the journal, as its JSON text. */
+export function journalTexts(dir: string): string[] {
+  const reader = JournalReader.open(dir);
+  try {
+    return [...reader.records()].map((r) => JSON.stringify(r));
+  } finally {
+    reader.close();
+  }
+}
+
+/** The key material and its obvious encodings (a scan looks for each in every output). */
+export function encodings(secret: string): string[] {
+  const b = Buffer.from(secret, 'utf8');
+  return [
+    secret,
+    b.toString('base64'),
+    b.toString('base64url'),
+    b.toString('hex'),
+    encodeURIComponent(secret),
+    secret.slice(0, 16),
+    secret.slice(-16),
+  ];
+}
+
+/**
+ * Everything a desk run left to read: its printed lines, every journal record, `extra` (e.g. the
+ * summary as JSON) and the raw bytes of every file under the journal dir (the control socket aside).
+ */
+export function runOutputs(lines: readonly string[], dir: string, extra: readonly string[] = []): string[] {
+  return [
+    ...lines,
+    ...journalTexts(dir),
+    ...extra,
+    ...readdirSync(dir, { recursive: true })
+      .map((f) => join(dir, String(f)))
+      .filter((f) => !f.endsWith('control') && !f.includes(`control${'/'}`))
+      .flatMap((f) => {
+        try {
+          return [readFileSync(f).toString('latin1')];
+        } catch {
+          return [];
+        }
+      }),
+  ];
+}
+
+/** A command source the test pushes commands into. */
+export function manualCommands() {
+  const queue: IssuedCommand[] = [];
+  const source: CommandSource = {
+    poll: () => ({ rejected: [], commands: queue.splice(0) }),
+  };
+  return {
+    source,
+    halt(reason: string): Promise<CommandResult> {
+      return new Promise((resolve) =>
+        queue.push({
+          command: { kind: 'halt', reason, flatten: false, operator: 'tester' },
+          origin: { channel: 'test' },
+          settle: resolve,
+        }),
+      );
+    },
+  };
+}
