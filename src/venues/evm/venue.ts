@@ -50,6 +50,7 @@ import {
   type LifecycleView,
   toConcordError,
 } from '../../core/index.ts';
+import { getAmountIn, getAmountOut } from '../../model/amm/index.ts';
 import {
   type Fill,
   type Instrument,
@@ -67,7 +68,6 @@ import {
   type VenuePort,
   type VenuePosition,
 } from '../../model/index.ts';
-import { getAmountIn, getAmountOut } from '../../model/amm/index.ts';
 import type { BundleSubmitter } from './bundle.ts';
 import { isTransportError, rpc } from './client.ts';
 import { type Address, redactUrl } from './config.ts';
@@ -411,7 +411,9 @@ export class EvmVenue implements VenuePort {
     for (const [i, leg] of legs.entries()) {
       const next = legs[(i + 1) % legs.length] as (typeof legs)[number];
       if (leg.tokenOut.address.toLowerCase() !== next.tokenIn.address.toLowerCase())
-        throw pathError(`leg ${i} receives ${leg.tokenOut.symbol} but the next leg spends ${next.tokenIn.symbol}`);
+        throw pathError(
+          `leg ${i} receives ${leg.tokenOut.symbol} but the next leg spends ${next.tokenIn.symbol}`,
+        );
     }
     const from = this.address;
     let nonce: number | undefined;
@@ -431,7 +433,8 @@ export class EvmVenue implements VenuePort {
         const inIs0 = leg.tokenIn.address.toLowerCase() < leg.tokenOut.address.toLowerCase();
         const [rin, rout] = inIs0 ? [r0, r1] : [r1, r0];
         const fee = leg.market.feePips ?? 3000;
-        if (i === 0) amount = leg.request.side === 'buy' ? getAmountIn(leg.baseRaw, rin, rout, fee) : leg.baseRaw;
+        if (i === 0)
+          amount = leg.request.side === 'buy' ? getAmountIn(leg.baseRaw, rin, rout, fee) : leg.baseRaw;
         if (i === 0) amountIn = amount;
         const spent = amount;
         amount = getAmountOut(spent, rin, rout, fee);
@@ -473,7 +476,12 @@ export class EvmVenue implements VenuePort {
         deadlineBlock: head + 2n,
       });
       requireSimulated(
-        await simulate(this.options.client, this.options.endpoint, { from, to: executor, data }, { abi: EXECUTOR_ABI }),
+        await simulate(
+          this.options.client,
+          this.options.endpoint,
+          { from, to: executor, data },
+          { abi: EXECUTOR_ABI },
+        ),
         `atomic plan ${decisionId}`,
       );
       const gasEstimate = await rpc('eth_estimateGas', this.options.endpoint, () =>

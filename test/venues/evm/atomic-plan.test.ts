@@ -132,7 +132,15 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
       () => venue.stop(),
     );
     const [buyOn, sellOn] = venue.instruments() as OrderableInstrument[];
-    return { venue, om, clock, fills, journal, buyOn: buyOn as OrderableInstrument, sellOn: sellOn as OrderableInstrument };
+    return {
+      venue,
+      om,
+      clock,
+      fills,
+      journal,
+      buyOn: buyOn as OrderableInstrument,
+      sellOn: sellOn as OrderableInstrument,
+    };
   }
 
   const PAIR_ABI = parseAbi(['function getReserves() view returns (uint112, uint112, uint32)']);
@@ -158,8 +166,22 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
       expectedNetEdge: 0.01,
       atomic: true,
       legs: [
-        { kind: 'order', instrumentId: d.buyOn.id, side: 'buy', type: 'limit', quantity, limitPrice: buyLimit },
-        { kind: 'order', instrumentId: d.sellOn.id, side: 'sell', type: 'limit', quantity, limitPrice: sellLimit },
+        {
+          kind: 'order',
+          instrumentId: d.buyOn.id,
+          side: 'buy',
+          type: 'limit',
+          quantity,
+          limitPrice: buyLimit,
+        },
+        {
+          kind: 'order',
+          instrumentId: d.sellOn.id,
+          side: 'sell',
+          type: 'limit',
+          quantity,
+          limitPrice: sellLimit,
+        },
       ],
     };
     return d.om.submitPlan(intent, {
@@ -177,7 +199,11 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
   /** Lets the burst's microtask and the venue's queue run. */
   async function settle(d: ReturnType<typeof desk>, ids: readonly string[]): Promise<void> {
     for (let i = 0; i < 200; i++) {
-      if (ids.every((id) => ['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED'].includes(String(d.om.order(id)?.status))))
+      if (
+        ids.every((id) =>
+          ['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED'].includes(String(d.om.order(id)?.status)),
+        )
+      )
         return;
       await new Promise((r) => setTimeout(r, 25));
       if (i % 4 === 0) expect((await d.venue.poll()).map((e) => e.message)).toEqual([]);
@@ -199,7 +225,13 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
     const ethBefore = await anvil.pub.getBalance({ address: anvil.account.address });
     const head = await anvil.pub.getBlockNumber();
 
-    const started = await plan(d, q, price(amountIn * 101n, q * 100n, true), price(out * 99n, q * 100n, false), 'p1');
+    const started = await plan(
+      d,
+      q,
+      price(amountIn * 101n, q * 100n, true),
+      price(out * 99n, q * 100n, false),
+      'p1',
+    );
     expect(started.outcome).toBe('started');
     const ids = started.plan.legs.map((l) => l.clientOrderId);
     await settle(d, ids);
@@ -244,7 +276,13 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
     const nonceBefore = await nonce();
     const head = await anvil.pub.getBlockNumber();
     // The sell leg asks 1 % more than the rich pair pays: the minimum profit is out of reach.
-    const started = await plan(d, q, price(amountIn * 101n, q * 100n, true), price(out * 101n, q * 100n, true), 'p2');
+    const started = await plan(
+      d,
+      q,
+      price(amountIn * 101n, q * 100n, true),
+      price(out * 101n, q * 100n, true),
+      'p2',
+    );
     const ids = started.plan.legs.map((l) => l.clientOrderId);
     await settle(d, ids);
 
