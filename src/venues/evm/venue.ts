@@ -30,6 +30,9 @@
  *   `fetchOrder` resolves it from the chain by its hashes and nonce, never by sending again.
  * - after a restart, `restoreTx` rebuilds the transactions from the journal's tx.* records; their
  *   fate is then read from the chain like any other's.
+ * - atomic plans (with `executor` and a `pool` per market): the orders of one burst with one
+ *   `decisionId` become ONE `execute` transaction of Concord's executor contract, simulated first,
+ *   each leg's fill read from its pair's transfers in the receipt (`submitBundle`, ADR 0016 addendum).
  */
 import {
   encodeFunctionData,
@@ -283,6 +286,17 @@ export class EvmVenue implements VenuePort {
     this.slippageBps = BigInt(slip);
     this.nonces = new NonceManager(options.client, options.endpoint, options.account.address);
     for (const m of options.markets) {
+      if (
+        m.feePips !== undefined &&
+        (!Number.isInteger(m.feePips) || m.feePips < 0 || m.feePips >= 1_000_000)
+      )
+        throw new ConcordError(
+          'CONCORD_ERR_EVM_CONFIG_INVALID',
+          `market ${m.symbol}: feePips in [0, 1000000)`,
+          {
+            details: { path: `markets.${m.symbol}.feePips`, feePips: m.feePips },
+          },
+        );
       if (m.base.decimals > 18 || m.quote.decimals > 18 || m.base.decimals < 0 || m.quote.decimals < 0)
         throw new ConcordError('CONCORD_ERR_EVM_CONFIG_INVALID', `market ${m.symbol}: decimals above 18`, {
           details: { path: `markets.${m.symbol}` },
