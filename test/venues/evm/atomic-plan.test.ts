@@ -295,4 +295,43 @@ describe.skipIf(SKIP)('an atomic plan on the EVM venue: one executor transaction
     expect(rejections.length).toBeGreaterThanOrEqual(2);
     for (const id of ids) expect(rejections.some((e) => JSON.stringify(e.payload).includes(id))).toBe(true);
   }, 60_000);
+
+  it('legs that do not chain into a cycle are refused before anything is simulated or sent', async () => {
+    const d = desk();
+    const nonceBefore = await nonce();
+    const quantity = Decimal.from('10');
+    const leg = (instrumentId: string) => ({
+      kind: 'order' as const,
+      instrumentId,
+      side: 'buy' as const,
+      type: 'limit' as const,
+      quantity,
+      limitPrice: Decimal.from('0.001'),
+    });
+    const started = await d.om.submitPlan(
+      {
+        kind: 'plan',
+        label: 'two buys',
+        expectedNetEdge: 0.01,
+        atomic: true,
+        legs: [leg(d.buyOn.id), leg(d.sellOn.id)],
+      },
+      {
+        decisionId: 'p3',
+        ts: d.clock.now(),
+        legs: [
+          { instrument: d.buyOn, referencePrice: 0.0005 },
+          { instrument: d.sellOn, referencePrice: 0.0005 },
+        ],
+        mode: 'parallel',
+        policy: 'none',
+      },
+    );
+    const ids = started.plan.legs.map((l) => l.clientOrderId);
+    await settle(d, ids);
+    for (const id of ids) expect(d.om.order(id)?.status).toBe('REJECTED');
+    expect(JSON.stringify(d.journal)).toMatch(/CONCORD_ERR_EVM_PATH_INVALID/);
+    expect(await nonce()).toBe(nonceBefore);
+    expect(d.venue.sent.order).toBe(0);
+  }, 60_000);
 });
