@@ -30,6 +30,9 @@
  *   `fetchOrder` resolves it from the chain by its hashes and nonce, never by sending again.
  * - after a restart, `restoreTx` rebuilds the transactions from the journal's tx.* records; their
  *   fate is then read from the chain like any other's.
+ * - atomic plans (with `executor` and a `pool` per market): the orders of one burst with one
+ *   `decisionId` become ONE `execute` transaction of Concord's executor contract, simulated first,
+ *   each leg's fill read from its pair's transfers in the receipt (`submitBundle`, ADR 0016 addendum).
  */
 import {
   encodeFunctionData,
@@ -50,6 +53,7 @@ import {
   type LifecycleView,
   toConcordError,
 } from '../../core/index.ts';
+import { getAmountIn, getAmountOut } from '../../model/amm/index.ts';
 import {
   type Fill,
   type Instrument,
@@ -70,6 +74,7 @@ import {
 import type { BundleSubmitter } from './bundle.ts';
 import { isTransportError, rpc } from './client.ts';
 import { type Address, redactUrl } from './config.ts';
+import { EXECUTOR_ABI, encodeExecute } from './executor.ts';
 import type { GasModel } from './gas.ts';
 import { NonceManager } from './nonce.ts';
 import { requireSimulated, simulate, simulateSigned } from './simulate.ts';
@@ -80,6 +85,9 @@ export const ROUTER_V2_ABI = parseAbi([
   'function swapTokensForExactTokens(uint256 amountOut, uint256 amountInMax, address[] path, address to, uint256 deadline) returns (uint256[] amounts)',
   'function getAmountsOut(uint256 amountIn, address[] path) view returns (uint256[] amounts)',
   'function getAmountsIn(uint256 amountOut, address[] path) view returns (uint256[] amounts)',
+]);
+const PAIR_ABI = parseAbi([
+  'function getReserves() view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast)',
 ]);
 const ERC20_ABI = parseAbi([
   'event Transfer(address indexed from, address indexed to, uint256 value)',
@@ -103,6 +111,13 @@ export interface EvmSwapMarket {
   /** Decimal strings; default one unit of the last decimal of the base token, and 1e-8. */
   readonly lotSize?: string;
   readonly tickSize?: string;
+  /**
+   * The V2 pair of `[base, quote]` this market trades in: needed for a leg of an atomic plan,
+   * which the executor contract swaps directly against the pair (not through the router).
+   */
+  readonly pool?: Address;
+  /** The pair's fee in pips; default 3000 (0.30 %). */
+  readonly feePips?: number;
 }
 
 export type TxSubmission =
@@ -139,6 +154,27 @@ export interface EvmVenueOptions {
   readonly onDropped?: 'rebroadcast' | 'expire';
   /** The fee's currency (the chain's native token); default `ETH`. */
   readonly nativeSymbol?: string;
+  /**
+   * Concord's executor contract, owned by `account` and holding the cycle's first token: the legs
+   * of one atomic plan (one burst, one decision) become one `execute` transaction through it.
+   */
+  readonly executor?: Address;
+}
+
+/** A leg of an atomic bundle waiting for the end of its burst. */
+interface PendingLeg {
+  readonly request: OrderRequest;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** One executor transaction carrying the legs of one atomic plan. */
+interface BundleRecord {
+  readonly decisionId: string;
+  readonly legs: readonly { readonly request: OrderRequest; readonly market: EvmSwapMarket }[];
+  readonly nonce: number;
+  readonly attempt: Attempt;
+  done: boolean;
 }
 
 interface Attempt {
@@ -203,6 +239,9 @@ export class EvmVenue implements VenuePort {
   private readonly instrumentList: SpotInstrument[] = [];
   private readonly records = new Map<string, TxRecord>();
   private handlers: ReadonlyArray<(event: VenueOrderEvent) => void> = [];
+  /** Atomic legs of the current burst (flushed at its end). */
+  private burst: PendingLeg[] = [];
+  private readonly bundles: BundleRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly confirmations: number;
   private readonly replaceAfterMs: number;
@@ -247,6 +286,17 @@ export class EvmVenue implements VenuePort {
     this.slippageBps = BigInt(slip);
     this.nonces = new NonceManager(options.client, options.endpoint, options.account.address);
     for (const m of options.markets) {
+      if (
+        m.feePips !== undefined &&
+        (!Number.isInteger(m.feePips) || m.feePips < 0 || m.feePips >= 1_000_000)
+      )
+        throw new ConcordError(
+          'CONCORD_ERR_EVM_CONFIG_INVALID',
+          `market ${m.symbol}: feePips in [0, 1000000)`,
+          {
+            details: { path: `markets.${m.symbol}.feePips`, feePips: m.feePips },
+          },
+        );
       if (m.base.decimals > 18 || m.quote.decimals > 18 || m.base.decimals < 0 || m.quote.decimals < 0)
         throw new ConcordError('CONCORD_ERR_EVM_CONFIG_INVALID', `market ${m.symbol}: decimals above 18`, {
           details: { path: `markets.${m.symbol}` },
@@ -300,7 +350,241 @@ export class EvmVenue implements VenuePort {
 
   submitOrder(request: OrderRequest): Promise<void> {
     this.life.assertWorking('submitOrder');
-    return this.serial(() => this.doSubmit(request));
+    const market = this.markets.get(request.instrumentId);
+    if (this.options.executor === undefined || market?.pool === undefined)
+      return this.serial(() => this.doSubmit(request));
+    // A leg on a pair, with an executor: held to the end of the burst, where the orders of one
+    // decision sent together (an atomic plan's legs) become one executor transaction.
+    return new Promise<void>((resolve, reject) => {
+      if (this.burst.length === 0) void Promise.resolve().then(() => this.flushBurst());
+      this.burst.push({ request, resolve, reject });
+    });
+  }
+
+  /** Groups the burst by decision: one order alone goes to the router, two or more to the executor. */
+  private flushBurst(): void {
+    const burst = this.burst;
+    this.burst = [];
+    const groups = new Map<string, PendingLeg[]>();
+    for (const p of burst) {
+      const list = groups.get(p.request.decisionId);
+      if (list === undefined) groups.set(p.request.decisionId, [p]);
+      else list.push(p);
+    }
+    for (const group of groups.values()) {
+      group.sort((a, b) => a.request.leg - b.request.leg);
+      const run =
+        group.length === 1
+          ? this.serial(() => this.doSubmit((group[0] as PendingLeg).request))
+          : this.serial(() => this.submitBundle(group.map((g) => g.request)));
+      run.then(
+        () => {
+          for (const g of group) g.resolve();
+        },
+        (err: unknown) => {
+          for (const g of group) g.reject(err);
+        },
+      );
+    }
+  }
+
+  /**
+   * The legs of one atomic plan as one `execute` call of the executor contract: the path is the
+   * legs' pairs in leg order, each leg spending what the one before it received, the first leg's
+   * input token coming back at the end. Amounts are exact on the pairs' current reserves: the first
+   * leg's input is what buys (or is) its quantity, and every leg's base amount must be exactly what
+   * its hop moves (else the plan is refused: a fill may not differ from its order). The limits: the
+   * first leg's input may not exceed its limit notional, and the minimum profit is the last leg's
+   * limit notional less that input, so the contract reverts unless the last leg gets at least its
+   * bound. Simulated (call, then signed bytes) before anything is sent; a failure rejects every leg.
+   */
+  private async submitBundle(requests: readonly OrderRequest[]): Promise<void> {
+    const executor = this.options.executor as Address;
+    const decisionId = (requests[0] as OrderRequest).decisionId;
+    const legs = requests.map((request) => {
+      const market = this.markets.get(request.instrumentId) as EvmSwapMarket;
+      if (this.records.has(request.clientOrderId) || request.price === undefined)
+        throw new ConcordError(
+          'CONCORD_ERR_VENUE_INVALID_ORDER',
+          `atomic leg ${request.clientOrderId} needs a limit price and an unused id`,
+          { details: { clientOrderId: request.clientOrderId, decisionId } },
+        );
+      const buy = request.side === 'buy';
+      return {
+        request,
+        market,
+        tokenIn: buy ? market.quote : market.base,
+        tokenOut: buy ? market.base : market.quote,
+        baseRaw: toRaw(request.quantity, market.base.decimals, 'down'),
+      };
+    });
+    const pathError = (message: string) =>
+      new ConcordError('CONCORD_ERR_EVM_PATH_INVALID', `atomic plan ${decisionId}: ${message}`, {
+        details: { decisionId, legs: requests.length },
+      });
+    for (const [i, leg] of legs.entries()) {
+      const next = legs[(i + 1) % legs.length] as (typeof legs)[number];
+      if (leg.tokenOut.address.toLowerCase() !== next.tokenIn.address.toLowerCase())
+        throw pathError(
+          `leg ${i} receives ${leg.tokenOut.symbol} but the next leg spends ${next.tokenIn.symbol}`,
+        );
+    }
+    const from = this.address;
+    let nonce: number | undefined;
+    let attempt: Attempt;
+    try {
+      // Exact amounts along the path, on the reserves of the latest block.
+      let amount = 0n;
+      let amountIn = 0n;
+      for (const [i, leg] of legs.entries()) {
+        const [r0, r1] = await rpc('getReserves', this.options.endpoint, () =>
+          this.options.client.readContract({
+            address: leg.market.pool as Address,
+            abi: PAIR_ABI,
+            functionName: 'getReserves',
+          }),
+        );
+        const inIs0 = leg.tokenIn.address.toLowerCase() < leg.tokenOut.address.toLowerCase();
+        const [rin, rout] = inIs0 ? [r0, r1] : [r1, r0];
+        const fee = leg.market.feePips ?? 3000;
+        if (i === 0)
+          amount = leg.request.side === 'buy' ? getAmountIn(leg.baseRaw, rin, rout, fee) : leg.baseRaw;
+        if (i === 0) amountIn = amount;
+        const spent = amount;
+        amount = getAmountOut(spent, rin, rout, fee);
+        const moved = leg.request.side === 'buy' ? amount : spent;
+        if (moved !== leg.baseRaw)
+          throw pathError(
+            `leg ${i} would move ${moved} raw units of ${leg.market.base.symbol} on the current reserves, not its quantity ${leg.baseRaw}`,
+          );
+      }
+      const first = legs[0] as (typeof legs)[number];
+      const last = legs[legs.length - 1] as (typeof legs)[number];
+      const limitNotional = (leg: typeof first, rounding: 'down' | 'up') =>
+        toRaw(
+          leg.request.quantity.mul(leg.request.price as Decimal, rounding === 'up' ? 'ceil' : 'floor'),
+          leg.market.quote.decimals,
+          rounding,
+        );
+      const maxIn = first.request.side === 'buy' ? limitNotional(first, 'down') : first.baseRaw;
+      if (amountIn > maxIn)
+        throw new ConcordError(
+          'CONCORD_ERR_EVM_SIMULATION_FAILED',
+          `atomic plan ${decisionId}: leg 0 costs ${amountIn} raw units, above its limit ${maxIn}`,
+          { details: { decisionId, amountIn: amountIn.toString(), maxIn: maxIn.toString() } },
+        );
+      const minOut = last.request.side === 'sell' ? limitNotional(last, 'up') : last.baseRaw;
+      const minProfit = minOut > amountIn ? minOut - amountIn : 0n;
+      const head = await this.head();
+      const data = encodeExecute({
+        amountIn,
+        hops: legs.map((leg) => ({
+          pool: leg.market.pool as Address,
+          tokenIn: leg.tokenIn.address,
+          v3: false,
+          zeroForOne: leg.tokenIn.address.toLowerCase() < leg.tokenOut.address.toLowerCase(),
+          fee: leg.market.feePips ?? 3000,
+          sqrtPriceLimitX96: 0n,
+        })),
+        minProfit,
+        deadlineBlock: head + 2n,
+      });
+      requireSimulated(
+        await simulate(
+          this.options.client,
+          this.options.endpoint,
+          { from, to: executor, data },
+          { abi: EXECUTOR_ABI },
+        ),
+        `atomic plan ${decisionId}`,
+      );
+      const gasEstimate = await rpc('eth_estimateGas', this.options.endpoint, () =>
+        this.options.client.estimateGas({ account: from, to: executor, data }),
+      );
+      const fees = await this.options.gas.plan();
+      nonce = await this.nonces.reserve();
+      attempt = await this.signed(
+        { to: executor, data, gas: (gasEstimate * 13n) / 10n + 20_000n },
+        nonce,
+        fees.maxFeePerGas,
+        fees.maxPriorityFeePerGas,
+        'order',
+      );
+      await this.requireSignedSimulation(attempt, first.request.clientOrderId);
+      await this.broadcast(attempt, nonce);
+    } catch (err) {
+      if (nonce !== undefined) {
+        if (/nonce/i.test(errorText(err))) this.nonces.resync();
+        else this.nonces.release(nonce);
+      }
+      throw notSent(err, `${first0(requests)} (atomic plan ${decisionId})`);
+    }
+    this.sent.order++;
+    this.bundles.push({ decisionId, legs, nonce, attempt, done: false });
+    const ts = this.options.clock.now();
+    for (const leg of legs)
+      this.emit({
+        type: 'order.accepted',
+        clientOrderId: leg.request.clientOrderId,
+        venueOrderId: `${from.toLowerCase()}:${nonce}:${leg.request.leg}`,
+        ts,
+      });
+  }
+
+  /** An executor transaction's fate: `confirmations` deep, each leg's fill from the pairs' transfers, or all legs rejected. */
+  private async checkBundles(head: bigint): Promise<void> {
+    for (const b of this.bundles) {
+      if (b.done) continue;
+      const receipt = await this.receipt(b.attempt.hash);
+      if (receipt === undefined || head - receipt.blockNumber + 1n < BigInt(this.confirmations)) continue;
+      b.done = true;
+      const ts = this.options.clock.now();
+      if (receipt.status !== 'success') {
+        for (const leg of b.legs)
+          this.emit({
+            type: 'order.rejected',
+            clientOrderId: leg.request.clientOrderId,
+            code: 'CONCORD_ERR_EVM_TX_REVERTED',
+            reason: `executor transaction ${b.attempt.hash} reverted in block ${receipt.blockNumber}`,
+            ts,
+          });
+        continue;
+      }
+      const transfers = parseEventLogs({ abi: ERC20_ABI, logs: receipt.logs, eventName: 'Transfer' });
+      const moved = (token: Address, pool: Address, dir: 'to' | 'from') => {
+        let sum = 0n;
+        for (const t of transfers)
+          if (
+            t.address.toLowerCase() === token.toLowerCase() &&
+            t.args[dir].toLowerCase() === pool.toLowerCase()
+          )
+            sum += t.args.value;
+        return sum;
+      };
+      for (const [k, { request, market }] of b.legs.entries()) {
+        const pool = market.pool as Address;
+        const buy = request.side === 'buy';
+        const baseRaw = moved(market.base.address, pool, buy ? 'from' : 'to');
+        const quoteRaw = moved(market.quote.address, pool, buy ? 'to' : 'from');
+        const quantity = fromRaw(baseRaw, market.base.decimals);
+        const fill: Fill = {
+          clientOrderId: request.clientOrderId,
+          venueOrderId: `${this.address.toLowerCase()}:${b.nonce}:${request.leg}`,
+          tradeId: `${b.attempt.hash}:${request.leg}`,
+          instrumentId: request.instrumentId,
+          venue: this.id,
+          side: request.side,
+          price: fromRaw(quoteRaw, market.quote.decimals).div(quantity),
+          quantity,
+          // The gas is paid once, on the first leg.
+          fee: k === 0 ? Decimal.fromUnits(receipt.gasUsed * receipt.effectiveGasPrice) : Decimal.ZERO,
+          feeCurrency: this.options.nativeSymbol ?? 'ETH',
+          liquidity: 'taker',
+          ts,
+        };
+        this.emit({ type: 'order.filled', fill });
+      }
+    }
   }
 
   private async doSubmit(request: OrderRequest): Promise<void> {
@@ -557,11 +841,18 @@ export class EvmVenue implements VenuePort {
    */
   poll(): Promise<readonly ConcordError[]> {
     return this.serial(async () => {
+      const errors: ConcordError[] = [];
+      if (this.bundles.some((b) => !b.done)) {
+        try {
+          await this.checkBundles(await this.head());
+        } catch (err) {
+          errors.push(toConcordError(err));
+        }
+      }
       const live = [...this.records.values()].filter((r) => !isFinal(r));
-      if (live.length === 0) return [];
+      if (live.length === 0) return errors;
       const latestNonce = await this.nonces.chainLatest();
       const head = await this.head();
-      const errors: ConcordError[] = [];
       for (const rec of live) {
         try {
           await this.check(rec, head, latestNonce, true);
@@ -1082,6 +1373,10 @@ function notSent(err: unknown, clientOrderId: string): ConcordError {
     `order ${clientOrderId} was not sent: ${short}`,
     { details: { clientOrderId, sent: false }, cause: err, retryable: false },
   );
+}
+
+function first0(requests: readonly OrderRequest[]): string {
+  return (requests[0] as OrderRequest).clientOrderId;
 }
 
 function errorText(err: unknown): string {
