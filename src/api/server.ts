@@ -579,7 +579,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         if (!agentRows(desk).some((a) => a.id === agentId))
           throw fail('CONCORD_ERR_API_NOT_FOUND', `no agent ${JSON.stringify(agentId)}`);
         await commands.submit({ kind: 'agent', agentId, action, reason: request.body.reason, operator });
-        return reply.status(202).send({ accepted: true, command: `agent ${action}`, operator: operator.name });
+        return reply
+          .status(202)
+          .send({ accepted: true, command: `agent ${action}`, operator: operator.name });
       },
     );
   }

@@ -141,7 +141,12 @@ async function carryOut(desk: Desk, command: DeskCommand): Promise<{ ok: boolean
 async function commandAgent(desk: Desk, command: AgentCommand): Promise<{ ok: boolean; message: string }> {
   const { agentId, action, operator, reason } = command;
   if (action === 'start') await desk.supervisor.release(agentId);
-  else await desk.supervisor.hold(agentId, action === 'stop' ? 'stopped' : 'quarantined', `${operator}: ${reason}`);
+  else
+    await desk.supervisor.hold(
+      agentId,
+      action === 'stop' ? 'stopped' : 'quarantined',
+      `${operator}: ${reason}`,
+    );
   const done = action === 'start' ? 'started' : action === 'stop' ? 'stopped' : 'quarantined';
   return { ok: true, message: `agent ${agentId} ${done} by ${operator}: ${reason}` };
 }
