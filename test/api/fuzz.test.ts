@@ -38,7 +38,7 @@ const jsonish = fc.oneof(
   ),
 );
 
-it('≈1750 fuzzed bodies at halt and resume: never a 5xx, every refusal coded', async () => {
+it('≈1750 fuzzed bodies at halt, resume, simulation and the agent commands: never a 5xx, every refusal coded', async () => {
   const raw = fc.oneof(
     jsonish.map((v) => ({ payload: JSON.stringify(v), type: 'application/json' })),
     fc.string({ maxLength: 200 }).map((s) => ({ payload: s, type: 'application/json' })),
@@ -49,7 +49,14 @@ it('≈1750 fuzzed bodies at halt and resume: never a 5xx, every refusal coded',
   );
   await fc.assert(
     fc.asyncProperty(
-      fc.constantFrom('/api/safety/halt', '/api/safety/resume', '/api/safety/simulation'),
+      fc.constantFrom(
+        '/api/safety/halt',
+        '/api/safety/resume',
+        '/api/safety/simulation',
+        '/api/agents/regime/stop',
+        '/api/agents/regime/quarantine',
+        '/api/agents/no-such-agent/start',
+      ),
       raw,
       async (url, body) => {
         const r = await f.app.inject({
