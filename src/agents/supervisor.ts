@@ -134,7 +134,15 @@ export interface AgentStatus {
   readonly restarts: number;
   /** Desk time at which a pending restart is due. */
   readonly restartDueTs?: number;
+  /**
+   * Set while an operator holds the agent out of work (its lifecycle is then QUARANTINED):
+   * `stopped` by an operator stop, `quarantined` by an operator quarantine.
+   */
+  readonly hold?: OperatorHold;
 }
+
+/** Why an operator holds an agent out of work (`AgentSupervisor.hold`). */
+export type OperatorHold = 'stopped' | 'quarantined';
 
 /** Failure counts and learned state per agent, for rebuilding from the journal. */
 export interface SupervisorSnapshot {
@@ -148,6 +156,8 @@ export interface SupervisorSnapshot {
         readonly totalFailures: number;
         readonly restarts: number;
         readonly quarantined: boolean;
+        /** Present only while an operator holds the agent (older snapshots have none). */
+        readonly hold?: OperatorHold;
       }
     >
   >;
@@ -163,6 +173,7 @@ const supervisorSnapshotSchema = z.object({
       totalFailures: z.number().int().nonnegative(),
       restarts: z.number().int().nonnegative(),
       quarantined: z.boolean(),
+      hold: z.enum(['stopped', 'quarantined']).optional(),
     }),
   ),
 });
@@ -182,6 +193,7 @@ interface Slot {
   learned: unknown;
   restartTimer: TimerHandle | undefined;
   restartDueTs: number | undefined;
+  hold: OperatorHold | undefined;
 }
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
@@ -237,6 +249,7 @@ export class AgentSupervisor implements AgentCaller {
       learned: undefined,
       restartTimer: undefined,
       restartDueTs: undefined,
+      hold: undefined,
     };
     if (spec.isolated !== true) slot.agent = this.buildLocal(slot);
     this.slots.set(spec.id, slot);
@@ -407,6 +420,7 @@ export class AgentSupervisor implements AgentCaller {
       totalFailures: slot.totalFailures,
       restarts: slot.restarts,
       ...(slot.restartDueTs === undefined ? {} : { restartDueTs: slot.restartDueTs }),
+      ...(slot.hold === undefined ? {} : { hold: slot.hold }),
     };
   }
 
@@ -440,6 +454,7 @@ export class AgentSupervisor implements AgentCaller {
         totalFailures: slot.totalFailures,
         restarts: slot.restarts,
         quarantined: slot.lifecycle.state === 'QUARANTINED',
+        ...(slot.hold === undefined ? {} : { hold: slot.hold }),
       };
     }
     return { version: 1, agents };
@@ -473,8 +488,52 @@ export class AgentSupervisor implements AgentCaller {
     const slot = this.slotOf(agentId);
     slot.lifecycle.transition('CREATED', 'operator reset of the quarantine');
     slot.consecutiveFailures = 0;
+    slot.hold = undefined;
     if (this.stopped) return;
     await this.startSlot(slot);
+  }
+
+  /**
+   * Operator action: hold an agent out of work (`stopped` or `quarantined`). Its instance is
+   * discarded and it is no longer asked; its lifecycle is QUARANTINED (only an operator's start
+   * lets it out), and `hold` says which operator action put it there. An operator quarantine is
+   * journaled like a supervisor one (`agent.quarantined`); a stop only as the state change.
+   * Refused (CONCORD_ERR_LIFECYCLE_TRANSITION) for an agent already held, quarantined or final.
+   */
+  async hold(agentId: string, hold: OperatorHold, reason: string): Promise<void> {
+    const slot = this.slotOf(agentId);
+    const state = slot.lifecycle.state;
+    if (state === 'QUARANTINED' || !slot.lifecycle.can('QUARANTINED') || this.stopped) {
+      throw new ConcordError(
+        'CONCORD_ERR_LIFECYCLE_TRANSITION',
+        `agent ${agentId} cannot be ${hold === 'stopped' ? 'stopped' : 'quarantined'}: it is ${describeState(state, slot.hold)}`,
+        { details: { agentId, from: state, hold: slot.hold ?? null, action: hold } },
+      );
+    }
+    this.cancelRestart(slot);
+    const discarding = this.discard(slot);
+    const why = `${hold === 'stopped' ? 'stopped' : 'quarantined'} by an operator: ${reason}`;
+    slot.hold = hold;
+    if (hold === 'quarantined') this.quarantine(slot, why);
+    else slot.lifecycle.transition('QUARANTINED', why);
+    await discarding;
+  }
+
+  /**
+   * Operator action: let a held or quarantined agent work again (QUARANTINED → CREATED →
+   * STARTING → RUNNING, as `resetQuarantine`). Refused (CONCORD_ERR_LIFECYCLE_TRANSITION) for
+   * an agent that is not held out of work.
+   */
+  async release(agentId: string): Promise<void> {
+    const slot = this.slotOf(agentId);
+    if (slot.lifecycle.state !== 'QUARANTINED' || this.stopped) {
+      throw new ConcordError(
+        'CONCORD_ERR_LIFECYCLE_TRANSITION',
+        `agent ${agentId} cannot be started: it is ${describeState(slot.lifecycle.state, slot.hold)}, not stopped or quarantined`,
+        { details: { agentId, from: slot.lifecycle.state, action: 'start' } },
+      );
+    }
+    await this.resetQuarantine(agentId);
   }
 
   private async startSlot(slot: Slot): Promise<void> {
@@ -643,6 +702,7 @@ export class AgentSupervisor implements AgentCaller {
       else agent.restore?.(entry.learned);
     }
     if (entry.quarantined && slot.lifecycle.can('QUARANTINED')) {
+      slot.hold = entry.hold;
       this.quiet = true;
       try {
         this.cancelRestart(slot);
@@ -671,6 +731,7 @@ export class AgentSupervisor implements AgentCaller {
   }
 
   private skipReason(slot: Slot): string {
+    if (slot.hold === 'stopped') return 'stopped by an operator';
     if (slot.lifecycle.state === 'QUARANTINED') return 'quarantined: waiting for an operator reset';
     if (slot.restartDueTs !== undefined) return `backing off: restart due at ${slot.restartDueTs}`;
     if (slot.lifecycle.state === 'DEGRADED') return 'restarting';
@@ -720,6 +781,12 @@ function checkPolicy(policy: SupervisorPolicy): SupervisorPolicy {
     );
   }
   return policy;
+}
+
+function describeState(state: LifecycleState, hold: OperatorHold | undefined): string {
+  if (hold === 'stopped') return 'stopped by an operator';
+  if (hold === 'quarantined') return 'quarantined by an operator';
+  return state;
 }
 
 /** Deterministic wording (no measured durations): timeout events are journaled and replayed. */

@@ -119,13 +119,21 @@ export function deskCommandSink(desk: Desk): CommandSink {
           ? { kind: 'halt', reason: c.reason, flatten: c.flatten, operator }
           : c.kind === 'simulation'
             ? { kind: 'simulation', enabled: c.enabled, reason: c.reason, operator }
-            : { kind: 'resume', reason: c.reason, operator };
+            : c.kind === 'agent'
+              ? { kind: 'agent', agentId: c.agentId, action: c.action, reason: c.reason, operator }
+              : { kind: 'resume', reason: c.reason, operator };
       const result = await applyCommand(desk, command, { channel: 'api', requestId: `api-${++sequence}` });
       if (!result.ok)
         throw new ConcordError(
           (result.code ?? 'CONCORD_ERR_INTERNAL') as `CONCORD_ERR_${string}`,
           result.message,
-          { details: { command: c.kind, tradingState: result.tradingState } },
+          {
+            details: {
+              command: c.kind,
+              tradingState: result.tradingState,
+              ...(c.kind === 'agent' ? { agentId: c.agentId, action: c.action } : {}),
+            },
+          },
         );
     },
   };

@@ -31,6 +31,7 @@ const reason = z.string().trim().min(1).max(500);
 export const haltBody = z.object({ reason, flatten: z.boolean().default(false) }).strict();
 export const resumeBody = z.object({ reason }).strict();
 export const simulationBody = z.object({ enabled: z.boolean(), reason }).strict();
+export const agentCommandBody = z.object({ reason }).strict();
 
 export const agentSchema = z.object({
   id: z.string(),

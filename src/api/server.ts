@@ -33,7 +33,7 @@ import { reconciliationOf } from './safety-view.ts';
 import * as S from './schemas.ts';
 import { registerDashboard } from './static.ts';
 import { keyFromProtocols, registerStream, registerWebSocket, type StreamOptions } from './stream.ts';
-import type { CommandSink, DeskView, JournalSource, Operator, Role } from './view.ts';
+import type { AgentAction, CommandSink, DeskView, JournalSource, Operator, Role } from './view.ts';
 
 export interface RateLimit {
   /** Requests a key may make in a burst. */
@@ -582,6 +582,40 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       return reply.status(202).send({ accepted: true, command: 'simulation', operator: operator.name });
     },
   );
+
+  // ── agents (mutating: operator) ──
+  const agentActions: Record<AgentAction, string> = {
+    start:
+      'Lets a stopped or quarantined agent work again (QUARANTINED → CREATED → STARTING → RUNNING). 409 CONCORD_ERR_LIFECYCLE_TRANSITION when it is not stopped or quarantined.',
+    stop: 'Stops asking the agent (its status shows STOPPED) until an operator starts it. 409 CONCORD_ERR_LIFECYCLE_TRANSITION when it is already stopped, quarantined or final.',
+    quarantine:
+      'Quarantines the agent (status QUARANTINED, journaled as agent.quarantined) until an operator starts it. 409 CONCORD_ERR_LIFECYCLE_TRANSITION when it is already stopped, quarantined or final.',
+  };
+  for (const action of Object.keys(agentActions) as AgentAction[]) {
+    api.post(
+      `/api/agents/:id/${action}`,
+      {
+        config: operatorRole,
+        schema: {
+          tags: ['agents'],
+          description: `${agentActions[action]} Journaled as control.command with the operator's name and key id; 404 CONCORD_ERR_API_NOT_FOUND for an unknown agent.`,
+          params: S.idParams,
+          body: S.agentCommandBody,
+          response: { 202: S.commandAnswer, 404: S.errorSchema, ...commandErrors },
+        },
+      },
+      async (request, reply) => {
+        const operator = request.operator as Operator;
+        const agentId = request.params.id;
+        if (!agentRows(desk).some((a) => a.id === agentId))
+          throw fail('CONCORD_ERR_API_NOT_FOUND', `no agent ${JSON.stringify(agentId)}`);
+        await commands.submit({ kind: 'agent', agentId, action, reason: request.body.reason, operator });
+        return reply
+          .status(202)
+          .send({ accepted: true, command: `agent ${action}`, operator: operator.name });
+      },
+    );
+  }
 
   // ── metrics ──
   let summary: { version: string; body: S.MetricsSummary } | undefined;

@@ -109,7 +109,17 @@ export type OperatorCommand =
       readonly enabled: boolean;
       readonly reason: string;
       readonly operator: Operator;
+    }
+  | {
+      readonly kind: 'agent';
+      readonly agentId: string;
+      readonly action: AgentAction;
+      readonly reason: string;
+      readonly operator: Operator;
     };
+
+/** What an operator may do to one agent (`POST /api/agents/:id/<action>`). */
+export type AgentAction = 'start' | 'stop' | 'quarantine';
 
 /**
  * Where operator commands go (the desk's command port). It journals each command with the

@@ -76,6 +76,13 @@ const deskCommandSchema = z.discriminatedUnion('kind', [
     reason: z.string(),
     operator: z.string().nullable(),
   }),
+  z.object({
+    kind: z.literal('agent'),
+    agentId: z.string(),
+    action: z.enum(['start', 'stop', 'quarantine']),
+    reason: z.string(),
+    operator: z.string(),
+  }),
 ]);
 
 const controlCommandSchema = z.object({
@@ -243,9 +250,9 @@ const SPEC = {
   },
   controlCommand: {
     name: 'control.command',
-    version: 1,
+    version: 2,
     kind: 'input',
-    doc: 'An operator command (halt, resume, flatten, simulation), who issued it through which channel, and what the desk did; replay applies it at the same point.',
+    doc: 'An operator command (halt, resume, flatten, simulation, or start/stop/quarantine of an agent), who issued it through which channel, and what the desk did; replay applies it at the same point.',
     schema: controlCommandSchema,
   },
   // ── thinking: triggers, decisions, consensus, outcomes ──

@@ -1,7 +1,8 @@
 /**
  * The command port: what an operator may ask of a running desk, and its one handler.
  *
- * Commands are imperative (`halt`, `resume`, `flatten`, `simulation`); what the desk did is
+ * Commands are imperative (`halt`, `resume`, `flatten`, `simulation`, and `agent`: start, stop or
+ * quarantine one agent); what the desk did is
  * journaled in the past tense (`risk.halt`, `risk.resume`, orders) followed by one
  * `control.command` record naming the command, who issued it through which channel, and the
  * outcome. That record is a replay input: replay applies the same command between the same two
@@ -46,7 +47,21 @@ export interface SimulationCommand {
   readonly operator?: string | undefined;
 }
 
-export type DeskCommand = HaltCommand | ResumeCommand | FlattenCommand | SimulationCommand;
+/**
+ * Start, stop or quarantine one agent. `stop` and `quarantine` hold it out of work (it is no
+ * longer asked; status STOPPED or QUARANTINED); `start` lets a held or quarantined agent work
+ * again. An illegal transition is refused (CONCORD_ERR_LIFECYCLE_TRANSITION), an unknown agent
+ * too (CONCORD_ERR_AGENT_UNKNOWN).
+ */
+export interface AgentCommand {
+  readonly kind: 'agent';
+  readonly agentId: string;
+  readonly action: 'start' | 'stop' | 'quarantine';
+  readonly reason: string;
+  readonly operator: string;
+}
+
+export type DeskCommand = HaltCommand | ResumeCommand | FlattenCommand | SimulationCommand | AgentCommand;
 
 /** Where a command came from: its channel (`file`, `api`, ...) and that channel's id for it. */
 export interface CommandOrigin {
@@ -118,7 +133,22 @@ async function carryOut(desk: Desk, command: DeskCommand): Promise<{ ok: boolean
     }
     case 'simulation':
       return switchSimulation(desk, command);
+    case 'agent':
+      return commandAgent(desk, command);
   }
+}
+
+async function commandAgent(desk: Desk, command: AgentCommand): Promise<{ ok: boolean; message: string }> {
+  const { agentId, action, operator, reason } = command;
+  if (action === 'start') await desk.supervisor.release(agentId);
+  else
+    await desk.supervisor.hold(
+      agentId,
+      action === 'stop' ? 'stopped' : 'quarantined',
+      `${operator}: ${reason}`,
+    );
+  const done = action === 'start' ? 'started' : action === 'stop' ? 'stopped' : 'quarantined';
+  return { ok: true, message: `agent ${agentId} ${done} by ${operator}: ${reason}` };
 }
 
 /**
@@ -157,6 +187,14 @@ function journaledCommand(command: DeskCommand) {
         reason: command.reason,
         operator: command.operator ?? null,
       };
+    case 'agent':
+      return {
+        kind: command.kind,
+        agentId: command.agentId,
+        action: command.action,
+        reason: command.reason,
+        operator: command.operator,
+      };
   }
 }
 
@@ -164,6 +202,7 @@ function journaledCommand(command: DeskCommand) {
 export function commandOf(journaled: ReturnType<typeof journaledCommand>): DeskCommand {
   switch (journaled.kind) {
     case 'resume':
+    case 'agent':
       return journaled;
     case 'halt':
     case 'flatten':

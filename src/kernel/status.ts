@@ -91,10 +91,12 @@ export interface VenueSummary {
 
 /**
  * An agent's status: its supervisor's lifecycle state, except that a RUNNING agent whose
- * instruments' data is stale is DEGRADED (left out of fan-outs until its data flows again).
+ * instruments' data is stale is DEGRADED (left out of fan-outs until its data flows again), and
+ * an agent an operator stopped (held QUARANTINED by its supervisor) is shown STOPPED.
  */
 export function agentStatus(desk: Desk, agentId: string): LifecycleState {
-  const state = desk.supervisor.state(agentId).state;
+  const { state, hold } = desk.supervisor.state(agentId);
+  if (hold === 'stopped') return 'STOPPED';
   return state === 'RUNNING' && desk.isDataStale(agentId) ? 'DEGRADED' : state;
 }
 

@@ -414,6 +414,52 @@ describe('AgentSupervisor: state', () => {
     await b.supervisor.stop();
   });
 
+  it('operator hold: stop and quarantine skip the agent, survive snapshot → restore, and start lets it work again', async () => {
+    const a = setup();
+    const stopped = fresh('s');
+    const held = fresh('q');
+    a.supervisor.add({ id: stopped, type: 'scripted' });
+    a.supervisor.add({ id: held, type: 'scripted' });
+    await a.supervisor.start();
+    await expect(a.supervisor.release(stopped)).rejects.toThrow(/CONCORD_ERR_LIFECYCLE_TRANSITION/);
+    await a.supervisor.hold(stopped, 'stopped', 'ana: noisy');
+    await a.supervisor.hold(held, 'quarantined', 'ana: suspect');
+    await expect(a.supervisor.hold(stopped, 'quarantined', 'again')).rejects.toThrow(
+      /CONCORD_ERR_LIFECYCLE_TRANSITION.*stopped by an operator/,
+    );
+    await expect(a.supervisor.hold(fresh('none'), 'stopped', 'x')).rejects.toThrow(
+      /CONCORD_ERR_AGENT_UNKNOWN/,
+    );
+    expect(a.supervisor.state(stopped)).toMatchObject({ state: 'QUARANTINED', hold: 'stopped' });
+    expect(a.supervisor.state(held)).toMatchObject({ state: 'QUARANTINED', hold: 'quarantined' });
+    expect(await a.supervisor.call(stopped, context(), opts)).toMatchObject({
+      status: 'skipped',
+      error: 'stopped by an operator',
+    });
+    // A stop is only a state change; an operator quarantine is journaled like the supervisor's own.
+    expect(
+      a.events
+        .filter((e) => e.type === 'agent.quarantined')
+        .map((e) => [e.agentId, (e as { reason: string }).reason]),
+    ).toEqual([[held, 'quarantined by an operator: ana: suspect']]);
+    const snap = JSON.parse(JSON.stringify(a.supervisor.snapshot()));
+    await a.supervisor.stop();
+
+    const b = setup();
+    b.supervisor.add({ id: stopped, type: 'scripted' });
+    b.supervisor.add({ id: held, type: 'scripted' });
+    b.supervisor.restore(snap);
+    await b.supervisor.start();
+    expect(b.supervisor.state(stopped)).toMatchObject({ state: 'QUARANTINED', hold: 'stopped' });
+    expect(b.supervisor.state(held)).toMatchObject({ state: 'QUARANTINED', hold: 'quarantined' });
+    expect(b.supervisor.snapshot()).toEqual(snap);
+    await b.supervisor.release(stopped);
+    expect(b.supervisor.state(stopped).state).toBe('RUNNING');
+    expect(b.supervisor.state(stopped).hold).toBeUndefined();
+    expect((await b.supervisor.call(stopped, context(), opts)).status).toBe('ok');
+    await b.supervisor.stop();
+  });
+
   it('refuses a malformed snapshot with CONCORD_ERR_AGENT_SNAPSHOT', () => {
     const { supervisor } = setup();
     expect(() => supervisor.restore({ version: 1, agents: { x: { consecutiveFailures: -1 } } })).toThrow(

@@ -149,6 +149,61 @@ describe('authentication and roles', () => {
     expect(f.commands.length).toBe(1);
   });
 
+  it('agent commands: no key 401, viewer 403, unknown agent 404, operator 202 with who did it', async () => {
+    f.commands.length = 0;
+    const listed = await f.app.inject({ url: '/api/agents', headers: bearer(f.keys.viewer) });
+    const agentId = (listed.json() as { agents: { id: string }[] }).agents[0]?.id ?? '';
+    expect(agentId).not.toBe('');
+    for (const action of ['start', 'stop', 'quarantine']) {
+      const url = `/api/agents/${agentId}/${action}`;
+      const none = await f.app.inject({ method: 'POST', url, payload: { reason: 'x' } });
+      expect(none.statusCode, url).toBe(401);
+      expect(none.json()).toMatchObject({ code: 'CONCORD_ERR_API_UNAUTHORIZED' });
+      const viewer = await f.app.inject({
+        method: 'POST',
+        url,
+        headers: bearer(f.keys.viewer),
+        payload: { reason: 'x' },
+      });
+      expect(viewer.statusCode, url).toBe(403);
+      expect(viewer.json()).toMatchObject({ code: 'CONCORD_ERR_API_FORBIDDEN' });
+    }
+    expect(f.commands).toEqual([]);
+    const unknown = await f.app.inject({
+      method: 'POST',
+      url: '/api/agents/no-such-agent/stop',
+      headers: bearer(f.keys.operator),
+      payload: { reason: 'x' },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'CONCORD_ERR_API_NOT_FOUND' });
+    const extra = await f.app.inject({
+      method: 'POST',
+      url: `/api/agents/${agentId}/stop`,
+      headers: bearer(f.keys.operator),
+      payload: { reason: 'x', force: true },
+    });
+    expect(extra.statusCode).toBe(400);
+    expect(f.commands).toEqual([]);
+    const ok = await f.app.inject({
+      method: 'POST',
+      url: `/api/agents/${agentId}/quarantine`,
+      headers: bearer(f.keys.operator),
+      payload: { reason: 'suspect' },
+    });
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json()).toEqual({ accepted: true, command: 'agent quarantine', operator: 'alice' });
+    expect(f.commands).toEqual([
+      {
+        kind: 'agent',
+        agentId,
+        action: 'quarantine',
+        reason: 'suspect',
+        operator: expect.objectContaining({ name: 'alice', role: 'operator' }),
+      },
+    ]);
+  });
+
   it('a command the desk refuses is answered 409 with the desk code', async () => {
     const {
       createApiServer,

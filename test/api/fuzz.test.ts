@@ -169,7 +169,14 @@ it(`${BATCHES * (BODIES_PER_BATCH + QUERIES_PER_BATCH)} fuzzed bodies and querie
 
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/api/safety/halt', '/api/safety/resume', '/api/safety/simulation'),
+        fc.constantFrom(
+          '/api/safety/halt',
+          '/api/safety/resume',
+          '/api/safety/simulation',
+          '/api/agents/regime/stop',
+          '/api/agents/regime/quarantine',
+          '/api/agents/no-such-agent/start',
+        ),
         rawBody,
         async (url, body) => {
           requests++;

@@ -156,6 +156,72 @@ describe('the API over a running desk', () => {
     expect((await get('/api/risk/metrics')).tradingState).toBe('ACTIVE');
   });
 
+  it('an operator stops, quarantines and starts agents: journaled with who did it, refused when illegal or unknown', async () => {
+    const post = (url: string, key: string, payload: unknown = { reason: 'drill' }) =>
+      app.inject({ method: 'POST', url, headers: bearer(key), payload: payload as Record<string, unknown> });
+    const status = async (id: string) =>
+      ((await get('/api/agents')).agents as { id: string; status: string }[]).find((a) => a.id === id)
+        ?.status;
+    expect(await status('regime')).toBe('RUNNING');
+
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/agents/regime/stop', payload: { reason: 'x' } }))
+        .statusCode,
+    ).toBe(401);
+    const viewerTry = await post('/api/agents/regime/stop', keys.viewer);
+    expect(viewerTry.statusCode).toBe(403);
+    expect(viewerTry.json()).toMatchObject({ code: 'CONCORD_ERR_API_FORBIDDEN' });
+    expect((await post('/api/agents/regime/stop', keys.operator, {})).json()).toMatchObject({
+      code: 'CONCORD_ERR_API_BAD_REQUEST',
+    });
+    expect(await status('regime')).toBe('RUNNING');
+
+    const stop = await post('/api/agents/regime/stop', keys.operator, { reason: 'too noisy' });
+    expect(stop.statusCode).toBe(202);
+    expect(stop.json()).toEqual({ accepted: true, command: 'agent stop', operator: 'alice' });
+    expect(await status('regime')).toBe('STOPPED');
+    const command = [...journal.records()].filter((x) => x.type === EVENTS.controlCommand.name).at(-1);
+    expect(command?.payload).toMatchObject({
+      channel: 'api',
+      ok: true,
+      command: { kind: 'agent', agentId: 'regime', action: 'stop', reason: 'too noisy' },
+    });
+    expect((command?.payload as { command: { operator: string } } | undefined)?.command.operator).toMatch(
+      /^alice \(key [0-9a-f]{12}\)$/,
+    );
+    // A stopped agent is no longer asked.
+    const before = desk.agentDecisions.get('regime') ?? 0;
+    await steps(300);
+    expect(desk.agentDecisions.get('regime') ?? 0).toBe(before);
+
+    const again = await post('/api/agents/regime/stop', keys.operator);
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'CONCORD_ERR_LIFECYCLE_TRANSITION' });
+    const unknown = await post('/api/agents/nobody/quarantine', keys.operator);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'CONCORD_ERR_API_NOT_FOUND' });
+    const running = await post('/api/agents/arbitrage/start', keys.operator);
+    expect(running.statusCode).toBe(409);
+    expect(running.json()).toMatchObject({ code: 'CONCORD_ERR_LIFECYCLE_TRANSITION' });
+
+    expect(
+      (await post('/api/agents/arbitrage/quarantine', keys.operator, { reason: 'suspect' })).statusCode,
+    ).toBe(202);
+    expect(await status('arbitrage')).toBe('QUARANTINED');
+    const quarantined = [...journal.records()].filter((x) => x.type === EVENTS.agentQuarantined.name).at(-1);
+    expect(quarantined?.payload).toMatchObject({ agentId: 'arbitrage' });
+    expect(String((quarantined?.payload as { reason: string } | undefined)?.reason)).toMatch(
+      /^quarantined by an operator: alice/,
+    );
+
+    for (const id of ['regime', 'arbitrage']) {
+      expect((await post(`/api/agents/${id}/start`, keys.operator, { reason: 'cleared' })).statusCode).toBe(
+        202,
+      );
+      expect(await status(id)).toBe('RUNNING');
+    }
+  });
+
   it("the kernel's agent timings reach /api/agents, /api/performance/metrics and the histogram", async () => {
     const timings = desk.timings.snapshot();
     expect(timings.length).toBeGreaterThan(0);

@@ -255,6 +255,9 @@ describe('OpenAPI', () => {
       '/api/journal/verify',
       '/api/safety/halt',
       '/api/safety/resume',
+      '/api/agents/{id}/start',
+      '/api/agents/{id}/stop',
+      '/api/agents/{id}/quarantine',
       '/api/metrics',
       '/metrics',
     ];
@@ -262,6 +265,10 @@ describe('OpenAPI', () => {
     const halt = JSON.stringify(doc.paths['/api/safety/halt']);
     expect(halt).toContain('flatten');
     expect(halt).toContain('reason');
+    const stop = JSON.stringify(doc.paths['/api/agents/{id}/stop']);
+    expect(stop).toContain('reason');
+    expect(stop).toContain('"409"');
+    expect(stop).toContain('"404"');
     const page = await f.app.inject({ url: '/docs' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('/docs/json');

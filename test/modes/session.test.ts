@@ -172,6 +172,93 @@ describe('a session over a market source', () => {
   }, 180_000);
 });
 
+describe('operator commands on agents', () => {
+  it('stop, quarantine and start an agent through the command port: journaled with the operator, illegal ones refused, and replay reproduces the hash', async () => {
+    const dir = join(tempDir(), 'journal');
+    const agent = (
+      agentId: string,
+      action: 'start' | 'stop' | 'quarantine',
+      reason: string,
+    ): DeskCommand => ({
+      kind: 'agent',
+      agentId,
+      action,
+      reason,
+      operator: 'ana (key k1)',
+    });
+    const commands = new ScriptedCommands([
+      { atPoll: 300, id: 'stop', command: agent('regime', 'stop', 'too noisy') },
+      { atPoll: 301, id: 'stop-again', command: agent('regime', 'stop', 'twice') },
+      { atPoll: 302, id: 'unknown', command: agent('nobody', 'quarantine', 'who?') },
+      { atPoll: 303, id: 'start-running', command: agent('arbitrage', 'start', 'already running') },
+      { atPoll: 1200, id: 'start', command: agent('regime', 'start', 'calm again') },
+      { atPoll: 1300, id: 'quarantine', command: agent('arbitrage', 'quarantine', 'suspect') },
+      { atPoll: 1301, id: 'stop-held', command: agent('arbitrage', 'stop', 'held already') },
+      { atPoll: 1800, id: 'release', command: agent('arbitrage', 'start', 'cleared') },
+    ]);
+    const summary = await runDesk({
+      config: parseDeskConfig({ seed: 4, agents: DEFAULT_AGENTS, journal: { dir } }),
+      durationMs: 4 * 60_000,
+      speed: Number.POSITIVE_INFINITY,
+      commands,
+    });
+    const byId = new Map(commands.results.map((r) => [r.id, r.result]));
+    expect(byId.get('stop')).toMatchObject({
+      ok: true,
+      message: 'agent regime stopped by ana (key k1): too noisy',
+    });
+    expect(byId.get('stop-again')).toMatchObject({ ok: false, code: 'CONCORD_ERR_LIFECYCLE_TRANSITION' });
+    expect(byId.get('unknown')).toMatchObject({ ok: false, code: 'CONCORD_ERR_AGENT_UNKNOWN' });
+    expect(byId.get('start-running')).toMatchObject({ ok: false, code: 'CONCORD_ERR_LIFECYCLE_TRANSITION' });
+    expect(byId.get('start')).toMatchObject({ ok: true });
+    expect(byId.get('quarantine')).toMatchObject({ ok: true });
+    expect(byId.get('stop-held')).toMatchObject({ ok: false, code: 'CONCORD_ERR_LIFECYCLE_TRANSITION' });
+    expect(byId.get('release')).toMatchObject({ ok: true });
+
+    const all = records(dir);
+    const journaled = all.filter((r) => r.type === EVENTS.controlCommand.name);
+    expect(journaled.map((r) => (r.payload as { requestId: string }).requestId)).toEqual([
+      'stop',
+      'stop-again',
+      'unknown',
+      'start-running',
+      'start',
+      'quarantine',
+      'stop-held',
+      'release',
+    ]);
+    expect(journaled[0]?.payload).toMatchObject({
+      command: { kind: 'agent', agentId: 'regime', action: 'stop', operator: 'ana (key k1)' },
+      ok: true,
+    });
+    // While stopped, the agent was not asked (and it decides again once started): no decision of it between its stop and its start.
+    const at = (id: string) => all.findIndex((r) => (r.payload as { requestId?: unknown })?.requestId === id);
+    const decisionsOf = (agentId: string, from: number, to: number) =>
+      all
+        .slice(from, to)
+        .filter(
+          (r) =>
+            r.type === EVENTS.decision.name && JSON.stringify(r.payload).includes(`"agentId":"${agentId}"`),
+        );
+    expect(decisionsOf('regime', 0, at('stop')).length).toBeGreaterThan(0);
+    expect(decisionsOf('regime', at('stop'), at('start'))).toEqual([]);
+    expect(decisionsOf('regime', at('start'), all.length).length).toBeGreaterThan(0);
+    expect(decisionsOf('arbitrage', at('quarantine'), at('release'))).toEqual([]);
+    const quarantined = all.filter((r) => r.type === EVENTS.agentQuarantined.name);
+    expect(quarantined.map((r) => (r.payload as { agentId: string }).agentId)).toEqual(['arbitrage']);
+    const states = all
+      .filter((r) => r.type === EVENTS.agentState.name)
+      .map((r) => r.payload as { agentId: string; to: string })
+      .filter((p) => p.agentId === 'regime')
+      .map((p) => p.to);
+    expect(states.join(' ')).toContain('RUNNING QUARANTINED CREATED STARTING RUNNING');
+
+    const replay = await replayJournal(dir);
+    expect(replay.message).toBe('replay reproduced the journal hash');
+    expect(replay.replayHash).toBe(summary.journalHash);
+  }, 180_000);
+});
+
 describe('one resume algorithm', () => {
   it('a sandbox journal cut by a crash after a durable tail resumes with the tail applied, and replays', async () => {
     const dir = join(tempDir(), 'journal');
