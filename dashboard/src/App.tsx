@@ -307,6 +307,11 @@ function summarise(e: StreamEvent): string {
   return '';
 }
 
+/** A duration in ms shown in µs below a millisecond. */
+function micros(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+
 function Card({ label, value, tone }: { label: string; value: string; tone?: 'up' | 'down' }) {
   return (
     <div className={`card ${tone ?? ''}`}>
@@ -329,6 +334,7 @@ function Agents({ agents, rates }: { agents: Agent[]; rates: Record<string, numb
             <th className="num">trust</th>
             <th className="num">decisions</th>
             <th className="num">decisions/s</th>
+            <th className="num">latency mean / max</th>
             <th className="num">trades</th>
             <th className="num">PnL</th>
             <th className="num">failures</th>
@@ -347,6 +353,11 @@ function Agents({ agents, rates }: { agents: Agent[]; rates: Record<string, numb
               </td>
               <td className="num">{a.decisions}</td>
               <td className="num">{(rates[a.id] ?? 0).toFixed(1)}</td>
+              <td className="num">
+                {a.latencyMeanMs == null
+                  ? '–'
+                  : `${micros(a.latencyMeanMs)} / ${micros(a.latencyMaxMs ?? 0)}`}
+              </td>
               <td className="num">{a.trades}</td>
               <td className="num">{money(a.pnl)}</td>
               <td className={`num ${a.failures > 0 ? 'down' : ''}`}>{a.failures}</td>
@@ -355,8 +366,9 @@ function Agents({ agents, rates }: { agents: Agent[]; rates: Record<string, numb
         </tbody>
       </table>
       <p className="hint">
-        decisions/s is measured here between two status snapshots (wall clock). Per-agent decision latency is
-        in /metrics (agent_decision_duration_seconds) once the desk measures it.
+        decisions/s is measured here between two status snapshots (wall clock); latency is the kernel's timing
+        of each call of the agent (monotonic clock, never journaled; also agent_decision_duration_seconds in
+        /metrics).
       </p>
     </section>
   );

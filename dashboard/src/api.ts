@@ -55,6 +55,9 @@ export interface Agent {
   pnl: number;
   fees: number;
   trades: number;
+  /** Mean and longest time of one call of the agent, ms, as the kernel measured it (null: none yet). */
+  latencyMeanMs?: number | null;
+  latencyMaxMs?: number | null;
 }
 
 export interface LimitUse {

@@ -22,6 +22,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { EVENT_LIST, eventNamed, isValidPattern, topicMatches } from '../bus/index.ts';
 import { type Clock, LiveClock, type TimerHandle } from '../core/index.ts';
+import { agentRows } from './agents-view.ts';
 import type { DeskView, JournalSource } from './view.ts';
 
 /** The subprotocol a client names (and the server answers with); the key may ride beside it. */
@@ -293,7 +294,8 @@ export async function registerStream(
           halts: s.halts,
           breakerTrips: s.breakerTrips,
           positions: s.positions,
-          agents: s.agents,
+          // The /api/agents rows: the kernel's summary with each agent's measured call latency.
+          agents: agentRows(desk),
           venues: s.venues,
         },
         risk: desk.risk(),
