@@ -112,6 +112,13 @@ describe('the API over a running desk', () => {
     const metrics = (await get('/api/metrics')) as { denials: Record<string, number>; denied: number };
     expect(desk.counters.denied).toBeGreaterThan(0);
     expect(Object.values(metrics.denials).reduce((a, b) => a + b, 0)).toBe(desk.counters.denied);
+    // The desk did not move: the second read is the cached body, sent as JSON text, equal but for the uptime.
+    const again = await app.inject({ url: '/api/metrics', headers: bearer(keys.viewer) });
+    expect(again.headers['content-type']).toMatch(/^application\/json/);
+    const { uptimeSeconds: _a, ...first } = metrics as unknown as Record<string, unknown>;
+    const { uptimeSeconds, ...second } = again.json() as Record<string, unknown>;
+    expect(second).toEqual(first);
+    expect(typeof uptimeSeconds).toBe('number');
   });
 
   it('an operator halts: the desk halts, journals who did it, and the API shows HALTED; resume undoes it', async () => {

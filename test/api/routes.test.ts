@@ -222,6 +222,15 @@ describe('risk, performance, opportunities, journal, metrics', () => {
     expect(body.denials).toEqual(byCode);
     expect(body.decisions).toBe(ofType(f.journal.records, EVENTS.decision).length);
     expect(body.journalSeq).toBe(f.journal.records.at(-1)?.seq);
+    // A second read of an unchanged desk is the cached body (sent as text): the same JSON, same type.
+    const again = await f.app.inject({ url: '/api/metrics', headers: bearer(f.keys.viewer) });
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['content-type']).toMatch(/^application\/json/);
+    const { uptimeSeconds: u1, ...first } = body as { uptimeSeconds: number };
+    const { uptimeSeconds: u2, ...second } = again.json() as { uptimeSeconds: number };
+    expect(second).toEqual(first);
+    expect(typeof u2).toBe('number');
+    expect(u2).toBeGreaterThanOrEqual(u1);
   });
 });
 
