@@ -54,6 +54,8 @@ function flagError(flag: string, expected: string, received: unknown): ConcordEr
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | string[] {
+  // No path, id or value Concord takes can hold a NUL (the OS refuses it in a path).
+  if (raw.includes('\u0000')) throw flagError(name, 'a value without NUL characters', raw);
   switch (spec.type) {
     case 'string':
       if (raw === '') throw flagError(name, 'a non-empty value', raw);

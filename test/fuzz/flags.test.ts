@@ -341,4 +341,15 @@ describe('fuzz: command lines', () => {
     );
     expect(nearTally.inputs).toBeGreaterThan(10);
   }, 300_000);
+
+  it('a NUL in a flag value is a coded flag error, not an internal one (found by this fuzzer in CI)', async () => {
+    const tally = new Tally('flags: NUL in a flag value');
+    const argv = ['record', '--out', '\u00e9\u0000\uffff', '--seed', '2147483628', '--force'];
+    await check(argv, tally);
+    const out = captureOut();
+    expect(await main(argv, out)).toBe(2);
+    expect(out.stderr.join('\n')).toMatch(
+      /CONCORD_ERR_CONFIG_INVALID: flag --out: expected a value without NUL/,
+    );
+  });
 });
