@@ -203,6 +203,8 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     const id = result.order.clientOrderId;
     expect(d.om.order(id)?.status).toBe('ACCEPTED');
     const [sent] = txEvents(d, 'tx.sent');
+    // Anvil's automine mines after the send returns: wait for the block before reading the count.
+    await anvil.pub.waitForTransactionReceipt({ hash: sent?.hash as Hex });
     expect(sent?.nonce).toBe((await nonceOf('latest')) - 1);
 
     await polled(d.venue); // mined by automine: included, one confirmation of two
@@ -336,7 +338,9 @@ describe.skipIf(SKIP)('on-chain orders through the order manager (anvil, Uniswap
     expect(stale.order.reason).toMatch(/nonce/i);
     const next = await submit(d, { side: 'sell', type: 'market', quantity: Decimal.from('1') });
     expect(next.outcome).toBe('submitted');
-    expect(txEvents(d, 'tx.sent').at(-1)?.nonce).toBe((await nonceOf('latest')) - 1);
+    const sent = txEvents(d, 'tx.sent').at(-1);
+    await anvil.pub.waitForTransactionReceipt({ hash: sent?.hash as Hex }); // automine lands after the send returns
+    expect(sent?.nonce).toBe((await nonceOf('latest')) - 1);
     await polled(d.venue);
     expect(d.om.order(next.order.clientOrderId)?.status).toBe('FILLED');
   }, 30_000);
